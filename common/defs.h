@@ -1,0 +1,20 @@
+// Names and numbers fixed by the NVMe specifications and by nvme-stas's interfaces.
+#pragma once
+
+#include <cstddef>
+
+namespace stas {
+
+inline constexpr const char* kWellKnownDiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
+inline constexpr const char* kDiscoveryPort = "8009";  // IANA, NVMe/TCP discovery
+inline constexpr const char* kRdmaPort = "4420";       // IANA, NVMe over Fabrics
+
+inline constexpr const char* kStafdBusName = "org.nvmexpress.staf";
+inline constexpr const char* kStafdObjectPath = "/org/nvmexpress/staf";
+inline constexpr const char* kStacdBusName = "org.nvmexpress.stac";
+inline constexpr const char* kStacdObjectPath = "/org/nvmexpress/stac";
+
+// NVMe Base spec: an NQN is at most 223 bytes.
+inline constexpr size_t kMaxNqnLength = 223;
+
+}  // namespace stas

@@ -1,0 +1,35 @@
+// Small string helpers shared by the parsers. Pure functions, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stas {
+
+// Strips ASCII whitespace (space, \t, \n, \r, \f, \v) from both ends.
+std::string_view Trim(std::string_view s);
+std::string ToLower(std::string_view s);
+
+// Splits on every occurrence of `sep`; keeps empty fields.
+std::vector<std::string> Split(std::string_view s, char sep);
+
+// Splits on `sep` with any whitespace around it, as Python's re.split(r'\s*;\s*', s) does.
+std::vector<std::string> SplitTrimmed(std::string_view s, char sep);
+
+bool StartsWith(std::string_view s, std::string_view prefix);
+
+// True if every byte is printable ASCII (0x20..0x7e).
+bool IsPrintableAscii(std::string_view s);
+
+// Parses a whole decimal integer with an optional sign, surrounding blanks allowed.
+// Rejects empty text, trailing garbage and overflow of `long long`.
+bool ParseInt(std::string_view s, long long* out);
+
+// Parses true/false the way the stas config does: case-insensitive "true" or "false" only.
+bool ParseBool(std::string_view s, bool* out);
+
+// Quotes a value for a log line: printable text as is, anything else as \xNN escapes.
+std::string Printable(std::string_view s);
+
+}  // namespace stas

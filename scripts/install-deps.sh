@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs every Debian 12 package needed to build and test nvme-stas-cpp.
+# Idempotent and non-interactive: safe to run on a fresh machine or again on a prepared one.
+set -eu
+
+BUILD_PKGS="g++ cmake ninja-build pkg-config
+  libnvme-dev libjson-c-dev libssl-dev
+  libsdbus-c++-dev libsdbus-c++-bin
+  libavahi-client-dev libavahi-glib-dev
+  libsystemd-dev libudev-dev libglib2.0-dev libinih-dev
+  nlohmann-json3-dev libcli11-dev"
+TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin iproute2"
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+    exit 1
+  fi
+  echo "install-deps: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+else
+  echo "install-deps: all packages present"
+fi
