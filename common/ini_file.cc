@@ -2,9 +2,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
 #include <mutex>
-#include <sstream>
 #include <system_error>
 
 #include <ini.h>
@@ -155,18 +155,26 @@ IniDocument ParseIniText(std::string_view text, std::string label) {
 }
 
 Result<IniDocument> ParseIniFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno ? errno : ENOENT;
+  auto fail = [&path](int err) {
     return Fail(err, path + ": " + std::generic_category().message(err));
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(errno);
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;  // EISDIR for a directory
+      ::close(fd);
+      return fail(err);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) {
-    int err = errno ? errno : EIO;
-    return Fail(err, path + ": " + std::generic_category().message(err));
-  }
-  return ParseIniText(buf.str(), path);
+  ::close(fd);
+  return ParseIniText(text, path);
 }
 
 }  // namespace stas
