@@ -1,0 +1,113 @@
+// SimulatedKernel: an in-memory Linux NVMe-oF host stack with its targets, for unit tests,
+// D-Bus integration tests and benchmarks. It implements both NvmeKernel and KernelEvents.
+//
+// The test describes target ports (transport/traddr/trsvcid) with the discovery log page
+// they serve and the subsystems they expose; Connect() creates devices "nvmeN" as the kernel
+// does, with a configurable latency and scripted failures; changing a port's log page sends
+// the 0x70f002 AEN to every connected persistent DC of that port, as nvmet does.
+//
+// Thread-safe: the NvmeKernel methods run on worker threads; events are posted to the loop.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/event_loop.h"
+#include "common/nvme_kernel.h"
+
+namespace stas::testing {
+
+struct SimPort {
+  std::string transport = "tcp";
+  std::string traddr;
+  std::string trsvcid;
+  std::string dctype = "ddc";          // "ddc"/"cdc" support DIM registration; "none" does not
+  uint32_t log_support = 0x2;          // discovery LID-specific bits: PLEOS
+  std::vector<RawLogEntry> log;        // the discovery log page this port's DC serves
+  std::vector<std::string> subsystems; // I/O subsystems reachable on this port
+  bool up = true;                      // false: connects to it fail, its DCs lose connectivity
+};
+
+class SimulatedKernel : public NvmeKernel, public KernelEvents {
+ public:
+  explicit SimulatedKernel(EventLoop& loop) : loop_(loop) {}
+
+  // --- Test set-up and control. Thread-safe. ---
+  void AddPort(SimPort port);
+  // Replaces a port's log page; connected persistent DCs of that port get an AEN.
+  void SetLog(const std::string& traddr, const std::string& trsvcid, std::vector<RawLogEntry> log);
+  void SetPortUp(const std::string& traddr, const std::string& trsvcid, bool up);
+  void SetConnectLatency(std::chrono::milliseconds latency) { latency_ = latency; }
+  void SetLogLatency(std::chrono::milliseconds latency) { log_latency_ = latency; }
+  // The next `count` calls of `op` ("connect", "log", "register", "support", "disconnect")
+  // fail with `code`.
+  void FailNext(const std::string& op, int count, int code);
+  // Adds a device as if created by someone else (nvme-cli); returns its name.
+  std::string AddExistingDevice(KernelDevice device);
+  // The kernel removes a device (ctrl-loss-tmo expired, `nvme disconnect`).
+  void RemoveDevice(const std::string& name);
+  // Sends a change uevent with NVME_EVENT=`event` ("connected", "rediscover") for a device.
+  void SendEvent(const std::string& name, const std::string& event);
+
+  // --- Inspection. Thread-safe. ---
+  std::vector<ConnectRequest> connect_requests() const;
+  int connect_calls() const;
+  int max_parallel_connects() const;
+  int disconnect_calls() const;
+  std::vector<std::string> registrations() const;  // devices that got a DIM registration
+  size_t device_count() const;
+  std::optional<KernelDevice> FindDevice(const std::string& subsysnqn,
+                                         const std::string& traddr) const;
+
+  // --- NvmeKernel ---
+  bool FabricsAvailable() override { return true; }
+  std::vector<std::string> SupportedOptions() override;
+  Result<std::string> Connect(const ConnectRequest& req) override;
+  Status Disconnect(const std::string& device) override;
+  Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device, uint8_t lsp) override;
+  Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) override;
+  Result<RegistrationResult> RegisterHost(const std::string& device, const HostInfo& host) override;
+  std::vector<KernelDevice> ListDevices() override;
+  std::optional<KernelDevice> GetDevice(const std::string& device) override;
+
+  // --- KernelEvents ---
+  Status Start(Handler handler) override;
+
+ private:
+  struct Device {
+    KernelDevice info;
+    bool persistent = false;  // a DC with a keep-alive: receives AENs
+  };
+  SimPort* FindPort(const std::string& traddr, const std::string& trsvcid);  // REQUIRES: mu_
+  std::optional<int> TakeFailure(const std::string& op);                     // REQUIRES: mu_
+  void Emit(KernelEvent ev);                                                 // REQUIRES: mu_
+  std::string NewDeviceName();                                               // REQUIRES: mu_
+
+  EventLoop& loop_;
+  mutable std::mutex mu_;
+  std::vector<SimPort> ports_;
+  std::map<std::string, Device> devices_;
+  std::map<std::string, std::deque<int>> failures_;
+  std::vector<ConnectRequest> connects_;
+  std::vector<std::string> registrations_;
+  Handler handler_;
+  int next_instance_ = 0;
+  int connect_calls_ = 0;
+  int disconnect_calls_ = 0;
+  int parallel_ = 0;
+  int max_parallel_ = 0;
+  std::chrono::milliseconds latency_{0};
+  std::chrono::milliseconds log_latency_{0};
+};
+
+// A discovery log entry for tests: tcp, IPv4 (IPv6 if traddr contains ':').
+RawLogEntry SimEntry(const std::string& subnqn, const std::string& traddr,
+                     const std::string& trsvcid, uint8_t subtype = 2, uint16_t eflags = 0);
+
+}  // namespace stas::testing

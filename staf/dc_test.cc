@@ -1,0 +1,300 @@
+#include "staf/dc.h"
+
+#include <cerrno>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/defs.h"
+#include "common/log.h"
+#include "common/testing/fake_event_loop.h"
+#include "common/testing/simulated_kernel.h"
+
+namespace stas::staf {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::SimEntry;
+using testing::SimPort;
+
+class DcTest : public ::testing::Test {
+ protected:
+  DcTest() {
+    host_.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
+    host_.hostid = "11111111-2222-3333-4444-555555555555";
+    SimPort port;
+    port.traddr = "192.0.2.10";
+    port.trsvcid = "8009";
+    port.log = {SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.21", "4420")};
+    kernel_.AddPort(port);
+    EXPECT_TRUE(kernel_.Start([this](const KernelEvent& ev) {
+      if (dc_) dc_->OnKernelEvent(ev);
+    }));
+    SetLogSinkForTesting([this](LogLevel l, const std::string& s) {
+      if (l >= LogLevel::kWarning) warnings_ += s + "\n";
+    });
+  }
+  ~DcTest() override { SetLogSinkForTesting(nullptr); }
+
+  std::shared_ptr<Dc> MakeDc(const std::string& traddr = "192.0.2.10") {
+    ConnectRequest req;
+    req.tid = Tid::Make({.transport = "tcp", .traddr = traddr, .subsysnqn = kWellKnownDiscoveryNqn},
+                        TidDefaults{false, host_.hostnqn});
+    req.discovery = true;
+    req.options.kato = 30;
+    req.host = host_;
+    dc_ = std::make_shared<Dc>(ctx_, req, Origin::kConfigured);
+    return dc_;
+  }
+
+  FakeEventLoop loop_;
+  InlineRunner runner_{loop_};
+  testing::SimulatedKernel kernel_{loop_};
+  HostInfo host_;
+  int log_page_calls_ = 0;
+  int referral_calls_ = 0;
+  DcContext ctx_{loop_, runner_, kernel_, host_, true,
+                 [this](Dc&) { ++log_page_calls_; }, [this](Dc&) { ++referral_calls_; }, {}};
+  std::shared_ptr<Dc> dc_;
+  std::string warnings_;
+};
+
+TEST_F(DcTest, ConnectsRegistersAndFetchesTheLogPage) {
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(dc->connected());
+  EXPECT_EQ(dc->device(), "nvme0");
+  EXPECT_EQ(kernel_.registrations(), std::vector<std::string>{"nvme0"});
+  ASSERT_EQ(dc->log_pages().size(), 2u);
+  EXPECT_EQ(dc->log_pages()[0].subnqn, "nqn.io:1");
+  EXPECT_EQ(log_page_calls_, 1);
+  ASSERT_EQ(kernel_.connect_requests().size(), 1u);
+  EXPECT_TRUE(kernel_.connect_requests()[0].discovery);
+  EXPECT_EQ(kernel_.connect_requests()[0].options.kato, 30);
+}
+
+TEST_F(DcTest, RetriesAfter3sThen60sAndLogsTheSecondFailure) {
+  kernel_.FailNext("connect", 3, ETIMEDOUT);
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  EXPECT_EQ(warnings_, "");  // the first failure is not worth an error yet
+  loop_.AdvanceBy(std::chrono::milliseconds(2999));
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  loop_.AdvanceBy(std::chrono::milliseconds(1));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  EXPECT_THAT(warnings_, HasSubstr("Failed to connect to controller."));
+  loop_.AdvanceBy(std::chrono::seconds(59));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  loop_.AdvanceBy(std::chrono::seconds(1));
+  EXPECT_EQ(kernel_.connect_calls(), 3);
+  loop_.AdvanceBy(std::chrono::seconds(60));
+  EXPECT_EQ(kernel_.connect_calls(), 4);
+  EXPECT_TRUE(dc->connected());
+  EXPECT_EQ(dc->log_pages().size(), 2u);
+}
+
+TEST_F(DcTest, AenRefetchesTheLogPage) {
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:3", "192.0.2.22", "4420")});
+  loop_.RunUntilIdle();
+  ASSERT_EQ(dc->log_pages().size(), 1u);
+  EXPECT_EQ(dc->log_pages()[0].subnqn, "nqn.io:3");
+  EXPECT_EQ(log_page_calls_, 2);
+}
+
+TEST_F(DcTest, OtherAensAreOnlyLogged) {
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  dc->OnKernelEvent(KernelEvent{KernelEvent::Action::kChange, "nvme0", "0x000001", "", "", ""});
+  loop_.RunUntilIdle();
+  EXPECT_EQ(log_page_calls_, 1);
+}
+
+TEST_F(DcTest, RediscoverEventRegistersAndFetchesAgain) {
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  kernel_.SendEvent("nvme0", "rediscover");
+  loop_.RunUntilIdle();
+  EXPECT_EQ(kernel_.registrations().size(), 2u);
+  EXPECT_EQ(log_page_calls_, 2);
+}
+
+TEST_F(DcTest, DeviceRemovalReconnectsAfter3sAndKeepsTheCache) {
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  kernel_.RemoveDevice("nvme0");
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(dc->connected());
+  EXPECT_EQ(dc->log_pages().size(), 2u);  // stacd keeps its connections meanwhile
+  loop_.AdvanceBy(std::chrono::seconds(3));
+  EXPECT_TRUE(dc->connected());
+  EXPECT_EQ(dc->device(), "nvme1");
+}
+
+TEST_F(DcTest, HostileLogEntriesAreRejectedAndLogged) {
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry("nqn.evil,hostnqn=nqn.attacker", "192.0.2.30", "4420"),
+                  SimEntry("nqn.io:ok", "192.0.2.31", "4420"),
+                  SimEntry("nqn.io:inject", "10.0.0.1,host_iface=eth0", "4420")});
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(dc->log_pages().size(), 1u);
+  EXPECT_EQ(dc->log_pages()[0].subnqn, "nqn.io:ok");
+  EXPECT_THAT(warnings_, HasSubstr("(tcp, 192.0.2.10, 8009, nqn.2014-08.org.nvmexpress.discovery) | nvme0 - Rejected discovery log entry #0"));
+  EXPECT_THAT(warnings_, HasSubstr("Rejected discovery log entry #2"));
+}
+
+TEST_F(DcTest, AdoptsAnExistingConnectionInsteadOfConnecting) {
+  KernelDevice existing;
+  existing.transport = "tcp";
+  existing.traddr = "192.0.2.10";
+  existing.trsvcid = "8009";
+  existing.subsysnqn = kWellKnownDiscoveryNqn;
+  existing.hostnqn = host_.hostnqn;
+  existing.cntrltype = "discovery";
+  existing.dctype = "ddc";
+  std::string name = kernel_.AddExistingDevice(existing);
+  loop_.RunUntilIdle();
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(dc->device(), name);
+  EXPECT_EQ(kernel_.connect_calls(), 0);
+  EXPECT_EQ(dc->log_pages().size(), 2u);
+}
+
+TEST_F(DcTest, DoesNotAdoptADeviceOwnedByAnotherDc) {
+  KernelDevice existing;
+  existing.transport = "tcp";
+  existing.traddr = "192.0.2.10";
+  existing.trsvcid = "8009";
+  existing.subsysnqn = kWellKnownDiscoveryNqn;
+  existing.hostnqn = host_.hostnqn;
+  existing.cntrltype = "discovery";
+  std::string name = kernel_.AddExistingDevice(existing);
+  ctx_.owned_devices = [name] { return std::set<std::string>{name}; };
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  EXPECT_NE(dc->device(), name);
+}
+
+TEST_F(DcTest, RegistrationFailureRetriesAfter5s) {
+  kernel_.FailNext("register", 1, EIO);
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(log_page_calls_, 0);
+  EXPECT_THAT(warnings_, HasSubstr("Failed to register with Discovery Controller."));
+  loop_.AdvanceBy(std::chrono::seconds(5));
+  EXPECT_EQ(kernel_.registrations().size(), 1u);
+  EXPECT_EQ(log_page_calls_, 1);
+}
+
+TEST_F(DcTest, NoRegistrationWhenTheDcDoesNotSupportIt) {
+  SimPort port;
+  port.traddr = "192.0.2.11";
+  port.trsvcid = "8009";
+  port.dctype = "none";
+  port.log = {SimEntry("nqn.io:9", "192.0.2.29", "4420")};
+  kernel_.AddPort(port);
+  auto dc = MakeDc("192.0.2.11");
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(kernel_.registrations().empty());
+  EXPECT_EQ(dc->log_pages().size(), 1u);
+}
+
+TEST_F(DcTest, LogFetchFailureRetriesAfter20s) {
+  kernel_.FailNext("log", 1, EAGAIN);
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(log_page_calls_, 0);
+  EXPECT_THAT(warnings_, HasSubstr("Failed to retrieve log pages."));
+  loop_.AdvanceBy(std::chrono::seconds(19));
+  EXPECT_EQ(log_page_calls_, 0);
+  loop_.AdvanceBy(std::chrono::seconds(1));
+  EXPECT_EQ(log_page_calls_, 1);
+}
+
+TEST_F(DcTest, SupportQueryFailureRetriesAfter5s) {
+  kernel_.FailNext("support", 1, EIO);
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(log_page_calls_, 0);
+  loop_.AdvanceBy(std::chrono::seconds(5));
+  EXPECT_EQ(log_page_calls_, 1);
+}
+
+TEST_F(DcTest, ReferralChangesAreReported) {
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(referral_calls_, 0);
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", /*subtype=*/1)});
+  loop_.RunUntilIdle();
+  EXPECT_EQ(referral_calls_, 1);
+  ASSERT_EQ(dc->Referrals().size(), 1u);
+  EXPECT_EQ(dc->Referrals()[0].traddr, "192.0.2.40");
+}
+
+TEST_F(DcTest, DisposeDisconnectsUnlessKept) {
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  bool done = false;
+  dc->Dispose(false, [&](bool ok) { done = ok; });
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(kernel_.device_count(), 0u);
+
+  auto kept = MakeDc();
+  kept->Start();
+  loop_.RunUntilIdle();
+  bool kept_done = false;
+  kept->Dispose(true, [&](bool ok) { kept_done = ok; });
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(kept_done);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(kernel_.device_count(), 1u);
+}
+
+TEST_F(DcTest, DBusViewsHaveTheReferenceKeysAndNoSecrets) {
+  ConnectRequest req;
+  req.tid = Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = kWellKnownDiscoveryNqn},
+                      TidDefaults{false, host_.hostnqn});
+  req.host = host_;
+  Dc dc(ctx_, req, Origin::kReferral,
+        {{"dhchap-secret", "DHHC-1:00:c2VjcmV0:"}, {"host-nqn", "x"}, {"kato", "5"}});
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : dc.IdDict()) {
+    keys.push_back(k);
+    EXPECT_EQ(v.find("c2VjcmV0"), std::string::npos);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"traddr", "trsvcid", "transport", "subsysnqn",
+                                            "host-iface", "host-traddr", "dhchap-secret",
+                                            "host-nqn", "kato", "device"}));
+  auto info = dc.Info();
+  EXPECT_EQ(info[10], (std::pair<std::string, std::string>{"connect attempts", "0"}));
+  EXPECT_EQ(info[11].first, "retry connect timer");
+  EXPECT_EQ(info[12], (std::pair<std::string, std::string>{"origin", "referral"}));
+  auto details = dc.Details();
+  EXPECT_EQ(details.back(), (std::pair<std::string, std::string>{"connected", "False"}));
+}
+
+}  // namespace
+}  // namespace stas::staf

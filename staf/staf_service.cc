@@ -1,0 +1,377 @@
+#include "staf/staf_service.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+
+#include "common/exclude.h"
+#include "common/ip_address.h"
+#include "common/log.h"
+#include "common/state_file.h"
+#include "staf/last_known_config.h"
+
+namespace stas::staf {
+namespace {
+
+bool IsIpTransport(const std::string& t) { return t == "tcp" || t == "rdma"; }
+
+// Blocking name resolution (worker thread): every address, in resolver order.
+std::vector<std::string> ResolveWithGetaddrinfo(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::vector<std::string> out;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &res) != 0) return out;
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (auto ip = IpAddress::FromSockaddr(ai->ai_addr)) {
+      std::string s = ip->ToString();
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    }
+  }
+  freeaddrinfo(res);
+  return out;
+}
+
+}  // namespace
+
+StafService::StafService(StafDeps deps, ServiceConfig config)
+    : deps_(std::move(deps)),
+      config_(std::move(config)),
+      tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
+      ctx_{deps_.loop, deps_.runner, deps_.kernel, deps_.host, config_.pleo, {}, {}, {}},
+      soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }) {
+  if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
+  ctx_.on_log_pages = [this](Dc& dc) {
+    if (deps_.observer) deps_.observer->OnLogPagesChanged(dc);
+    SaveLkc();  // a kill -9 must not lose a fresh log page
+  };
+  ctx_.on_referrals_changed = [this](Dc&) {
+    if (!stopping_) soak_timer_.Start();
+  };
+  ctx_.owned_devices = [this] { return OwnedDevices(); };
+}
+
+StafService::~StafService() = default;
+
+bool StafService::kernel_supports(const std::string& option) const {
+  return std::find(kernel_options_.begin(), kernel_options_.end(), option) !=
+         kernel_options_.end();
+}
+
+void StafService::Start() {
+  kernel_options_ = deps_.kernel.SupportedOptions();
+  if (!kernel_options_.empty()) {
+    if (!kernel_supports("host_iface")) {
+      LOG_WARNING("The kernel does not support the host_iface option: connections follow the "
+                  "routing table");
+    }
+    if (!kernel_supports("discovery")) {
+      LOG_WARNING("The kernel does not support TP8013 (unique discovery controller NQNs)");
+    }
+  }
+  RestoreLkc();
+  Status s = deps_.events.Start([this](const KernelEvent& ev) { OnKernelEvent(ev); });
+  if (!s) LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
+  soak_timer_.Start();
+}
+
+void StafService::Reload(ServiceConfig config) {
+  config_ = std::move(config);
+  tid_defaults_.ignore_iface = config_.ignore_iface;
+  ctx_.pleo = config_.pleo;
+  for (const auto& dc : dcs_) dc->Resync();
+  soak_timer_.Start();
+}
+
+std::vector<const Dc*> StafService::dcs() const {
+  std::vector<const Dc*> out;
+  out.reserve(dcs_.size());
+  for (const auto& dc : dcs_) out.push_back(dc.get());
+  return out;
+}
+
+const Dc* StafService::Find(const Tid& tid) const {
+  for (const auto& dc : dcs_) {
+    if (dc->tid() == tid) return dc.get();
+  }
+  return nullptr;
+}
+
+std::set<std::string> StafService::OwnedDevices() const {
+  std::set<std::string> out;
+  for (const auto* list : {&dcs_, &disposing_}) {
+    for (const auto& dc : *list) {
+      if (!dc->device().empty()) out.insert(dc->device());
+    }
+  }
+  return out;
+}
+
+ConnectRequest StafService::MakeRequest(TidFields fields,
+                                        const std::optional<ControllerEntry>& entry) const {
+  ConnectRequest r;
+  r.tid = Tid::Make(std::move(fields), tid_defaults_);
+  r.discovery = true;
+  r.options = config_.connect;
+  if (entry) {
+    r.options = config_.connect.MergedWith(entry->overrides);
+    r.dhchap_secret = entry->dhchap_secret;
+    r.dhchap_ctrl_secret = entry->dhchap_ctrl_secret;
+  }
+  r.host = deps_.host;
+  return r;
+}
+
+bool StafService::Allowed(const Tid& tid, bool log) const {
+  if (IsExcluded(tid, config_.excludes)) {
+    if (log) LOG_DEBUG("%s excluded by the configuration", tid.ToString().c_str());
+    return false;
+  }
+  if (tid.transport() == "fc" || tid.transport() == "loop") return true;
+  if (!IsIpTransport(tid.transport())) {
+    if (log) LOG_WARNING("%s Invalid transport %s", tid.ToString().c_str(), tid.transport().c_str());
+    return false;
+  }
+  std::optional<IpAddress> ip = IpAddress::Parse(tid.traddr());
+  if (!ip) {
+    if (log) LOG_WARNING("%s Invalid traddr: not an IP address", tid.ToString().c_str());
+    return false;
+  }
+  int family = ip->Unmapped().family();
+  if ((family == 4 && !config_.ip_family.ipv4) || (family == 6 && !config_.ip_family.ipv6)) {
+    if (log) {
+      LOG_DEBUG("%s excluded based on the \"ip-family\" setting", tid.ToString().c_str());
+    }
+    return false;
+  }
+  return true;
+}
+
+std::vector<StafService::Candidate> StafService::Configured(
+    const std::map<std::string, std::vector<std::string>>& resolved) {
+  std::vector<Candidate> out;
+  for (const ControllerEntry& e : config_.controllers) {
+    std::string traddr = e.traddr;
+    if (IsIpTransport(e.transport) && !IpAddress::Parse(traddr)) {
+      auto it = resolved.find(traddr);
+      std::optional<std::string> pick;
+      if (it != resolved.end()) {
+        // As nvme-stas: the first IPv4 address if IPv4 is allowed, else the first IPv6.
+        for (int want : {4, 6}) {
+          if (pick || (want == 4 && !config_.ip_family.ipv4) || (want == 6 && !config_.ip_family.ipv6)) continue;
+          for (const std::string& a : it->second) {
+            if (auto ip = IpAddress::Parse(a); ip && ip->family() == want) {
+              pick = a;
+              break;
+            }
+          }
+        }
+      }
+      if (!pick) {
+        LOG_ERROR("Cannot resolve host name \"%s\" (controller= at line %d); skipped for now",
+                  traddr.c_str(), e.line);
+        continue;
+      }
+      traddr = *pick;
+    }
+    TidFields f;
+    f.transport = e.transport;
+    f.traddr = traddr;
+    f.trsvcid = e.trsvcid;
+    f.subsysnqn = e.subsysnqn;
+    f.host_traddr = e.host_traddr;
+    f.host_iface = e.host_iface;
+    f.host_nqn = e.host_nqn;
+    out.push_back(Candidate{MakeRequest(std::move(f), e), Origin::kConfigured, e.extras});
+  }
+  return out;
+}
+
+std::vector<StafService::Candidate> StafService::FromReferrals() {
+  std::vector<Candidate> out;
+  for (const auto& dc : dcs_) {
+    for (const LogEntry& e : dc->Referrals()) {
+      // A referral inherits the host side of the DC that sent it (reference §4.3 step 3).
+      TidFields f;
+      f.transport = e.transport;
+      f.traddr = e.traddr;
+      f.trsvcid = e.trsvcid;
+      f.subsysnqn = e.subnqn;
+      f.host_traddr = dc->tid().host_traddr();
+      f.host_iface = dc->tid().host_iface();
+      f.host_nqn = dc->tid().host_nqn();
+      out.push_back(Candidate{MakeRequest(std::move(f), std::nullopt), Origin::kReferral, {}});
+    }
+  }
+  return out;
+}
+
+void StafService::Reconcile() {
+  if (stopping_) return;
+  if (reconciling_) {
+    soak_timer_.Start();  // a resolution is under way: run again after it
+    return;
+  }
+  std::vector<std::string> names;
+  for (const ControllerEntry& e : config_.controllers) {
+    if (IsIpTransport(e.transport) && !IpAddress::Parse(e.traddr) &&
+        std::find(names.begin(), names.end(), e.traddr) == names.end()) {
+      names.push_back(e.traddr);
+    }
+  }
+  if (names.empty()) return FinishReconcile({});
+  reconciling_ = true;
+  auto resolve = deps_.resolve;
+  deps_.runner.RunBlocking<std::map<std::string, std::vector<std::string>>>(
+      alive_,
+      [names, resolve]() {
+        std::map<std::string, std::vector<std::string>> out;
+        for (const std::string& n : names) out[n] = resolve(n);
+        return out;
+      },
+      [this](std::map<std::string, std::vector<std::string>> resolved) {
+        reconciling_ = false;
+        if (!stopping_) FinishReconcile(std::move(resolved));
+      });
+}
+
+void StafService::FinishReconcile(std::map<std::string, std::vector<std::string>> resolved) {
+  std::vector<Candidate> wanted;
+  std::set<Tid> seen;
+  std::vector<Candidate> all = Configured(resolved);
+  for (Candidate& c : FromReferrals()) all.push_back(std::move(c));
+  for (Candidate& c : all) {
+    if (seen.count(c.request.tid) || !Allowed(c.request.tid, true)) continue;
+    seen.insert(c.request.tid);
+    wanted.push_back(std::move(c));
+  }
+
+  bool removed = false;
+  for (const auto& dc : std::vector<std::shared_ptr<Dc>>(dcs_)) {
+    if (!seen.count(dc->tid())) {
+      LOG_INFO("%s no longer wanted (%s); removing", dc->tid().ToString().c_str(),
+               OriginName(dc->origin()));
+      Remove(dc, /*keep_connection=*/false);
+      removed = true;
+    }
+  }
+  for (Candidate& c : wanted) {
+    auto it = std::find_if(dcs_.begin(), dcs_.end(),
+                           [&](const auto& dc) { return dc->tid() == c.request.tid; });
+    if (it == dcs_.end()) {
+      Add(std::move(c), {});
+    } else {
+      (*it)->set_origin(c.origin);  // configured wins over referral: configured come first
+    }
+  }
+  if (removed && deps_.observer) deps_.observer->OnDcRemoved();
+  SaveLkc();
+}
+
+void StafService::Add(Candidate c, std::vector<LogEntry> cached) {
+  auto dc = std::make_shared<Dc>(ctx_, std::move(c.request), c.origin, std::move(c.extras));
+  if (!cached.empty()) dc->SetCachedLog(std::move(cached));
+  LOG_DEBUG("%s added (%s)", dc->tid().ToString().c_str(), OriginName(dc->origin()));
+  dcs_.push_back(dc);
+  dc->Start();
+}
+
+void StafService::Remove(const std::shared_ptr<Dc>& dc, bool keep_connection) {
+  dcs_.erase(std::remove(dcs_.begin(), dcs_.end(), dc), dcs_.end());
+  disposing_.push_back(dc);
+  std::weak_ptr<Dc> weak = dc;
+  dc->Dispose(keep_connection, [this, weak](bool) {
+    // Deferred: Dispose() may call us before returning.
+    deps_.loop.Post([this, weak, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired()) return;
+      if (auto d = weak.lock()) {
+        disposing_.erase(std::remove(disposing_.begin(), disposing_.end(), d), disposing_.end());
+      }
+      if (stopping_ && disposing_.empty() && stop_done_) {
+        auto done = std::move(stop_done_);
+        stop_done_ = nullptr;
+        done();
+      }
+    });
+  });
+}
+
+void StafService::Stop(std::function<void()> done) {
+  stopping_ = true;
+  soak_timer_.Stop();
+  SaveLkc();
+  stop_done_ = std::move(done);
+  bool keep = config_.persistent_connections;
+  for (const auto& dc : std::vector<std::shared_ptr<Dc>>(dcs_)) Remove(dc, keep);
+  if (disposing_.empty()) {
+    deps_.loop.Post([this, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired() || !stop_done_) return;
+      auto d = std::move(stop_done_);
+      stop_done_ = nullptr;
+      d();
+    });
+  }
+}
+
+void StafService::OnKernelEvent(const KernelEvent& ev) {
+  for (const auto& dc : dcs_) {
+    if (!dc->device().empty() && dc->device() == ev.device) return dc->OnKernelEvent(ev);
+  }
+  bool interesting = ev.action == KernelEvent::Action::kChange &&
+                     (ev.aen == kAenDiscoveryLogChanged || ev.event == "rediscover");
+  if (!interesting || !deps_.on_unmanaged_dc_event || stopping_) return;
+  for (const auto& dc : disposing_) {
+    if (dc->device() == ev.device) return;
+  }
+  NvmeKernel& kernel = deps_.kernel;
+  std::string device = ev.device;
+  deps_.runner.RunBlocking<std::optional<KernelDevice>>(
+      alive_, [device, &kernel]() { return kernel.GetDevice(device); },
+      [this, ev](std::optional<KernelDevice> d) {
+        if (d && d->IsDiscovery()) deps_.on_unmanaged_dc_event(ev, *d);
+      });
+}
+
+void StafService::SaveLkc() {
+  if (deps_.lkc_path.empty()) return;
+  std::vector<SavedDc> saved;
+  for (const auto& dc : dcs_) saved.push_back(SavedDc{dc->tid(), dc->origin(), dc->log_pages()});
+  Status s = WriteFileAtomic(deps_.lkc_path, SerializeLkc(saved));
+  if (!s) LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
+}
+
+void StafService::RestoreLkc() {
+  if (deps_.lkc_path.empty()) return;
+  Result<std::string> text = ReadWholeFile(deps_.lkc_path);
+  if (!text) {
+    if (text.error().code != ENOENT) {
+      LOG_WARNING("Cannot read the last known config: %s", text.error().message.c_str());
+    }
+    return;
+  }
+  Result<std::vector<SavedDc>> saved = ParseLkc(*text);
+  if (!saved) {
+    LOG_WARNING("Ignoring the last known config %s: %s", deps_.lkc_path.c_str(),
+                saved.error().message.c_str());
+    return;
+  }
+  std::vector<Candidate> configured = Configured({});
+  for (SavedDc& s : *saved) {
+    auto it = std::find_if(configured.begin(), configured.end(),
+                           [&](const Candidate& c) { return c.request.tid == s.tid; });
+    Candidate c = it != configured.end()
+                      ? *it
+                      : Candidate{MakeRequest({}, std::nullopt), s.origin, {}};
+    if (it == configured.end()) c.request.tid = s.tid;
+    c.origin = s.origin;
+    LOG_INFO("%s restored from the last known config (%zu log page entries)",
+             s.tid.ToString().c_str(), s.log.size());
+    Add(std::move(c), std::move(s.log));
+  }
+}
+
+}  // namespace stas::staf

@@ -1,0 +1,114 @@
+// StafService: the discovery service of stafd. It decides which discovery controllers to keep
+// (configured, referred to by other DCs' log pages, found by mDNS), minus exclusions and
+// addresses the configuration does not allow, and owns one Dc per controller.
+//
+// Changes are soaked for 1.5 s (kConfigSoak) before a reconciliation pass, so that a burst of
+// events (reload, referrals, mDNS) causes one pass. After each pass and at exit the
+// last-known configuration is saved. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/blocking_runner.h"
+#include "common/config.h"
+#include "common/event_loop.h"
+#include "common/nvme_kernel.h"
+#include "common/timer.h"
+#include "staf/dc.h"
+
+namespace stas::staf {
+
+// What the D-Bus layer is told about (stafd signals, reference §1.6).
+class StafObserver {
+ public:
+  virtual ~StafObserver() = default;
+  virtual void OnLogPagesChanged(const Dc& dc) = 0;
+  virtual void OnDcRemoved() = 0;
+};
+
+struct StafDeps {
+  EventLoop& loop;
+  BlockingRunner& runner;
+  NvmeKernel& kernel;
+  KernelEvents& events;
+  HostInfo host;
+  std::string lkc_path;              // empty: no last-known configuration
+  StafObserver* observer = nullptr;  // may be set later with set_observer()
+  // Resolves host names of configured controllers (blocking; worker thread). Default: getaddrinfo.
+  std::function<std::vector<std::string>(const std::string& name)> resolve;
+  // Called for AEN/rediscover events of DCs we do not manage (nvme-cli interop, §4.16).
+  std::function<void(const KernelEvent&, const KernelDevice&)> on_unmanaged_dc_event;
+};
+
+class StafService {
+ public:
+  static constexpr std::chrono::milliseconds kConfigSoak{1500};
+
+  StafService(StafDeps deps, ServiceConfig config);
+  ~StafService();
+  StafService(const StafService&) = delete;
+  StafService& operator=(const StafService&) = delete;
+
+  void set_observer(StafObserver* o) { deps_.observer = o; }
+
+  // Restores the last-known configuration, subscribes to kernel events, starts the soak timer.
+  void Start();
+  // SIGHUP with a new configuration: resync every DC and reconcile.
+  void Reload(ServiceConfig config);
+  // SIGTERM: saves the state, disposes every DC (keeping the connections when
+  // persistent-connections is on) and calls `done` when all are gone.
+  void Stop(std::function<void()> done);
+
+  // Controllers in the order they were added (restored ones first).
+  std::vector<const Dc*> dcs() const;
+  const Dc* Find(const Tid& tid) const;
+  const ServiceConfig& config() const { return config_; }
+  const Timer& soak_timer() const { return soak_timer_; }
+  const TidDefaults& tid_defaults() const { return tid_defaults_; }
+  // Kernel feature support found at start-up (for process_info).
+  bool kernel_supports(const std::string& option) const;
+
+  // Runs a reconciliation pass now (tests) instead of after the soak.
+  void ReconcileNow() { Reconcile(); }
+
+ private:
+  struct Candidate {
+    ConnectRequest request;
+    Origin origin;
+    std::vector<std::pair<std::string, std::string>> extras;
+  };
+
+  void Reconcile();
+  void FinishReconcile(std::map<std::string, std::vector<std::string>> resolved);
+  std::vector<Candidate> Configured(const std::map<std::string, std::vector<std::string>>& resolved);
+  std::vector<Candidate> FromReferrals();
+  bool Allowed(const Tid& tid, bool log) const;
+  ConnectRequest MakeRequest(TidFields fields, const std::optional<ControllerEntry>& entry) const;
+  void Add(Candidate c, std::vector<LogEntry> cached);
+  void Remove(const std::shared_ptr<Dc>& dc, bool keep_connection);
+  void OnKernelEvent(const KernelEvent& ev);
+  void SaveLkc();
+  void RestoreLkc();
+  std::set<std::string> OwnedDevices() const;
+
+  StafDeps deps_;
+  ServiceConfig config_;
+  TidDefaults tid_defaults_;
+  std::vector<std::string> kernel_options_;
+  DcContext ctx_;
+  std::vector<std::shared_ptr<Dc>> dcs_;
+  std::vector<std::shared_ptr<Dc>> disposing_;
+  Timer soak_timer_;
+  bool reconciling_ = false;
+  bool stopping_ = false;
+  std::function<void()> stop_done_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // owner token for blocking work
+};
+
+}  // namespace stas::staf
