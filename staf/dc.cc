@@ -75,7 +75,9 @@ std::string Dc::Prefix() const {
 
 void Dc::Start() {
   // Deferred so that the service finishes its reconciliation pass first (stas: Deferred).
-  connect_timer_.Start(std::chrono::milliseconds(0));
+  ctx_.loop.Post([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->TryConnect();
+  });
 }
 
 std::vector<LogEntry> Dc::Referrals() const {

@@ -1,0 +1,34 @@
+// Checks of D-Bus method arguments shared by stafd and stacd: a caller may send anything.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "common/tid.h"
+
+namespace stas {
+
+// Throws sdbus::Error(<iface>.Error.InvalidArgs) when one of the 7 controller-ID strings is
+// not plausible (unknown transport, control characters, absurd length). `error_prefix` is
+// "org.nvmexpress.staf" or "org.nvmexpress.stac".
+void CheckControllerIdArgs(const std::string& error_prefix,
+                           const std::vector<std::pair<const char*, const std::string*>>& args);
+
+// Runs `fn`, turning any C++ exception but sdbus::Error into a D-Bus error (sdbus-c++ 1.2 only
+// catches sdbus::Error: anything else would unwind through sd-bus's C frames).
+template <class Fn>
+auto GuardDbus(const std::string& error_prefix, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const sdbus::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw sdbus::Error(error_prefix + ".Error.Failed", e.what());
+  }
+}
+
+std::map<std::string, std::string> ToMap(const std::vector<std::pair<std::string, std::string>>& v);
+
+}  // namespace stas

@@ -1,0 +1,146 @@
+#include "staf/staf_dbus.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/config_json.h"
+#include "common/dbus_args.h"
+#include "common/defs.h"
+#include "common/log.h"
+
+namespace stas::staf {
+namespace {
+
+const std::string kErr = kStafdBusName;
+
+nlohmann::ordered_json DictJson(const std::vector<std::pair<std::string, std::string>>& d) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : d) j[k] = v;
+  return j;
+}
+
+nlohmann::ordered_json OptionalJson(const std::optional<std::string>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
+
+StafDbus::StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSource info)
+    : AdaptorInterfaces(conn, kStafdObjectPath), service_(service), info_(std::move(info)) {
+  registerAdaptor();
+}
+
+StafDbus::~StafDbus() { unregisterAdaptor(); }
+
+void StafDbus::OnLogPagesChanged(const Dc& dc) {
+  const Tid& t = dc.tid();
+  try {
+    emitLog_pages_changed(t.transport(), t.traddr(), t.trsvcid(), t.subsysnqn(), t.host_traddr(),
+                          t.host_iface(), t.host_nqn(), dc.device());
+  } catch (const sdbus::Error& e) {
+    LOG_ERROR("Cannot emit log_pages_changed: %s", e.what());
+  }
+}
+
+void StafDbus::OnDcRemoved() {
+  try {
+    emitDc_removed();
+  } catch (const sdbus::Error& e) {
+    LOG_ERROR("Cannot emit dc_removed: %s", e.what());
+  }
+}
+
+const Dc* StafDbus::Lookup(const std::string& transport, const std::string& traddr,
+                           const std::string& trsvcid, const std::string& subsysnqn,
+                           const std::string& host_traddr, const std::string& host_iface,
+                           const std::string& host_nqn) const {
+  CheckControllerIdArgs(kErr, {{"transport", &transport},
+                               {"traddr", &traddr},
+                               {"trsvcid", &trsvcid},
+                               {"subsysnqn", &subsysnqn},
+                               {"host_traddr", &host_traddr},
+                               {"host_iface", &host_iface},
+                               {"host_nqn", &host_nqn}});
+  // host_nqn is taken as given, even empty: callers pass what list_controllers reported.
+  Tid tid = Tid::Make({transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn},
+                      service_.tid_defaults());
+  return service_.Find(tid);
+}
+
+std::vector<std::map<std::string, std::string>> StafDbus::list_controllers(const bool& detailed) {
+  return GuardDbus(kErr, [&] {
+    std::vector<std::map<std::string, std::string>> out;
+    for (const Dc* dc : service_.dcs()) out.push_back(ToMap(detailed ? dc->Details() : dc->IdDict()));
+    return out;
+  });
+}
+
+std::vector<std::map<std::string, std::string>> StafDbus::get_log_pages(
+    const std::string& transport, const std::string& traddr, const std::string& trsvcid,
+    const std::string& subsysnqn, const std::string& host_traddr, const std::string& host_iface,
+    const std::string& host_nqn) {
+  return GuardDbus(kErr, [&] {
+    std::vector<std::map<std::string, std::string>> out;
+    const Dc* dc = Lookup(transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn);
+    if (dc == nullptr) return out;
+    for (const LogEntry& e : dc->log_pages()) out.push_back(ToMap(e.AsDict()));
+    return out;
+  });
+}
+
+std::string StafDbus::AllLogPagesJson(bool detailed) const {
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  for (const Dc* dc : service_.dcs()) {
+    nlohmann::ordered_json pages = nlohmann::ordered_json::array();
+    for (const LogEntry& e : dc->log_pages()) pages.push_back(DictJson(e.AsDict()));
+    all.push_back({{"discovery-controller", DictJson(detailed ? dc->Details() : dc->IdDict())},
+                   {"log-pages", std::move(pages)}});
+  }
+  return all.dump();
+}
+
+std::string StafDbus::get_all_log_pages(const bool& detailed) {
+  return GuardDbus(kErr, [&] { return AllLogPagesJson(detailed); });
+}
+
+std::string StafDbus::ProcessInfoJson() const {
+  nlohmann::ordered_json j;
+  j["tron"] = LogDebugEnabled();
+  j["log-level"] = LogLevelName();
+  j["hostnqn"] = info_.host.hostnqn;
+  j["hostid"] = info_.host.hostid;
+  // nvme-stas exposed the DH-HMAC-CHAP host key here; we say whether there is one.
+  j["hostkey"] = info_.host.hostkey ? nlohmann::ordered_json(kRedacted) : nlohmann::ordered_json(nullptr);
+  j["symname"] = OptionalJson(info_.host.symname);
+  j["last known config file"] = info_.lkc_path;
+  j["config soak timer"] = service_.soak_timer().ToString();
+  j["kernel support.TP8013"] = service_.kernel_supports("discovery") ? "True" : "False";
+  j["kernel support.host_iface"] = service_.kernel_supports("host_iface") ? "True" : "False";
+  return j.dump();
+}
+
+std::string StafDbus::process_info() {
+  return GuardDbus(kErr, [&] { return ProcessInfoJson(); });
+}
+
+std::string StafDbus::controller_info(const std::string& transport, const std::string& traddr,
+                                      const std::string& trsvcid, const std::string& subsysnqn,
+                                      const std::string& host_traddr,
+                                      const std::string& host_iface, const std::string& host_nqn) {
+  return GuardDbus(kErr, [&] {
+    const Dc* dc = Lookup(transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn);
+    return dc ? DictJson(dc->Info()).dump() : std::string("{}");
+  });
+}
+
+bool StafDbus::tron() { return LogDebugEnabled(); }
+
+void StafDbus::tron(const bool& value) {
+  GuardDbus(kErr, [&] {
+    if (info_.set_tron) info_.set_tron(value);
+    LOG_INFO("tron set to %s over D-Bus", value ? "True" : "False");
+  });
+}
+
+std::string StafDbus::log_level() { return LogLevelName(); }
+
+}  // namespace stas::staf

@@ -1,0 +1,69 @@
+// StafDbus: stafd's object /org/nvmexpress/staf on D-Bus, the nvme-stas v2.3+ API (reference
+// §1.2, §1.5, §1.6). It answers from StafService's state and emits log_pages_changed and
+// dc_removed. Arguments from callers are checked; a bad one gets
+// org.nvmexpress.staf.Error.InvalidArgs, never a crash. Secrets are never returned.
+// Loop thread only (sdbus-c++ is driven from the GLib loop).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "dbus/staf_adaptor.h"
+#include "staf/staf_service.h"
+
+namespace stas::staf {
+
+// What process_info reports beyond the service state.
+struct ProcessInfoSource {
+  HostInfo host;
+  std::string lkc_path;
+  std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
+};
+
+class StafDbus final
+    : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_adaptor,
+                                      org::nvmexpress::staf::debug_adaptor,
+                                      sdbus::Properties_adaptor>,
+      public StafObserver {
+ public:
+  StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSource info);
+  ~StafDbus() override;
+  StafDbus(const StafDbus&) = delete;
+  StafDbus& operator=(const StafDbus&) = delete;
+
+  void OnLogPagesChanged(const Dc& dc) override;
+  void OnDcRemoved() override;
+
+  // The JSON documents of the API, also used by tests without a bus.
+  std::string ProcessInfoJson() const;
+  std::string AllLogPagesJson(bool detailed) const;
+
+ private:
+  std::vector<std::map<std::string, std::string>> list_controllers(const bool& detailed) override;
+  std::vector<std::map<std::string, std::string>> get_log_pages(
+      const std::string& transport, const std::string& traddr, const std::string& trsvcid,
+      const std::string& subsysnqn, const std::string& host_traddr, const std::string& host_iface,
+      const std::string& host_nqn) override;
+  std::string get_all_log_pages(const bool& detailed) override;
+  std::string process_info() override;
+  std::string controller_info(const std::string& transport, const std::string& traddr,
+                              const std::string& trsvcid, const std::string& subsysnqn,
+                              const std::string& host_traddr, const std::string& host_iface,
+                              const std::string& host_nqn) override;
+  bool tron() override;
+  void tron(const bool& value) override;
+  std::string log_level() override;
+
+  // Finds the DC the 7 strings name, after the checks and TID normalisation of §1.2.
+  const Dc* Lookup(const std::string& transport, const std::string& traddr,
+                   const std::string& trsvcid, const std::string& subsysnqn,
+                   const std::string& host_traddr, const std::string& host_iface,
+                   const std::string& host_nqn) const;
+
+  StafService& service_;
+  ProcessInfoSource info_;
+};
+
+}  // namespace stas::staf
