@@ -1,0 +1,249 @@
+#include "staf/staf_service.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/defs.h"
+#include "common/log.h"
+#include "common/state_file.h"
+#include "common/testing/fake_event_loop.h"
+#include "common/testing/simulated_kernel.h"
+
+namespace stas::staf {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::SimEntry;
+using testing::SimPort;
+
+class RecordingObserver : public StafObserver {
+ public:
+  void OnLogPagesChanged(const Dc& dc) override { changed.push_back(dc.tid().traddr()); }
+  void OnDcRemoved() override { ++removed; }
+  std::vector<std::string> changed;
+  int removed = 0;
+};
+
+class StafServiceTest : public ::testing::Test {
+ protected:
+  StafServiceTest() {
+    host_.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
+    host_.hostid = "11111111-2222-3333-4444-555555555555";
+    AddPort("192.0.2.10", {SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+    char dir[] = "/tmp/staf-service-test-XXXXXX";
+    dir_ = mkdtemp(dir);
+    lkc_ = dir_ + "/last-known-config.json";
+    SetLogSinkForTesting([this](LogLevel l, const std::string& s) {
+      if (l >= LogLevel::kWarning) warnings_ += s + "\n";
+    });
+  }
+  ~StafServiceTest() override {
+    SetLogSinkForTesting(nullptr);
+    service_.reset();
+    unlink(lkc_.c_str());
+    rmdir(dir_.c_str());
+  }
+
+  void AddPort(const std::string& traddr, std::vector<RawLogEntry> log) {
+    SimPort p;
+    p.traddr = traddr;
+    p.trsvcid = "8009";
+    p.log = std::move(log);
+    kernel_.AddPort(std::move(p));
+  }
+
+  ServiceConfig Config(const std::string& text) {
+    LoadedConfig l = ParseServiceConfig(Daemon::kStafd, ParseIniText(text, "stafd.conf"));
+    return l.config;
+  }
+
+  StafService& Start(const std::string& conf_text) {
+    StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_, {}};
+    service_ = std::make_unique<StafService>(std::move(deps), Config(conf_text));
+    service_->Start();
+    Settle();
+    return *service_;
+  }
+
+  // Past the 1.5 s soak, with every resulting operation done.
+  void Settle() { loop_.AdvanceBy(std::chrono::seconds(2)); }
+
+  std::vector<std::string> Traddrs() {
+    std::vector<std::string> out;
+    for (const Dc* dc : service_->dcs()) out.push_back(dc->tid().traddr());
+    return out;
+  }
+
+  FakeEventLoop loop_;
+  InlineRunner runner_{loop_};
+  testing::SimulatedKernel kernel_{loop_};
+  HostInfo host_;
+  RecordingObserver observer_;
+  std::function<std::vector<std::string>(const std::string&)> resolve_ =
+      [](const std::string& name) -> std::vector<std::string> {
+    if (name == "dc.example") return {"2001:db8::10", "192.0.2.10"};
+    return {};
+  };
+  std::string dir_;
+  std::string lkc_;
+  std::string warnings_;
+  std::unique_ptr<StafService> service_;
+};
+
+TEST_F(StafServiceTest, ConnectsConfiguredDcsAfterTheSoak) {
+  StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_, {}};
+  service_ = std::make_unique<StafService>(
+      std::move(deps), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
+  service_->Start();
+  loop_.AdvanceBy(std::chrono::milliseconds(1499));
+  EXPECT_TRUE(service_->dcs().empty());
+  loop_.AdvanceBy(std::chrono::milliseconds(1));
+  loop_.RunUntilIdle();
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_TRUE(service_->dcs()[0]->connected());
+  EXPECT_EQ(observer_.changed, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(service_->dcs()[0]->origin(), Origin::kConfigured);
+}
+
+TEST_F(StafServiceTest, HostNamesAreResolvedWithTheFirstIpv4First) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=dc.example\n");
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
+}
+
+TEST_F(StafServiceTest, UnresolvableHostNamesAreLoggedAndSkipped) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=nowhere.example\n"
+        "controller=transport=tcp;traddr=192.0.2.10\n");
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
+  EXPECT_THAT(warnings_, HasSubstr("Cannot resolve host name \"nowhere.example\""));
+}
+
+TEST_F(StafServiceTest, IpFamilyFiltersAddresses) {
+  AddPort("2001:db8::10", {});
+  Start("[Global]\nip-family=ipv6\n[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
+        "controller=transport=tcp;traddr=2001:db8::10\ncontroller=transport=tcp;traddr=dc.example\n");
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"2001:db8::10"});
+}
+
+TEST_F(StafServiceTest, ExcludedControllersAreNotConnected) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
+        "controller=transport=tcp;traddr=192.0.2.11\nexclude=traddr=192.0.2.11\n");
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
+}
+
+TEST_F(StafServiceTest, ReferralsBecomeDcsWithTheParentsHostSide) {
+  AddPort("192.0.2.40", {SimEntry("nqn.io:ref", "192.0.2.41", "4420")});
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
+                  SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10;host-iface=lo\n");
+  Settle();  // the referral is seen after the first log page, then soaked
+  ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));
+  const Dc* ref = service_->dcs()[1];
+  EXPECT_EQ(ref->origin(), Origin::kReferral);
+  EXPECT_EQ(ref->tid().host_iface(), "lo");
+  EXPECT_TRUE(ref->connected());
+  EXPECT_EQ(ref->log_pages().size(), 1u);
+
+  // The referral disappears from the parent's log page: the referred DC goes, dc_removed fires.
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  loop_.RunUntilIdle();
+  Settle();
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(observer_.removed, 1);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+}
+
+TEST_F(StafServiceTest, ReloadRemovesAndAddsDcs) {
+  AddPort("192.0.2.11", {});
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  service_->Reload(Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.11\n"));
+  Settle();
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.11"});
+  EXPECT_EQ(observer_.removed, 1);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+}
+
+TEST_F(StafServiceTest, StopKeepsPersistentConnections) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  bool stopped = false;
+  service_->Stop([&] { stopped = true; });
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(kernel_.device_count(), 1u);
+}
+
+TEST_F(StafServiceTest, StopDisconnectsWhenNotPersistent) {
+  Start("[Discovery controller connection management]\npersistent-connections=false\n"
+        "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  bool stopped = false;
+  service_->Stop([&] { stopped = true; });
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+}
+
+TEST_F(StafServiceTest, RestartRestoresTheCacheAndAdoptsTheConnection) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  bool stopped = false;
+  service_->Stop([&] { stopped = true; });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(stopped);
+  service_.reset();
+
+  kernel_.SetPortUp("192.0.2.10", "8009", false);  // the DC is unreachable after the restart
+  StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_, {}};
+  service_ = std::make_unique<StafService>(
+      std::move(deps), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
+  service_->Start();
+  // Before any reconciliation, the restored DC already serves its cached log page.
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_EQ(service_->dcs()[0]->log_pages().size(), 1u);
+  Settle();
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_EQ(service_->dcs()[0]->device(), "nvme0");  // adopted, not reconnected
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  EXPECT_EQ(service_->dcs()[0]->log_pages().size(), 1u);  // fetch fails: the cache stays
+}
+
+TEST_F(StafServiceTest, CorruptLastKnownConfigIsLoggedAndIgnored) {
+  ASSERT_TRUE(WriteFileAtomic(lkc_, "{ this is not json"));
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  EXPECT_THAT(warnings_, HasSubstr("Ignoring the last known config"));
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
+}
+
+TEST_F(StafServiceTest, LastKnownConfigIsWrittenAfterEachPass) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  Result<std::string> text = ReadWholeFile(lkc_);
+  ASSERT_TRUE(text);
+  EXPECT_THAT(*text, HasSubstr("\"nqn.io:1\""));
+  EXPECT_THAT(*text, HasSubstr("\"origin\":\"configured\""));
+}
+
+TEST_F(StafServiceTest, UnmanagedDcEventsAreHandedToNvmeCli) {
+  std::vector<std::string> handed;
+  StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_,
+                [&](const KernelEvent& ev, const KernelDevice&) { handed.push_back(ev.device); }};
+  service_ = std::make_unique<StafService>(std::move(deps), Config(""));
+  service_->Start();
+  KernelDevice foreign;
+  foreign.transport = "tcp";
+  foreign.traddr = "192.0.2.99";
+  foreign.trsvcid = "8009";
+  foreign.subsysnqn = kWellKnownDiscoveryNqn;
+  foreign.cntrltype = "discovery";
+  std::string name = kernel_.AddExistingDevice(foreign);
+  kernel_.SendEvent(name, "rediscover");
+  kernel_.SendEvent(name, "connected");  // not a reason for nvme-cli to rediscover
+  loop_.RunUntilIdle();
+  EXPECT_EQ(handed, std::vector<std::string>{name});
+}
+
+}  // namespace
+}  // namespace stas::staf
