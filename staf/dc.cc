@@ -224,7 +224,8 @@ void Dc::GetSupport() {
       [this](Result<uint32_t> r) {
         op_ = Op::kNone;
         if (disposing_ || !connected()) return AfterOp();
-        if (!r) {
+        int code = r ? 0 : r.error().code;
+        if (!r && code != EINVAL && code != ENOTSUP && code != EOPNOTSUPP) {
           if (support_stats_.fail_count++ == 0) {
             LOG_ERROR("%sFailed to get supported log pages. %s", Prefix().c_str(),
                       r.error().message.c_str());
@@ -232,9 +233,14 @@ void Dc::GetSupport() {
           support_timer_.Start();
           return AfterOp();
         }
+        // A DC that answers the query with an NVMe error status (Linux nvmet's discovery
+        // controller only knows the discovery log) supports no log page options: asking
+        // again every 5 s would never fetch its log page.
+        uint32_t bits = r ? *r : 0;
+        if (!r) LOG_DEBUG("%sGet Supported Log Pages refused: %s", Prefix().c_str(), r.error().message.c_str());
         support_stats_.completed = true;
-        LOG_DEBUG("%sDiscovery log page support: %s", Prefix().c_str(), SupportBits(*r).c_str());
-        lsp_ = (*r & kLidSupportPleo) ? kLspPleo : 0;
+        LOG_DEBUG("%sDiscovery log page support: %s", Prefix().c_str(), SupportBits(bits).c_str());
+        lsp_ = (bits & kLidSupportPleo) ? kLspPleo : 0;
         GetLog();
       });
 }

@@ -238,6 +238,15 @@ TEST_F(DcTest, SupportQueryFailureRetriesAfter5s) {
   EXPECT_EQ(log_page_calls_, 1);
 }
 
+TEST_F(DcTest, ADcThatRefusesTheSupportQueryIsStillRead) {
+  kernel_.FailNext("support", 1, EINVAL);  // an NVMe "Invalid Field" status, as nvmet answers
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(log_page_calls_, 1);
+  EXPECT_EQ(warnings_, "");
+}
+
 TEST_F(DcTest, ReferralChangesAreReported) {
   auto dc = MakeDc();
   dc->Start();

@@ -1,0 +1,98 @@
+#!/bin/sh
+# e2e: stafd against the real Linux NVMe/TCP host and nvmet target (issue 3 features).
+# A DC on 127.0.0.1:8009 exposes 3 subsystems. stafd connects (persistent, kato=30), tries the
+# TP8010 registration, fetches the log page and serves it on a private system bus; linking a
+# 4th subsystem sends the 0x70f002 AEN and stafd fetches again. SIGHUP reloads; SIGTERM keeps
+# the DC connection (persistent-connections) and the udev override goes; a restarted stafd
+# adopts the existing connection (no duplicate) and serves its cached log page at once.
+set -eu
+. "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
+
+B=$STAS_BUILD_DIR
+SUB=nqn.2014-08.org.example:sub
+WKDN=nqn.2014-08.org.nvmexpress.discovery
+RULE=/run/udev/rules.d/70-nvmf-autoconnect.rules
+
+load_nvme_modules 4
+nvmet_setup_port 1 127.0.0.1 8009
+for i in 1 2 3; do
+  nvmet_add_subsystem "$SUB$i" $((i - 1))
+  nvmet_link 1 "$SUB$i"
+done
+
+cp dbus-interfaces/org.nvmexpress.staf.conf /usr/share/dbus-1/system.d/
+start_system_bus
+mkdir -p /etc/nvme /tmp/e2e /run/stafd
+HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b
+echo "$HOSTNQN" >/etc/nvme/hostnqn
+echo 7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b >/etc/nvme/hostid
+rm -f /etc/stas/sys.conf
+cat >/tmp/e2e/stafd.conf <<CONF
+[Global]
+tron = true
+[Controllers]
+controller = transport=tcp;traddr=127.0.0.1;trsvcid=8009
+CONF
+
+staf_call() {  # METHOD SIGNATURE ARGS...: busctl call on stafd
+  m=$1; shift
+  busctl call org.nvmexpress.staf /org/nvmexpress/staf org.nvmexpress.staf "$m" "$@"
+}
+dlp_count() {  # the number of log page entries stafd serves for the DC
+  staf_call get_log_pages sssssss tcp 127.0.0.1 8009 $WKDN '' '' "$HOSTNQN" | cut -d' ' -f2
+}
+# On any failure, show what stafd said.
+trap '[ $? -eq 0 ] || { echo "--- stafd log ---"; cat /tmp/e2e/stafd.log 2>/dev/null; }' EXIT
+
+start_stafd() {
+  RUNTIME_DIRECTORY=/run/stafd "$B/staf/stafd" -f /tmp/e2e/stafd.conf >>/tmp/e2e/stafd.log 2>&1 &
+  STAFD_PID=$!
+  wait_for "busctl status org.nvmexpress.staf" 20
+}
+
+log "start stafd"
+start_stafd
+wait_for "[ \"\$(dlp_count)\" = 4 ]" 60
+log "log page: $(dlp_count) entries"
+ls_out=$(staf_call list_controllers b false)
+assert_contains "$ls_out" '"device" "nvme' "list_controllers"
+dev=$(echo "$ls_out" | sed 's/.*"device" "\(nvme[0-9]*\)".*/\1/')
+assert_eq discovery "$(cat /sys/class/nvme/$dev/cntrltype)" "cntrltype of $dev"
+assert_contains "$(cat /sys/class/nvme/$dev/subsysnqn)" "$WKDN" "subsysnqn of $dev"
+[ -f "$RULE" ] || fail "udev override $RULE missing while stafd runs"
+all=$(staf_call get_all_log_pages b true)
+for i in 1 2 3; do assert_contains "$all" "$SUB$i" "get_all_log_pages"; done
+grep -q "Received discovery log pages (num records=4)" /tmp/e2e/stafd.log || fail "no log page line"
+# TP8010: nvmet's DC answers (or refuses) the DIM registration; stafd must carry on either way.
+grep -E "Registered with Discovery Controller|Registration error|Failed to register|DIM registration not supported" /tmp/e2e/stafd.log \
+  || fail "no DIM registration outcome logged"
+
+log "AEN: link a 4th subsystem"
+nvmet_add_subsystem "${SUB}4" 3
+nvmet_link 1 "${SUB}4"
+wait_for "[ \"\$(dlp_count)\" = 5 ]" 60
+grep -q "Received AEN: 0x70f002" /tmp/e2e/stafd.log || fail "AEN not logged"
+
+log "SIGHUP"
+kill -HUP "$STAFD_PID"
+wait_for "grep -q Reloading /tmp/e2e/stafd.log" 10
+pid_alive "$STAFD_PID" || fail "stafd died on SIGHUP"
+
+log "SIGTERM: the persistent DC connection stays"
+kill -TERM "$STAFD_PID"
+wait_for "! pid_alive $STAFD_PID" 15
+[ -e "/sys/class/nvme/$dev" ] || fail "$dev was disconnected on stop"
+[ ! -e "$RULE" ] || fail "udev override left behind"
+grep -q "${SUB}4" /run/stafd/last-known-config.json || fail "last-known config lacks the log page"
+ndev=$(ls /sys/class/nvme | wc -l)
+
+log "restart: adopt, no duplicate"
+start_stafd
+wait_for "[ \"\$(dlp_count)\" = 5 ]" 60
+wait_for "grep -q 'Connection adopted' /tmp/e2e/stafd.log" 30
+assert_eq "$ndev" "$(ls /sys/class/nvme | wc -l)" "number of nvme controllers after restart"
+kill -TERM "$STAFD_PID"
+wait_for "! pid_alive $STAFD_PID" 15
+log "stafd log:"
+cat /tmp/e2e/stafd.log
+log "PASS"
