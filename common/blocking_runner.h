@@ -1,0 +1,128 @@
+// BlockingRunner: runs blocking calls (libnvme connect, get log page, DIM registration,
+// disconnect) off the loop thread and hands their results back to it.
+//
+// The loop thread owns all state (STYLE B.0); work functions take values in and return a value
+// out, and must not touch loop-thread objects. Two implementations:
+//  * ThreadPoolRunner: a fixed number of worker threads (4 by default: one connect can block
+//    for tens of seconds) over an unbounded FIFO queue. Production.
+//  * InlineRunner: runs the work at once on the calling thread. Deterministic unit tests.
+// In both, `done` runs later on the loop thread through EventLoop::Post(), never inline.
+// The EventLoop must outlive the runner.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/event_loop.h"
+
+namespace stas {
+
+class BlockingRunner {
+ public:
+  explicit BlockingRunner(EventLoop& loop) : loop_(loop) {}
+  virtual ~BlockingRunner() = default;
+  BlockingRunner(const BlockingRunner&) = delete;
+  BlockingRunner& operator=(const BlockingRunner&) = delete;
+
+  // Runs `work` on a worker thread, then `done(result)` on the loop thread; `done` is dropped
+  // if `owner` has expired by then (it replaces stas's _alive()). `work` always runs once
+  // started, whatever happens to `owner`. REQUIRES: `work` does not throw (an exception aborts).
+  // Thread-safe. T must be movable; use Status rather than void.
+  template <class T>
+  void RunBlocking(std::weak_ptr<void> owner, std::function<T()> work,
+                   std::function<void(T)> done);
+
+  // Stops taking work: queued jobs are dropped, jobs in flight finish (and post their result),
+  // later RunBlocking() calls are ignored. Waits for the workers to exit. Idempotent.
+  // Loop thread only.
+  virtual void Shutdown() = 0;
+
+ protected:
+  // Runs `job` now or later, on whatever thread the implementation chooses.
+  virtual void Submit(std::function<void()> job) = 0;
+
+  EventLoop& loop_;
+};
+
+// The production runner. Thread-safe, except Shutdown() and the destructor (loop thread).
+class ThreadPoolRunner final : public BlockingRunner {
+ public:
+  static constexpr std::size_t kDefaultThreads = 4;
+
+  // Starts `threads` worker threads (at least 1).
+  explicit ThreadPoolRunner(EventLoop& loop, std::size_t threads = kDefaultThreads);
+  ~ThreadPoolRunner() override;  // Shutdown()
+
+  void Shutdown() override;
+
+  std::size_t thread_count() const { return workers_.size(); }
+  // Jobs waiting for a worker. Thread-safe.
+  std::size_t queued() const;
+
+ protected:
+  void Submit(std::function<void()> job) override;
+
+ private:
+  void WorkerMain();
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::vector<std::thread> workers_;
+};
+
+// Runs each job at RunBlocking() time on the calling thread; `done` is still posted. Lets unit
+// tests drive an operation step by step with FakeEventLoop::RunUntilIdle(). Loop thread only.
+class InlineRunner final : public BlockingRunner {
+ public:
+  explicit InlineRunner(EventLoop& loop) : BlockingRunner(loop) {}
+
+  void Shutdown() override { stopped_ = true; }
+  // How many jobs have run.
+  std::size_t jobs_run() const { return jobs_run_; }
+
+ protected:
+  void Submit(std::function<void()> job) override;
+
+ private:
+  bool stopped_ = false;
+  std::size_t jobs_run_ = 0;
+};
+
+template <class T>
+void BlockingRunner::RunBlocking(std::weak_ptr<void> owner, std::function<T()> work,
+                                 std::function<void(T)> done) {
+  static_assert(!std::is_void_v<T>, "return a Status instead of void");
+  Submit([loop = &loop_, owner = std::move(owner), work = std::move(work),
+          done = std::move(done)]() mutable {
+    // Boxed, because std::function needs a copyable closure and T may be move-only.
+    std::shared_ptr<T> result;
+    try {
+      result = std::make_shared<T>(work());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "stas: BlockingRunner: work threw: %s\n", e.what());
+      std::abort();  // its `done` would never run and its owner would wait forever
+    } catch (...) {
+      std::fprintf(stderr, "stas: BlockingRunner: work threw\n");
+      std::abort();
+    }
+    loop->Post([owner = std::move(owner), done = std::move(done), result = std::move(result)] {
+      std::shared_ptr<void> alive = owner.lock();  // keeps the owner alive during `done`
+      if (alive && done) done(std::move(*result));
+    });
+  });
+}
+
+}  // namespace stas
