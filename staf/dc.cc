@@ -4,8 +4,7 @@
 
 #include "common/config_json.h"
 #include "common/log.h"
-#include "common/net_if.h"
-#include "common/tid_match.h"
+#include "common/connect_or_adopt.h"
 
 namespace stas::staf {
 namespace {
@@ -95,35 +94,12 @@ void Dc::TryConnect() {
   connect_stats_.completed = false;
   op_ = Op::kConnect;
 
-  struct Outcome {
-    Result<std::string> device;
-    std::optional<KernelDevice> info;
-    bool adopted = false;
-    std::string note;
-  };
   ConnectRequest req = request_;
   std::set<std::string> owned = ctx_.owned_devices ? ctx_.owned_devices() : std::set<std::string>{};
   NvmeKernel& kernel = ctx_.kernel;
-  ctx_.runner.RunBlocking<Outcome>(
-      weak_from_this(),
-      [req, owned, &kernel]() -> Outcome {
-        // Reuse an existing connection to the same DC (nvme-cli's, or ours from before a
-        // restart) rather than making a duplicate (reference §4.8).
-        std::optional<InterfaceAddresses> ifaddrs;
-        for (const KernelDevice& d : kernel.ListDevices()) {
-          if (!d.IsDiscovery() || owned.count(d.name) || d.state == "deleting") continue;
-          if (!ifaddrs) ifaddrs = ReadInterfaceAddresses();
-          KernelCtrl kc{d.transport, d.traddr,    d.trsvcid,  d.host_traddr,
-                        d.host_iface, d.subsysnqn, d.hostnqn, d.src_addr};
-          MatchResult m = MatchExistingCtrl(req.tid, kc, *ifaddrs);
-          if (m.matches) return Outcome{d.name, d, true, m.note};
-        }
-        Result<std::string> dev = kernel.Connect(req);
-        if (!dev) return Outcome{Fail(dev.error()), std::nullopt, false, ""};
-        std::optional<KernelDevice> info = kernel.GetDevice(*dev);
-        return Outcome{*dev, info, false, ""};
-      },
-      [this](Outcome o) {
+  ctx_.runner.RunBlocking<ConnectOutcome>(
+      weak_from_this(), [req, owned, &kernel]() { return ConnectOrAdopt(kernel, req, owned); },
+      [this](ConnectOutcome o) {
         op_ = Op::kNone;
         if (!o.device) {
           OnConnectFailed(o.device.error());
