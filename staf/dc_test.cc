@@ -53,8 +53,8 @@ class DcTest : public ::testing::Test {
   HostInfo host_;
   int log_page_calls_ = 0;
   int referral_calls_ = 0;
-  DcContext ctx_{loop_, runner_, kernel_, host_, true,
-                 [this](Dc&) { ++log_page_calls_; }, [this](Dc&) { ++referral_calls_; }, {}};
+  DcContext ctx_{{loop_, runner_, kernel_, {}}, host_, true,
+                 [this](Dc&) { ++log_page_calls_; }, [this](Dc&) { ++referral_calls_; }};
   std::shared_ptr<Dc> dc_;
   std::string warnings_;
 };

@@ -42,12 +42,14 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      ctx_{deps_.loop, deps_.runner, deps_.kernel, deps_.host, config_.pleo, {}, {}, {}},
-      soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }) {
+      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo, {}, {}},
+      soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
+      lkc_timer_(deps_.loop, kLkcSaveDelay, [this] { SaveLkcSoon(); }) {
   if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
   ctx_.on_log_pages = [this](Dc& dc) {
     if (deps_.observer) deps_.observer->OnLogPagesChanged(dc);
-    SaveLkc();  // a kill -9 must not lose a fresh log page
+    // A kill -9 must not lose a fresh log page; an unchanged one needs no save.
+    if (dc.last_fetch_changed() && !lkc_timer_.running()) lkc_timer_.Start();
   };
   ctx_.on_referrals_changed = [this](Dc&) {
     if (!stopping_) soak_timer_.Start();
@@ -336,12 +338,27 @@ void StafService::OnKernelEvent(const KernelEvent& ev) {
       });
 }
 
-void StafService::SaveLkc() {
-  if (deps_.lkc_path.empty()) return;
+std::string StafService::LkcText() const {
   std::vector<SavedDc> saved;
   for (const auto& dc : dcs_) saved.push_back(SavedDc{dc->tid(), dc->origin(), dc->log_pages()});
-  Status s = WriteFileAtomic(deps_.lkc_path, SerializeLkc(saved));
+  return SerializeLkc(saved);
+}
+
+void StafService::SaveLkc() {
+  if (deps_.lkc_path.empty()) return;
+  lkc_timer_.Stop();
+  Status s = WriteFileAtomic(deps_.lkc_path, LkcText());
   if (!s) LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
+}
+
+void StafService::SaveLkcSoon() {
+  if (deps_.lkc_path.empty() || stopping_) return;
+  std::string path = deps_.lkc_path;
+  deps_.runner.RunBlocking<Status>(
+      alive_, [path, text = LkcText()]() { return WriteFileAtomic(path, text); },
+      [](Status s) {
+        if (!s) LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
+      });
 }
 
 void StafService::RestoreLkc() {

@@ -49,6 +49,9 @@ struct StafDeps {
 class StafService {
  public:
   static constexpr std::chrono::milliseconds kConfigSoak{1500};
+  // Log page changes are saved to the last-known configuration at most this often: a burst
+  // of AENs to many DCs would otherwise serialise and fsync the whole state once per DC.
+  static constexpr std::chrono::milliseconds kLkcSaveDelay{1000};
 
   StafService(StafDeps deps, ServiceConfig config);
   ~StafService();
@@ -93,7 +96,11 @@ class StafService {
   void Add(Candidate c, std::vector<LogEntry> cached);
   void Remove(const std::shared_ptr<Dc>& dc, bool keep_connection);
   void OnKernelEvent(const KernelEvent& ev);
+  // Saves now, on the loop thread (after a reconciliation pass and at stop).
   void SaveLkc();
+  // Saves soon, coalescing bursts, writing on a worker thread.
+  void SaveLkcSoon();
+  std::string LkcText() const;
   void RestoreLkc();
   std::set<std::string> OwnedDevices() const;
 
@@ -105,6 +112,7 @@ class StafService {
   std::vector<std::shared_ptr<Dc>> dcs_;
   std::vector<std::shared_ptr<Dc>> disposing_;
   Timer soak_timer_;
+  Timer lkc_timer_;
   bool reconciling_ = false;
   bool stopping_ = false;
   std::function<void()> stop_done_;

@@ -220,10 +220,29 @@ TEST_F(StafServiceTest, CorruptLastKnownConfigIsLoggedAndIgnored) {
 
 TEST_F(StafServiceTest, LastKnownConfigIsWrittenAfterEachPass) {
   Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  loop_.AdvanceBy(StafService::kLkcSaveDelay);  // log page saves are coalesced
   Result<std::string> text = ReadWholeFile(lkc_);
   ASSERT_TRUE(text);
   EXPECT_THAT(*text, HasSubstr("\"nqn.io:1\""));
   EXPECT_THAT(*text, HasSubstr("\"origin\":\"configured\""));
+}
+
+TEST_F(StafServiceTest, OnlyChangedLogPagesAreSavedAndBurstsOnce) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  loop_.AdvanceBy(StafService::kLkcSaveDelay);
+  ASSERT_EQ(unlink(lkc_.c_str()), 0);
+  // An AEN with the same log page: nothing to save.
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  loop_.AdvanceBy(StafService::kLkcSaveDelay * 2);
+  EXPECT_FALSE(ReadWholeFile(lkc_));
+  // A changed page is saved, once, after the delay.
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:2", "192.0.2.21", "4420")});
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(ReadWholeFile(lkc_));
+  loop_.AdvanceBy(StafService::kLkcSaveDelay);
+  Result<std::string> text = ReadWholeFile(lkc_);
+  ASSERT_TRUE(text);
+  EXPECT_THAT(*text, HasSubstr("\"nqn.io:2\""));
 }
 
 TEST_F(StafServiceTest, UnmanagedDcEventsAreHandedToNvmeCli) {
