@@ -6,10 +6,11 @@
 //
 // What each method touches:
 //   Connect                 /dev/nvme-fabrics (hard-coded in libnvme, whatever `fabrics_dev` is)
-//   Disconnect              /sys/class/nvme/<dev>/delete_controller (through libnvme)
-//   GetDiscoveryLog,        /dev/<dev> ioctls; libnvme opens the fd lazily and nvme_free_tree()
-//   GetDiscoveryLogSupport, closes it (checked in the 1.3 binary), so no fd survives a call
-//   RegisterHost
+//   Disconnect              `sysfs_root`/<dev>/delete_controller, written directly
+//   GetDiscoveryLog,        /sys/class/nvme* (nvme_scan_ctrl) and /dev/<dev> ioctls; libnvme
+//   GetDiscoveryLogSupport, opens the fd lazily and nvme_free_tree() closes it (checked in the
+//   RegisterHost            1.3 binary), so no fd survives a call. nvme_scan_ctrl() also opens
+//                           and identifies every namespace: fine for DCs, which have none.
 //   ListDevices, GetDevice  `sysfs_root` (default /sys/class/nvme), read directly
 //   FabricsAvailable,       `fabrics_dev` (default /dev/nvme-fabrics), read directly
 //   SupportedOptions
@@ -45,6 +46,7 @@ class NvmeKernelLibnvme : public NvmeKernel {
   // EALREADY, INVAL -> EINVAL, OPEN -> ENODEV, PARSE -> EPROTO, WRITE/READ -> EIO, ...) with
   // nvme_errno_to_string() as the message: "nvmf_add_ctrl: already connected".
   Result<std::string> Connect(const ConnectRequest& req) override;
+  // ENODEV if there is no such controller (any more).
   Status Disconnect(const std::string& device) override;
 
   // libnvme retries up to 6 times while the generation counter changes (then EAGAIN).

@@ -1,40 +1,16 @@
 #include "staf/staf_service.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <set>
 
-#include "common/exclude.h"
-#include "common/ip_address.h"
+#include "common/name_resolution.h"
 #include "common/log.h"
 #include "common/state_file.h"
 #include "staf/last_known_config.h"
 
 namespace stas::staf {
 namespace {
-
-bool IsIpTransport(const std::string& t) { return t == "tcp" || t == "rdma"; }
-
-// Blocking name resolution (worker thread): every address, in resolver order.
-std::vector<std::string> ResolveWithGetaddrinfo(const std::string& name) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::vector<std::string> out;
-  if (getaddrinfo(name.c_str(), nullptr, &hints, &res) != 0) return out;
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    if (auto ip = IpAddress::FromSockaddr(ai->ai_addr)) {
-      std::string s = ip->ToString();
-      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
-    }
-  }
-  freeaddrinfo(res);
-  return out;
-}
 
 }  // namespace
 
@@ -128,61 +104,15 @@ ConnectRequest StafService::MakeRequest(TidFields fields,
   return r;
 }
 
-bool StafService::Allowed(const Tid& tid, bool log) const {
-  if (IsExcluded(tid, config_.excludes)) {
-    if (log) LOG_DEBUG("%s excluded by the configuration", tid.ToString().c_str());
-    return false;
-  }
-  if (tid.transport() == "fc" || tid.transport() == "loop") return true;
-  if (!IsIpTransport(tid.transport())) {
-    if (log) LOG_WARNING("%s Invalid transport %s", tid.ToString().c_str(), tid.transport().c_str());
-    return false;
-  }
-  std::optional<IpAddress> ip = IpAddress::Parse(tid.traddr());
-  if (!ip) {
-    if (log) LOG_WARNING("%s Invalid traddr: not an IP address", tid.ToString().c_str());
-    return false;
-  }
-  int family = ip->Unmapped().family();
-  if ((family == 4 && !config_.ip_family.ipv4) || (family == 6 && !config_.ip_family.ipv6)) {
-    if (log) {
-      LOG_DEBUG("%s excluded based on the \"ip-family\" setting", tid.ToString().c_str());
-    }
-    return false;
-  }
-  return true;
-}
-
 std::vector<StafService::Candidate> StafService::Configured(
-    const std::map<std::string, std::vector<std::string>>& resolved) {
+    const ResolvedNames& resolved) {
   std::vector<Candidate> out;
   for (const ControllerEntry& e : config_.controllers) {
-    std::string traddr = e.traddr;
-    if (IsIpTransport(e.transport) && !IpAddress::Parse(traddr)) {
-      auto it = resolved.find(traddr);
-      std::optional<std::string> pick;
-      if (it != resolved.end()) {
-        // As nvme-stas: the first IPv4 address if IPv4 is allowed, else the first IPv6.
-        for (int want : {4, 6}) {
-          if (pick || (want == 4 && !config_.ip_family.ipv4) || (want == 6 && !config_.ip_family.ipv6)) continue;
-          for (const std::string& a : it->second) {
-            if (auto ip = IpAddress::Parse(a); ip && ip->family() == want) {
-              pick = a;
-              break;
-            }
-          }
-        }
-      }
-      if (!pick) {
-        LOG_ERROR("Cannot resolve host name \"%s\" (controller= at line %d); skipped for now",
-                  traddr.c_str(), e.line);
-        continue;
-      }
-      traddr = *pick;
-    }
+    std::optional<std::string> traddr = TraddrFor(e, resolved, config_.ip_family);
+    if (!traddr) continue;
     TidFields f;
     f.transport = e.transport;
-    f.traddr = traddr;
+    f.traddr = *traddr;
     f.trsvcid = e.trsvcid;
     f.subsysnqn = e.subsysnqn;
     f.host_traddr = e.host_traddr;
@@ -218,36 +148,30 @@ void StafService::Reconcile() {
     soak_timer_.Start();  // a resolution is under way: run again after it
     return;
   }
-  std::vector<std::string> names;
-  for (const ControllerEntry& e : config_.controllers) {
-    if (IsIpTransport(e.transport) && !IpAddress::Parse(e.traddr) &&
-        std::find(names.begin(), names.end(), e.traddr) == names.end()) {
-      names.push_back(e.traddr);
-    }
-  }
+  std::vector<std::string> names = NamesToResolve(config_.controllers);
   if (names.empty()) return FinishReconcile({});
   reconciling_ = true;
   auto resolve = deps_.resolve;
-  deps_.runner.RunBlocking<std::map<std::string, std::vector<std::string>>>(
+  deps_.runner.RunBlocking<ResolvedNames>(
       alive_,
       [names, resolve]() {
-        std::map<std::string, std::vector<std::string>> out;
+        ResolvedNames out;
         for (const std::string& n : names) out[n] = resolve(n);
         return out;
       },
-      [this](std::map<std::string, std::vector<std::string>> resolved) {
+      [this](ResolvedNames resolved) {
         reconciling_ = false;
         if (!stopping_) FinishReconcile(std::move(resolved));
       });
 }
 
-void StafService::FinishReconcile(std::map<std::string, std::vector<std::string>> resolved) {
+void StafService::FinishReconcile(ResolvedNames resolved) {
   std::vector<Candidate> wanted;
   std::set<Tid> seen;
   std::vector<Candidate> all = Configured(resolved);
   for (Candidate& c : FromReferrals()) all.push_back(std::move(c));
   for (Candidate& c : all) {
-    if (seen.count(c.request.tid) || !Allowed(c.request.tid, true)) continue;
+    if (seen.count(c.request.tid) || !CandidateAllowed(c.request.tid, config_)) continue;
     seen.insert(c.request.tid);
     wanted.push_back(std::move(c));
   }

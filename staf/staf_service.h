@@ -18,6 +18,7 @@
 #include "common/blocking_runner.h"
 #include "common/config.h"
 #include "common/event_loop.h"
+#include "common/name_resolution.h"
 #include "common/nvme_kernel.h"
 #include "common/timer.h"
 #include "staf/dc.h"
@@ -88,10 +89,9 @@ class StafService {
   };
 
   void Reconcile();
-  void FinishReconcile(std::map<std::string, std::vector<std::string>> resolved);
-  std::vector<Candidate> Configured(const std::map<std::string, std::vector<std::string>>& resolved);
+  void FinishReconcile(ResolvedNames resolved);
+  std::vector<Candidate> Configured(const ResolvedNames& resolved);
   std::vector<Candidate> FromReferrals();
-  bool Allowed(const Tid& tid, bool log) const;
   ConnectRequest MakeRequest(TidFields fields, const std::optional<ControllerEntry>& entry) const;
   void Add(Candidate c, std::vector<LogEntry> cached);
   void Remove(const std::shared_ptr<Dc>& dc, bool keep_connection);
