@@ -1,0 +1,152 @@
+# Shell functions for end-to-end scenarios; source it in a scenario that run-in-vm.sh runs in the
+# guest:   . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
+# POSIX sh (dash) compatible. Every wait is bounded. The guest powers off after the scenario, so
+# nothing here needs cleaning up, but scenarios that restart daemons should stop them by PID.
+
+NVMET=/sys/kernel/config/nvmet
+
+# fail MSG...: print "FAIL: MSG" and end the scenario with status 1.
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# log MSG...: a timestamped line (guest uptime) in the console log.
+log() {
+  echo "[$(cut -d' ' -f1 /proc/uptime)] $*"
+}
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+  [ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]: HAYSTACK (a string, possibly multi-line) contains NEEDLE.
+assert_contains() {
+  case "$1" in
+    *"$2"*) ;;
+    *) fail "${3:-output} does not contain '$2'; it is:
+$1" ;;
+  esac
+}
+
+# wait_for CMD TIMEOUT_SECONDS: evaluate CMD (a shell command string, which must not block) every
+# 0.2 s until it succeeds; fail the scenario after TIMEOUT_SECONDS (a whole number).
+wait_for() {
+  _wf_cmd=$1
+  _wf_timeout=$2
+  _wf_tries=$((_wf_timeout * 5 + 1))
+  _wf_deadline=$(($(date +%s) + _wf_timeout))
+  while [ "$_wf_tries" -gt 0 ]; do
+    if eval "$_wf_cmd" >/dev/null 2>&1; then
+      return 0
+    fi
+    [ "$(date +%s)" -lt "$_wf_deadline" ] || break
+    _wf_tries=$((_wf_tries - 1))
+    sleep 0.2
+  done
+  fail "timed out after ${_wf_timeout}s waiting for: $_wf_cmd"
+}
+
+# pid_alive PID: the process exists and is not a zombie (orphans are reaped late by the guest's
+# PID 1, a plain shell).
+pid_alive() {
+  [ -r "/proc/$1/stat" ] || return 1
+  case "$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null)" in
+    " Z "*|" X "*|"") return 1 ;;
+  esac
+  return 0
+}
+
+# load_nvme_modules N_NULLB: the NVMe/TCP host and nvmet target, N null_blk devices
+# (/dev/nullb0 .. /dev/nullb<N-1>), and configfs mounted.
+load_nvme_modules() {
+  modprobe -a nvmet nvmet-tcp nvme-tcp nvme-fabrics || fail "modprobe of the NVMe modules failed"
+  modprobe null_blk nr_devices="$1" || fail "modprobe null_blk nr_devices=$1 failed"
+  if ! grep -q ' /sys/kernel/config configfs ' /proc/mounts; then
+    mount -t configfs configfs /sys/kernel/config || fail "cannot mount configfs"
+  fi
+  wait_for "[ -d $NVMET/ports ] && [ -c /dev/nvme-fabrics ]" 10
+  if [ "$1" -gt 0 ]; then
+    wait_for "[ -b /dev/nullb$(($1 - 1)) ]" 10
+  fi
+}
+
+# nvmet_setup_port ID TRADDR TRSVCID: a TCP/IPv4 port of the nvmet target. It starts listening
+# when the first subsystem is linked to it.
+nvmet_setup_port() {
+  _p=$NVMET/ports/$1
+  mkdir "$_p" || fail "cannot create nvmet port $1"
+  echo tcp >"$_p/addr_trtype" &&
+    echo ipv4 >"$_p/addr_adrfam" &&
+    echo "$2" >"$_p/addr_traddr" &&
+    echo "$3" >"$_p/addr_trsvcid" || fail "cannot configure nvmet port $1 ($2:$3)"
+}
+
+# nvmet_add_subsystem NQN NULLB_INDEX: a subsystem with one namespace on /dev/nullb<INDEX>, open
+# to any host.
+nvmet_add_subsystem() {
+  _s=$NVMET/subsystems/$1
+  mkdir "$_s" || fail "cannot create nvmet subsystem $1"
+  echo 1 >"$_s/attr_allow_any_host" || fail "cannot open $1 to any host"
+  mkdir "$_s/namespaces/1" &&
+    echo "/dev/nullb$2" >"$_s/namespaces/1/device_path" &&
+    echo 1 >"$_s/namespaces/1/enable" || fail "cannot add /dev/nullb$2 as namespace 1 of $1"
+}
+
+# nvmet_remove_subsystem NQN: unlinks it from every port, then removes it.
+nvmet_remove_subsystem() {
+  for _l in "$NVMET"/ports/*/subsystems/"$1"; do
+    [ -L "$_l" ] && rm "$_l"
+  done
+  _s=$NVMET/subsystems/$1
+  if [ -d "$_s/namespaces/1" ]; then
+    echo 0 >"$_s/namespaces/1/enable"
+    rmdir "$_s/namespaces/1"
+  fi
+  rmdir "$_s" || fail "cannot remove nvmet subsystem $1"
+}
+
+# nvmet_link PORT NQN / nvmet_unlink PORT NQN: expose (hide) a subsystem on a port. While a host
+# holds a persistent discovery connection, each change makes the target send a Discovery Log Page
+# Change AEN.
+nvmet_link() {
+  ln -s "$NVMET/subsystems/$2" "$NVMET/ports/$1/subsystems/$2" ||
+    fail "cannot link subsystem $2 to port $1"
+}
+nvmet_unlink() {
+  rm "$NVMET/ports/$1/subsystems/$2" || fail "cannot unlink subsystem $2 from port $1"
+}
+
+# nvmet_remove_port ID: unlinks its subsystems, then removes it (its connections are dropped).
+nvmet_remove_port() {
+  for _l in "$NVMET/ports/$1"/subsystems/*; do
+    [ -L "$_l" ] && rm "$_l"
+  done
+  rmdir "$NVMET/ports/$1" || fail "cannot remove nvmet port $1"
+}
+
+# start_system_bus: a dbus-daemon on the standard system bus socket
+# (/run/dbus/system_bus_socket) with Debian's system.conf, which includes the policy files of
+# /usr/share/dbus-1/system.d and /etc/dbus-1/system.d. Sets STAS_DBUS_PID.
+start_system_bus() {
+  mkdir -p /run/dbus
+  STAS_DBUS_PID=$(dbus-daemon --system --fork --print-pid) || fail "dbus-daemon --system did not start"
+  wait_for "[ -S /run/dbus/system_bus_socket ]" 10
+  export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
+}
+
+# stop_system_bus: stops the daemon started by start_system_bus.
+stop_system_bus() {
+  [ -n "${STAS_DBUS_PID:-}" ] || return 0
+  kill "$STAS_DBUS_PID" 2>/dev/null
+  wait_for "! pid_alive $STAS_DBUS_PID" 10
+  rm -f /run/dbus/system_bus_socket /run/dbus/pid
+  STAS_DBUS_PID=""
+}
+
+# reload_system_bus: makes the bus re-read its configuration (e.g. after installing a policy file).
+reload_system_bus() {
+  dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.ReloadConfig >/dev/null || fail "dbus ReloadConfig failed"
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages the QEMU end-to-end harness needs: a kernel with the NVMe/TCP host and
+# nvmet target modules, QEMU, a static busybox for the initramfs, nvme-cli for checks in the guest,
+# kmod (modprobe --show-depends) and cpio. Idempotent and non-interactive.
+set -eu
+
+PKGS="qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio"
+
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-vm-deps: missing packages:$missing (run as root to install them)" >&2
+  exit 1
+fi
+echo "install-vm-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

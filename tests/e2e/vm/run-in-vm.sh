@@ -1,0 +1,117 @@
+#!/bin/sh
+# Runs one end-to-end scenario as root inside a throw-away QEMU guest that boots Debian's kernel on
+# the host's root filesystem (9p, read-only, with a tmpfs overlay), so that the scenario meets the
+# real Linux NVMe/TCP host and nvmet target. See doc reference/vm-recipe.md.
+#
+# usage: run-in-vm.sh SCRIPT [TIMEOUT_SECONDS]     (default timeout 240 s)
+#
+# SCRIPT runs in the guest from the repository root, with STAS_SOURCE_DIR, STAS_BUILD_DIR (when
+# set here) and every other STAS_* variable of this environment. The guest's console goes to
+# $STAS_E2E_LOGDIR/<name>.log (else /tmp/stas-e2e-<name>.log); STAS_E2E_VERBOSE=1 also streams it
+# here. Exit status: the scenario's, read from the "STAS-E2E-RESULT: <rc>" line the guest prints
+# before it powers off; 1 when that line is missing or the guest outlives TIMEOUT_SECONDS.
+# STAS_E2E_KERNEL_ARGS adds kernel parameters (e.g. "loglevel=7" to see every boot message);
+# STAS_E2E_SMP sets the number of guest CPUs (default 2).
+set -eu
+
+die() { echo "run-in-vm: $*" >&2; exit 1; }
+
+[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: run-in-vm.sh SCRIPT [TIMEOUT_SECONDS]"
+TIMEOUT=${2:-240}
+case "$TIMEOUT" in ''|*[!0-9]*) die "TIMEOUT_SECONDS must be a whole number, got '$TIMEOUT'" ;; esac
+[ -f "$1" ] || die "no scenario $1"
+SCRIPT=$(realpath "$1")
+VMDIR=$(cd "$(dirname "$0")" && pwd)
+SOURCE_DIR=$(cd "$VMDIR/../../.." && pwd)
+NAME=$(basename "$SCRIPT" .sh)
+case "$SCRIPT$VMDIR" in *[[:space:]]*) die "paths with white space are not supported: $SCRIPT" ;; esac
+
+for tool in qemu-system-x86_64 modprobe cpio timeout; do
+  command -v "$tool" >/dev/null ||
+    die "$tool not found: run tests/e2e/vm/install-vm-deps.sh (or scripts/install-deps.sh) as root"
+done
+
+if [ -n "${STAS_E2E_LOGDIR:-}" ]; then
+  mkdir -p "$STAS_E2E_LOGDIR"
+  LOGDIR=$(cd "$STAS_E2E_LOGDIR" && pwd)
+  LOG=$LOGDIR/$NAME.log
+  ENVFILE=$LOGDIR/$NAME.env
+else
+  LOG=/tmp/stas-e2e-$NAME.log
+  ENVFILE=/tmp/stas-e2e-$NAME.env
+fi
+case "$LOG" in *[[:space:]]*) die "paths with white space are not supported: $LOG" ;; esac
+
+if [ -n "${STAS_BUILD_DIR:-}" ]; then
+  IMGDIR=$STAS_BUILD_DIR/e2e-vm
+else
+  IMGDIR=/tmp/stas-e2e-vm
+fi
+"$VMDIR/build-initramfs.sh" "$IMGDIR"
+KERNEL=$(cat "$IMGDIR/kernel")
+
+# KVM only when it can really be used; TCG (software emulation) otherwise.
+ACCEL=tcg
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE '^flags.*\b(vmx|svm)\b' /proc/cpuinfo; then
+  ACCEL=kvm
+fi
+
+# The guest learns everything else from this file, read through the shared root.
+GUEST_TIMEOUT=$((TIMEOUT > 80 ? TIMEOUT - 40 : TIMEOUT / 2))
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+{
+  echo "# written by run-in-vm.sh for $SCRIPT"
+  env | grep -E '^STAS_[A-Za-z0-9_]*=' | while IFS='=' read -r var value; do
+    case "$var" in STAS_E2E_SCRIPT|STAS_E2E_GUEST_TIMEOUT|STAS_SOURCE_DIR|STAS_E2E_LOG) continue ;; esac
+    echo "export $var=$(quote "$value")"
+  done
+  echo "export STAS_SOURCE_DIR=$(quote "$SOURCE_DIR")"
+  echo "export STAS_E2E_SCRIPT=$(quote "$SCRIPT")"
+  echo "export STAS_E2E_GUEST_TIMEOUT=$GUEST_TIMEOUT"
+  echo "export STAS_E2E_LOG=$(quote "$LOG")"
+} >"$ENVFILE"
+
+echo "run-in-vm: $NAME on $(cat "$IMGDIR/version") ($ACCEL), timeout ${TIMEOUT}s, console log: $LOG"
+start=$(date +%s.%N)
+qemu_status=0
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+  -machine q35 -accel "$ACCEL" -cpu max -smp "${STAS_E2E_SMP:-2}" -m 2048 -nographic -no-reboot -nic none \
+  -kernel "$KERNEL" -initrd "$IMGDIR/initrd.gz" \
+  -append "console=ttyS0 quiet panic=-1 ${STAS_E2E_KERNEL_ARGS:-} stas_e2e_stage2=$VMDIR/guest-init.sh stas_e2e_env=$ENVFILE" \
+  -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  </dev/null >"$LOG" 2>&1 &
+qpid=$!
+trap 'kill "$qpid" 2>/dev/null; exit 143' TERM
+trap 'kill "$qpid" 2>/dev/null; exit 130' INT
+trap 'kill "$qpid" 2>/dev/null; exit 129' HUP
+if [ "${STAS_E2E_VERBOSE:-0}" = 1 ]; then
+  tail -n +1 -f --pid="$qpid" "$LOG" &
+fi
+wait "$qpid" || qemu_status=$?
+trap - TERM INT HUP
+elapsed=$(echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }')
+
+rc=$(tr -d '\r' <"$LOG" | sed -n 's/.*STAS-E2E-RESULT: \([0-9][0-9]*\).*/\1/p' | tail -n 1)
+show_tail() {
+  echo "run-in-vm: last 60 lines of $LOG:"
+  tr -d '\r' <"$LOG" | tail -n 60 | sed 's/^/  | /'
+}
+if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
+  show_tail
+  echo "run-in-vm: FAIL $NAME: the guest was still running after ${TIMEOUT}s (${elapsed}s)"
+  exit 1
+fi
+if [ -z "$rc" ]; then
+  show_tail
+  echo "run-in-vm: FAIL $NAME: no STAS-E2E-RESULT line (qemu exit status $qemu_status, ${elapsed}s)"
+  exit 1
+fi
+if [ "$rc" -ne 0 ]; then
+  show_tail
+  echo "run-in-vm: FAIL $NAME: scenario exit status $rc (${elapsed}s)"
+  exit "$rc"
+fi
+if [ "${STAS_E2E_VERBOSE:-0}" != 1 ]; then
+  tr -d '\r' <"$LOG" | sed -n '/STAS-E2E-BEGIN/,/STAS-E2E-RESULT/p' | sed 's/^/  | /'
+fi
+echo "run-in-vm: PASS $NAME (${elapsed}s)"
