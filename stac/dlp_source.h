@@ -1,0 +1,38 @@
+// DlpSource: where stacd gets the discovery log pages that stafd serves. StafClient is the
+// D-Bus implementation; tests use a fake. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/dlp_entry.h"
+
+namespace stas::stac {
+
+// One DC's log page as stafd reports it, with the host side of the DC's connection.
+struct DcLogPage {
+  std::string host_traddr;
+  std::string host_iface;
+  std::string host_nqn;
+  std::vector<LogEntry> entries;  // validated again: stafd is another process
+};
+
+class DlpSource {
+ public:
+  enum class Event {
+    kChanged,   // log_pages_changed or dc_removed
+    kAppeared,  // stafd took its bus name
+    kVanished,  // stafd left the bus
+  };
+  virtual ~DlpSource() = default;
+
+  // Asks for every DC's log page. `done(nullopt)` when stafd is absent, does not answer in
+  // time, or answers with an error: the caller must then keep what it has (never disconnect
+  // on missing information, nvme-stas PR #510).
+  virtual void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) = 0;
+  virtual void Subscribe(std::function<void(Event)> handler) = 0;
+};
+
+}  // namespace stas::stac

@@ -1,0 +1,54 @@
+#include "stac/ioc.h"
+
+#include "common/log.h"
+
+namespace stas::stac {
+namespace {
+
+// Python's str(dict) of the DLPE, as nvme-stas shows it in list_controllers(detailed).
+std::string PythonDictRepr(const Dict& d) {
+  std::string out = "{";
+  for (const auto& [k, v] : d) {
+    if (out.size() > 1) out += ", ";
+    out += "'" + k + "': '" + v + "'";
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+Ioc::Ioc(IocContext& ctx, ConnectRequest request, Dict extras, std::optional<LogEntry> dlpe)
+    : Controller(ctx, std::move(request), std::move(extras)), ictx_(ctx), dlpe_(std::move(dlpe)) {}
+
+bool Ioc::ShouldRetryConnect() const {
+  // TP8010: with NCC set the subsystem may simply not be reachable from this host yet; stop
+  // after the configured number of attempts rather than retry every minute forever.
+  int limit = ictx_.connect_attempts_on_ncc;
+  return !(ncc() && limit > 0 && connect_attempts() >= limit);
+}
+
+void Ioc::UpdateDlpe(std::optional<LogEntry> dlpe) {
+  bool ncc_cleared = ncc() && !(dlpe && dlpe->Ncc());
+  dlpe_ = std::move(dlpe);
+  if (ncc_cleared && !connected() && !busy() && !disposing()) {
+    LOG_INFO("%sNCC cleared: connecting now", Prefix().c_str());
+    reset_connect_attempts();
+    connect_timer().Stop();
+    TryConnect();
+  }
+}
+
+void Ioc::Reload() {
+  if (disposing() || connected() || busy() || connect_timer().running()) return;
+  reset_connect_attempts();
+  TryConnect();
+}
+
+Dict Ioc::Details() const {
+  Dict d = Controller::Details();
+  d.emplace_back("dlpe", dlpe_ ? PythonDictRepr(dlpe_->AsDict()) : "None");
+  d.emplace_back("dlpe.eflags.ncc", ncc() ? "True" : "False");
+  return d;
+}
+
+}  // namespace stas::stac

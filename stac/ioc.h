@@ -1,0 +1,43 @@
+// Ioc: one I/O controller that stacd connects and keeps connected.
+//
+// On top of Controller (connect or adopt, retries after 3 s then every 60 s, reconnect when the
+// kernel removes the device, disposal), it follows the discovery log entry (DLPE) it came
+// from: while the entry's NCC flag ("not connected to CDC", TP8010) is set, connection attempts
+// stop after connect-attempts-on-ncc tries; when a new entry clears NCC, it connects at once.
+//
+// Loop thread only. Owned by StacService through a shared_ptr.
+#pragma once
+
+#include <optional>
+
+#include "common/controller.h"
+#include "common/dlp_entry.h"
+
+namespace stas::stac {
+
+struct IocContext : ControllerContext {
+  int connect_attempts_on_ncc = 0;  // 0: no limit
+};
+
+class Ioc : public Controller {
+ public:
+  Ioc(IocContext& ctx, ConnectRequest request, Dict extras, std::optional<LogEntry> dlpe);
+
+  // A new log page entry for this controller (nullopt for configured controllers).
+  void UpdateDlpe(std::optional<LogEntry> dlpe);
+  // SIGHUP: connects now if disconnected and no retry is pending.
+  void Reload();
+
+  const std::optional<LogEntry>& dlpe() const { return dlpe_; }
+  bool ncc() const { return dlpe_ && dlpe_->Ncc(); }
+
+  Dict Details() const override;
+
+ private:
+  bool ShouldRetryConnect() const override;
+
+  IocContext& ictx_;
+  std::optional<LogEntry> dlpe_;
+};
+
+}  // namespace stas::stac

@@ -1,0 +1,396 @@
+#include "stac/stac_service.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <nlohmann/json.hpp>
+
+#include "common/connect_or_adopt.h"
+#include "common/log.h"
+#include "common/name_resolution.h"
+#include "common/state_file.h"
+
+namespace stas::stac {
+namespace {
+
+constexpr const char* kStateFormat = "stacd-owned-controllers";
+
+nlohmann::json TidToJson(const Tid& tid) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : tid.CoreFields()) j[k] = v;
+  return j;
+}
+
+std::optional<TidFields> TidFromJson(const nlohmann::json& t) {
+  try {
+    TidFields f;
+    f.transport = t.at("transport").get<std::string>();
+    f.traddr = t.at("traddr").get<std::string>();
+    f.trsvcid = t.at("trsvcid").get<std::string>();
+    f.subsysnqn = t.at("subsysnqn").get<std::string>();
+    f.host_traddr = t.at("host-traddr").get<std::string>();
+    f.host_iface = t.at("host-iface").get<std::string>();
+    f.host_nqn = t.at("host-nqn").get<std::string>();
+    return f;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+StacService::StacService(StacDeps deps, ServiceConfig config)
+    : deps_(std::move(deps)),
+      config_(std::move(config)),
+      tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
+      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, config_.connect_attempts_on_ncc},
+      soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
+      audit_timer_(deps_.loop, kAuditSoak, [this] { Audit(); }) {
+  if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
+  ctx_.owned_devices = [this] { return OwnedDevices(); };
+}
+
+StacService::~StacService() = default;
+
+bool StacService::kernel_supports(const std::string& option) const {
+  return std::find(kernel_options_.begin(), kernel_options_.end(), option) !=
+         kernel_options_.end();
+}
+
+void StacService::Start() {
+  kernel_options_ = deps_.kernel.SupportedOptions();
+  Status s = deps_.events.Start([this](const KernelEvent& ev) { OnKernelEvent(ev); });
+  if (!s) LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
+  deps_.stafd.Subscribe([this](DlpSource::Event ev) { OnStafdEvent(ev); });
+  RestoreOwned();
+  if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
+    Audit();
+  }
+  soak_timer_.Start();
+}
+
+void StacService::Reload(ServiceConfig config) {
+  config_ = std::move(config);
+  tid_defaults_.ignore_iface = config_.ignore_iface;
+  ctx_.connect_attempts_on_ncc = config_.connect_attempts_on_ncc;
+  for (const auto& ioc : iocs_) ioc->Reload();
+  if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
+    Audit();
+  }
+  soak_timer_.Start(kConfigSoak);
+}
+
+std::vector<const Ioc*> StacService::iocs() const {
+  std::vector<const Ioc*> out;
+  for (const auto& ioc : iocs_) out.push_back(ioc.get());
+  return out;
+}
+
+const Ioc* StacService::Find(const Tid& tid) const {
+  for (const auto& ioc : iocs_) {
+    if (ioc->tid() == tid) return ioc.get();
+  }
+  return nullptr;
+}
+
+std::set<std::string> StacService::OwnedDevices() const {
+  std::set<std::string> out;
+  for (const auto* list : {&iocs_, &disposing_}) {
+    for (const auto& ioc : *list) {
+      if (!ioc->device().empty()) out.insert(ioc->device());
+    }
+  }
+  return out;
+}
+
+ConnectRequest StacService::MakeRequest(TidFields fields, const ControllerEntry* entry) const {
+  ConnectRequest r;
+  r.tid = Tid::Make(std::move(fields), tid_defaults_);
+  r.discovery = false;
+  r.options = entry ? config_.connect.MergedWith(entry->overrides) : config_.connect;
+  if (entry) {
+    r.dhchap_secret = entry->dhchap_secret;
+    r.dhchap_ctrl_secret = entry->dhchap_ctrl_secret;
+  }
+  r.host = deps_.host;
+  return r;
+}
+
+std::vector<StacService::Candidate> StacService::Configured(const ResolvedNames& resolved) {
+  std::vector<Candidate> out;
+  for (const ControllerEntry& e : config_.controllers) {
+    std::optional<std::string> traddr = TraddrFor(e, resolved, config_.ip_family);
+    if (!traddr) continue;
+    TidFields f{e.transport, *traddr, e.trsvcid, e.subsysnqn, e.host_traddr, e.host_iface, e.host_nqn};
+    out.push_back(Candidate{MakeRequest(std::move(f), &e), e.extras, std::nullopt});
+  }
+  return out;
+}
+
+std::vector<StacService::Candidate> StacService::Discovered(const std::vector<DcLogPage>& pages) {
+  std::vector<Candidate> out;
+  for (const DcLogPage& page : pages) {
+    for (const LogEntry& e : page.entries) {
+      if (!e.IsIoSubsystem()) continue;
+      // An I/O controller is reached the way its DC was: same host address, interface, NQN.
+      TidFields f{e.transport, e.traddr,        e.trsvcid,     e.subnqn,
+                  page.host_traddr, page.host_iface, page.host_nqn};
+      out.push_back(Candidate{MakeRequest(std::move(f), nullptr), {}, e});
+    }
+  }
+  return out;
+}
+
+void StacService::Reconcile() {
+  if (stopping_) return;
+  if (reconciling_) {
+    soak_timer_.Start();
+    return;
+  }
+  reconciling_ = true;
+  std::vector<std::string> names = NamesToResolve(config_.controllers);
+  auto resolve = deps_.resolve;
+  std::weak_ptr<int> alive = alive_;
+  deps_.runner.RunBlocking<ResolvedNames>(
+      alive_,
+      [names, resolve]() {
+        ResolvedNames out;
+        for (const std::string& n : names) out[n] = resolve(n);
+        return out;
+      },
+      [this, alive](ResolvedNames resolved) {
+        deps_.stafd.GetAll([this, alive, resolved = std::move(resolved)](
+                               std::optional<std::vector<DcLogPage>> pages) {
+          if (alive.expired()) return;
+          reconciling_ = false;
+          if (!stopping_) OnLogPages(std::move(pages), resolved);
+        });
+      });
+}
+
+bool StacService::KeepOnRemoval(const Tid& tid) const {
+  switch (config_.disconnect_scope) {
+    case DisconnectScope::kOnlyStasConnections:
+      return false;
+    case DisconnectScope::kNoDisconnect:
+      return true;
+    case DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes: {
+      const auto& t = config_.disconnect_trtypes;
+      return std::find(t.begin(), t.end(), tid.transport()) == t.end();
+    }
+  }
+  return true;
+}
+
+void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages,
+                             ResolvedNames resolved) {
+  std::vector<Candidate> discovered;
+  if (pages) {
+    discovered = Discovered(*pages);
+    last_discovered_ = discovered;
+  } else if (last_discovered_) {
+    // stafd did not answer: what it said last still stands (never disconnect on missing
+    // information). Nothing new is learnt either.
+    LOG_INFO("stafd did not answer; keeping the I/O controllers it reported before");
+    discovered = *last_discovered_;
+  } else {
+    // Never heard from stafd since start-up: the controllers of unknown origin stay too.
+    LOG_INFO("stafd has not answered yet; keeping existing I/O controllers");
+  }
+  bool keep_unknown = !pages && !last_discovered_;
+
+  std::vector<Candidate> wanted;
+  std::set<Tid> seen;
+  std::vector<Candidate> all = Configured(resolved);
+  for (Candidate& c : discovered) all.push_back(std::move(c));
+  for (Candidate& c : all) {
+    if (seen.count(c.request.tid)) {
+      // The same subsystem in several log pages: the last entry wins (as nvme-stas).
+      for (Candidate& w : wanted) {
+        if (w.request.tid == c.request.tid && c.dlpe) w.dlpe = c.dlpe;
+      }
+      continue;
+    }
+    if (!CandidateAllowed(c.request.tid, config_)) continue;
+    seen.insert(c.request.tid);
+    wanted.push_back(std::move(c));
+  }
+
+  for (const auto& ioc : std::vector<std::shared_ptr<Ioc>>(iocs_)) {
+    if (seen.count(ioc->tid()) || keep_unknown) continue;
+    bool keep = KeepOnRemoval(ioc->tid());
+    LOG_INFO("%s no longer wanted; %s", ioc->tid().ToString().c_str(),
+             keep ? "keeping the kernel connection" : "disconnecting");
+    Remove(ioc, keep);
+  }
+  for (Candidate& c : wanted) {
+    auto it = std::find_if(iocs_.begin(), iocs_.end(),
+                           [&](const auto& ioc) { return ioc->tid() == c.request.tid; });
+    if (it == iocs_.end()) {
+      Add(std::move(c));
+    } else if (c.dlpe) {
+      (*it)->UpdateDlpe(c.dlpe);
+    }
+  }
+  SaveOwned();
+}
+
+void StacService::Add(Candidate c) {
+  auto ioc = std::make_shared<Ioc>(ctx_, std::move(c.request), std::move(c.extras), std::move(c.dlpe));
+  iocs_.push_back(ioc);
+  ioc->Start();
+}
+
+void StacService::Remove(const std::shared_ptr<Ioc>& ioc, bool keep_connection) {
+  iocs_.erase(std::remove(iocs_.begin(), iocs_.end(), ioc), iocs_.end());
+  disposing_.push_back(ioc);
+  std::weak_ptr<Ioc> weak = ioc;
+  ioc->Dispose(keep_connection, [this, weak](bool) {
+    deps_.loop.Post([this, weak, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired()) return;
+      if (auto d = weak.lock()) {
+        disposing_.erase(std::remove(disposing_.begin(), disposing_.end(), d), disposing_.end());
+      }
+      if (stopping_ && disposing_.empty() && stop_done_) {
+        auto done = std::move(stop_done_);
+        stop_done_ = nullptr;
+        done();
+      }
+    });
+  });
+}
+
+void StacService::Stop(std::function<void()> done) {
+  stopping_ = true;
+  soak_timer_.Stop();
+  audit_timer_.Stop();
+  SaveOwned();
+  stop_done_ = std::move(done);
+  // I/O connections always survive a stacd stop: the block devices are in use.
+  for (const auto& ioc : std::vector<std::shared_ptr<Ioc>>(iocs_)) Remove(ioc, true);
+  if (disposing_.empty()) {
+    deps_.loop.Post([this, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired() || !stop_done_) return;
+      auto d = std::move(stop_done_);
+      stop_done_ = nullptr;
+      d();
+    });
+  }
+}
+
+void StacService::OnKernelEvent(const KernelEvent& ev) {
+  for (const auto& ioc : iocs_) {
+    if (!ioc->device().empty() && ioc->device() == ev.device) return ioc->OnKernelEvent(ev);
+  }
+  if (ev.action == KernelEvent::Action::kAdd && !stopping_ &&
+      config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
+    audit_timer_.Start();  // sysfs attributes settle shortly after the add uevent
+  }
+}
+
+void StacService::OnStafdEvent(DlpSource::Event ev) {
+  if (stopping_) return;
+  switch (ev) {
+    case DlpSource::Event::kChanged:
+      soak_timer_.Start(kConfigSoak);
+      break;
+    case DlpSource::Event::kVanished:
+      LOG_INFO("stafd left the bus; I/O controllers are kept");
+      break;
+    case DlpSource::Event::kAppeared:
+      // A restarted stafd needs a moment to reconnect its DCs and refill its cache.
+      soak_timer_.Start(kStafdReturnSoak);
+      break;
+  }
+}
+
+void StacService::Audit() {
+  // disconnect-scope=all-connections-matching-disconnect-trtypes: every I/O controller of
+  // those transports is ours to manage, whoever created it.
+  std::vector<std::string> trtypes = config_.disconnect_trtypes;
+  std::set<std::string> owned = OwnedDevices();
+  NvmeKernel& kernel = deps_.kernel;
+  deps_.runner.RunBlocking<std::vector<KernelDevice>>(
+      alive_,
+      [trtypes, owned, &kernel]() {
+        std::vector<KernelDevice> out;
+        for (const KernelDevice& d : kernel.ListDevices()) {
+          if (!d.IsIo() || owned.count(d.name)) continue;
+          if (std::find(trtypes.begin(), trtypes.end(), d.transport) == trtypes.end()) continue;
+          out.push_back(d);
+        }
+        return out;
+      },
+      [this](std::vector<KernelDevice> found) {
+        if (stopping_) return;
+        for (const KernelDevice& d : found) {
+          TidFields f{d.transport, d.traddr, d.trsvcid, d.subsysnqn, d.host_traddr, d.host_iface,
+                      d.hostnqn};
+          ConnectRequest req = MakeRequest(std::move(f), nullptr);
+          if (Find(req.tid)) continue;
+          LOG_INFO("%s audit: adopting %s", req.tid.ToString().c_str(), d.name.c_str());
+          Add(Candidate{std::move(req), {}, std::nullopt});
+        }
+        if (!found.empty()) soak_timer_.Start();
+      });
+}
+
+void StacService::SaveOwned() {
+  if (deps_.state_path.empty()) return;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& ioc : iocs_) list.push_back(TidToJson(ioc->tid()));
+  nlohmann::json doc = {{"format", kStateFormat}, {"version", 1}, {"controllers", list}};
+  Status s = WriteFileAtomic(deps_.state_path, doc.dump() + "\n");
+  if (!s) LOG_ERROR("Unable to save the owned controllers: %s", s.error().message.c_str());
+}
+
+void StacService::RestoreOwned() {
+  if (deps_.state_path.empty()) return;
+  Result<std::string> text = ReadWholeFile(deps_.state_path);
+  if (!text) {
+    if (text.error().code != ENOENT) {
+      LOG_WARNING("Cannot read %s: %s", deps_.state_path.c_str(), text.error().message.c_str());
+    }
+    return;
+  }
+  std::vector<ConnectRequest> owned;
+  try {
+    nlohmann::json doc = nlohmann::json::parse(*text);
+    if (doc.value("format", "") != kStateFormat || doc.value("version", 0) != 1) {
+      throw std::runtime_error("not a stacd state document");
+    }
+    for (const nlohmann::json& t : doc.at("controllers")) {
+      std::optional<TidFields> f = TidFromJson(t);
+      if (!f) throw std::runtime_error("bad controller entry");
+      owned.push_back(MakeRequest(std::move(*f), nullptr));
+    }
+  } catch (const std::exception& e) {
+    LOG_WARNING("Ignoring %s: %s", deps_.state_path.c_str(), e.what());
+    return;
+  }
+  // Only controllers whose kernel connection still exists are taken back (re-adopted), so
+  // that stacd keeps its right to disconnect them; the others are gone for good.
+  NvmeKernel& kernel = deps_.kernel;
+  deps_.runner.RunBlocking<std::vector<ConnectRequest>>(
+      alive_,
+      [owned, &kernel]() {
+        std::vector<ConnectRequest> still_there;
+        std::set<std::string> taken;
+        for (const ConnectRequest& req : owned) {
+          if (auto d = FindAdoptable(kernel, req, taken, nullptr)) {
+            taken.insert(d->name);
+            still_there.push_back(req);
+          }
+        }
+        return still_there;
+      },
+      [this](std::vector<ConnectRequest> still_there) {
+        for (ConnectRequest& req : still_there) {
+          if (Find(req.tid)) continue;
+          LOG_INFO("%s owned before the restart; re-adopting", req.tid.ToString().c_str());
+          Add(Candidate{std::move(req), {}, std::nullopt});
+        }
+      });
+}
+
+}  // namespace stas::stac

@@ -1,0 +1,107 @@
+// StacService: the connector service of stacd. It decides which I/O controllers to connect:
+// the controller= entries of stacd.conf plus the "nvme" entries of the log pages stafd serves,
+// minus exclusions and addresses the configuration does not allow, and disconnects the ones
+// no longer wanted according to disconnect-scope.
+//
+// It never disconnects on missing information: when stafd is absent, slow or answers with an
+// error, the I/O controllers learnt from it are all kept (nvme-stas PR #510).
+// Changes are soaked for 1.5 s (10 s after stafd came back, to let it refill its cache).
+// Loop thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/blocking_runner.h"
+#include "common/config.h"
+#include "common/event_loop.h"
+#include "common/nvme_kernel.h"
+#include "common/timer.h"
+#include "stac/dlp_source.h"
+#include "stac/ioc.h"
+
+namespace stas::stac {
+
+struct StacDeps {
+  EventLoop& loop;
+  BlockingRunner& runner;
+  NvmeKernel& kernel;
+  KernelEvents& events;
+  DlpSource& stafd;
+  HostInfo host;
+  std::string state_path;  // the controllers stacd owns, for warm restarts; empty: none
+  std::function<std::vector<std::string>(const std::string& name)> resolve;  // default getaddrinfo
+};
+
+class StacService {
+ public:
+  static constexpr std::chrono::milliseconds kConfigSoak{1500};
+  static constexpr std::chrono::milliseconds kStafdReturnSoak{10000};
+  static constexpr std::chrono::milliseconds kAuditSoak{1000};
+
+  StacService(StacDeps deps, ServiceConfig config);
+  ~StacService();
+  StacService(const StacService&) = delete;
+  StacService& operator=(const StacService&) = delete;
+
+  // Re-adopts the controllers owned before a restart, subscribes to kernel and stafd events,
+  // runs the audit (under the all-connections scope) and starts the soak timer.
+  void Start();
+  void Reload(ServiceConfig config);
+  // Stops; I/O connections are always kept. Calls `done` when every controller is released.
+  void Stop(std::function<void()> done);
+
+  std::vector<const Ioc*> iocs() const;
+  const Ioc* Find(const Tid& tid) const;
+  const ServiceConfig& config() const { return config_; }
+  const Timer& soak_timer() const { return soak_timer_; }
+  const Timer& audit_timer() const { return audit_timer_; }
+  const TidDefaults& tid_defaults() const { return tid_defaults_; }
+  bool kernel_supports(const std::string& option) const;
+
+ private:
+  struct Candidate {
+    ConnectRequest request;
+    Dict extras;
+    std::optional<LogEntry> dlpe;
+  };
+
+  void Reconcile();
+  void OnLogPages(std::optional<std::vector<DcLogPage>> pages,
+                  std::map<std::string, std::vector<std::string>> resolved);
+  std::vector<Candidate> Configured(const std::map<std::string, std::vector<std::string>>& resolved);
+  std::vector<Candidate> Discovered(const std::vector<DcLogPage>& pages);
+  bool Allowed(const Tid& tid) const;
+  bool KeepOnRemoval(const Tid& tid) const;
+  ConnectRequest MakeRequest(TidFields fields, const ControllerEntry* entry) const;
+  void Add(Candidate c);
+  void Remove(const std::shared_ptr<Ioc>& ioc, bool keep_connection);
+  void OnKernelEvent(const KernelEvent& ev);
+  void OnStafdEvent(DlpSource::Event ev);
+  void Audit();
+  void RestoreOwned();
+  void SaveOwned();
+  std::set<std::string> OwnedDevices() const;
+
+  StacDeps deps_;
+  ServiceConfig config_;
+  TidDefaults tid_defaults_;
+  std::vector<std::string> kernel_options_;
+  IocContext ctx_;
+  std::vector<std::shared_ptr<Ioc>> iocs_;
+  std::vector<std::shared_ptr<Ioc>> disposing_;
+  // The discovered candidates of the last answer stafd gave: what we keep while it is away.
+  std::optional<std::vector<Candidate>> last_discovered_;
+  Timer soak_timer_;
+  Timer audit_timer_;
+  bool reconciling_ = false;
+  bool stopping_ = false;
+  std::function<void()> stop_done_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace stas::stac

@@ -1,0 +1,265 @@
+#include "stac/stac_service.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/defs.h"
+#include "common/log.h"
+#include "common/testing/fake_event_loop.h"
+#include "common/testing/simulated_kernel.h"
+
+namespace stas::stac {
+namespace {
+
+using testing::SimEntry;
+using testing::SimPort;
+
+// stafd as stacd sees it: answers, errors, silence, and its signals.
+class FakeStafd : public DlpSource {
+ public:
+  void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) override {
+    ++calls;
+    done(answer);
+  }
+  void Subscribe(std::function<void(Event)> handler) override { handler_ = std::move(handler); }
+  void Emit(Event ev) { handler_(ev); }
+
+  // One DC (host side: host_iface eth0) whose log page lists `entries`.
+  void Serve(std::vector<RawLogEntry> entries) {
+    DcLogPage page{"", "", "nqn.host", ValidateLogEntries(entries).entries};
+    answer = std::vector<DcLogPage>{page};
+  }
+  std::optional<std::vector<DcLogPage>> answer;  // nullopt: stafd absent or erroring
+  int calls = 0;
+
+ private:
+  std::function<void(Event)> handler_;
+};
+
+class StacServiceTest : public ::testing::Test {
+ protected:
+  StacServiceTest() {
+    host_.hostnqn = "nqn.host";
+    host_.hostid = "11111111-2222-3333-4444-555555555555";
+    SimPort port;
+    port.traddr = "192.0.2.20";
+    port.trsvcid = "4420";
+    port.subsystems = {"nqn.io:1", "nqn.io:2", "nqn.io:3"};
+    kernel_.AddPort(port);
+    char dir[] = "/tmp/stac-service-test-XXXXXX";
+    dir_ = mkdtemp(dir);
+    state_ = dir_ + "/owned-controllers.json";
+  }
+  ~StacServiceTest() override {
+    service_.reset();
+    unlink(state_.c_str());
+    rmdir(dir_.c_str());
+  }
+
+  void Start(const std::string& conf) {
+    LoadedConfig l = ParseServiceConfig(Daemon::kStacd, ParseIniText(conf, "stacd.conf"));
+    StacDeps deps{loop_, runner_, kernel_, kernel_, stafd_, host_, state_, {}};
+    service_ = std::make_unique<StacService>(std::move(deps), l.config);
+    service_->Start();
+    Settle();
+  }
+  void Settle() { loop_.AdvanceBy(std::chrono::seconds(2)); }
+  void ReconcileAfterSignal() {
+    stafd_.Emit(DlpSource::Event::kChanged);
+    Settle();
+  }
+  std::vector<std::string> Subsystems() {
+    std::vector<std::string> out;
+    for (const Ioc* ioc : service_->iocs()) out.push_back(ioc->tid().subsysnqn());
+    return out;
+  }
+
+  FakeEventLoop loop_;
+  InlineRunner runner_{loop_};
+  testing::SimulatedKernel kernel_{loop_};
+  FakeStafd stafd_;
+  HostInfo host_;
+  std::string dir_;
+  std::string state_;
+  std::unique_ptr<StacService> service_;
+};
+
+TEST_F(StacServiceTest, ConnectsConfiguredControllers) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:1\n");
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_TRUE(service_->iocs()[0]->connected());
+  EXPECT_FALSE(kernel_.connect_requests()[0].discovery);
+}
+
+TEST_F(StacServiceTest, ConnectsTheIoEntriesStafdServes) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420"),
+                SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", /*referral*/ 1)});
+  Start("");
+  EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
+  EXPECT_EQ(service_->iocs()[0]->tid().host_nqn(), "nqn.host");
+  EXPECT_EQ(kernel_.device_count(), 2u);
+}
+
+TEST_F(StacServiceTest, NeverDisconnectsWhenStafdDoesNotAnswer) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  ASSERT_EQ(kernel_.device_count(), 1u);
+  stafd_.answer = std::nullopt;  // stafd gone, slow or erroring
+  stafd_.Emit(DlpSource::Event::kVanished);
+  ReconcileAfterSignal();
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  // Only an answer without the entry removes it.
+  stafd_.Serve({});
+  ReconcileAfterSignal();
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_TRUE(Subsystems().empty());
+}
+
+TEST_F(StacServiceTest, StafdAbsentAtStartKeepsReadoptedControllers) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  bool stopped = false;
+  service_->Stop([&] { stopped = true; });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(stopped);
+  service_.reset();
+  stafd_.answer = std::nullopt;
+  Start("");
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+TEST_F(StacServiceTest, DisconnectScopePolicies) {
+  struct Case {
+    std::string conf;
+    int disconnects;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", 1},
+           {"[I/O controller connection management]\ndisconnect-scope=no-disconnect\n", 0},
+           {"[I/O controller connection management]\n"
+            "disconnect-scope=all-connections-matching-disconnect-trtypes\ndisconnect-trtypes=rdma\n",
+            0},
+           {"[I/O controller connection management]\n"
+            "disconnect-scope=all-connections-matching-disconnect-trtypes\ndisconnect-trtypes=tcp\n",
+            1}}) {
+    int before = kernel_.disconnect_calls();
+    stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+    Start(c.conf);
+    ASSERT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"}) << c.conf;
+    stafd_.Serve({});
+    ReconcileAfterSignal();
+    EXPECT_TRUE(Subsystems().empty()) << c.conf;
+    EXPECT_EQ(kernel_.disconnect_calls() - before, c.disconnects) << c.conf;
+    service_.reset();
+    // Clean slate for the next case.
+    for (const KernelDevice& d : kernel_.ListDevices()) kernel_.RemoveDevice(d.name);
+    loop_.RunUntilIdle();
+    unlink(state_.c_str());
+  }
+}
+
+TEST_F(StacServiceTest, NccLimitsConnectAttemptsUntilCleared) {
+  kernel_.FailNext("connect", 10, ECONNREFUSED);
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420", 2, /*eflags NCC*/ 4)});
+  Start("[I/O controller connection management]\nconnect-attempts-on-ncc=2\n");
+  loop_.AdvanceBy(std::chrono::seconds(3));  // second attempt
+  loop_.AdvanceBy(std::chrono::minutes(5));  // and no more
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  EXPECT_TRUE(service_->iocs()[0]->ncc());
+  // The DC clears NCC: connect at once.
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420", 2, 0)});
+  ReconcileAfterSignal();
+  EXPECT_EQ(kernel_.connect_calls(), 3);
+}
+
+TEST_F(StacServiceTest, WithoutNccConnectsAreRetriedForever) {
+  kernel_.FailNext("connect", 5, ECONNREFUSED);
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[I/O controller connection management]\nconnect-attempts-on-ncc=2\n");
+  loop_.AdvanceBy(std::chrono::minutes(5));
+  EXPECT_EQ(kernel_.connect_calls(), 6);
+  EXPECT_TRUE(service_->iocs()[0]->connected());
+}
+
+TEST_F(StacServiceTest, AdoptsAnExistingConnectionInsteadOfDuplicating) {
+  KernelDevice existing;
+  existing.transport = "tcp";
+  existing.traddr = "192.0.2.20";
+  existing.trsvcid = "4420";
+  existing.subsysnqn = "nqn.io:1";
+  existing.hostnqn = "nqn.host";
+  existing.cntrltype = "io";
+  existing.has_namespaces = true;
+  std::string name = kernel_.AddExistingDevice(existing);
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  EXPECT_EQ(kernel_.connect_calls(), 0);
+  EXPECT_EQ(service_->iocs()[0]->device(), name);
+}
+
+TEST_F(StacServiceTest, WarmRestartReadoptsAndKeepsTheRightToDisconnect) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+  Start("");
+  bool stopped = false;
+  service_->Stop([&] { stopped = true; });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(kernel_.device_count(), 2u);  // I/O connections survive a stop
+  service_.reset();
+  kernel_.RemoveDevice("nvme1");  // gone while stacd was down: not re-adopted
+  loop_.RunUntilIdle();
+  stafd_.answer = std::nullopt;
+  Start("");
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_EQ(kernel_.connect_calls(), 2);  // re-adopted, not reconnected
+  stafd_.Serve({});
+  ReconcileAfterSignal();
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(kernel_.device_count(), 0u);
+}
+
+TEST_F(StacServiceTest, AuditAdoptsForeignConnectionsAndDisconnectsUnwantedOnes) {
+  KernelDevice foreign;
+  foreign.transport = "tcp";
+  foreign.traddr = "192.0.2.20";
+  foreign.trsvcid = "4420";
+  foreign.subsysnqn = "nqn.io:3";
+  foreign.hostnqn = "nqn.host";
+  foreign.cntrltype = "io";
+  foreign.has_namespaces = true;
+  kernel_.AddExistingDevice(foreign);
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[I/O controller connection management]\n"
+        "disconnect-scope=all-connections-matching-disconnect-trtypes\n");
+  Settle();
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_FALSE(kernel_.FindDevice("nqn.io:3", "192.0.2.20"));
+}
+
+TEST_F(StacServiceTest, StafdReturningIsGivenTenSeconds) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  int calls = stafd_.calls;
+  stafd_.Emit(DlpSource::Event::kAppeared);
+  loop_.AdvanceBy(std::chrono::milliseconds(9999));
+  EXPECT_EQ(stafd_.calls, calls);
+  loop_.AdvanceBy(std::chrono::milliseconds(1));
+  EXPECT_EQ(stafd_.calls, calls + 1);
+}
+
+TEST_F(StacServiceTest, ExcludedAndOtherFamilySubsystemsAreNotConnected) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420"),
+                SimEntry("nqn.io:6", "2001:db8::20", "4420")});
+  Start("[Global]\nip-family=ipv4\n[Controllers]\nexclude=subsysnqn=nqn.io:2\n");
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+}
+
+}  // namespace
+}  // namespace stas::stac
