@@ -240,4 +240,59 @@ std::string DescribeEntry(const LogEntry& entry) {
   return entry.transport + " " + addr + " " + entry.subnqn;
 }
 
+namespace {
+
+// A named value, or a decimal number (how AsDict() shows values it has no name for).
+std::optional<long long> NamedOrNumber(const std::string& v,
+                                       std::initializer_list<std::pair<const char*, int>> names) {
+  for (const auto& [name, value] : names) {
+    if (v == name) return value;
+  }
+  long long n = 0;
+  if (!ParseInt(v, &n)) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+std::optional<RawLogEntry> RawEntryFromDict(const std::map<std::string, std::string>& d) {
+  auto get = [&d](const char* key) -> const std::string* {
+    auto it = d.find(key);
+    return it == d.end() ? nullptr : &it->second;
+  };
+  for (const char* key : {"trtype", "adrfam", "traddr", "trsvcid", "subnqn", "subtype", "treq",
+                          "portid", "cntlid", "asqsz", "eflags"}) {
+    if (get(key) == nullptr) return std::nullopt;
+  }
+  auto trtype = NamedOrNumber(*get("trtype"), {{"unspecified", 0}, {"rdma", 1}, {"fc", 2},
+                                               {"tcp", 3}, {"loop", 254}});
+  auto adrfam = NamedOrNumber(*get("adrfam"), {{"pci", 0}, {"ipv4", 1}, {"ipv6", 2},
+                                               {"infiniband", 3}, {"fc", 4}});
+  auto subtype = NamedOrNumber(*get("subtype"), {{"referral", 1}, {"nvme", 2}, {"discovery", 3}});
+  auto treq = NamedOrNumber(*get("treq"), {{"not specified", 0}, {"required", 1},
+                                           {"not required", 2}, {"disable sqflow", 4}});
+  auto portid = NamedOrNumber(*get("portid"), {});
+  auto cntlid = NamedOrNumber(*get("cntlid"), {});
+  auto asqsz = NamedOrNumber(*get("asqsz"), {});
+  auto eflags = NamedOrNumber(*get("eflags"), {});
+  auto in = [](const std::optional<long long>& v, long long max) { return v && *v >= 0 && *v <= max; };
+  if (!in(trtype, 255) || !in(adrfam, 255) || !in(subtype, 255) || !in(treq, 255) ||
+      !in(portid, 65535) || !in(cntlid, 65535) || !in(asqsz, 65535) || !in(eflags, 65535)) {
+    return std::nullopt;
+  }
+  RawLogEntry e;
+  e.trtype = static_cast<uint8_t>(*trtype);
+  e.adrfam = static_cast<uint8_t>(*adrfam);
+  e.subtype = static_cast<uint8_t>(*subtype);
+  e.treq = static_cast<uint8_t>(*treq);
+  e.portid = static_cast<uint16_t>(*portid);
+  e.cntlid = static_cast<uint16_t>(*cntlid);
+  e.asqsz = static_cast<uint16_t>(*asqsz);
+  e.eflags = static_cast<uint16_t>(*eflags);
+  e.traddr = *get("traddr");
+  e.trsvcid = *get("trsvcid");
+  e.subnqn = *get("subnqn");
+  return e;
+}
+
 }  // namespace stas

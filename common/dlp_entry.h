@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,6 +95,10 @@ struct ValidatedLog {
 
 // Validates and normalises a discovery log page as received from the kernel.
 ValidatedLog ValidateLogEntries(const std::vector<RawLogEntry>& raw);
+
+// The inverse of LogEntry::AsDict(): a raw entry from the dict another process (stafd) sent,
+// to be validated with ValidateLogEntries(). nullopt if a key is missing or a value unknown.
+std::optional<RawLogEntry> RawEntryFromDict(const std::map<std::string, std::string>& dict);
 
 // One line for logs: "tcp 192.0.2.1:4420 nqn.x", "tcp [2001:db8::1]:4420 nqn.x",
 // "fc nn-0x...:pn-0x... nqn.x" (no ":port" when trsvcid is empty).

@@ -493,5 +493,36 @@ TEST(DlpEntryTest, FuzzedEntriesNeverLetUnsafeStringsThrough) {
   }
 }
 
+TEST(DlpEntryTest, DictRoundTrip) {
+  RawLogEntry raw;
+  raw.trtype = 3;
+  raw.adrfam = 2;
+  raw.subtype = 2;
+  raw.treq = 6;  // shown as the number "6"
+  raw.portid = 7;
+  raw.cntlid = 65535;
+  raw.asqsz = 32;
+  raw.eflags = 4;
+  raw.traddr = "2001:db8::20";
+  raw.trsvcid = "4420";
+  raw.subnqn = "nqn.io:1";
+  ValidatedLog v = ValidateLogEntries({raw});
+  ASSERT_EQ(v.entries.size(), 1u);
+  auto dict = v.entries[0].AsDict();
+  std::map<std::string, std::string> m(dict.begin(), dict.end());
+  std::optional<RawLogEntry> back = RawEntryFromDict(m);
+  ASSERT_TRUE(back);
+  ValidatedLog again = ValidateLogEntries({*back});
+  ASSERT_EQ(again.entries.size(), 1u);
+  EXPECT_EQ(again.entries[0], v.entries[0]);
+  m.erase("eflags");
+  EXPECT_FALSE(RawEntryFromDict(m));
+  m["eflags"] = "-1";
+  EXPECT_FALSE(RawEntryFromDict(m));
+  m["eflags"] = "4";
+  m["trtype"] = "carrier-pigeon";
+  EXPECT_FALSE(RawEntryFromDict(m));
+}
+
 }  // namespace
 }  // namespace stas
