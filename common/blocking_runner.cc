@@ -3,12 +3,16 @@
 namespace stas {
 
 ThreadPoolRunner::ThreadPoolRunner(EventLoop& loop, std::size_t threads) : BlockingRunner(loop) {
-  if (threads == 0) threads = 1;
+  if (threads == 0)
+    threads = 1;
   workers_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerMain(); });
+  for (std::size_t i = 0; i < threads; ++i)
+    workers_.emplace_back([this] { WorkerMain(); });
 }
 
-ThreadPoolRunner::~ThreadPoolRunner() { Shutdown(); }
+ThreadPoolRunner::~ThreadPoolRunner() {
+  Shutdown();
+}
 
 void ThreadPoolRunner::Shutdown() {
   std::deque<std::function<void()>> dropped;
@@ -21,7 +25,8 @@ void ThreadPoolRunner::Shutdown() {
   // Jobs in flight are not interrupted (never pthread_cancel): libnvme calls are bounded by
   // the kernel's own timeouts, so the join is bounded too.
   for (auto& worker : workers_) {
-    if (worker.joinable()) worker.join();
+    if (worker.joinable())
+      worker.join();
   }
   // `dropped` is destroyed here, on the calling (loop) thread, with the `done` closures in it.
 }
@@ -34,7 +39,8 @@ std::size_t ThreadPoolRunner::queued() const {
 void ThreadPoolRunner::Submit(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
+    if (stopping_)
+      return;
     queue_.push_back(std::move(job));
   }
   wake_.notify_one();
@@ -46,7 +52,8 @@ void ThreadPoolRunner::WorkerMain() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
+      if (stopping_)
+        return;
       job = std::move(queue_.front());
       queue_.pop_front();
     }
@@ -55,7 +62,8 @@ void ThreadPoolRunner::WorkerMain() {
 }
 
 void InlineRunner::Submit(std::function<void()> job) {
-  if (stopped_) return;
+  if (stopped_)
+    return;
   ++jobs_run_;
   job();
 }

@@ -34,14 +34,15 @@ class BlockingRunner {
   virtual ~BlockingRunner() = default;
   BlockingRunner(const BlockingRunner&) = delete;
   BlockingRunner& operator=(const BlockingRunner&) = delete;
+  BlockingRunner(BlockingRunner&&) = delete;
+  BlockingRunner& operator=(BlockingRunner&&) = delete;
 
   // Runs `work` on a worker thread, then `done(result)` on the loop thread; `done` is dropped
   // if `owner` has expired by then (it replaces stas's _alive()). `work` always runs once
   // started, whatever happens to `owner`. REQUIRES: `work` does not throw (an exception aborts).
   // Thread-safe. T must be movable; use Status rather than void.
   template <class T>
-  void RunBlocking(std::weak_ptr<void> owner, std::function<T()> work,
-                   std::function<void(T)> done);
+  void RunBlocking(std::weak_ptr<void> owner, std::function<T()> work, std::function<void(T)> done);
 
   // Stops taking work: queued jobs are dropped, jobs in flight finish (and post their result),
   // later RunBlocking() calls are ignored. Waits for the workers to exit. Idempotent.
@@ -63,6 +64,10 @@ class ThreadPoolRunner final : public BlockingRunner {
   // Starts `threads` worker threads (at least 1).
   explicit ThreadPoolRunner(EventLoop& loop, std::size_t threads = kDefaultThreads);
   ~ThreadPoolRunner() override;  // Shutdown()
+  ThreadPoolRunner(const ThreadPoolRunner&) = delete;
+  ThreadPoolRunner& operator=(const ThreadPoolRunner&) = delete;
+  ThreadPoolRunner(ThreadPoolRunner&&) = delete;
+  ThreadPoolRunner& operator=(ThreadPoolRunner&&) = delete;
 
   void Shutdown() override;
 
@@ -112,15 +117,16 @@ void BlockingRunner::RunBlocking(std::weak_ptr<void> owner, std::function<T()> w
     try {
       result = std::make_shared<T>(work());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "stas: BlockingRunner: work threw: %s\n", e.what());
+      (void)std::fprintf(stderr, "stas: BlockingRunner: work threw: %s\n", e.what());
       std::abort();  // its `done` would never run and its owner would wait forever
     } catch (...) {
-      std::fprintf(stderr, "stas: BlockingRunner: work threw\n");
+      (void)std::fprintf(stderr, "stas: BlockingRunner: work threw\n");
       std::abort();
     }
     loop->Post([owner = std::move(owner), done = std::move(done), result = std::move(result)] {
       std::shared_ptr<void> alive = owner.lock();  // keeps the owner alive during `done`
-      if (alive && done) done(std::move(*result));
+      if (alive && done)
+        done(std::move(*result));
     });
   });
 }

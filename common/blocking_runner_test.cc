@@ -1,8 +1,5 @@
 #include "common/blocking_runner.h"
 
-#include <glib.h>
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -11,6 +8,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <glib.h>
+#include <gtest/gtest.h>
 
 #include "common/glib_event_loop.h"
 #include "common/result.h"
@@ -48,7 +48,7 @@ TEST(InlineRunnerTest, DropsDoneWhenTheOwnerIsGone) {
   auto owner = std::make_shared<int>(0);
   bool called = false;
   runner.RunBlocking<Status>(
-      owner, [] { return Status(Fail(ETIMEDOUT, "t/o")); }, [&](Status) { called = true; });
+      owner, [] { return Status(Fail(ETIMEDOUT, "t/o")); }, [&](const Status&) { called = true; });
   owner.reset();
   loop.RunUntilIdle();
   EXPECT_FALSE(called);
@@ -60,8 +60,7 @@ TEST(InlineRunnerTest, MoveOnlyResultsAndShutdown) {
   auto owner = std::make_shared<int>(0);
   int got = 0;
   runner.RunBlocking<std::unique_ptr<int>>(
-      owner, [] { return std::make_unique<int>(7); },
-      [&](std::unique_ptr<int> p) { got = *p; });
+      owner, [] { return std::make_unique<int>(7); }, [&](std::unique_ptr<int> p) { got = *p; });
   loop.RunUntilIdle();
   EXPECT_EQ(got, 7);
   runner.Shutdown();
@@ -75,8 +74,7 @@ TEST(InlineRunnerTest, MoveOnlyResultsAndShutdown) {
 // The real pool, driven by the real loop: results come back on the thread that runs the loop.
 class ThreadPoolRunnerTest : public ::testing::Test {
  protected:
-  ThreadPoolRunnerTest() : context_(g_main_context_new()), loop_(context_) {}
-  ~ThreadPoolRunnerTest() override { g_main_context_unref(context_); }
+  ThreadPoolRunnerTest() : loop_(context_.get()) {}
 
   // Runs the loop until Quit() or `timeout`; false on timeout.
   bool RunFor(milliseconds timeout) {
@@ -90,7 +88,8 @@ class ThreadPoolRunnerTest : public ::testing::Test {
     return !timed_out;
   }
 
-  GMainContext* context_;
+  std::unique_ptr<GMainContext, decltype(&g_main_context_unref)> context_{g_main_context_new(),
+                                                                          &g_main_context_unref};
   GlibEventLoop loop_;
 };
 
@@ -113,7 +112,8 @@ TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
     runner.RunBlocking<int>(
         owner,
         [&, i] {
-          if (std::this_thread::get_id() == loop_thread) work_on_loop_thread = true;
+          if (std::this_thread::get_id() == loop_thread)
+            work_on_loop_thread = true;
           int now = ++running;
           int prev = max_running.load();
           while (prev < now && !max_running.compare_exchange_weak(prev, now)) {
@@ -125,22 +125,24 @@ TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
         [&](int v) {
           done_on_loop_thread = done_on_loop_thread && std::this_thread::get_id() == loop_thread;
           results.push_back(v);
-          if (results.size() == kJobs) loop_.Quit();
+          if (results.size() == kJobs)
+            loop_.Quit();
         });
   }
   ASSERT_TRUE(RunFor(milliseconds(20000)));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  std::printf("[ pool     ] %d jobs x %lld ms on %zu threads: %lld ms (serial: %lld ms)\n", kJobs,
-              static_cast<long long>(kJobTime.count()), runner.thread_count(),
-              static_cast<long long>(
-                  std::chrono::duration_cast<milliseconds>(elapsed).count()),
-              static_cast<long long>(kJobs * kJobTime.count()));
+  const auto elapsed =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+  const milliseconds serial = kJobs * kJobTime;
+  std::printf("[ pool     ] %d jobs x %d ms on %zu threads: %d ms (serial: %d ms)\n", kJobs,
+              static_cast<int>(kJobTime.count()), runner.thread_count(),
+              static_cast<int>(elapsed.count()), static_cast<int>(serial.count()));
 
   EXPECT_FALSE(work_on_loop_thread);
   EXPECT_TRUE(done_on_loop_thread);
   std::sort(results.begin(), results.end());
   ASSERT_EQ(results.size(), static_cast<size_t>(kJobs));
-  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(results[i], i * i);
+  for (int i = 0; i < kJobs; ++i)
+    EXPECT_EQ(results[i], i * i);
   EXPECT_GE(max_running.load(), 1);
   EXPECT_LE(max_running.load(), 4);  // bounded
 }
@@ -155,7 +157,8 @@ TEST_F(ThreadPoolRunnerTest, DoneIsDroppedWhenTheOwnerExpiresMeanwhile) {
   runner.RunBlocking<int>(
       owner,
       [&] {
-        while (!release) std::this_thread::sleep_for(milliseconds(1));
+        while (!release)
+          std::this_thread::sleep_for(milliseconds(1));
         return 1;
       },
       [&](int) { dropped_done_ran = true; });
@@ -183,7 +186,8 @@ TEST_F(ThreadPoolRunnerTest, ShutdownDropsQueuedJobsAndFinishesInFlightOnes) {
       owner,
       [&] {
         started = true;
-        while (!release) std::this_thread::sleep_for(milliseconds(1));
+        while (!release)
+          std::this_thread::sleep_for(milliseconds(1));
         ++work_runs;
         return 1;
       },

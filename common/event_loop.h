@@ -20,7 +20,12 @@ class EventLoop {
 
   using Clock = std::chrono::steady_clock;
 
+  EventLoop() = default;
   virtual ~EventLoop() = default;
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+  EventLoop(EventLoop&&) = delete;
+  EventLoop& operator=(EventLoop&&) = delete;
 
   // Runs `fn` later on the loop thread, never inline, in the order of the Post() calls.
   // Thread-safe.

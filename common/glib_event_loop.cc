@@ -1,14 +1,14 @@
 #include "common/glib_event_loop.h"
 
-#include <glib-unix.h>
-#include <glib.h>
-
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <utility>
+
+#include <glib-unix.h>
+#include <glib.h>
 
 namespace stas {
 
@@ -21,9 +21,9 @@ void RunGuarded(const char* what, F&& fn) noexcept {
   try {
     fn();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "stas: uncaught exception in %s callback: %s\n", what, e.what());
+    (void)std::fprintf(stderr, "stas: uncaught exception in %s callback: %s\n", what, e.what());
   } catch (...) {
-    std::fprintf(stderr, "stas: uncaught exception in %s callback\n", what);
+    (void)std::fprintf(stderr, "stas: uncaught exception in %s callback\n", what);
   }
 }
 
@@ -44,9 +44,11 @@ struct GlibEventLoop::Closure {
     auto* self = static_cast<Closure*>(data);
     // A one-shot timer is forgotten before its callback runs: CancelTimer() on its own id, or
     // from the callback, is then a no-op.
-    if (self->one_shot) self->loop->Remove(self->id);
+    if (self->one_shot)
+      self->loop->Remove(self->id);
     RunGuarded(self->one_shot ? "timer" : "signal", [self] {
-      if (self->fn) self->fn();
+      if (self->fn)
+        self->fn();
     });
     return self->one_shot ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
   }
@@ -54,7 +56,8 @@ struct GlibEventLoop::Closure {
   static gboolean OnFd(gint /*fd*/, GIOCondition /*condition*/, gpointer data) noexcept {
     auto* self = static_cast<Closure*>(data);
     RunGuarded("fd watch", [self] {
-      if (self->fn) self->fn();
+      if (self->fn)
+        self->fn();
     });
     return G_SOURCE_CONTINUE;
   }
@@ -71,7 +74,8 @@ GlibEventLoop::GlibEventLoop(GMainContext* context)
 GlibEventLoop::~GlibEventLoop() {
   {
     std::lock_guard<std::mutex> lock(post_mu_);
-    if (post_source_ != nullptr) g_source_destroy(post_source_);
+    if (post_source_ != nullptr)
+      g_source_destroy(post_source_);
     post_source_ = nullptr;
     posted_.clear();
   }
@@ -86,7 +90,8 @@ GlibEventLoop::~GlibEventLoop() {
 void GlibEventLoop::Post(std::function<void()> fn) {
   std::lock_guard<std::mutex> lock(post_mu_);
   posted_.push_back(std::move(fn));
-  if (post_source_ != nullptr) return;  // a drain is already scheduled
+  if (post_source_ != nullptr)
+    return;  // a drain is already scheduled
   // An idle source attached with g_source_attach() always runs later on the thread that
   // iterates the context; g_main_context_invoke() would run fn inline when the caller can
   // acquire the context. Default priority, so that results are not starved by busy sources.
@@ -107,7 +112,8 @@ void GlibEventLoop::RunPosted() {
   // Work posted by this batch runs in a later iteration, after other ready sources.
   for (auto& fn : batch) {
     RunGuarded("posted", [&fn] {
-      if (fn) fn();
+      if (fn)
+        fn();
     });
   }
 }
@@ -115,17 +121,23 @@ void GlibEventLoop::RunPosted() {
 EventLoop::TimerId GlibEventLoop::AddTimer(std::chrono::milliseconds delay,
                                            std::function<void()> fn) {
   auto ms = delay.count() > 0 ? delay.count() : 0;
-  if (ms > G_MAXUINT) ms = G_MAXUINT;  // ~49 days; nothing in stas waits that long
+  if (ms > G_MAXUINT)
+    ms = G_MAXUINT;  // ~49 days; nothing in stas waits that long
   return Attach(g_timeout_source_new(static_cast<guint>(ms)), std::move(fn), true);
 }
 
-void GlibEventLoop::CancelTimer(TimerId id) { Remove(id); }
+void GlibEventLoop::CancelTimer(TimerId id) {
+  Remove(id);
+}
 
-EventLoop::Clock::time_point GlibEventLoop::Now() const { return Clock::now(); }
+EventLoop::Clock::time_point GlibEventLoop::Now() const {
+  return Clock::now();
+}
 
 void GlibEventLoop::Run() {
   // exchange() consumes a Quit() made before Run() or during the last iteration.
-  while (!quit_.exchange(false)) g_main_context_iteration(context_, TRUE);
+  while (!quit_.exchange(false))
+    g_main_context_iteration(context_, TRUE);
 }
 
 void GlibEventLoop::Quit() {
@@ -149,7 +161,9 @@ Result<GlibEventLoop::SignalId> GlibEventLoop::AddUnixSignal(int signum, std::fu
   return Attach(g_unix_signal_source_new(signum), std::move(fn), false);
 }
 
-void GlibEventLoop::RemoveUnixSignal(SignalId id) { Remove(id); }
+void GlibEventLoop::RemoveUnixSignal(SignalId id) {
+  Remove(id);
+}
 
 GlibEventLoop::FdWatchId GlibEventLoop::AddFdWatch(int fd, std::function<void()> fn) {
   GSource* source = g_unix_fd_source_new(fd, G_IO_IN);  // HUP and ERR are always reported
@@ -161,7 +175,9 @@ GlibEventLoop::FdWatchId GlibEventLoop::AddFdWatch(int fd, std::function<void()>
   return id;
 }
 
-void GlibEventLoop::RemoveFdWatch(FdWatchId id) { Remove(id); }
+void GlibEventLoop::RemoveFdWatch(FdWatchId id) {
+  Remove(id);
+}
 
 std::uint64_t GlibEventLoop::Attach(GSource* source, std::function<void()> fn, bool one_shot) {
   std::uint64_t id = next_id_++;
@@ -174,7 +190,8 @@ std::uint64_t GlibEventLoop::Attach(GSource* source, std::function<void()> fn, b
 
 void GlibEventLoop::Remove(std::uint64_t id) {
   auto it = sources_.find(id);
-  if (it == sources_.end()) return;
+  if (it == sources_.end())
+    return;
   GSource* source = it->second;
   sources_.erase(it);
   // Safe while the source is being dispatched: GLib keeps it, and its Closure, alive until

@@ -19,8 +19,10 @@
 #include "common/result.h"
 
 // Forward declarations, so that users of the loop need not include <glib.h>.
-typedef struct _GMainContext GMainContext;  // NOLINT(modernize-use-using): must match GLib's
-typedef struct _GSource GSource;            // NOLINT(modernize-use-using)
+// NOLINTNEXTLINE(bugprone-reserved-identifier,modernize-use-using): GLib's own declaration
+typedef struct _GMainContext GMainContext;
+// NOLINTNEXTLINE(bugprone-reserved-identifier,modernize-use-using): GLib's own declaration
+typedef struct _GSource GSource;
 
 namespace stas {
 
@@ -34,6 +36,8 @@ class GlibEventLoop : public EventLoop {
   ~GlibEventLoop() override;
   GlibEventLoop(const GlibEventLoop&) = delete;
   GlibEventLoop& operator=(const GlibEventLoop&) = delete;
+  GlibEventLoop(GlibEventLoop&&) = delete;
+  GlibEventLoop& operator=(GlibEventLoop&&) = delete;
 
   // Posted work runs at G_PRIORITY_DEFAULT, in FIFO order. Thread-safe.
   void Post(std::function<void()> fn) override;

@@ -1,16 +1,17 @@
 #include "common/glib_event_loop.h"
 
-#include <glib.h>
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <stdexcept>
 #include <thread>
+#include <unistd.h>
 #include <vector>
+
+#include <glib.h>
+#include <gtest/gtest.h>
 
 namespace stas {
 namespace {
@@ -20,8 +21,7 @@ using std::chrono::milliseconds;
 // Each test has its own context, so that nothing leaks into GLib's default one.
 class GlibEventLoopTest : public ::testing::Test {
  protected:
-  GlibEventLoopTest() : context_(g_main_context_new()), loop_(context_) {}
-  ~GlibEventLoopTest() override { g_main_context_unref(context_); }
+  GlibEventLoopTest() : loop_(context_.get()) {}
 
   // Runs the loop until Quit() or `timeout`; false on timeout.
   bool RunFor(milliseconds timeout) {
@@ -35,7 +35,8 @@ class GlibEventLoopTest : public ::testing::Test {
     return !timed_out;
   }
 
-  GMainContext* context_;
+  std::unique_ptr<GMainContext, decltype(&g_main_context_unref)> context_{g_main_context_new(),
+                                                                          &g_main_context_unref};
   GlibEventLoop loop_;
 };
 
@@ -62,24 +63,28 @@ TEST_F(GlibEventLoopTest, PostIsThreadSafe) {
   const auto loop_thread = std::this_thread::get_id();
   bool all_on_loop_thread = true;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         loop_.Post([&, t, i] {
           all_on_loop_thread = all_on_loop_thread && std::this_thread::get_id() == loop_thread;
           seen[t].push_back(i);
-          if (++done == kThreads * kPerThread) loop_.Quit();
+          if (++done == kThreads * kPerThread)
+            loop_.Quit();
         });
       }
     });
   }
   bool finished = RunFor(milliseconds(10000));
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   ASSERT_TRUE(finished);
   EXPECT_TRUE(all_on_loop_thread);
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_EQ(seen[t].size(), static_cast<size_t>(kPerThread));
-    for (int i = 0; i < kPerThread; ++i) EXPECT_EQ(seen[t][i], i);  // FIFO per thread
+    for (int i = 0; i < kPerThread; ++i)
+      EXPECT_EQ(seen[t][i], i);  // FIFO per thread
   }
 }
 
@@ -195,7 +200,8 @@ TEST(GlibEventLoopLifetimeTest, DestroyingTheLoopDropsPendingWork) {
     loop.AddFdWatch(0, [&] { ran = true; });
   }
   // Nothing of the dead loop is left on the context.
-  for (int i = 0; i < 10; ++i) g_main_context_iteration(context, FALSE);
+  for (int i = 0; i < 10; ++i)
+    g_main_context_iteration(context, FALSE);
   EXPECT_FALSE(ran);
   g_main_context_unref(context);
 }

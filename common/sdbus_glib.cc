@@ -1,13 +1,13 @@
 #include "common/sdbus_glib.h"
 
-#include <glib.h>
-#include <sdbus-c++/sdbus-c++.h>
-
 #include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <utility>
+
+#include <glib.h>
+#include <sdbus-c++/sdbus-c++.h>
 
 namespace stas {
 
@@ -29,7 +29,9 @@ struct BusSource {
   SourceState* state;
 };
 
-SourceState* StateOf(GSource* source) { return reinterpret_cast<BusSource*>(source)->state; }
+SourceState* StateOf(GSource* source) {
+  return reinterpret_cast<BusSource*>(source)->state;
+}
 
 GIOCondition ToCondition(short poll_events) {
   // G_IO_IN/OUT/PRI/ERR/HUP have the values of POLLIN/OUT/PRI/ERR/HUP on Linux (gpoll.h).
@@ -42,7 +44,8 @@ void Refresh(GSource* source, SourceState* st) {
   sdbus::IConnection::PollData pd = st->conn->getEventLoopPollData();
   GIOCondition events = ToCondition(pd.events);
   if (st->fd_tag == nullptr || pd.fd != st->fd) {
-    if (st->fd_tag != nullptr) g_source_remove_unix_fd(source, st->fd_tag);
+    if (st->fd_tag != nullptr)
+      g_source_remove_unix_fd(source, st->fd_tag);
     st->fd_tag = g_source_add_unix_fd(source, pd.fd, events);
     st->fd = pd.fd;
   } else if (events != st->events) {
@@ -67,17 +70,19 @@ bool StillConnected(SourceState* st) {
 gboolean Prepare(GSource* source, gint* timeout_ms) noexcept {
   SourceState* st = StateOf(source);
   *timeout_ms = -1;
-  if (st->lost) return TRUE;  // dispatch reports it
+  if (st->lost)
+    return TRUE;  // dispatch reports it
   try {
     // Every time: sd-bus drops POLLIN and asks for timeout 0 while messages already sit in
     // its read queue (e.g. a signal read during a synchronous call) (cpp-libs.md 2.5, trap 1).
     Refresh(source, st);
   } catch (const sdbus::Error& e) {
-    std::fprintf(stderr, "stas: D-Bus connection lost: %s\n", e.what());
+    (void)std::fprintf(stderr, "stas: D-Bus connection lost: %s\n", e.what());
     st->lost = true;
     return TRUE;
   }
-  if (st->deadline_usec == UINT64_MAX) return FALSE;
+  if (st->deadline_usec == UINT64_MAX)
+    return FALSE;
   // timeout_usec is absolute CLOCK_MONOTONIC, the clock of g_get_monotonic_time(); 0 = now.
   gint64 now = g_get_monotonic_time();
   if (st->deadline_usec <= static_cast<std::uint64_t>(now)) {
@@ -91,9 +96,11 @@ gboolean Prepare(GSource* source, gint* timeout_ms) noexcept {
 
 gboolean Check(GSource* source) noexcept {
   SourceState* st = StateOf(source);
-  if (st->lost) return TRUE;
+  if (st->lost)
+    return TRUE;
   // GLib itself reports the source ready when the fd has events; only the timeout is ours.
-  if (st->deadline_usec == UINT64_MAX) return FALSE;
+  if (st->deadline_usec == UINT64_MAX)
+    return FALSE;
   return st->deadline_usec <= static_cast<std::uint64_t>(g_get_monotonic_time()) ? TRUE : FALSE;
 }
 
@@ -106,17 +113,18 @@ gboolean Dispatch(GSource* source, GSourceFunc /*callback*/, gpointer /*user_dat
     } catch (const sdbus::Error& e) {
       // Disconnected, or a handler that let an sdbus::Error escape: ask the connection.
       if (StillConnected(st)) {
-        std::fprintf(stderr, "stas: D-Bus dispatch error: %s\n", e.what());
+        (void)std::fprintf(stderr, "stas: D-Bus dispatch error: %s\n", e.what());
       } else {
-        std::fprintf(stderr, "stas: D-Bus connection lost: %s\n", e.what());
+        (void)std::fprintf(stderr, "stas: D-Bus connection lost: %s\n", e.what());
         st->lost = true;
       }
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "stas: uncaught exception in D-Bus dispatch: %s\n", e.what());
+      (void)std::fprintf(stderr, "stas: uncaught exception in D-Bus dispatch: %s\n", e.what());
     } catch (...) {
-      std::fprintf(stderr, "stas: uncaught exception in D-Bus dispatch\n");
+      (void)std::fprintf(stderr, "stas: uncaught exception in D-Bus dispatch\n");
     }
-    if (!st->lost) return G_SOURCE_CONTINUE;
+    if (!st->lost)
+      return G_SOURCE_CONTINUE;
   }
   // Lost: detach first, then tell the owner, who may destroy the handle and the connection.
   // GLib keeps the source, and so `st`, alive until this dispatch returns.
@@ -126,9 +134,10 @@ gboolean Dispatch(GSource* source, GSourceFunc /*callback*/, gpointer /*user_dat
     try {
       on_lost();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "stas: uncaught exception in D-Bus on_lost callback: %s\n", e.what());
+      (void)std::fprintf(stderr, "stas: uncaught exception in D-Bus on_lost callback: %s\n",
+                         e.what());
     } catch (...) {
-      std::fprintf(stderr, "stas: uncaught exception in D-Bus on_lost callback\n");
+      (void)std::fprintf(stderr, "stas: uncaught exception in D-Bus on_lost callback\n");
     }
   }
   return G_SOURCE_REMOVE;

@@ -15,8 +15,10 @@
 #include <functional>
 
 // Forward declarations, so that users need not include <glib.h> or sdbus-c++.
-typedef struct _GMainContext GMainContext;  // NOLINT(modernize-use-using): must match GLib's
-typedef struct _GSource GSource;            // NOLINT(modernize-use-using)
+// NOLINTNEXTLINE(bugprone-reserved-identifier,modernize-use-using): GLib's own declaration
+typedef struct _GMainContext GMainContext;
+// NOLINTNEXTLINE(bugprone-reserved-identifier,modernize-use-using): GLib's own declaration
+typedef struct _GSource GSource;
 namespace sdbus {
 class IConnection;
 }
@@ -31,6 +33,8 @@ class SdbusGlibSource {
   ~SdbusGlibSource();
   SdbusGlibSource(const SdbusGlibSource&) = delete;
   SdbusGlibSource& operator=(const SdbusGlibSource&) = delete;
+  SdbusGlibSource(SdbusGlibSource&&) = delete;
+  SdbusGlibSource& operator=(SdbusGlibSource&&) = delete;
 
   // True once the loss of the bus has been detected (and on_lost called).
   bool lost() const;

@@ -1,22 +1,23 @@
 #include "common/sdbus_glib.h"
 
-#include <fcntl.h>
-#include <glib.h>
-#include <gtest/gtest.h>
-#include <poll.h>
-#include <sdbus-c++/sdbus-c++.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <fcntl.h>
 #include <memory>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
+
+#include <glib.h>
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
 
 #include "common/glib_event_loop.h"
 
@@ -34,11 +35,12 @@ constexpr const char* kPath = "/org/nvmexpress/stas/test";
 // Returns the posix_spawnp error (ENOENT: not installed), or 0.
 int StartBusDaemon(std::string* address, pid_t* daemon_pid, std::string* error) {
   int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return errno;
+  if (pipe2(out, O_CLOEXEC) != 0)
+    return errno;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  const char* argv[] = {"dbus-daemon", "--session",  "--fork", "--print-address=1",
+  const char* argv[] = {"dbus-daemon",   "--session",   "--fork", "--print-address=1",
                         "--print-pid=1", "--nopidfile", nullptr};
   pid_t child = -1;
   int rc = posix_spawnp(&child, "dbus-daemon", &actions, nullptr,
@@ -56,10 +58,12 @@ int StartBusDaemon(std::string* address, pid_t* daemon_pid, std::string* error) 
   while (std::count(text.begin(), text.end(), '\n') < 2 &&
          std::chrono::steady_clock::now() < deadline) {
     pollfd pfd{out[0], POLLIN, 0};
-    if (poll(&pfd, 1, 100) <= 0) continue;
+    if (poll(&pfd, 1, 100) <= 0)
+      continue;
     char buf[256];
     ssize_t n = read(out[0], buf, sizeof(buf));
-    if (n <= 0) break;
+    if (n <= 0)
+      break;
     text.append(buf, static_cast<size_t>(n));
   }
   close(out[0]);
@@ -79,13 +83,13 @@ int StartBusDaemon(std::string* address, pid_t* daemon_pid, std::string* error) 
 
 class SdbusGlibTest : public ::testing::Test {
  protected:
-  SdbusGlibTest() : context_(g_main_context_new()), loop_(context_) {}
-  ~SdbusGlibTest() override { g_main_context_unref(context_); }
+  SdbusGlibTest() : loop_(context_.get()) {}
 
   void SetUp() override {
     std::string error;
     int rc = StartBusDaemon(&address_, &daemon_pid_, &error);
-    if (rc == ENOENT) GTEST_SKIP() << "dbus-daemon is not installed";
+    if (rc == ENOENT)
+      GTEST_SKIP() << "dbus-daemon is not installed";
     ASSERT_EQ(rc, 0) << std::strerror(rc) << " " << error;  // NOLINT(concurrency-mt-unsafe)
     ASSERT_GT(daemon_pid_, 0);
   }
@@ -93,7 +97,8 @@ class SdbusGlibTest : public ::testing::Test {
   void TearDown() override { KillBus(); }
 
   void KillBus() {
-    if (daemon_pid_ > 0) kill(daemon_pid_, SIGTERM);
+    if (daemon_pid_ > 0)
+      kill(daemon_pid_, SIGTERM);
     daemon_pid_ = -1;
   }
 
@@ -109,7 +114,8 @@ class SdbusGlibTest : public ::testing::Test {
     return !timed_out;
   }
 
-  GMainContext* context_;
+  std::unique_ptr<GMainContext, decltype(&g_main_context_unref)> context_{g_main_context_new(),
+                                                                          &g_main_context_unref};
   GlibEventLoop loop_;
   std::string address_;
   pid_t daemon_pid_ = -1;
@@ -119,8 +125,8 @@ TEST_F(SdbusGlibTest, AsyncCallBetweenTwoConnectionsOnOneContext) {
   auto server = sdbus::createSessionBusConnectionWithAddress(address_);
   auto client = sdbus::createSessionBusConnectionWithAddress(address_);
   int lost = 0;
-  SdbusGlibSource server_source(*server, context_, [&] { ++lost; });
-  SdbusGlibSource client_source(*client, context_, [&] { ++lost; });
+  SdbusGlibSource server_source(*server, context_.get(), [&] { ++lost; });
+  SdbusGlibSource client_source(*client, context_.get(), [&] { ++lost; });
 
   const auto loop_thread = std::this_thread::get_id();
   bool handler_on_loop_thread = false;
@@ -138,24 +144,29 @@ TEST_F(SdbusGlibTest, AsyncCallBetweenTwoConnectionsOnOneContext) {
   object->finishRegistration();
 
   auto proxy = sdbus::createProxy(*client, server->getUniqueName(), kPath);
+  // The reply and the signal may be dispatched in either order; quit once both are in.
   int32_t signalled = 0;
-  proxy->uponSignal("Added").onInterface(kInterface).call([&](int32_t sum) { signalled = sum; });
-  proxy->finishRegistration();
-
   int32_t reply = 0;
   bool got_error = false;
+  auto quit_when_both = [&] {
+    if (signalled != 0 && reply != 0)
+      loop_.Quit();
+  };
+  proxy->uponSignal("Added").onInterface(kInterface).call([&](int32_t sum) {
+    signalled = sum;
+    quit_when_both();
+  });
+  proxy->finishRegistration();
+
   auto call = proxy->callMethodAsync("Add")
                   .onInterface(kInterface)
                   .withArguments(int32_t{2}, int32_t{3})
                   .uponReplyInvoke([&](const sdbus::Error* error, int32_t sum) {
                     got_error = error != nullptr;
                     reply = sum;
-                    if (signalled != 0) loop_.Quit();
+                    quit_when_both();
                   });
-  // The signal may be dispatched before or after the reply.
-  loop_.AddTimer(milliseconds(0), [] {});
   bool quit = RunFor(milliseconds(10000));
-  if (quit && signalled == 0) RunFor(milliseconds(200));
   EXPECT_TRUE(quit);
   EXPECT_FALSE(got_error);
   EXPECT_EQ(reply, 5);
@@ -167,14 +178,14 @@ TEST_F(SdbusGlibTest, AsyncCallBetweenTwoConnectionsOnOneContext) {
 
 TEST_F(SdbusGlibTest, IdleConnectionDoesNotSpinTheLoop) {
   auto conn = sdbus::createSessionBusConnectionWithAddress(address_);
-  SdbusGlibSource source(*conn, context_, [] {});
+  SdbusGlibSource source(*conn, context_.get(), [] {});
   RunFor(milliseconds(100));  // lets the Hello reply and the name signals through
 
   bool stop = false;
   loop_.AddTimer(milliseconds(300), [&] { stop = true; });
   int iterations = 0;
   while (!stop && iterations < 1000000) {
-    g_main_context_iteration(context_, TRUE);
+    g_main_context_iteration(context_.get(), TRUE);
     ++iterations;
   }
   std::printf("[ sdbus    ] idle: %d loop iterations in 300 ms\n", iterations);
@@ -187,16 +198,18 @@ TEST_F(SdbusGlibTest, KillingTheBusReportsLossOnce) {
   auto dropped = sdbus::createSessionBusConnectionWithAddress(address_);
   int kept_lost = 0;
   int dropped_lost = 0;
-  SdbusGlibSource kept_source(*kept, context_, [&] {
+  SdbusGlibSource kept_source(*kept, context_.get(), [&] {
     ++kept_lost;
-    if (dropped_lost > 0) loop_.Quit();
+    if (dropped_lost > 0)
+      loop_.Quit();
   });
   std::unique_ptr<SdbusGlibSource> dropped_source;
-  dropped_source = std::make_unique<SdbusGlibSource>(*dropped, context_, [&] {
+  dropped_source = std::make_unique<SdbusGlibSource>(*dropped, context_.get(), [&] {
     ++dropped_lost;
     dropped_source.reset();  // on_lost may destroy its own handle...
     dropped.reset();         // ...and the connection
-    if (kept_lost > 0) loop_.Quit();
+    if (kept_lost > 0)
+      loop_.Quit();
   });
   RunFor(milliseconds(100));
   EXPECT_FALSE(kept_source.lost());

@@ -21,6 +21,8 @@ class Timer {
   ~Timer();
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
+  Timer(Timer&&) = delete;  // the loop's callback points at this object
+  Timer& operator=(Timer&&) = delete;
 
   // Arms the timer to fire `interval()` from now, replacing any pending expiry.
   void Start();

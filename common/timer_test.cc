@@ -1,10 +1,10 @@
 #include "common/timer.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <memory>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "common/testing/fake_event_loop.h"
 
@@ -90,7 +90,8 @@ TEST_F(TimerTest, DestroyingARunningTimerCancelsIt) {
 TEST_F(TimerTest, CallbackMayRestartTheTimer) {
   std::unique_ptr<Timer> t;
   t = std::make_unique<Timer>(loop_, milliseconds(3000), [&] {
-    if (++fired_ < 3) t->Start();
+    if (++fired_ < 3)
+      t->Start();
   });
   t->Start();
   loop_.AdvanceBy(milliseconds(20000));
@@ -193,8 +194,8 @@ TEST(FakeEventLoopTest, AdvanceByFiresTimersInDeadlineOrderAtTheirDeadline) {
   loop.AddTimer(milliseconds(30), [&] { record(3); });
   loop.AddTimer(milliseconds(10), [&] {
     record(1);
-    loop.AddTimer(milliseconds(5), [&] { record(2); });      // due at 15, inside the window
-    loop.Post([&] { record(10); });                          // runs before the next timer
+    loop.AddTimer(milliseconds(5), [&] { record(2); });  // due at 15, inside the window
+    loop.Post([&] { record(10); });                      // runs before the next timer
   });
   auto cancelled = loop.AddTimer(milliseconds(20), [&] { record(99); });
   loop.AddTimer(milliseconds(100), [&] { record(4); });
@@ -203,9 +204,10 @@ TEST(FakeEventLoopTest, AdvanceByFiresTimersInDeadlineOrderAtTheirDeadline) {
   loop.CancelTimer(12345);      // unknown: no-op
   EXPECT_EQ(loop.next_timer_delay(), milliseconds(10));
   loop.AdvanceBy(milliseconds(50));
-  EXPECT_EQ(fired, (std::vector<std::pair<int, milliseconds>>{
-                       {1, milliseconds(10)}, {10, milliseconds(10)}, {2, milliseconds(15)},
-                       {3, milliseconds(30)}}));
+  EXPECT_EQ(fired, (std::vector<std::pair<int, milliseconds>>{{1, milliseconds(10)},
+                                                              {10, milliseconds(10)},
+                                                              {2, milliseconds(15)},
+                                                              {3, milliseconds(30)}}));
   EXPECT_EQ(loop.Now() - start, milliseconds(50));
   EXPECT_EQ(loop.pending_timers(), 1u);
 }

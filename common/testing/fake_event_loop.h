@@ -34,8 +34,6 @@ class FakeEventLoop : public EventLoop {
   static constexpr std::size_t kMaxCallbacksPerRun = 1'000'000;
 
   FakeEventLoop() = default;
-  FakeEventLoop(const FakeEventLoop&) = delete;
-  FakeEventLoop& operator=(const FakeEventLoop&) = delete;
 
   void Post(std::function<void()> fn) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -52,7 +50,8 @@ class FakeEventLoop : public EventLoop {
 
   void CancelTimer(TimerId id) override {
     auto it = deadlines_.find(id);
-    if (it == deadlines_.end()) return;
+    if (it == deadlines_.end())
+      return;
     queue_.erase(std::make_pair(it->second, id));
     deadlines_.erase(it);
   }
@@ -71,11 +70,13 @@ class FakeEventLoop : public EventLoop {
       if (!batch.empty()) {
         for (auto& fn : batch) {
           Count(&ran);
-          if (fn) fn();
+          if (fn)
+            fn();
         }
         continue;
       }
-      if (!FireNextDue(now_)) return ran;
+      if (!FireNextDue(now_))
+        return ran;
       Count(&ran);
     }
   }
@@ -86,7 +87,8 @@ class FakeEventLoop : public EventLoop {
     const Clock::time_point target = now_ + d;
     std::size_t ran = RunUntilIdle();
     while (!queue_.empty() && queue_.begin()->first.first <= target) {
-      if (queue_.begin()->first.first > now_) now_ = queue_.begin()->first.first;
+      if (queue_.begin()->first.first > now_)
+        now_ = queue_.begin()->first.first;
       ran += RunUntilIdle();
     }
     now_ = target;
@@ -106,11 +108,13 @@ class FakeEventLoop : public EventLoop {
  private:
   // Fires the earliest timer if its deadline is at or before `limit`.
   bool FireNextDue(Clock::time_point limit) {
-    if (queue_.empty() || queue_.begin()->first.first > limit) return false;
+    if (queue_.empty() || queue_.begin()->first.first > limit)
+      return false;
     auto node = queue_.extract(queue_.begin());
     deadlines_.erase(node.key().second);
     // The callback may add, cancel or destroy anything, so nothing of ours is touched after it.
-    if (node.mapped()) node.mapped()();
+    if (node.mapped())
+      node.mapped()();
     return true;
   }
 
