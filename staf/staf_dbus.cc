@@ -6,6 +6,7 @@
 #include "common/dbus_args.h"
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/python_json.h"
 
 namespace stas::staf {
 namespace {
@@ -95,7 +96,7 @@ std::string StafDbus::AllLogPagesJson(bool detailed) const {
     all.push_back({{"discovery-controller", DictJson(detailed ? dc->Details() : dc->IdDict())},
                    {"log-pages", std::move(pages)}});
   }
-  return all.dump();
+  return PythonJsonDumps(all);
 }
 
 std::string StafDbus::get_all_log_pages(const bool& detailed) {
@@ -115,7 +116,7 @@ std::string StafDbus::ProcessInfoJson() const {
   j["config soak timer"] = service_.soak_timer().ToString();
   j["kernel support.TP8013"] = service_.kernel_supports("discovery") ? "True" : "False";
   j["kernel support.host_iface"] = service_.kernel_supports("host_iface") ? "True" : "False";
-  return j.dump();
+  return PythonJsonDumps(j);
 }
 
 std::string StafDbus::process_info() {
@@ -128,7 +129,7 @@ std::string StafDbus::controller_info(const std::string& transport, const std::s
                                       const std::string& host_iface, const std::string& host_nqn) {
   return GuardDbus(kErr, [&] {
     const Dc* dc = Lookup(transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn);
-    return dc ? DictJson(dc->Info()).dump() : std::string("{}");
+    return dc ? PythonJsonDumps(DictJson(dc->Info())) : std::string("{}");
   });
 }
 

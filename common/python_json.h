@@ -1,0 +1,14 @@
+// JSON text as Python's json.dumps() writes it with its defaults (separators ", " and ": ",
+// ensure_ascii): the JSON documents of the nvme-stas D-Bus API are compared as text by some
+// clients, so stafd and stacd send them exactly so.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace stas {
+
+std::string PythonJsonDumps(const nlohmann::ordered_json& value);
+
+}  // namespace stas

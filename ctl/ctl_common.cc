@@ -1,0 +1,76 @@
+#include "ctl/ctl_common.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "build_config.h"
+#include "ctl/pyformat.h"
+
+namespace stas::ctl {
+
+std::unique_ptr<sdbus::IConnection> ConnectSystemBus() {
+  std::unique_ptr<sdbus::IConnection> conn = sdbus::createSystemBusConnection();
+  conn->setMethodCallTimeout(kCallTimeout);
+  return conn;
+}
+
+int RunDbusCommand(const std::string& daemon, bool explain_access_denied,
+                   const std::function<int()>& command) {
+  try {
+    return command();
+  } catch (const sdbus::Error& e) {
+    std::cout.flush();
+    std::cerr << "Unable to communicate with " << daemon << " over D-Bus. Is " << daemon
+              << " running?\n";
+    if (explain_access_denied && e.getName() == "org.freedesktop.DBus.Error.AccessDenied") {
+      std::cerr << e.getName() << ": " << e.getMessage() << "\n";
+    }
+    return 1;
+  }
+}
+
+std::string FormatValue(const nlohmann::ordered_json& value, bool as_json) {
+  // dump() with an indent never escapes non-ASCII; replace keeps invalid UTF-8 from throwing.
+  if (as_json)
+    return value.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  return PythonPformat(value, 120) + "\n";
+}
+
+void PrintValue(const nlohmann::ordered_json& value, bool as_json) {
+  std::cout << FormatValue(value, as_json);
+  std::cout.flush();
+}
+
+nlohmann::ordered_json DictToJson(const std::map<std::string, std::string>& dict) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : dict)
+    j[key] = value;
+  return j;
+}
+
+nlohmann::ordered_json DictListToJson(const DictList& list) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const auto& dict : list)
+    j.push_back(DictToJson(dict));
+  return j;
+}
+
+int ParseCommandLine(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);  // prints the message and the "Run with --help" hint on stderr
+    return 2;           // argparse's status for a usage error
+  }
+  return -1;
+}
+
+std::string VersionLine() {
+  return std::string("nvme-stas ") + kVersion;
+}
+
+}  // namespace stas::ctl

@@ -1,0 +1,55 @@
+// What stafctl and stacctl share: the system-bus connection, the error path of nvme-stas's CLIs
+// and their two output forms (Python pprint, or JSON with --json). Single-threaded programs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+namespace stas::ctl {
+
+// How long one D-Bus call may take before the CLI gives up. stafd answers from memory, so this
+// only bounds a hung daemon (sd-bus's own default is 25 s).
+inline constexpr std::chrono::seconds kCallTimeout{10};
+
+// The `aa{ss}` of list_controllers and get_log_pages.
+using DictList = std::vector<std::map<std::string, std::string>>;
+
+// Opens a connection to the system bus (sd-bus honours DBUS_SYSTEM_BUS_ADDRESS) whose method
+// calls time out after kCallTimeout. Hand it to every proxy: a proxy made without one starts
+// its own event-loop thread in sdbus-c++ 1.2. Throws sdbus::Error.
+std::unique_ptr<sdbus::IConnection> ConnectSystemBus();
+
+// Runs `command` and returns its exit status. When it throws sdbus::Error, prints
+// "Unable to communicate with <daemon> over D-Bus. Is <daemon> running?" on stderr and returns 1,
+// as nvme-stas does. With `explain_access_denied` (tron/troff), an
+// org.freedesktop.DBus.Error.AccessDenied also prints the D-Bus error on a second line, since
+// "is it running?" is misleading when the policy refused a non-root caller.
+int RunDbusCommand(const std::string& daemon, bool explain_access_denied,
+                   const std::function<int()>& command);
+
+// `value` as nvme-stas prints it, `print(pprint.pformat(value, width=120))`, or, with `as_json`,
+// as indented JSON (2 spaces, keys in the daemon's order). Ends with a newline.
+std::string FormatValue(const nlohmann::ordered_json& value, bool as_json);
+void PrintValue(const nlohmann::ordered_json& value, bool as_json);
+
+// An `a{ss}` / `aa{ss}` as JSON objects (keys in the order the map holds them).
+nlohmann::ordered_json DictToJson(const std::map<std::string, std::string>& dict);
+nlohmann::ordered_json DictListToJson(const DictList& list);
+
+// Parses the command line with the exit statuses of Python's argparse: returns the status to
+// exit with when parsing ends the program (0 after --help, 2 after a usage error, with CLI11's
+// message), or -1 when the command should run.
+int ParseCommandLine(CLI::App& app, int argc, char** argv);
+
+// The `--version` line of every nvme-stas tool: "nvme-stas <version>".
+std::string VersionLine();
+
+}  // namespace stas::ctl

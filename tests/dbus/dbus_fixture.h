@@ -1,0 +1,132 @@
+// StafdDbusTest: a private dbus-daemon with stafd-sim (stafd on the simulated kernel) on it, for
+// tests that talk to stafd through D-Bus the way users do (busctl, gdbus, stafctl, sdbus-c++).
+// Needs no root: the daemon's "system bus" is the private bus, via DBUS_SYSTEM_BUS_ADDRESS.
+//
+// Each test gets a fresh temp dir, bus and daemon. A derived fixture changes the set-up by
+// assigning scenario_json_, stafd_conf_ or hostkey_ in its constructor. Single-threaded.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "dbus/staf_proxy.h"
+#include "tests/cli/run_program.h"
+
+namespace stas::testing {
+
+using DictList = std::vector<std::map<std::string, std::string>>;
+
+inline constexpr const char* kTestHostNqn =
+    "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
+inline constexpr const char* kTestHostId = "11111111-2222-3333-4444-555555555555";
+inline constexpr const char* kDcTraddr = "192.0.2.10";
+
+// A proxy on stafd's object; records the signals it receives.
+class StafClient final : public sdbus::ProxyInterfaces<org::nvmexpress::staf_proxy,
+                                                       org::nvmexpress::staf::debug_proxy> {
+ public:
+  struct LogPagesChanged {
+    std::vector<std::string> args;  // the 8 arguments, in signature order
+  };
+
+  // With `subscribe`, signal matches are added on the bus (registerProxy()).
+  StafClient(sdbus::IConnection& conn, bool subscribe);
+  ~StafClient();
+  StafClient(const StafClient&) = delete;
+  StafClient& operator=(const StafClient&) = delete;
+
+  const std::vector<LogPagesChanged>& log_pages_changed() const { return log_pages_changed_; }
+  int dc_removed() const { return dc_removed_; }
+
+ private:
+  void onLog_pages_changed(const std::string& transport, const std::string& traddr,
+                           const std::string& trsvcid, const std::string& subsysnqn,
+                           const std::string& host_traddr, const std::string& host_iface,
+                           const std::string& host_nqn, const std::string& device) override;
+  void onDc_removed() override { ++dc_removed_; }
+
+  std::vector<LogPagesChanged> log_pages_changed_;
+  int dc_removed_ = 0;
+};
+
+class StafdDbusTest : public ::testing::Test {
+ protected:
+  StafdDbusTest();
+  ~StafdDbusTest() override;
+
+  void SetUp() override;
+  void TearDown() override;
+
+  // --- Set-up, assign in a derived constructor. ---
+  std::string scenario_json_;        // default: one DDC at kDcTraddr:8009 with two log entries
+  std::string stafd_conf_;           // default: controller=transport=tcp;traddr=kDcTraddr
+  std::string hostkey_;              // written to etc/nvme/hostkey when not empty
+  size_t expected_log_entries_ = 2;  // SetUp also waits until the DC's log page has these
+  // With true, the bus refuses org.freedesktop.DBus.Properties.Set to stafd for every caller
+  // (root included), as the shipped policy does for non-root users.
+  bool deny_property_set_ = false;
+
+  // --- The environment. ---
+  const std::string& dir() const { return dir_; }
+  const std::string& bus_address() const { return bus_address_; }
+  pid_t stafd_pid() const { return stafd_pid_; }
+  std::string ScenarioPath() const { return dir_ + "/scenario.json"; }
+  std::string ConfPath() const { return dir_ + "/stafd.conf"; }
+  std::string LogText() const;  // stafd-sim's stdout and stderr so far
+
+  // Sends `sig` to stafd-sim.
+  void Signal(int sig) const;
+  // SIGTERM (then SIGKILL after 5 s); returns its exit status, or -1.
+  int StopStafd();
+
+  // --- Programs, with DBUS_SYSTEM_BUS_ADDRESS set to the private bus. ---
+  ProgramOutput Stafctl(const std::string& args) const;
+  ProgramOutput Busctl(const std::string& args) const;  // busctl --address=<bus> <args>
+  // gdbus call on stafd's object: `method` is "<interface>.<member>", args as gdbus takes them.
+  ProgramOutput GdbusCall(const std::string& method, const std::string& args) const;
+
+  // --- In-process access, on the fixture's own connection. ---
+  sdbus::IConnection& connection() { return *conn_; }
+  StafClient& staf() { return *staf_; }
+  // The DC's 7 identifying strings, as list_controllers reports them.
+  std::vector<std::string> DcId();
+
+  // Processes `conn`'s incoming messages until `done()` or `timeout`; returns done().
+  static bool PumpUntil(sdbus::IConnection& conn, const std::function<bool()>& done,
+                        std::chrono::milliseconds timeout);
+  // Polls `done()` every 50 ms until it holds or `timeout`; returns done().
+  static bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+  static void WriteFile(const std::string& path, const std::string& text);
+
+ private:
+  void StartBus();
+  void StartStafd();
+  bool StafdReady();
+
+  std::string dir_;
+  std::string bus_address_;
+  pid_t bus_pid_ = -1;
+  pid_t stafd_pid_ = -1;
+  std::unique_ptr<sdbus::IConnection> conn_;
+  std::unique_ptr<StafClient> staf_;
+};
+
+// Turns GVariant text as gdbus prints it ("([{'a': 'b'}],)") into JSON: a tuple becomes an
+// array, a dictionary an object (entries in text order), strings, booleans and numbers stay.
+// Fails the current test and returns null on text GLib cannot parse.
+nlohmann::ordered_json GvariantTextToJson(const std::string& text);
+
+// `dict` as a JSON object, and a list of them as an array.
+nlohmann::ordered_json DictListToJson(const DictList& list);
+
+}  // namespace stas::testing
