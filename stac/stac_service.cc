@@ -44,10 +44,11 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
       ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, config_.connect_attempts_on_ncc},
+      iocs_(deps_.loop),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
       audit_timer_(deps_.loop, kAuditSoak, [this] { Audit(); }) {
   if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
-  ctx_.owned_devices = [this] { return OwnedDevices(); };
+  ctx_.owned_devices = [this] { return iocs_.OwnedDevices(); };
 }
 
 StacService::~StacService() = default;
@@ -73,7 +74,7 @@ void StacService::Reload(ServiceConfig config) {
   config_ = std::move(config);
   tid_defaults_.ignore_iface = config_.ignore_iface;
   ctx_.connect_attempts_on_ncc = config_.connect_attempts_on_ncc;
-  for (const auto& ioc : iocs_) ioc->Reload();
+  for (const auto& ioc : iocs_.active()) ioc->Reload();
   if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
     Audit();
   }
@@ -82,26 +83,11 @@ void StacService::Reload(ServiceConfig config) {
 
 std::vector<const Ioc*> StacService::iocs() const {
   std::vector<const Ioc*> out;
-  for (const auto& ioc : iocs_) out.push_back(ioc.get());
+  for (const auto& ioc : iocs_.active()) out.push_back(ioc.get());
   return out;
 }
 
-const Ioc* StacService::Find(const Tid& tid) const {
-  for (const auto& ioc : iocs_) {
-    if (ioc->tid() == tid) return ioc.get();
-  }
-  return nullptr;
-}
-
-std::set<std::string> StacService::OwnedDevices() const {
-  std::set<std::string> out;
-  for (const auto* list : {&iocs_, &disposing_}) {
-    for (const auto& ioc : *list) {
-      if (!ioc->device().empty()) out.insert(ioc->device());
-    }
-  }
-  return out;
-}
+const Ioc* StacService::Find(const Tid& tid) const { return iocs_.Find(tid); }
 
 ConnectRequest StacService::MakeRequest(TidFields fields, const ControllerEntry* entry) const {
   ConnectRequest r;
@@ -216,20 +202,18 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages,
     wanted.push_back(std::move(c));
   }
 
-  for (const auto& ioc : std::vector<std::shared_ptr<Ioc>>(iocs_)) {
+  for (const auto& ioc : iocs_.Snapshot()) {
     if (seen.count(ioc->tid()) || keep_unknown) continue;
     bool keep = KeepOnRemoval(ioc->tid());
     LOG_INFO("%s no longer wanted; %s", ioc->tid().ToString().c_str(),
              keep ? "keeping the kernel connection" : "disconnecting");
-    Remove(ioc, keep);
+    iocs_.Remove(ioc, keep);
   }
   for (Candidate& c : wanted) {
-    auto it = std::find_if(iocs_.begin(), iocs_.end(),
-                           [&](const auto& ioc) { return ioc->tid() == c.request.tid; });
-    if (it == iocs_.end()) {
+    if (Ioc* ioc = iocs_.Find(c.request.tid)) {
+      if (c.dlpe) ioc->UpdateDlpe(c.dlpe);
+    } else {
       Add(std::move(c));
-    } else if (c.dlpe) {
-      (*it)->UpdateDlpe(c.dlpe);
     }
   }
   SaveOwned();
@@ -237,27 +221,8 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages,
 
 void StacService::Add(Candidate c) {
   auto ioc = std::make_shared<Ioc>(ctx_, std::move(c.request), std::move(c.extras), std::move(c.dlpe));
-  iocs_.push_back(ioc);
+  iocs_.Add(ioc);
   ioc->Start();
-}
-
-void StacService::Remove(const std::shared_ptr<Ioc>& ioc, bool keep_connection) {
-  iocs_.erase(std::remove(iocs_.begin(), iocs_.end(), ioc), iocs_.end());
-  disposing_.push_back(ioc);
-  std::weak_ptr<Ioc> weak = ioc;
-  ioc->Dispose(keep_connection, [this, weak](bool) {
-    deps_.loop.Post([this, weak, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired()) return;
-      if (auto d = weak.lock()) {
-        disposing_.erase(std::remove(disposing_.begin(), disposing_.end(), d), disposing_.end());
-      }
-      if (stopping_ && disposing_.empty() && stop_done_) {
-        auto done = std::move(stop_done_);
-        stop_done_ = nullptr;
-        done();
-      }
-    });
-  });
 }
 
 void StacService::Stop(std::function<void()> done) {
@@ -265,23 +230,12 @@ void StacService::Stop(std::function<void()> done) {
   soak_timer_.Stop();
   audit_timer_.Stop();
   SaveOwned();
-  stop_done_ = std::move(done);
   // I/O connections always survive a stacd stop: the block devices are in use.
-  for (const auto& ioc : std::vector<std::shared_ptr<Ioc>>(iocs_)) Remove(ioc, true);
-  if (disposing_.empty()) {
-    deps_.loop.Post([this, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired() || !stop_done_) return;
-      auto d = std::move(stop_done_);
-      stop_done_ = nullptr;
-      d();
-    });
-  }
+  iocs_.RemoveAll(/*keep_connection=*/true, std::move(done));
 }
 
 void StacService::OnKernelEvent(const KernelEvent& ev) {
-  for (const auto& ioc : iocs_) {
-    if (!ioc->device().empty() && ioc->device() == ev.device) return ioc->OnKernelEvent(ev);
-  }
+  if (Ioc* ioc = iocs_.FindByDevice(ev.device)) return ioc->OnKernelEvent(ev);
   if (ev.action == KernelEvent::Action::kAdd && !stopping_ &&
       config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
     audit_timer_.Start();  // sysfs attributes settle shortly after the add uevent
@@ -308,7 +262,7 @@ void StacService::Audit() {
   // disconnect-scope=all-connections-matching-disconnect-trtypes: every I/O controller of
   // those transports is ours to manage, whoever created it.
   std::vector<std::string> trtypes = config_.disconnect_trtypes;
-  std::set<std::string> owned = OwnedDevices();
+  std::set<std::string> owned = iocs_.OwnedDevices();
   NvmeKernel& kernel = deps_.kernel;
   deps_.runner.RunBlocking<std::vector<KernelDevice>>(
       alive_,
@@ -338,7 +292,7 @@ void StacService::Audit() {
 void StacService::SaveOwned() {
   if (deps_.state_path.empty()) return;
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& ioc : iocs_) list.push_back(TidToJson(ioc->tid()));
+  for (const auto& ioc : iocs_.active()) list.push_back(TidToJson(ioc->tid()));
   nlohmann::json doc = {{"format", kStateFormat}, {"version", 1}, {"controllers", list}};
   Status s = WriteFileAtomic(deps_.state_path, doc.dump() + "\n");
   if (!s) LOG_ERROR("Unable to save the owned controllers: %s", s.error().message.c_str());

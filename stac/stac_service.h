@@ -18,6 +18,7 @@
 
 #include "common/blocking_runner.h"
 #include "common/config.h"
+#include "common/controller_registry.h"
 #include "common/event_loop.h"
 #include "common/nvme_kernel.h"
 #include "common/timer.h"
@@ -79,28 +80,24 @@ class StacService {
   bool KeepOnRemoval(const Tid& tid) const;
   ConnectRequest MakeRequest(TidFields fields, const ControllerEntry* entry) const;
   void Add(Candidate c);
-  void Remove(const std::shared_ptr<Ioc>& ioc, bool keep_connection);
   void OnKernelEvent(const KernelEvent& ev);
   void OnStafdEvent(DlpSource::Event ev);
   void Audit();
   void RestoreOwned();
   void SaveOwned();
-  std::set<std::string> OwnedDevices() const;
 
   StacDeps deps_;
   ServiceConfig config_;
   TidDefaults tid_defaults_;
   std::vector<std::string> kernel_options_;
   IocContext ctx_;
-  std::vector<std::shared_ptr<Ioc>> iocs_;
-  std::vector<std::shared_ptr<Ioc>> disposing_;
+  ControllerRegistry<Ioc> iocs_;
   // The discovered candidates of the last answer stafd gave: what we keep while it is away.
   std::optional<std::vector<Candidate>> last_discovered_;
   Timer soak_timer_;
   Timer audit_timer_;
   bool reconciling_ = false;
   bool stopping_ = false;
-  std::function<void()> stop_done_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -19,6 +19,7 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
       ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo, {}, {}},
+      dcs_(deps_.loop),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
       lkc_timer_(deps_.loop, kLkcSaveDelay, [this] { SaveLkcSoon(); }) {
   if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
@@ -30,7 +31,7 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
   ctx_.on_referrals_changed = [this](Dc&) {
     if (!stopping_) soak_timer_.Start();
   };
-  ctx_.owned_devices = [this] { return OwnedDevices(); };
+  ctx_.owned_devices = [this] { return dcs_.OwnedDevices(); };
 }
 
 StafService::~StafService() = default;
@@ -61,33 +62,17 @@ void StafService::Reload(ServiceConfig config) {
   config_ = std::move(config);
   tid_defaults_.ignore_iface = config_.ignore_iface;
   ctx_.pleo = config_.pleo;
-  for (const auto& dc : dcs_) dc->Resync();
+  for (const auto& dc : dcs_.active()) dc->Resync();
   soak_timer_.Start();
 }
 
 std::vector<const Dc*> StafService::dcs() const {
   std::vector<const Dc*> out;
-  out.reserve(dcs_.size());
-  for (const auto& dc : dcs_) out.push_back(dc.get());
+  for (const auto& dc : dcs_.active()) out.push_back(dc.get());
   return out;
 }
 
-const Dc* StafService::Find(const Tid& tid) const {
-  for (const auto& dc : dcs_) {
-    if (dc->tid() == tid) return dc.get();
-  }
-  return nullptr;
-}
-
-std::set<std::string> StafService::OwnedDevices() const {
-  std::set<std::string> out;
-  for (const auto* list : {&dcs_, &disposing_}) {
-    for (const auto& dc : *list) {
-      if (!dc->device().empty()) out.insert(dc->device());
-    }
-  }
-  return out;
-}
+const Dc* StafService::Find(const Tid& tid) const { return dcs_.Find(tid); }
 
 ConnectRequest StafService::MakeRequest(TidFields fields,
                                         const std::optional<ControllerEntry>& entry) const {
@@ -125,7 +110,7 @@ std::vector<StafService::Candidate> StafService::Configured(
 
 std::vector<StafService::Candidate> StafService::FromReferrals() {
   std::vector<Candidate> out;
-  for (const auto& dc : dcs_) {
+  for (const auto& dc : dcs_.active()) {
     for (const LogEntry& e : dc->Referrals()) {
       // A referral inherits the host side of the DC that sent it (reference §4.3 step 3).
       TidFields f;
@@ -177,21 +162,19 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
   }
 
   bool removed = false;
-  for (const auto& dc : std::vector<std::shared_ptr<Dc>>(dcs_)) {
+  for (const auto& dc : dcs_.Snapshot()) {
     if (!seen.count(dc->tid())) {
       LOG_INFO("%s no longer wanted (%s); removing", dc->tid().ToString().c_str(),
                OriginName(dc->origin()));
-      Remove(dc, /*keep_connection=*/false);
+      dcs_.Remove(dc, /*keep_connection=*/false);
       removed = true;
     }
   }
   for (Candidate& c : wanted) {
-    auto it = std::find_if(dcs_.begin(), dcs_.end(),
-                           [&](const auto& dc) { return dc->tid() == c.request.tid; });
-    if (it == dcs_.end()) {
-      Add(std::move(c), {});
+    if (Dc* dc = dcs_.Find(c.request.tid)) {
+      dc->set_origin(c.origin);  // configured wins over referral: configured come first
     } else {
-      (*it)->set_origin(c.origin);  // configured wins over referral: configured come first
+      Add(std::move(c), {});
     }
   }
   if (removed && deps_.observer) deps_.observer->OnDcRemoved();
@@ -202,57 +185,23 @@ void StafService::Add(Candidate c, std::vector<LogEntry> cached) {
   auto dc = std::make_shared<Dc>(ctx_, std::move(c.request), c.origin, std::move(c.extras));
   if (!cached.empty()) dc->SetCachedLog(std::move(cached));
   LOG_DEBUG("%s added (%s)", dc->tid().ToString().c_str(), OriginName(dc->origin()));
-  dcs_.push_back(dc);
+  dcs_.Add(dc);
   dc->Start();
-}
-
-void StafService::Remove(const std::shared_ptr<Dc>& dc, bool keep_connection) {
-  dcs_.erase(std::remove(dcs_.begin(), dcs_.end(), dc), dcs_.end());
-  disposing_.push_back(dc);
-  std::weak_ptr<Dc> weak = dc;
-  dc->Dispose(keep_connection, [this, weak](bool) {
-    // Deferred: Dispose() may call us before returning.
-    deps_.loop.Post([this, weak, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired()) return;
-      if (auto d = weak.lock()) {
-        disposing_.erase(std::remove(disposing_.begin(), disposing_.end(), d), disposing_.end());
-      }
-      if (stopping_ && disposing_.empty() && stop_done_) {
-        auto done = std::move(stop_done_);
-        stop_done_ = nullptr;
-        done();
-      }
-    });
-  });
 }
 
 void StafService::Stop(std::function<void()> done) {
   stopping_ = true;
   soak_timer_.Stop();
   SaveLkc();
-  stop_done_ = std::move(done);
-  bool keep = config_.persistent_connections;
-  for (const auto& dc : std::vector<std::shared_ptr<Dc>>(dcs_)) Remove(dc, keep);
-  if (disposing_.empty()) {
-    deps_.loop.Post([this, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired() || !stop_done_) return;
-      auto d = std::move(stop_done_);
-      stop_done_ = nullptr;
-      d();
-    });
-  }
+  dcs_.RemoveAll(config_.persistent_connections, std::move(done));
 }
 
 void StafService::OnKernelEvent(const KernelEvent& ev) {
-  for (const auto& dc : dcs_) {
-    if (!dc->device().empty() && dc->device() == ev.device) return dc->OnKernelEvent(ev);
-  }
+  if (Dc* dc = dcs_.FindByDevice(ev.device)) return dc->OnKernelEvent(ev);
   bool interesting = ev.action == KernelEvent::Action::kChange &&
                      (ev.aen == kAenDiscoveryLogChanged || ev.event == "rediscover");
   if (!interesting || !deps_.on_unmanaged_dc_event || stopping_) return;
-  for (const auto& dc : disposing_) {
-    if (dc->device() == ev.device) return;
-  }
+  if (dcs_.FindByDevice(ev.device, /*include_disposing=*/true)) return;
   NvmeKernel& kernel = deps_.kernel;
   std::string device = ev.device;
   deps_.runner.RunBlocking<std::optional<KernelDevice>>(
@@ -264,7 +213,7 @@ void StafService::OnKernelEvent(const KernelEvent& ev) {
 
 std::string StafService::LkcText() const {
   std::vector<SavedDc> saved;
-  for (const auto& dc : dcs_) saved.push_back(SavedDc{dc->tid(), dc->origin(), dc->log_pages()});
+  for (const auto& dc : dcs_.active()) saved.push_back(SavedDc{dc->tid(), dc->origin(), dc->log_pages()});
   return SerializeLkc(saved);
 }
 

@@ -17,6 +17,7 @@
 
 #include "common/blocking_runner.h"
 #include "common/config.h"
+#include "common/controller_registry.h"
 #include "common/event_loop.h"
 #include "common/name_resolution.h"
 #include "common/nvme_kernel.h"
@@ -94,7 +95,6 @@ class StafService {
   std::vector<Candidate> FromReferrals();
   ConnectRequest MakeRequest(TidFields fields, const std::optional<ControllerEntry>& entry) const;
   void Add(Candidate c, std::vector<LogEntry> cached);
-  void Remove(const std::shared_ptr<Dc>& dc, bool keep_connection);
   void OnKernelEvent(const KernelEvent& ev);
   // Saves now, on the loop thread (after a reconciliation pass and at stop).
   void SaveLkc();
@@ -102,20 +102,17 @@ class StafService {
   void SaveLkcSoon();
   std::string LkcText() const;
   void RestoreLkc();
-  std::set<std::string> OwnedDevices() const;
 
   StafDeps deps_;
   ServiceConfig config_;
   TidDefaults tid_defaults_;
   std::vector<std::string> kernel_options_;
   DcContext ctx_;
-  std::vector<std::shared_ptr<Dc>> dcs_;
-  std::vector<std::shared_ptr<Dc>> disposing_;
+  ControllerRegistry<Dc> dcs_;
   Timer soak_timer_;
   Timer lkc_timer_;
   bool reconciling_ = false;
   bool stopping_ = false;
-  std::function<void()> stop_done_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // owner token for blocking work
 };
 

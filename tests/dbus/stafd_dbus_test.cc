@@ -372,9 +372,9 @@ TEST_F(StafdDbusTest, ProcessInfoWithBusctlAndGdbus) {
   EXPECT_THAT(info["kernel support.TP8013"].get<std::string>(), ::testing::AnyOf("True", "False"));
 }
 
-// §1.5.1: json.dumps() with its default separators (", ", ": "). stafd sends compact JSON
-// ({"tron":false,...}): equal as JSON, different as text. Disabled until stafd matches.
-TEST_F(StafdDbusTest, DISABLED_JsonTextUsesPythonSeparators) {
+// §1.5.1: json.dumps() with its default separators (", ", ": "), as stafd now sends it,
+// so clients comparing text see what nvme-stas sent.
+TEST_F(StafdDbusTest, JsonTextUsesPythonSeparators) {
   EXPECT_THAT(staf().process_info(), ::testing::StartsWith("{\"tron\": false, \"log-level\": "));
   EXPECT_THAT(staf().get_all_log_pages(false),
               ::testing::StartsWith("[{\"discovery-controller\": {\"traddr\": "));
