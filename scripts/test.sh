@@ -7,5 +7,16 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON
 cmake --build build
-# Tiers are CTest labels: unit, cli (and, as they are added: dbus, e2e, zeroconf).
-ctest --test-dir build --output-on-failure -j2 "$@"
+# Tiers are CTest labels: unit, cli, dbus, e2e (QEMU guest, root), bench (figures only).
+status=0
+ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
+
+# Benchmarks print figures, not verdicts: show them even when they pass (CTest hides the output
+# of passing tests).
+log=build/Testing/Temporary/LastTest.log
+if [ -f "$log" ] && grep -q 'bench.stafd_scale' "$log"; then
+  echo
+  echo "=== benchmark figures (tests/bench) ==="
+  sed -n '/bench.stafd_scale/,/^<end of output>/p' "$log" | grep -E '^\||^WARNING|^stafd' || true
+fi
+exit "$status"

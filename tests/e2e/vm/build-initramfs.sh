@@ -158,14 +158,15 @@ N=/newroot
 script=$(. "$N$envfile" && echo "$STAS_E2E_SCRIPT")
 [ -f "$N$script" ] || fatal "scenario '$script' not found in the shared root"
 
-# Fresh /run and /tmp. Keep copies of the environment file and the scenario in /run/stas-e2e, as
-# they may live under the host's /tmp, which the guest's /tmp hides.
+# A fresh /run. Keep copies of the environment file and the scenario in /run/stas-e2e, as
+# they may live under the host's /tmp (kept for scenarios written to /tmp by run-in-vm.sh).
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs $N/run
 mkdir -p $N/run/stas-e2e $N/run/dbus $N/run/lock
 cp "$N$envfile" $N/run/stas-e2e/env
 cp "$N$script" "$N/run/stas-e2e/$(basename "$script")"
 cp /bin/busybox $N/run/stas-e2e/busybox  # stage 2 powers off from RAM (see guest-init.sh)
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $N/tmp
+# No tmpfs on /tmp: the repository (CI's fresh clone) may live under the host's /tmp, and the
+# overlay already keeps every write of the guest in RAM.
 mount --move /proc $N/proc
 mount --move /sys $N/sys
 mount --move /dev $N/dev
