@@ -12,6 +12,8 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/glib_loop_fixture.h"
+
 #include "common/glib_event_loop.h"
 #include "common/result.h"
 #include "common/testing/fake_event_loop.h"
@@ -72,26 +74,7 @@ TEST(InlineRunnerTest, MoveOnlyResultsAndShutdown) {
 }
 
 // The real pool, driven by the real loop: results come back on the thread that runs the loop.
-class ThreadPoolRunnerTest : public ::testing::Test {
- protected:
-  ThreadPoolRunnerTest() : loop_(context_.get()) {}
-
-  // Runs the loop until Quit() or `timeout`; false on timeout.
-  bool RunFor(milliseconds timeout) {
-    bool timed_out = false;
-    auto guard = loop_.AddTimer(timeout, [&] {
-      timed_out = true;
-      loop_.Quit();
-    });
-    loop_.Run();
-    loop_.CancelTimer(guard);
-    return !timed_out;
-  }
-
-  std::unique_ptr<GMainContext, decltype(&g_main_context_unref)> context_{g_main_context_new(),
-                                                                          &g_main_context_unref};
-  GlibEventLoop loop_;
-};
+class ThreadPoolRunnerTest : public GlibLoopTest {};
 
 TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
   constexpr int kJobs = 16;

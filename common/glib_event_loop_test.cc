@@ -13,32 +13,15 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/glib_loop_fixture.h"
+
 namespace stas {
 namespace {
 
 using std::chrono::milliseconds;
 
 // Each test has its own context, so that nothing leaks into GLib's default one.
-class GlibEventLoopTest : public ::testing::Test {
- protected:
-  GlibEventLoopTest() : loop_(context_.get()) {}
-
-  // Runs the loop until Quit() or `timeout`; false on timeout.
-  bool RunFor(milliseconds timeout) {
-    bool timed_out = false;
-    auto guard = loop_.AddTimer(timeout, [&] {
-      timed_out = true;
-      loop_.Quit();
-    });
-    loop_.Run();
-    loop_.CancelTimer(guard);
-    return !timed_out;
-  }
-
-  std::unique_ptr<GMainContext, decltype(&g_main_context_unref)> context_{g_main_context_new(),
-                                                                          &g_main_context_unref};
-  GlibEventLoop loop_;
-};
+class GlibEventLoopTest : public GlibLoopTest {};
 
 TEST_F(GlibEventLoopTest, PostRunsLaterInOrderOnTheLoopThread) {
   std::vector<int> order;

@@ -10,10 +10,6 @@
 #include "staf/last_known_config.h"
 
 namespace stas::staf {
-namespace {
-
-}  // namespace
-
 StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),

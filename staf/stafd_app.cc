@@ -100,7 +100,7 @@ int RunStafd(int argc, char** argv, const StafdEnvironment& env) {
 
   service.Start();
   if (env.on_started) env.on_started(loop);
-  LOG_INFO("stafd started (nvme-stas %s API)", "2.3+");
+  LOG_INFO("stafd started");
   loop.Run();
 
   service.set_observer(nullptr);
