@@ -9,33 +9,12 @@
 #include "common/log.h"
 #include "common/name_resolution.h"
 #include "common/state_file.h"
+#include "common/tid_json.h"
 
 namespace stas::stac {
 namespace {
 
 constexpr const char* kStateFormat = "stacd-owned-controllers";
-
-nlohmann::json TidToJson(const Tid& tid) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [k, v] : tid.CoreFields()) j[k] = v;
-  return j;
-}
-
-std::optional<TidFields> TidFromJson(const nlohmann::json& t) {
-  try {
-    TidFields f;
-    f.transport = t.at("transport").get<std::string>();
-    f.traddr = t.at("traddr").get<std::string>();
-    f.trsvcid = t.at("trsvcid").get<std::string>();
-    f.subsysnqn = t.at("subsysnqn").get<std::string>();
-    f.host_traddr = t.at("host-traddr").get<std::string>();
-    f.host_iface = t.at("host-iface").get<std::string>();
-    f.host_nqn = t.at("host-nqn").get<std::string>();
-    return f;
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
-  }
-}
 
 }  // namespace
 
@@ -314,7 +293,7 @@ void StacService::RestoreOwned() {
       throw std::runtime_error("not a stacd state document");
     }
     for (const nlohmann::json& t : doc.at("controllers")) {
-      std::optional<TidFields> f = TidFromJson(t);
+      std::optional<TidFields> f = TidFieldsFromJson(t);
       if (!f) throw std::runtime_error("bad controller entry");
       owned.push_back(MakeRequest(std::move(*f), nullptr));
     }

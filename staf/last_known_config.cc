@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/tid_json.h"
+
 namespace stas::staf {
 namespace {
 
@@ -38,8 +40,7 @@ RawLogEntry EntryFromJson(const nlohmann::json& j) {
 std::string SerializeLkc(const std::vector<SavedDc>& dcs) {
   nlohmann::json list = nlohmann::json::array();
   for (const SavedDc& dc : dcs) {
-    nlohmann::json tid = nlohmann::json::object();
-    for (const auto& [key, value] : dc.tid.CoreFields()) tid[key] = value;
+    nlohmann::json tid = TidToJson(dc.tid);
     nlohmann::json log = nlohmann::json::array();
     for (const LogEntry& e : dc.log) log.push_back(EntryToJson(e));
     list.push_back({{"tid", tid}, {"origin", OriginName(dc.origin)}, {"log_pages", log}});
@@ -59,17 +60,10 @@ Result<std::vector<SavedDc>> ParseLkc(const std::string& text) {
     }
     std::vector<SavedDc> out;
     for (const nlohmann::json& j : doc.at("dcs")) {
-      const nlohmann::json& t = j.at("tid");
-      TidFields f;
-      f.transport = t.at("transport").get<std::string>();
-      f.traddr = t.at("traddr").get<std::string>();
-      f.trsvcid = t.at("trsvcid").get<std::string>();
-      f.subsysnqn = t.at("subsysnqn").get<std::string>();
-      f.host_traddr = t.at("host-traddr").get<std::string>();
-      f.host_iface = t.at("host-iface").get<std::string>();
-      f.host_nqn = t.at("host-nqn").get<std::string>();
+      std::optional<TidFields> f = TidFieldsFromJson(j.at("tid"));
+      if (!f) return Fail(EINVAL, "bad controller identity " + j.at("tid").dump());
       SavedDc dc;
-      dc.tid = Tid::Make(std::move(f), TidDefaults{});
+      dc.tid = Tid::Make(std::move(*f), TidDefaults{});
       std::optional<Origin> origin = OriginFromName(j.at("origin").get<std::string>());
       if (!origin) return Fail(EINVAL, "unknown origin " + j.at("origin").dump());
       dc.origin = *origin;

@@ -1,0 +1,17 @@
+// A Tid as the JSON object the state files use: its 7 identity fields under their D-Bus keys
+// (traddr, trsvcid, transport, subsysnqn, host-iface, host-traddr, host-nqn).
+#pragma once
+
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "common/tid.h"
+
+namespace stas {
+
+nlohmann::json TidToJson(const Tid& tid);
+// nullopt when a key is missing or not a string (state files are read back as untrusted).
+std::optional<TidFields> TidFieldsFromJson(const nlohmann::json& j);
+
+}  // namespace stas
