@@ -7,6 +7,7 @@
 #include "common/config_options.h"
 #include "common/defs.h"
 #include "common/ip_address.h"
+#include "common/name_resolution.h"
 #include "common/nvme_names.h"
 #include "common/str_util.h"
 
@@ -135,8 +136,6 @@ std::vector<Token> Tokenize(std::string_view text, int line, const std::string& 
   std::erase_if(tokens, [](const Token& t) { return t.key.empty(); });
   return tokens;
 }
-
-bool IsIpTransport(std::string_view transport) { return transport == "tcp" || transport == "rdma"; }
 
 // An address for tcp/rdma (IP literal or host name, IPv6 in brackets accepted) or fc.
 std::optional<std::string> CheckAddress(std::string_view transport, std::string* value) {

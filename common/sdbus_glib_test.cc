@@ -20,6 +20,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "common/glib_event_loop.h"
+#include "common/testing/glib_loop_fixture.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawnp
 
@@ -81,9 +82,8 @@ int StartBusDaemon(std::string* address, pid_t* daemon_pid, std::string* error) 
   return 0;
 }
 
-class SdbusGlibTest : public ::testing::Test {
+class SdbusGlibTest : public GlibLoopTest {
  protected:
-  SdbusGlibTest() : loop_(context_.get()) {}
 
   void SetUp() override {
     std::string error;
@@ -102,21 +102,6 @@ class SdbusGlibTest : public ::testing::Test {
     daemon_pid_ = -1;
   }
 
-  // Runs the loop until Quit() or `timeout`; false on timeout.
-  bool RunFor(milliseconds timeout) {
-    bool timed_out = false;
-    auto guard = loop_.AddTimer(timeout, [&] {
-      timed_out = true;
-      loop_.Quit();
-    });
-    loop_.Run();
-    loop_.CancelTimer(guard);
-    return !timed_out;
-  }
-
-  std::unique_ptr<GMainContext, decltype(&g_main_context_unref)> context_{g_main_context_new(),
-                                                                          &g_main_context_unref};
-  GlibEventLoop loop_;
   std::string address_;
   pid_t daemon_pid_ = -1;
 };

@@ -60,7 +60,6 @@ class StacService {
   const Ioc* Find(const Tid& tid) const;
   const ServiceConfig& config() const { return config_; }
   const Timer& soak_timer() const { return soak_timer_; }
-  const Timer& audit_timer() const { return audit_timer_; }
   const TidDefaults& tid_defaults() const { return tid_defaults_; }
   bool kernel_supports(const std::string& option) const;
 

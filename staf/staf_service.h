@@ -79,9 +79,6 @@ class StafService {
   // Kernel feature support found at start-up (for process_info).
   bool kernel_supports(const std::string& option) const;
 
-  // Runs a reconciliation pass now (tests) instead of after the soak.
-  void ReconcileNow() { Reconcile(); }
-
  private:
   struct Candidate {
     ConnectRequest request;
