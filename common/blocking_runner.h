@@ -3,13 +3,16 @@
 //
 // The loop thread owns all state (STYLE B.0); work functions take values in and return a value
 // out, and must not touch loop-thread objects. Two implementations:
-//  * ThreadPoolRunner: a fixed number of worker threads (4 by default: one connect can block
-//    for tens of seconds) over an unbounded FIFO queue. Production.
+//  * ThreadPoolRunner: a growing pool of worker threads over an unbounded FIFO queue. It starts
+//    a thread per job while none is idle, up to a cap, so that 64 connects (each ~50 ms, or tens
+//    of seconds against an unreachable target) take about one connect's time, not 64. Threads
+//    idle for a while exit again, down to a minimum. Production.
 //  * InlineRunner: runs the work at once on the calling thread. Deterministic unit tests.
 // In both, `done` runs later on the loop thread through EventLoop::Post(), never inline.
 // The EventLoop must outlive the runner.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -56,22 +60,40 @@ class BlockingRunner {
   EventLoop& loop_;
 };
 
-// The production runner. Thread-safe, except Shutdown() and the destructor (loop thread).
+// The production runner. Submitting a job starts a new worker when no worker is idle and fewer
+// than `max_threads` are alive; otherwise the job waits in the queue. A worker idle for
+// `idle_timeout` exits while more than `min_threads` are alive. Exited workers are joined by the
+// next worker to exit or by Shutdown(), so at most one finished thread is ever left unjoined.
+// Thread-safe, except Shutdown() and the destructor (loop thread).
 class ThreadPoolRunner final : public BlockingRunner {
  public:
-  static constexpr std::size_t kDefaultThreads = 4;
+  // Kept warm: the usual handful of concurrent operations needs no thread start.
+  static constexpr std::size_t kDefaultMinThreads = 4;
+  // Bounds threads and memory when a burst (1,000 new subsystems) arrives: later jobs queue.
+  // A worker's stack is mostly virtual (only touched pages are resident), so 128 blocked
+  // connects cost little; more would only add kernel contention in /dev/nvme-fabrics.
+  static constexpr std::size_t kDefaultMaxThreads = 128;
+  // Long enough that periodic work (retries, log-page fetches) reuses threads.
+  static constexpr std::chrono::milliseconds kDefaultIdleTimeout{30000};
 
-  // Starts `threads` worker threads (at least 1).
-  explicit ThreadPoolRunner(EventLoop& loop, std::size_t threads = kDefaultThreads);
+  // Starts `min_threads` workers (0 is allowed: all start on demand). `max_threads` is raised to
+  // max(1, min_threads) if lower. Throws std::system_error if a thread cannot be started.
+  explicit ThreadPoolRunner(EventLoop& loop, std::size_t min_threads = kDefaultMinThreads,
+                            std::size_t max_threads = kDefaultMaxThreads,
+                            std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout);
   ~ThreadPoolRunner() override;  // Shutdown()
   ThreadPoolRunner(const ThreadPoolRunner&) = delete;
   ThreadPoolRunner& operator=(const ThreadPoolRunner&) = delete;
   ThreadPoolRunner(ThreadPoolRunner&&) = delete;
   ThreadPoolRunner& operator=(ThreadPoolRunner&&) = delete;
 
+  // Also waits for every worker, busy or idle, to exit; thread_count() is 0 afterwards.
   void Shutdown() override;
 
-  std::size_t thread_count() const { return workers_.size(); }
+  // Workers alive now, busy or idle. Thread-safe.
+  std::size_t thread_count() const;
+  // The most workers alive at once since construction. Thread-safe.
+  std::size_t peak_threads() const;
   // Jobs waiting for a worker. Thread-safe.
   std::size_t queued() const;
 
@@ -79,13 +101,26 @@ class ThreadPoolRunner final : public BlockingRunner {
   void Submit(std::function<void()> job) override;
 
  private:
-  void WorkerMain();
+  using Workers = std::list<std::thread>;
+
+  // Starts one worker. REQUIRES: mu_ held, !stopping_. Throws std::system_error.
+  void StartWorkerLocked();
+  // `self` is this worker's node in workers_.
+  void WorkerMain(Workers::iterator self);
+
+  const std::size_t min_threads_;
+  const std::size_t max_threads_;
+  const std::chrono::milliseconds idle_timeout_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
-  std::vector<std::thread> workers_;
+  std::size_t live_ = 0;                     // guarded by mu_; workers not yet exiting
+  std::size_t idle_ = 0;                     // guarded by mu_; live workers not running a job
+  std::size_t peak_ = 0;                     // guarded by mu_
+  Workers workers_;                          // guarded by mu_; live workers
+  Workers finished_;                         // guarded by mu_; exited, not yet joined
 };
 
 // Runs each job at RunBlocking() time on the calling thread; `done` is still posted. Lets unit
