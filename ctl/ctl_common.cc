@@ -14,6 +14,15 @@ std::unique_ptr<sdbus::IConnection> ConnectSystemBus() {
   return conn;
 }
 
+ControllerId IdOf(const std::map<std::string, std::string>& dict) {
+  auto get = [&dict](const char* key) {
+    auto it = dict.find(key);
+    return it == dict.end() ? std::string() : it->second;
+  };
+  return {get("transport"),   get("traddr"),     get("trsvcid"), get("subsysnqn"),
+          get("host-traddr"), get("host-iface"), get("host-nqn")};
+}
+
 int RunDbusCommand(const std::string& daemon, bool explain_access_denied,
                    const std::function<int()>& command) {
   try {
@@ -55,6 +64,19 @@ nlohmann::ordered_json DictListToJson(const DictList& list) {
   return j;
 }
 
+void UpdateDict(nlohmann::ordered_json& dict, const nlohmann::ordered_json& other) {
+  for (const auto& [key, value] : other.items())
+    dict[key] = value;
+}
+
+void PrintTron(bool now, bool as_json) {
+  if (as_json) {
+    PrintValue({{"tron", now}}, true);
+  } else {
+    std::cout << "tron = " << (now ? "True" : "False") << "\n";
+  }
+}
+
 int ParseCommandLine(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
@@ -71,6 +93,22 @@ int ParseCommandLine(CLI::App& app, int argc, char** argv) {
 
 std::string VersionLine() {
   return std::string("nvme-stas ") + kVersion;
+}
+
+int GuardedMain(const std::string& prog, const std::string& daemon,
+                const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const nlohmann::json::exception& e) {
+    // The daemon sent a JSON document that does not parse: a bug on its side, not a usage error.
+    std::cerr << prog << ": invalid JSON from " << daemon << ": " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << prog << ": " << e.what() << "\n";
+    return 1;
+  } catch (...) {
+    return 1;
+  }
 }
 
 }  // namespace stas::ctl

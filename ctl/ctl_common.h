@@ -1,5 +1,6 @@
 // What stafctl and stacctl share: the system-bus connection, the error path of nvme-stas's CLIs
 // and their two output forms (Python pprint, or JSON with --json). Single-threaded programs.
+// The command line and the subcommands they share are in ctl/ctl_app.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,14 @@ inline constexpr std::chrono::seconds kCallTimeout{10};
 
 // The `aa{ss}` of list_controllers and get_log_pages.
 using DictList = std::vector<std::map<std::string, std::string>>;
+
+// The 7 strings that name a controller in get_log_pages and controller_info.
+struct ControllerId {
+  std::string transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn;
+};
+
+// The ControllerId of a list_controllers dict; a missing key counts as "".
+ControllerId IdOf(const std::map<std::string, std::string>& dict);
 
 // Opens a connection to the system bus (sd-bus honours DBUS_SYSTEM_BUS_ADDRESS) whose method
 // calls time out after kCallTimeout. Hand it to every proxy: a proxy made without one starts
@@ -44,6 +53,14 @@ void PrintValue(const nlohmann::ordered_json& value, bool as_json);
 nlohmann::ordered_json DictToJson(const std::map<std::string, std::string>& dict);
 nlohmann::ordered_json DictListToJson(const DictList& list);
 
+// Python's dict.update() on JSON objects: keys `dict` already has keep their place and take
+// the new value, new keys go last in `other`'s order.
+void UpdateDict(nlohmann::ordered_json& dict, const nlohmann::ordered_json& other);
+
+// What tron and troff print once the daemon's flag has been read back: "tron = True", or
+// {"tron": true} with `as_json`.
+void PrintTron(bool now, bool as_json);
+
 // Parses the command line with the exit statuses of Python's argparse: returns the status to
 // exit with when parsing ends the program (0 after --help, 2 after a usage error, with CLI11's
 // message), or -1 when the command should run.
@@ -51,5 +68,11 @@ int ParseCommandLine(CLI::App& app, int argc, char** argv);
 
 // The `--version` line of every nvme-stas tool: "nvme-stas <version>".
 std::string VersionLine();
+
+// What main() of a *ctl tool returns: runs `body`, and when an exception escapes it prints
+// "<prog>: <what>" on stderr and returns 1. An nlohmann::json exception means `daemon` sent a
+// JSON document that does not parse, and says so.
+int GuardedMain(const std::string& prog, const std::string& daemon,
+                const std::function<int()>& body);
 
 }  // namespace stas::ctl

@@ -9,6 +9,7 @@
 
 #include "common/defs.h"
 #include "common/host_identity.h"
+#include "ctl/ctl_app.h"
 #include "ctl/ctl_common.h"
 #include "dbus/staf_proxy.h"
 
@@ -37,20 +38,6 @@ class StafProxy final : public sdbus::ProxyInterfaces<org::nvmexpress::staf_prox
   void onDc_removed() override {}
 };
 
-// The 7 strings that name a controller in get_log_pages and controller_info.
-struct ControllerId {
-  std::string transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn;
-};
-
-ControllerId IdOf(const std::map<std::string, std::string>& dict) {
-  auto get = [&dict](const char* key) {
-    auto it = dict.find(key);
-    return it == dict.end() ? std::string() : it->second;
-  };
-  return {get("transport"),   get("traddr"),     get("trsvcid"), get("subsysnqn"),
-          get("host-traddr"), get("host-iface"), get("host-nqn")};
-}
-
 struct DlpArgs {
   std::string transport = "tcp";
   std::string traddr;
@@ -61,48 +48,11 @@ struct DlpArgs {
   std::string nqn = kWellKnownDiscoveryNqn;
 };
 
-int Tron(bool on, bool json) {
-  auto conn = ConnectSystemBus();
-  StafProxy staf(*conn);
-  staf.tron(on);
-  bool now = staf.tron();
-  if (json) {
-    PrintValue({{"tron", now}}, true);
-  } else {
-    std::cout << "tron = " << (now ? "True" : "False") << "\n";
-  }
-  return 0;
-}
-
-int Status(bool json) {
-  auto conn = ConnectSystemBus();
-  StafProxy staf(*conn);
-  nlohmann::ordered_json info = nlohmann::ordered_json::parse(staf.process_info());
-  nlohmann::ordered_json controllers = nlohmann::ordered_json::array();
-  for (const auto& dict : staf.list_controllers(true)) {
-    ControllerId id = IdOf(dict);
-    nlohmann::ordered_json controller = DictToJson(dict);
-    controller["log_pages"] =
-        DictListToJson(staf.get_log_pages(id.transport, id.traddr, id.trsvcid, id.subsysnqn,
-                                          id.host_traddr, id.host_iface, id.host_nqn));
-    // Python's dict.update(): known keys keep their place, new ones go last.
-    nlohmann::ordered_json extra = nlohmann::ordered_json::parse(
-        staf.controller_info(id.transport, id.traddr, id.trsvcid, id.subsysnqn, id.host_traddr,
-                             id.host_iface, id.host_nqn));
-    for (const auto& [key, value] : extra.items())
-      controller[key] = value;
-    controllers.push_back(std::move(controller));
-  }
-  info["controllers"] = std::move(controllers);
-  PrintValue(info, json);
-  return 0;
-}
-
-int Ls(bool detailed, bool json) {
-  auto conn = ConnectSystemBus();
-  StafProxy staf(*conn);
-  PrintValue(DictListToJson(staf.list_controllers(detailed)), json);
-  return 0;
+// stafctl's part of `status`: each controller's cached log pages, before controller_info.
+void AddLogPages(StafProxy& staf, const ControllerId& id, nlohmann::ordered_json& controller) {
+  controller["log_pages"] =
+      DictListToJson(staf.get_log_pages(id.transport, id.traddr, id.trsvcid, id.subsysnqn,
+                                        id.host_traddr, id.host_iface, id.host_nqn));
 }
 
 int Dlp(const DlpArgs& a, bool json) {
@@ -133,20 +83,8 @@ std::optional<std::string> DefaultHostNqn() {
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"STorage Appliance Finder (STAF)", "stafctl"};
-  app.fallthrough();  // global options are also accepted after the subcommand
-  bool version = false;
-  bool json = false;
-  app.add_flag("-v,--version", version, "Print version, then exit");
-  app.add_flag("--json", json, "Print JSON instead of Python-style output");
-
-  CLI::App* tron = app.add_subcommand("tron", "Trace ON");
-  CLI::App* troff = app.add_subcommand("troff", "Trace OFF");
-  CLI::App* status = app.add_subcommand("status", "Show runtime status information about stafd");
-
-  bool ls_detailed = false;
-  CLI::App* ls = app.add_subcommand("ls", "List discovery controllers");
-  ls->add_flag("-d,--detailed", ls_detailed, "Print detailed info");
+  CtlApp ctl("STorage Appliance Finder (STAF)", "stafctl", kDaemon, "List discovery controllers");
+  CLI::App& app = ctl.app();
 
   DlpArgs dlp_args;
   CLI::App* dlp = app.add_subcommand("dlp", "Show discovery log pages from a discovery controller");
@@ -170,54 +108,28 @@ int Main(int argc, char** argv) {
   CLI::App* adlp = app.add_subcommand("adlp", "Show all discovery log pages");
   adlp->add_flag("-d,--detailed", adlp_detailed, "Print detailed info");
 
-  app.require_subcommand(0, 1);
-  if (int rc = ParseCommandLine(app, argc, argv); rc >= 0)
+  if (int rc = ctl.Parse(argc, argv); rc >= 0)
     return rc;
-  if (version) {
-    std::cout << VersionLine() << "\n";
-    return 0;
+  if (std::optional<int> rc = ctl.RunCommon<StafProxy>(AddLogPages))
+    return *rc;
+  if (dlp->parsed()) {
+    if (host_nqn_opt->count() == 0) {
+      std::optional<std::string> host_nqn = DefaultHostNqn();
+      if (!host_nqn)
+        return 1;
+      dlp_args.host_nqn = *host_nqn;
+    }
+    return ctl.RunDbus(false, [&] { return Dlp(dlp_args, ctl.json()); });
   }
-  if (dlp->parsed() && host_nqn_opt->count() == 0) {
-    std::optional<std::string> host_nqn = DefaultHostNqn();
-    if (!host_nqn)
-      return 1;
-    dlp_args.host_nqn = *host_nqn;
-  }
-
-  auto run = [&](bool explain_access_denied, const std::function<int()>& command) {
-    return RunDbusCommand(kDaemon, explain_access_denied, command);
-  };
-  if (tron->parsed())
-    return run(true, [&] { return Tron(true, json); });
-  if (troff->parsed())
-    return run(true, [&] { return Tron(false, json); });
-  if (status->parsed())
-    return run(false, [&] { return Status(json); });
-  if (ls->parsed())
-    return run(false, [&] { return Ls(ls_detailed, json); });
-  if (dlp->parsed())
-    return run(false, [&] { return Dlp(dlp_args, json); });
   if (adlp->parsed())
-    return run(false, [&] { return Adlp(adlp_detailed, json); });
-
-  std::cout << app.help();
-  return 1;
+    return ctl.RunDbus(false, [&] { return Adlp(adlp_detailed, ctl.json()); });
+  return ctl.Usage();
 }
 
 }  // namespace
 }  // namespace stas::ctl
 
 int main(int argc, char** argv) {
-  try {
-    return stas::ctl::Main(argc, argv);
-  } catch (const nlohmann::json::exception& e) {
-    // stafd sent a JSON document that does not parse: a bug on its side, not a usage error.
-    std::cerr << "stafctl: invalid JSON from stafd: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "stafctl: " << e.what() << "\n";
-    return 1;
-  } catch (...) {
-    return 1;
-  }
+  return stas::ctl::GuardedMain("stafctl", stas::ctl::kDaemon,
+                                [&] { return stas::ctl::Main(argc, argv); });
 }

@@ -1,0 +1,428 @@
+// stacctl and stafctl as a user runs them (reference §2.2–§2.4): the command line with no
+// daemon, and stacctl against a fake stacd on a private dbus-daemon (no root needed).
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <signal.h>
+#include <spawn.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "build_config.h"
+#include "common/defs.h"
+#include "dbus/stac_adaptor.h"
+#include "tests/cli/run_program.h"
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace stas {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ProgramOutput;
+using testing::RunProgram;
+using ::testing::StartsWith;
+
+using Dict = std::map<std::string, std::string>;
+
+constexpr const char* kNoBus = "unix:path=/nonexistent/bus";
+constexpr const char* kHostNqn = "nqn.2014-08.org.nvmexpress:uuid:host";
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+// Runs `bin args` with the system bus at `bus_address`.
+ProgramOutput RunOnBus(const std::string& bus_address, const std::string& bin,
+                       const std::string& args) {
+  return RunProgram("env DBUS_SYSTEM_BUS_ADDRESS=" + Quote(bus_address) + " " + bin + " " + args);
+}
+
+std::string DaemonError(const std::string& daemon) {
+  return "Unable to communicate with " + daemon + " over D-Bus. Is " + daemon + " running?\n";
+}
+
+TEST(CtlCliTest, VersionPrintsNvmeStasVersion) {
+  for (const char* bin : {STACCTL_BIN, STAFCTL_BIN}) {
+    for (const char* args : {"--version", "-v", "-v ls", "ls --version"}) {
+      ProgramOutput r = RunProgram(std::string(bin) + " " + args);
+      EXPECT_EQ(r.exit_code, 0) << bin << " " << args;
+      EXPECT_EQ(r.out, std::string("nvme-stas ") + kVersion + "\n") << bin << " " << args;
+      EXPECT_EQ(r.err, "") << bin << " " << args;
+    }
+  }
+}
+
+TEST(CtlCliTest, NoSubcommandPrintsUsageAndExitsOne) {
+  for (const char* args : {"", "--json"}) {
+    ProgramOutput r = RunProgram(std::string(STACCTL_BIN) + " " + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_THAT(r.out, StartsWith("STorage Appliance Connector (STAC)\nUsage: stacctl "));
+    for (const char* line :
+         {"tron", "troff", "status", "ls", "--json", "--version",
+          "Show runtime status information about stacd", "List I/O controllers"}) {
+      EXPECT_THAT(r.out, HasSubstr(line)) << args;
+    }
+    EXPECT_THAT(r.out, Not(HasSubstr("dlp")));  // stafctl only
+    EXPECT_EQ(r.err, "") << args;
+  }
+  ProgramOutput staf = RunProgram(STAFCTL_BIN);
+  EXPECT_EQ(staf.exit_code, 1);
+  EXPECT_THAT(staf.out, StartsWith("STorage Appliance Finder (STAF)\nUsage: stafctl "));
+  EXPECT_THAT(staf.out, HasSubstr("adlp"));
+}
+
+TEST(CtlCliTest, HelpIsTheUsageAndExitsZero) {
+  ProgramOutput usage = RunProgram(STACCTL_BIN);
+  ProgramOutput help = RunProgram(std::string(STACCTL_BIN) + " --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_EQ(help.out, usage.out);
+  ProgramOutput ls = RunProgram(std::string(STACCTL_BIN) + " ls --help");
+  EXPECT_EQ(ls.exit_code, 0);
+  EXPECT_THAT(ls.out, HasSubstr("-d,--detailed"));
+}
+
+TEST(CtlCliTest, NoBusIsTheNvmeStasError) {
+  for (const char* args : {"ls", "ls -d", "--json ls", "status", "tron", "troff"}) {
+    ProgramOutput r = RunOnBus(kNoBus, STACCTL_BIN, args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(r.err, DaemonError("stacd")) << args;
+    EXPECT_EQ(r.out, "") << args;
+  }
+  for (const char* args : {"ls", "status", "tron", "adlp", "dlp -a 192.0.2.10 -s 8009 -q nqn.x"}) {
+    ProgramOutput r = RunOnBus(kNoBus, STAFCTL_BIN, args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(r.err, DaemonError("stafd")) << args;
+    EXPECT_EQ(r.out, "") << args;
+  }
+}
+
+TEST(CtlCliTest, UsageErrorsExitTwo) {
+  for (const char* args :
+       {"--nosuch", "nosuch", "ls -x", "ls extra", "tron extra", "dlp", "adlp", "ls status"}) {
+    ProgramOutput r = RunOnBus(kNoBus, STACCTL_BIN, args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_THAT(r.err, Not(HasSubstr("D-Bus"))) << args;
+    EXPECT_NE(r.err, "") << args;
+  }
+  ProgramOutput r = RunOnBus(kNoBus, STAFCTL_BIN, "--nosuch");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--nosuch"));
+}
+
+// stacd's D-Bus object with canned answers; records what it is asked. Its handlers run on the
+// connection's event-loop thread, the test reads the records on its own.
+class FakeStacd final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_adaptor,
+                                                        org::nvmexpress::stac::debug_adaptor> {
+ public:
+  explicit FakeStacd(sdbus::IConnection& conn) : AdaptorInterfaces(conn, kStacdObjectPath) {
+    registerAdaptor();
+  }
+  ~FakeStacd() { unregisterAdaptor(); }
+  FakeStacd(const FakeStacd&) = delete;
+  FakeStacd& operator=(const FakeStacd&) = delete;
+  FakeStacd(FakeStacd&&) = delete;
+  FakeStacd& operator=(FakeStacd&&) = delete;
+
+  // The first controller, the only one controller_info knows.
+  static Dict Ioc1() {
+    return {{"device", "nvme1"},
+            {"host-iface", "eth0"},
+            {"host-nqn", kHostNqn},
+            {"host-traddr", ""},
+            {"subsysnqn", "nqn.2014-08.io.example:sub1"},
+            {"traddr", "192.0.2.20"},
+            {"transport", "tcp"},
+            {"trsvcid", "4420"}};
+  }
+  static Dict Ioc2() {
+    return {{"device", "nvme?"},
+            {"host-iface", ""},
+            {"host-nqn", kHostNqn},
+            {"host-traddr", ""},
+            {"subsysnqn", "nqn.2014-08.io.example:sub2"},
+            {"traddr", "192.0.2.21"},
+            {"transport", "rdma"},
+            {"trsvcid", "4420"}};
+  }
+
+  void set_process_info(std::string json) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    process_info_ = std::move(json);
+  }
+  std::vector<bool> detailed_calls() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return detailed_calls_;
+  }
+  std::vector<std::vector<std::string>> controller_info_calls() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return controller_info_calls_;
+  }
+  bool tron_flag() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return tron_;
+  }
+
+ private:
+  std::string process_info() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return process_info_;
+  }
+  std::string controller_info(const std::string& transport, const std::string& traddr,
+                              const std::string& trsvcid, const std::string& subsysnqn,
+                              const std::string& host_traddr, const std::string& host_iface,
+                              const std::string& host_nqn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    controller_info_calls_.push_back(
+        {transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn});
+    Dict ioc1 = Ioc1();
+    if (transport == ioc1["transport"] && traddr == ioc1["traddr"] && trsvcid == ioc1["trsvcid"] &&
+        subsysnqn == ioc1["subsysnqn"] && host_traddr == ioc1["host-traddr"] &&
+        host_iface == ioc1["host-iface"] && host_nqn == ioc1["host-nqn"]) {
+      // "device" exists in the list_controllers dict, the other two are new.
+      return R"({"device": "nvme9", "connect attempts": "0", "retry connect timer": "60.0s [off]"})";
+    }
+    return "{}";
+  }
+  bool tron() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return tron_;
+  }
+  void tron(const bool& value) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tron_ = value;
+  }
+  std::string log_level() override { return tron() ? "DEBUG" : "INFO"; }
+  std::vector<Dict> list_controllers(const bool& detailed) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    detailed_calls_.push_back(detailed);
+    std::vector<Dict> list = {Ioc1(), Ioc2()};
+    if (detailed) {
+      list[0]["connected"] = "True";
+      list[1]["connected"] = "False";
+    }
+    return list;
+  }
+
+  std::mutex mutex_;
+  std::string process_info_ =
+      R"({"tron": false, "log-level": "INFO", "hostnqn": null, "config soak timer": "1.5s [off]"})";
+  bool tron_ = false;
+  std::vector<bool> detailed_calls_;
+  std::vector<std::vector<std::string>> controller_info_calls_;
+};
+
+// A private dbus-daemon with FakeStacd on it under stacd's name.
+class StacctlFakeStacdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (RunProgram("command -v dbus-daemon").exit_code != 0)
+      GTEST_SKIP() << "dbus-daemon is not installed";
+    ASSERT_NO_FATAL_FAILURE(StartBus());
+    conn_ = sdbus::createSessionBusConnectionWithAddress(bus_address_);
+    conn_->requestName(kStacdBusName);
+    stacd_ = std::make_unique<FakeStacd>(*conn_);
+    conn_->enterEventLoopAsync();
+  }
+
+  void TearDown() override {
+    if (conn_)
+      conn_->leaveEventLoop();
+    stacd_.reset();
+    conn_.reset();
+    if (bus_pid_ > 0) {
+      kill(bus_pid_, SIGTERM);
+      int status = 0;
+      waitpid(bus_pid_, &status, 0);
+    }
+  }
+
+  // dbus-daemon stays our child (--nofork), so TearDown can reap it; it prints its address on
+  // the pipe once it listens.
+  void StartBus() {
+    std::array<int, 2> fds{};
+    ASSERT_EQ(pipe(fds.data()), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    std::array<char*, 5> argv = {const_cast<char*>("dbus-daemon"), const_cast<char*>("--session"),
+                                 const_cast<char*>("--nofork"),
+                                 const_cast<char*>("--print-address=1"), nullptr};
+    int rc = posix_spawnp(&bus_pid_, "dbus-daemon", &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+      bus_pid_ = -1;
+      close(fds[0]);
+      FAIL() << "posix_spawnp(dbus-daemon): " << rc;
+    }
+    char c = 0;
+    while (read(fds[0], &c, 1) == 1 && c != '\n')
+      bus_address_ += c;
+    close(fds[0]);
+    ASSERT_FALSE(bus_address_.empty()) << "dbus-daemon printed no address";
+  }
+
+  ProgramOutput Stacctl(const std::string& args) const {
+    return RunOnBus(bus_address_, STACCTL_BIN, args);
+  }
+
+  std::string bus_address_;
+  pid_t bus_pid_ = -1;
+  std::unique_ptr<sdbus::IConnection> conn_;
+  std::unique_ptr<FakeStacd> stacd_;
+};
+
+TEST_F(StacctlFakeStacdTest, StatusUpdatesEachControllerWithItsControllerInfo) {
+  ProgramOutput j = Stacctl("--json status");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(j.err, "");
+  // Python's dict.update(): "device" keeps its place with the new value, new keys go last,
+  // "controllers" goes after process_info's keys.
+  EXPECT_EQ(j.out, R"({
+  "tron": false,
+  "log-level": "INFO",
+  "hostnqn": null,
+  "config soak timer": "1.5s [off]",
+  "controllers": [
+    {
+      "connected": "True",
+      "device": "nvme9",
+      "host-iface": "eth0",
+      "host-nqn": "nqn.2014-08.org.nvmexpress:uuid:host",
+      "host-traddr": "",
+      "subsysnqn": "nqn.2014-08.io.example:sub1",
+      "traddr": "192.0.2.20",
+      "transport": "tcp",
+      "trsvcid": "4420",
+      "connect attempts": "0",
+      "retry connect timer": "60.0s [off]"
+    },
+    {
+      "connected": "False",
+      "device": "nvme?",
+      "host-iface": "",
+      "host-nqn": "nqn.2014-08.org.nvmexpress:uuid:host",
+      "host-traddr": "",
+      "subsysnqn": "nqn.2014-08.io.example:sub2",
+      "traddr": "192.0.2.21",
+      "transport": "rdma",
+      "trsvcid": "4420"
+    }
+  ]
+}
+)");
+  EXPECT_THAT(stacd_->detailed_calls(), ElementsAre(true));
+  EXPECT_THAT(stacd_->controller_info_calls(),
+              ElementsAre(ElementsAre("tcp", "192.0.2.20", "4420", "nqn.2014-08.io.example:sub1",
+                                      "", "eth0", kHostNqn),
+                          ElementsAre("rdma", "192.0.2.21", "4420", "nqn.2014-08.io.example:sub2",
+                                      "", "", kHostNqn)));
+
+  // What Python's pprint.pformat(info, width=120) prints for the same data.
+  ProgramOutput p = Stacctl("status");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(p.out, R"({'config soak timer': '1.5s [off]',
+ 'controllers': [{'connect attempts': '0',
+                  'connected': 'True',
+                  'device': 'nvme9',
+                  'host-iface': 'eth0',
+                  'host-nqn': 'nqn.2014-08.org.nvmexpress:uuid:host',
+                  'host-traddr': '',
+                  'retry connect timer': '60.0s [off]',
+                  'subsysnqn': 'nqn.2014-08.io.example:sub1',
+                  'traddr': '192.0.2.20',
+                  'transport': 'tcp',
+                  'trsvcid': '4420'},
+                 {'connected': 'False',
+                  'device': 'nvme?',
+                  'host-iface': '',
+                  'host-nqn': 'nqn.2014-08.org.nvmexpress:uuid:host',
+                  'host-traddr': '',
+                  'subsysnqn': 'nqn.2014-08.io.example:sub2',
+                  'traddr': '192.0.2.21',
+                  'transport': 'rdma',
+                  'trsvcid': '4420'}],
+ 'hostnqn': None,
+ 'log-level': 'INFO',
+ 'tron': False}
+)");
+  EXPECT_THAT(p.out, Not(HasSubstr("log_pages")));  // stafctl only
+}
+
+TEST_F(StacctlFakeStacdTest, LsPassesDetailed) {
+  ProgramOutput r = Stacctl("ls");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, R"([{'device': 'nvme1',
+  'host-iface': 'eth0',
+  'host-nqn': 'nqn.2014-08.org.nvmexpress:uuid:host',
+  'host-traddr': '',
+  'subsysnqn': 'nqn.2014-08.io.example:sub1',
+  'traddr': '192.0.2.20',
+  'transport': 'tcp',
+  'trsvcid': '4420'},
+ {'device': 'nvme?',
+  'host-iface': '',
+  'host-nqn': 'nqn.2014-08.org.nvmexpress:uuid:host',
+  'host-traddr': '',
+  'subsysnqn': 'nqn.2014-08.io.example:sub2',
+  'traddr': '192.0.2.21',
+  'transport': 'rdma',
+  'trsvcid': '4420'}]
+)");
+  ProgramOutput d = Stacctl("ls -d --json");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_THAT(d.out, HasSubstr("\"connected\": \"True\""));
+  EXPECT_EQ(Stacctl("--json ls --detailed").out, d.out);
+  EXPECT_THAT(stacd_->detailed_calls(), ElementsAre(false, true, true));
+}
+
+TEST_F(StacctlFakeStacdTest, TronAndTroffSetTheFlagAndPrintItBack) {
+  ProgramOutput on = Stacctl("tron");
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  EXPECT_EQ(on.out, "tron = True\n");
+  EXPECT_TRUE(stacd_->tron_flag());
+  ProgramOutput off = Stacctl("troff");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.out, "tron = False\n");
+  EXPECT_FALSE(stacd_->tron_flag());
+  EXPECT_EQ(Stacctl("--json tron").out, "{\n  \"tron\": true\n}\n");
+}
+
+TEST_F(StacctlFakeStacdTest, InvalidJsonFromStacdIsReported) {
+  stacd_->set_process_info("{not json");
+  ProgramOutput r = Stacctl("status");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, StartsWith("stacctl: invalid JSON from stacd: "));
+}
+
+TEST_F(StacctlFakeStacdTest, StacdNotOnTheBusIsTheNvmeStasError) {
+  conn_->releaseName(kStacdBusName);
+  ProgramOutput r = Stacctl("ls");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, DaemonError("stacd"));
+}
+
+}  // namespace
+}  // namespace stas
