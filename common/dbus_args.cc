@@ -21,6 +21,20 @@ void CheckControllerIdArgs(const std::string& error_prefix,
   }
 }
 
+Tid TidFromDbusArgs(const std::string& error_prefix, const ControllerIdArgs& a,
+                    const TidDefaults& defaults) {
+  CheckControllerIdArgs(error_prefix, {{"transport", &a.transport},
+                                       {"traddr", &a.traddr},
+                                       {"trsvcid", &a.trsvcid},
+                                       {"subsysnqn", &a.subsysnqn},
+                                       {"host_traddr", &a.host_traddr},
+                                       {"host_iface", &a.host_iface},
+                                       {"host_nqn", &a.host_nqn}});
+  return Tid::Make({a.transport, a.traddr, a.trsvcid, a.subsysnqn, a.host_traddr, a.host_iface,
+                    a.host_nqn},
+                   defaults);
+}
+
 std::map<std::string, std::string> ToMap(const std::vector<std::pair<std::string, std::string>>& v) {
   return std::map<std::string, std::string>(v.begin(), v.end());
 }

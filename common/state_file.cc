@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <system_error>
 
 namespace stas {
@@ -62,6 +64,23 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   }
   ::close(fd);
   return text;
+}
+
+std::string RuntimeStatePath(const char* prog, const char* file) {
+  const char* dir = std::getenv("RUNTIME_DIRECTORY");  // NOLINT(concurrency-mt-unsafe): start-up
+  std::string base = (dir && *dir) ? std::string(dir) : std::string("/run/") + prog;
+  // systemd may pass several directories separated by ':'; ours is the first.
+  base = base.substr(0, base.find(':'));
+  return base + "/" + file;
+}
+
+Status EnsureParentDirectory(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) return {};
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(ec.value(), dir.string() + ": " + ec.message());
+  return {};
 }
 
 }  // namespace stas

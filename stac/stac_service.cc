@@ -39,9 +39,15 @@ bool StacService::kernel_supports(const std::string& option) const {
 
 void StacService::Start() {
   kernel_options_ = deps_.kernel.SupportedOptions();
-  Status s = deps_.events.Start([this](const KernelEvent& ev) { OnKernelEvent(ev); });
+  // The event source may outlive us (a test restarts the service on one simulated kernel):
+  // events queued for a destroyed service are dropped.
+  Status s = deps_.events.Start([this, alive = std::weak_ptr<int>(alive_)](const KernelEvent& ev) {
+    if (!alive.expired()) OnKernelEvent(ev);
+  });
   if (!s) LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
-  deps_.stafd.Subscribe([this](DlpSource::Event ev) { OnStafdEvent(ev); });
+  deps_.stafd.Subscribe([this, alive = std::weak_ptr<int>(alive_)](DlpSource::Event ev) {
+    if (!alive.expired()) OnStafdEvent(ev);
+  });
   RestoreOwned();
   if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
     Audit();
@@ -273,8 +279,14 @@ void StacService::SaveOwned() {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& ioc : iocs_.active()) list.push_back(TidToJson(ioc->tid()));
   nlohmann::json doc = {{"format", kStateFormat}, {"version", 1}, {"controllers", list}};
-  Status s = WriteFileAtomic(deps_.state_path, doc.dump() + "\n");
-  if (!s) LOG_ERROR("Unable to save the owned controllers: %s", s.error().message.c_str());
+  std::string text = doc.dump() + "\n";
+  if (text == saved_state_) return;  // reconciliations that change nothing write nothing
+  Status s = WriteFileAtomic(deps_.state_path, text);
+  if (!s) {
+    LOG_ERROR("Unable to save the owned controllers: %s", s.error().message.c_str());
+    return;
+  }
+  saved_state_ = std::move(text);
 }
 
 void StacService::RestoreOwned() {

@@ -93,6 +93,7 @@ class StacService {
   ControllerRegistry<Ioc> iocs_;
   // The discovered candidates of the last answer stafd gave: what we keep while it is away.
   std::optional<std::vector<Candidate>> last_discovered_;
+  std::string saved_state_;  // what the state file holds, as last written
   Timer soak_timer_;
   Timer audit_timer_;
   bool reconciling_ = false;

@@ -9,7 +9,9 @@
 
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/blocking_runner.h"
 #include "common/testing/fake_event_loop.h"
+#include "common/testing/glib_loop_fixture.h"
 #include "common/testing/simulated_kernel.h"
 
 namespace stas::stac {
@@ -259,6 +261,102 @@ TEST_F(StacServiceTest, ExcludedAndOtherFamilySubsystemsAreNotConnected) {
                 SimEntry("nqn.io:6", "2001:db8::20", "4420")});
   Start("[Global]\nip-family=ipv4\n[Controllers]\nexclude=subsysnqn=nqn.io:2\n");
   EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+}
+
+TEST_F(StacServiceTest, ConnectsWithEveryPerControllerOption) {
+  host_.hostkey = "DHHC-1:00:c3lzLmNvbmYgaG9zdCBrZXkgZm9yIHRoZSB0ZXN0Lg==:";
+  stafd_.Serve({SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+  Start("[Global]\nnr-io-queues=4\nnr-write-queues=2\nnr-poll-queues=1\nqueue-size=64\n"
+        "kato=15\nreconnect-delay=5\nctrl-loss-tmo=120\nhdr-digest=true\ndata-digest=true\n"
+        "disable-sqflow=true\n"
+        "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:1;"
+        "queue-size=128;kato=30;data-digest=false;dhchap-secret=DHHC-1:00:aG9zdA==:;"
+        "dhchap-ctrl-secret=DHHC-1:00:Y3RybA==:\n");
+  std::vector<ConnectRequest> reqs = kernel_.connect_requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  std::map<std::string, ConnectRequest> by_nqn;
+  for (const ConnectRequest& r : reqs) by_nqn.emplace(r.tid.subsysnqn(), r);
+
+  const ConnectRequest& configured = by_nqn.at("nqn.io:1");
+  ConnectOptions want;
+  want.nr_io_queues = 4;
+  want.nr_write_queues = 2;
+  want.nr_poll_queues = 1;
+  want.queue_size = 128;  // the controller's own value wins
+  want.kato = 30;
+  want.reconnect_delay = 5;
+  want.ctrl_loss_tmo = 120;
+  want.hdr_digest = true;
+  want.data_digest = false;
+  want.disable_sqflow = true;
+  EXPECT_EQ(configured.options, want);
+  EXPECT_EQ(configured.dhchap_secret, "DHHC-1:00:aG9zdA==:");
+  EXPECT_EQ(configured.dhchap_ctrl_secret, "DHHC-1:00:Y3RybA==:");
+  EXPECT_EQ(configured.host.hostkey, host_.hostkey);
+  EXPECT_FALSE(configured.discovery);
+
+  // A discovered subsystem gets the [Global] values and, with no secret of its own, the
+  // sys.conf host key.
+  const ConnectRequest& discovered = by_nqn.at("nqn.io:2");
+  want.queue_size = 64;
+  want.kato = 15;
+  want.data_digest = true;
+  EXPECT_EQ(discovered.options, want);
+  EXPECT_FALSE(discovered.dhchap_secret);
+  EXPECT_EQ(discovered.host.hostkey, host_.hostkey);
+}
+
+// The production pool and loop: N new subsystems are connected in parallel, not one after
+// the other (each connect blocks a worker for the simulated latency).
+class StacServiceParallelTest : public GlibLoopTest {
+ protected:
+  static constexpr int kSubsystems = 64;
+};
+
+TEST_F(StacServiceParallelTest, SixtyFourConnectsAreInFlightAtOnce) {
+  testing::SimulatedKernel kernel(loop_);
+  kernel.SetConnectLatency(std::chrono::milliseconds(300));
+  SimPort port;
+  port.traddr = "192.0.2.20";
+  port.trsvcid = "4420";
+  std::vector<RawLogEntry> entries;
+  for (int i = 0; i < kSubsystems; ++i) {
+    port.subsystems.push_back("nqn.io:" + std::to_string(i));
+    entries.push_back(SimEntry(port.subsystems.back(), "192.0.2.20", "4420"));
+  }
+  kernel.AddPort(port);
+  FakeStafd stafd;
+  stafd.Serve(entries);
+  HostInfo host;
+  host.hostnqn = "nqn.host";
+  ThreadPoolRunner runner(loop_);
+  StacService service(StacDeps{loop_, runner, kernel, kernel, stafd, host, "", {}},
+                      ParseServiceConfig(Daemon::kStacd, ParseIniText("", "stacd.conf")).config);
+  service.Start();
+  auto all_connected = [&] {
+    std::vector<const Ioc*> iocs = service.iocs();
+    return iocs.size() == kSubsystems &&
+           std::all_of(iocs.begin(), iocs.end(), [](const Ioc* i) { return i->connected(); });
+  };
+  EventLoop::TimerId poll_id = EventLoop::kNoTimer;
+  std::function<void()> poll = [&] {
+    if (all_connected()) return loop_.Quit();
+    poll_id = loop_.AddTimer(std::chrono::milliseconds(20), poll);
+  };
+  poll_id = loop_.AddTimer(std::chrono::milliseconds(20), poll);
+  bool done = RunFor(std::chrono::seconds(30));
+  loop_.CancelTimer(poll_id);
+  EXPECT_TRUE(done) << "not all " << kSubsystems << " connected within 30 s";
+  EXPECT_TRUE(all_connected());
+  EXPECT_EQ(kernel.connect_calls(), kSubsystems);
+  // Every connect was in the kernel at the same time: the pool grew to one worker each.
+  EXPECT_EQ(kernel.max_parallel_connects(), kSubsystems);
+  bool stopped = false;
+  service.Stop([&] { stopped = true; });
+  runner.Shutdown();
+  while (g_main_context_iteration(context_.get(), FALSE)) {
+  }
+  EXPECT_TRUE(stopped);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/state_file.h"
 #include "common/tid_json.h"
 
 namespace stas::staf {
@@ -82,12 +83,6 @@ Result<std::vector<SavedDc>> ParseLkc(const std::string& text) {
   }
 }
 
-std::string DefaultLkcPath(const char* prog) {
-  const char* dir = std::getenv("RUNTIME_DIRECTORY");  // NOLINT(concurrency-mt-unsafe): start-up
-  std::string base = (dir && *dir) ? std::string(dir) : std::string("/run/") + prog;
-  // systemd may pass several directories separated by ':'; ours is the first.
-  base = base.substr(0, base.find(':'));
-  return base + "/" + kLkcFileName;
-}
+std::string DefaultLkcPath(const char* prog) { return RuntimeStatePath(prog, kLkcFileName); }
 
 }  // namespace stas::staf

@@ -2,26 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/config_json.h"
 #include "common/dbus_args.h"
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/process_info.h"
 #include "common/python_json.h"
 
 namespace stas::staf {
 namespace {
 
 const std::string kErr = kStafdBusName;
-
-nlohmann::ordered_json DictJson(const std::vector<std::pair<std::string, std::string>>& d) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : d) j[k] = v;
-  return j;
-}
-
-nlohmann::ordered_json OptionalJson(const std::optional<std::string>& v) {
-  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
-}
 
 }  // namespace
 
@@ -54,17 +44,9 @@ const Dc* StafDbus::Lookup(const std::string& transport, const std::string& trad
                            const std::string& trsvcid, const std::string& subsysnqn,
                            const std::string& host_traddr, const std::string& host_iface,
                            const std::string& host_nqn) const {
-  CheckControllerIdArgs(kErr, {{"transport", &transport},
-                               {"traddr", &traddr},
-                               {"trsvcid", &trsvcid},
-                               {"subsysnqn", &subsysnqn},
-                               {"host_traddr", &host_traddr},
-                               {"host_iface", &host_iface},
-                               {"host_nqn", &host_nqn}});
-  // host_nqn is taken as given, even empty: callers pass what list_controllers reported.
-  Tid tid = Tid::Make({transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn},
-                      service_.tid_defaults());
-  return service_.Find(tid);
+  return service_.Find(TidFromDbusArgs(
+      kErr, {transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn},
+      service_.tid_defaults()));
 }
 
 std::vector<std::map<std::string, std::string>> StafDbus::list_controllers(const bool& detailed) {
@@ -104,19 +86,9 @@ std::string StafDbus::get_all_log_pages(const bool& detailed) {
 }
 
 std::string StafDbus::ProcessInfoJson() const {
-  nlohmann::ordered_json j;
-  j["tron"] = LogDebugEnabled();
-  j["log-level"] = LogLevelName();
-  j["hostnqn"] = info_.host.hostnqn;
-  j["hostid"] = info_.host.hostid;
-  // nvme-stas exposed the DH-HMAC-CHAP host key here; we say whether there is one.
-  j["hostkey"] = info_.host.hostkey ? nlohmann::ordered_json(kRedacted) : nlohmann::ordered_json(nullptr);
-  j["symname"] = OptionalJson(info_.host.symname);
-  j["last known config file"] = info_.lkc_path;
-  j["config soak timer"] = service_.soak_timer().ToString();
-  j["kernel support.TP8013"] = service_.kernel_supports("discovery") ? "True" : "False";
-  j["kernel support.host_iface"] = service_.kernel_supports("host_iface") ? "True" : "False";
-  return PythonJsonDumps(j);
+  return PythonJsonDumps(ProcessInfoBase(info_, service_.soak_timer().ToString(),
+                                         service_.kernel_supports("discovery"),
+                                         service_.kernel_supports("host_iface")));
 }
 
 std::string StafDbus::process_info() {

@@ -10,17 +10,11 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/process_info.h"
 #include "dbus/staf_adaptor.h"
 #include "staf/staf_service.h"
 
 namespace stas::staf {
-
-// What process_info reports beyond the service state.
-struct ProcessInfoSource {
-  HostInfo host;
-  std::string lkc_path;
-  std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
-};
 
 class StafDbus final
     : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_adaptor,

@@ -49,7 +49,11 @@ void StafService::Start() {
     }
   }
   RestoreLkc();
-  Status s = deps_.events.Start([this](const KernelEvent& ev) { OnKernelEvent(ev); });
+  // The event source may outlive us (a test restarts the service on one simulated kernel):
+  // events queued for a destroyed service are dropped.
+  Status s = deps_.events.Start([this, alive = std::weak_ptr<int>(alive_)](const KernelEvent& ev) {
+    if (!alive.expired()) OnKernelEvent(ev);
+  });
   if (!s) LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
   soak_timer_.Start();
 }

@@ -66,6 +66,20 @@ void SimulatedKernel::SetPortUp(const std::string& traddr, const std::string& tr
   if (SimPort* port = FindPort(traddr, trsvcid)) port->up = up;
 }
 
+void SimulatedKernel::SetSubsystems(const std::string& traddr, const std::string& trsvcid,
+                                    std::vector<std::string> subsystems) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (SimPort* port = FindPort(traddr, trsvcid)) port->subsystems = std::move(subsystems);
+}
+
+bool SimulatedKernel::HasPort(const std::string& traddr, const std::string& trsvcid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const SimPort& p : ports_) {
+    if (p.traddr == traddr && p.trsvcid == trsvcid) return true;
+  }
+  return false;
+}
+
 void SimulatedKernel::FailNext(const std::string& op, int count, int code) {
   std::lock_guard<std::mutex> lock(mu_);
   for (int i = 0; i < count; ++i) failures_[op].push_back(code);

@@ -43,6 +43,9 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   // Replaces a port's log page; connected persistent DCs of that port get an AEN.
   void SetLog(const std::string& traddr, const std::string& trsvcid, std::vector<RawLogEntry> log);
   void SetPortUp(const std::string& traddr, const std::string& trsvcid, bool up);
+  void SetSubsystems(const std::string& traddr, const std::string& trsvcid,
+                     std::vector<std::string> subsystems);
+  bool HasPort(const std::string& traddr, const std::string& trsvcid) const;
   void SetConnectLatency(std::chrono::milliseconds latency) { latency_ = latency; }
   void SetLogLatency(std::chrono::milliseconds latency) { log_latency_ = latency; }
   // The next `count` calls of `op` ("connect", "log", "register", "support", "disconnect")

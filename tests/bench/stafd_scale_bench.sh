@@ -25,59 +25,11 @@ BUS=org.nvmexpress.staf
 OBJ=/org/nvmexpress/staf
 DNQN=nqn.2014-08.org.nvmexpress.discovery
 
-for tool in busctl dbus-daemon awk sort timeout; do
-  command -v "$tool" >/dev/null || { echo "stafd_scale_bench: $tool not found" >&2; exit 1; }
-done
 [ -x "$SIM" ] || { echo "stafd_scale_bench: $SIM not found (build the stafd-sim target)" >&2; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/stafd-bench.XXXXXX") || exit 1
+BENCH_NAME=stafd_scale_bench
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 STAFD_PID=""
-DBUS_PID=""
-
-stop_pid() {  # stop_pid PID: TERM, up to 5 s, then KILL; only PIDs this script started
-  local pid=$1 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null  # reaps stafd-sim (our child); dbus-daemon forked away, not a child
-  return 0
-}
-# shellcheck disable=SC2317  # invoked by the EXIT trap
-cleanup() {
-  stop_pid "$STAFD_PID"; STAFD_PID=""
-  stop_pid "$DBUS_PID"; DBUS_PID=""
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "stafd_scale_bench: $*" >&2
-  if [ -n "${RUNLOG:-}" ] && [ -f "$RUNLOG" ]; then
-    echo "--- last lines of the stafd-sim log ---" >&2
-    tail -n 20 "$RUNLOG" >&2
-  fi
-  exit 1
-}
-
-now_ns() { date +%s%N; }
-
-# --- Private bus and host identity ----------------------------------------------------------
-BUSINFO=$(dbus-daemon --session --fork --print-address=1 --print-pid=1 --nopidfile) ||
-  fail "cannot start dbus-daemon"
-ADDR=$(sed -n 1p <<<"$BUSINFO")
-pid=$(sed -n 2p <<<"$BUSINFO")
-if [[ "$pid" =~ ^[0-9]+$ ]]; then DBUS_PID=$pid; fi  # the forked bus daemon, stopped on exit
-if [ -z "$ADDR" ] || [ -z "$DBUS_PID" ]; then fail "unexpected dbus-daemon output: $BUSINFO"; fi
-
-HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6b1d4a36-2f5e-4c1c-9d0a-3c2b7e1f0a55
-mkdir -p "$TMP/etc/nvme" "$TMP/etc/stas"
-echo "$HOSTNQN" >"$TMP/etc/nvme/hostnqn"
-echo "6b1d4a36-2f5e-4c1c-9d0a-3c2b7e1f0a55" >"$TMP/etc/nvme/hostid"
 
 bcall() {  # bcall METHOD [SIGNATURE ARGS...]: one call on the private bus, reply on stdout
   local iface=$BUS
@@ -132,33 +84,18 @@ write_conf() {  # write_conf FILE NDCS
 }
 
 # --- Measurements ---------------------------------------------------------------------------
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$STAFD_PID/status" 2>/dev/null; }
-hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$STAFD_PID/status" 2>/dev/null; }
-# utime + stime of stafd-sim, in clock ticks (fields 14 and 15; its comm has no space)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$STAFD_PID/stat" 2>/dev/null; }
-HZ=$(getconf CLK_TCK)
-
-# stats FILE -> "median p95" in ms (nearest rank p95), from ns samples one per line
-stats() {
-  sort -n "$1" | awk '{v[NR] = $1} END {
-    if (NR == 0) { print "n/a n/a"; exit }
-    med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    r = int(0.95 * NR); if (r < 0.95 * NR) r++
-    printf "%.1f %.1f\n", med / 1e6, v[r] / 1e6 }'
-}
-
 time_calls() {  # time_calls OUTFILE METHOD [SIG ARGS...]: CALLS samples (ns) of one busctl call;
   local out=$1 i t0 t1 c0 c1  # sets CPU_MS: stafd CPU time (user+sys) per call, in ms
   shift
   : >"$out"
-  c0=$(cpu_ticks)
+  c0=$(cpu_ticks "$STAFD_PID")
   for ((i = 0; i < CALLS; i++)); do
     t0=$(now_ns)
     bcall "$@" >/dev/null || fail "busctl call $1 failed"
     t1=$(now_ns)
     echo $((t1 - t0)) >>"$out"
   done
-  c1=$(cpu_ticks)
+  c1=$(cpu_ticks "$STAFD_PID")
   CPU_MS=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$CALLS" 'BEGIN {printf "%.1f", d * 1000 / hz / n}')
 }
 
@@ -193,12 +130,10 @@ wait_count() {
 }
 
 start_stafd() {  # stafd-sim with $RUNDIR/{stafd.conf,scenario.json}, in the background
-  RUNLOG="$RUNDIR/stafd.log"
+  RUNLOGS="$RUNDIR/stafd.log"
   START_NS=$(now_ns)
-  DBUS_SYSTEM_BUS_ADDRESS="$ADDR" STAS_SIM_SCENARIO="$RUNDIR/scenario.json" \
-    STAS_SIM_ETC="$TMP/etc" RUNTIME_DIRECTORY="$RUNDIR/run" \
-    "$SIM" -f "$RUNDIR/stafd.conf" >"$RUNLOG" 2>&1 &
-  STAFD_PID=$!
+  start_sim "$SIM" "$RUNDIR/stafd.conf" "$RUNDIR/scenario.json" "$RUNDIR/run" "$RUNLOGS"
+  STAFD_PID=$SIM_PID
 }
 
 declare -A R  # R[run,figure]
@@ -223,8 +158,8 @@ run_bench() {
     t=$(now_ns)
     R[$name,avail]=$(awk -v d=$((t - START_NS)) 'BEGIN {printf "%.0f", d / 1e6}')
   fi
-  R[$name,rss]=$(rss_kib)
-  R[$name,hwm]=$(hwm_kib)
+  R[$name,rss]=$(rss_kib "$STAFD_PID")
+  R[$name,hwm]=$(hwm_kib "$STAFD_PID")
 
   time_calls "$RUNDIR/pi" process_info
   R[$name,pi]=$(stats "$RUNDIR/pi")
@@ -238,11 +173,11 @@ run_bench() {
   bcall get_all_log_pages b true >"$RUNDIR/all.txt" || fail "busctl call get_all_log_pages failed"
   R[$name,entries]=$(grep -o 'nqn\.bench:[0-9]*' "$RUNDIR/all.txt" | sort -u | wc -l)
   R[$name,bytes]=$(wc -c <"$RUNDIR/all.txt")
-  R[$name,rss_calls]=$(rss_kib)
+  R[$name,rss_calls]=$(rss_kib "$STAFD_PID")
 
   if ((ndcs > 0)); then
     : >"$RUNDIR/refetch"
-    c0=$(cpu_ticks)
+    c0=$(cpu_ticks "$STAFD_PID")
     for ((r = 0; r < REFETCHES; r++)); do
       # even r: DC 0 drops its last entry; odd r: it is back. The harness re-applies every
       # port's log on SIGUSR1, so every DC gets an AEN and re-fetches, not only DC 0.
@@ -254,19 +189,19 @@ run_bench() {
       echo $(($(now_ns) - t)) >>"$RUNDIR/refetch"
     done
     R[$name,refetch]=$(stats "$RUNDIR/refetch")
-    R[$name,refetch_cpu]=$(awk -v d=$(($(cpu_ticks) - c0)) -v hz="$HZ" -v n="$REFETCHES" 'BEGIN {printf "%.0f", d * 1000 / hz / n}')
-    R[$name,rss_refetch]=$(rss_kib)
-    R[$name,hwm_end]=$(hwm_kib)
+    R[$name,refetch_cpu]=$(awk -v d=$(($(cpu_ticks "$STAFD_PID") - c0)) -v hz="$HZ" -v n="$REFETCHES" 'BEGIN {printf "%.0f", d * 1000 / hz / n}')
+    R[$name,rss_refetch]=$(rss_kib "$STAFD_PID")
+    R[$name,hwm_end]=$(hwm_kib "$STAFD_PID")
   else
     R[$name,refetch]="– –"
     R[$name,refetch_cpu]="–"
     R[$name,rss_refetch]="–"
-    R[$name,hwm_end]=$(hwm_kib)
+    R[$name,hwm_end]=$(hwm_kib "$STAFD_PID")
   fi
 
-  stop_pid "$STAFD_PID"
+  stop_sim "$STAFD_PID"
   STAFD_PID=""
-  RUNLOG=""
+  RUNLOGS=""
 }
 
 run_bench idle 0 0

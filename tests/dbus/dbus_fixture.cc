@@ -1,5 +1,6 @@
 #include "tests/dbus/dbus_fixture.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -167,7 +168,7 @@ void StafdDbusTest::SetUp() {
   ASSERT_NO_FATAL_FAILURE(StartStafd());
   ASSERT_TRUE(WaitUntil([this] { return StafdReady(); }, kStartTimeout))
       << "stafd-sim did not own " << kStafdBusName << " with its DC connected within 10 s";
-  ASSERT_GT(stafd_pid_, 0) << "stafd-sim exited during start-up";
+  ASSERT_GT(stafd_.pid(), 0) << "stafd-sim exited during start-up";
 }
 
 void StafdDbusTest::StartBus() {
@@ -206,31 +207,55 @@ void StafdDbusTest::StartBus() {
   ASSERT_GT(bus_pid_, 1);
 }
 
+std::vector<std::string> StafdDbusTest::SimEnvironment(const std::string& runtime) const {
+  return {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "STAS_SIM_SCENARIO=" + ScenarioPath(),
+          "STAS_SIM_ETC=" + dir_ + "/etc", "RUNTIME_DIRECTORY=" + runtime};
+}
+
 void StafdDbusTest::StartStafd() {
+  stafd_.Start(STAFD_SIM_BIN, ConfPath(), dir_ + "/stafd.log", SimEnvironment(dir_ + "/run"));
+}
+
+bool StafdDbusTest::NameHasOwner(const std::string& name) {
+  auto bus = sdbus::createProxy(*conn_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+  bool owned = false;
+  bus->callMethod("NameHasOwner")
+      .onInterface("org.freedesktop.DBus")
+      .withArguments(name)
+      .storeResultsTo(owned);
+  return owned;
+}
+
+SimDaemon::~SimDaemon() {
+  if (pid_ > 0)
+    (void)Stop();
+}
+
+void SimDaemon::Start(const std::string& bin, const std::string& conf, const std::string& log_path,
+                      const std::vector<std::string>& env) {
+  bin_ = bin;
+  log_path_ = log_path;
   // Everything the child needs is built before fork(): it only calls async-signal-safe functions.
-  std::vector<std::string> env_strings = {
-      "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "STAS_SIM_SCENARIO=" + ScenarioPath(),
-      "STAS_SIM_ETC=" + dir_ + "/etc", "RUNTIME_DIRECTORY=" + dir_ + "/run"};
+  std::vector<std::string> env_strings = env;
+  std::vector<std::string> replaced = {"NOTIFY_SOCKET"};
+  for (const std::string& var : env)
+    replaced.push_back(var.substr(0, var.find('=')));
   for (char** e = environ; *e != nullptr; ++e) {
     std::string var = *e;
     std::string name = var.substr(0, var.find('='));
-    if (name != "DBUS_SYSTEM_BUS_ADDRESS" && name != "STAS_SIM_SCENARIO" &&
-        name != "STAS_SIM_ETC" && name != "RUNTIME_DIRECTORY" && name != "NOTIFY_SOCKET") {
+    if (std::find(replaced.begin(), replaced.end(), name) == replaced.end())
       env_strings.push_back(var);
-    }
   }
   std::vector<char*> envp;
   envp.reserve(env_strings.size() + 1);
   for (std::string& s : env_strings)
     envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::string bin = STAFD_SIM_BIN;
   std::string flag = "-f";
-  std::string conf = ConfPath();
-  std::vector<char*> argv = {bin.data(), flag.data(), conf.data(), nullptr};
-  std::string log = dir_ + "/stafd.log";
-  int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ASSERT_GE(log_fd, 0) << log;
+  std::string conf_copy = conf;
+  std::vector<char*> argv = {bin_.data(), flag.data(), conf_copy.data(), nullptr};
+  int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(log_fd, 0) << log_path_;
 
   pid_t pid = fork();
   ASSERT_GE(pid, 0) << "fork";
@@ -244,22 +269,48 @@ void StafdDbusTest::StartStafd() {
     _exit(127);
   }
   close(log_fd);
-  stafd_pid_ = pid;
+  pid_ = pid;
+}
+
+bool SimDaemon::Exited() {
+  if (pid_ > 0 && WaitPid(pid_, milliseconds(0)) != -1)
+    pid_ = -1;
+  return pid_ <= 0;
+}
+
+void SimDaemon::Signal(int sig) const {
+  ASSERT_GT(pid_, 0) << bin_ << " is not running";
+  ASSERT_EQ(kill(pid_, sig), 0);
+}
+
+int SimDaemon::Stop() {
+  if (pid_ <= 0)
+    return -1;
+  pid_t pid = pid_;
+  pid_ = -1;
+  kill(pid, SIGTERM);
+  int status = WaitPid(pid, kStopTimeout);
+  if (status == -1) {
+    ADD_FAILURE() << bin_ << " ignored SIGTERM for 5 s";
+    kill(pid, SIGKILL);
+    (void)WaitPid(pid, kStopTimeout);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string SimDaemon::LogText() const {
+  std::ifstream f(log_path_);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 
 bool StafdDbusTest::StafdReady() {
-  if (stafd_pid_ > 0 && WaitPid(stafd_pid_, milliseconds(0)) != -1) {
-    stafd_pid_ = -1;  // exited: it will not become ready
-    return true;
-  }
+  if (stafd_.Exited())
+    return true;  // it will not become ready
   try {
-    auto bus = sdbus::createProxy(*conn_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-    bool owned = false;
-    bus->callMethod("NameHasOwner")
-        .onInterface("org.freedesktop.DBus")
-        .withArguments(std::string(kStafdBusName))
-        .storeResultsTo(owned);
-    if (!owned)
+    if (!NameHasOwner(kStafdBusName))
       return false;
     for (const auto& dc : staf_->list_controllers(true)) {
       auto at = [&dc](const char* k) {
@@ -291,29 +342,8 @@ std::vector<std::string> StafdDbusTest::DcId() {
   return std::vector<std::string>(7);
 }
 
-void StafdDbusTest::Signal(int sig) const {
-  ASSERT_GT(stafd_pid_, 0);
-  ASSERT_EQ(kill(stafd_pid_, sig), 0);
-}
-
-int StafdDbusTest::StopStafd() {
-  if (stafd_pid_ <= 0)
-    return -1;
-  pid_t pid = stafd_pid_;
-  stafd_pid_ = -1;
-  kill(pid, SIGTERM);
-  int status = WaitPid(pid, kStopTimeout);
-  if (status == -1) {
-    ADD_FAILURE() << "stafd-sim ignored SIGTERM for 5 s";
-    kill(pid, SIGKILL);
-    (void)WaitPid(pid, kStopTimeout);
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 void StafdDbusTest::TearDown() {
-  if (stafd_pid_ > 0)
+  if (stafd_.pid() > 0)
     (void)StopStafd();
   staf_.reset();
   conn_.reset();
@@ -336,24 +366,25 @@ void StafdDbusTest::TearDown() {
 }
 
 std::string StafdDbusTest::LogText() const {
-  std::ifstream f(dir_ + "/stafd.log");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return stafd_.LogText();
+}
+
+ProgramOutput StafdDbusTest::RunOnBus(const std::string& command) const {
+  return RunProgram("env DBUS_SYSTEM_BUS_ADDRESS=" + Quote(bus_address_) + " " + command);
 }
 
 ProgramOutput StafdDbusTest::Stafctl(const std::string& args) const {
-  return RunProgram("env DBUS_SYSTEM_BUS_ADDRESS=" + Quote(bus_address_) + " " + STAFCTL_BIN + " " +
-                    args);
+  return RunOnBus(std::string(STAFCTL_BIN) + " " + args);
 }
 
 ProgramOutput StafdDbusTest::Busctl(const std::string& args) const {
   return RunProgram("busctl --address=" + Quote(bus_address_) + " " + args);
 }
 
-ProgramOutput StafdDbusTest::GdbusCall(const std::string& method, const std::string& args) const {
-  return RunProgram("gdbus call --address " + Quote(bus_address_) + " --dest " + kStafdBusName +
-                    " --object-path " + kStafdObjectPath + " --method " + method + " " + args);
+ProgramOutput StafdDbusTest::GdbusCall(const std::string& method, const std::string& args,
+                                       const std::string& dest, const std::string& path) const {
+  return RunProgram("gdbus call --address " + Quote(bus_address_) + " --dest " + dest +
+                    " --object-path " + path + " --method " + method + " " + args);
 }
 
 bool StafdDbusTest::PumpUntil(sdbus::IConnection& conn, const std::function<bool()>& done,

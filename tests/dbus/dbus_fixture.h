@@ -58,6 +58,34 @@ class StafClient final : public sdbus::ProxyInterfaces<org::nvmexpress::staf_pro
   int dc_removed_ = 0;
 };
 
+// One daemon on the simulated kernel (stafd-sim or stacd-sim), run as a child process with its
+// output in a log file. Not copyable; stops the daemon when destroyed.
+class SimDaemon {
+ public:
+  SimDaemon() = default;
+  ~SimDaemon();
+  SimDaemon(const SimDaemon&) = delete;
+  SimDaemon& operator=(const SimDaemon&) = delete;
+
+  // Starts `bin -f conf` with `env` (NAME=value) replacing those variables of ours; also drops
+  // NOTIFY_SOCKET. Fails the test if it cannot.
+  void Start(const std::string& bin, const std::string& conf, const std::string& log_path,
+             const std::vector<std::string>& env);
+  pid_t pid() const { return pid_; }
+  // True once the daemon has exited (it is then reaped and pid() is -1).
+  bool Exited();
+  void Signal(int sig) const;
+  // SIGTERM (then SIGKILL after 5 s); returns its exit status, or -1.
+  int Stop();
+  std::string LogText() const;
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  std::string bin_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
 class StafdDbusTest : public ::testing::Test {
  protected:
   StafdDbusTest();
@@ -78,21 +106,28 @@ class StafdDbusTest : public ::testing::Test {
   // --- The environment. ---
   const std::string& dir() const { return dir_; }
   const std::string& bus_address() const { return bus_address_; }
-  pid_t stafd_pid() const { return stafd_pid_; }
+  pid_t stafd_pid() const { return stafd_.pid(); }
   std::string ScenarioPath() const { return dir_ + "/scenario.json"; }
   std::string ConfPath() const { return dir_ + "/stafd.conf"; }
   std::string LogText() const;  // stafd-sim's stdout and stderr so far
 
   // Sends `sig` to stafd-sim.
-  void Signal(int sig) const;
+  void Signal(int sig) const { stafd_.Signal(sig); }
   // SIGTERM (then SIGKILL after 5 s); returns its exit status, or -1.
-  int StopStafd();
+  int StopStafd() { return stafd_.Stop(); }
+  // The variables a daemon of the harness runs with; `runtime` is its RUNTIME_DIRECTORY.
+  std::vector<std::string> SimEnvironment(const std::string& runtime) const;
 
   // --- Programs, with DBUS_SYSTEM_BUS_ADDRESS set to the private bus. ---
   ProgramOutput Stafctl(const std::string& args) const;
+  // Runs `command` (a shell command line) with DBUS_SYSTEM_BUS_ADDRESS set to the private bus.
+  ProgramOutput RunOnBus(const std::string& command) const;
   ProgramOutput Busctl(const std::string& args) const;  // busctl --address=<bus> <args>
-  // gdbus call on stafd's object: `method` is "<interface>.<member>", args as gdbus takes them.
-  ProgramOutput GdbusCall(const std::string& method, const std::string& args) const;
+  // gdbus call on stafd's object (or `dest`'s `path`): `method` is "<interface>.<member>",
+  // args as gdbus takes them.
+  ProgramOutput GdbusCall(const std::string& method, const std::string& args,
+                          const std::string& dest = "org.nvmexpress.staf",
+                          const std::string& path = "/org/nvmexpress/staf") const;
 
   // --- In-process access, on the fixture's own connection. ---
   sdbus::IConnection& connection() { return *conn_; }
@@ -107,6 +142,8 @@ class StafdDbusTest : public ::testing::Test {
   static bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
   static void WriteFile(const std::string& path, const std::string& text);
+  // Whether `name` has an owner on the private bus.
+  bool NameHasOwner(const std::string& name);
 
  private:
   void StartBus();
@@ -116,7 +153,7 @@ class StafdDbusTest : public ::testing::Test {
   std::string dir_;
   std::string bus_address_;
   pid_t bus_pid_ = -1;
-  pid_t stafd_pid_ = -1;
+  SimDaemon stafd_;
   std::unique_ptr<sdbus::IConnection> conn_;
   std::unique_ptr<StafClient> staf_;
 };

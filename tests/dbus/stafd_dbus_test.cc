@@ -12,6 +12,7 @@
 #include "common/host_identity.h"
 #include "ctl/pyformat.h"
 #include "tests/dbus/dbus_fixture.h"
+#include "tests/dbus/dbus_test_util.h"
 
 namespace stas::testing {
 namespace {
@@ -19,7 +20,6 @@ namespace {
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using json = nlohmann::ordered_json;
 using std::chrono::milliseconds;
 
 const std::vector<std::string>& IdKeys() {
@@ -60,75 +60,10 @@ std::string Obj() {
   return std::string(kStafdBusName) + " " + kStafdObjectPath;
 }
 
-std::vector<std::string> Keys(const json& object) {
-  std::vector<std::string> keys;
-  for (const auto& [k, v] : object.items())
-    keys.push_back(k);
-  return keys;
-}
-
-std::set<std::string> KeySet(const json& object) {
-  std::vector<std::string> keys = Keys(object);
-  return {keys.begin(), keys.end()};
-}
-
-template <class C>
-std::set<std::string> SetOf(const C& c) {
-  return {c.begin(), c.end()};
-}
-
-// Order-insensitive comparison of objects (aa{ss} travels as a D-Bus dict; sdbus sends it sorted).
-nlohmann::json Unordered(const json& j) {
-  return nlohmann::json::parse(j.dump());
-}
-
-// `busctl --json=short call ...` prints {"type": "<sig>", "data": [<out args>]}.
-json BusctlData(const ProgramOutput& r) {
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  json j = json::parse(r.out, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << r.out;
-  if (j.is_discarded() || !j.contains("data"))
-    return nullptr;
-  return j["data"];
-}
-
-// `gdbus call ...` prints the reply tuple as GVariant text.
-json GdbusData(const ProgramOutput& r) {
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return GvariantTextToJson(r.out);
-}
-
-std::string Args7(const std::vector<std::string>& id) {
-  std::string out;
-  for (const std::string& s : id)
-    out += " '" + s + "'";
-  return out;
-}
-
-// busctl's argument form: 'sssssss' and the strings (busctl takes '' as an empty string).
-std::string BusctlArgs7(const std::vector<std::string>& id) {
-  return "sssssss" + Args7(id);
-}
-
 TEST_F(StafdDbusTest, IntrospectionListsExactlyTheApi) {
   ProgramOutput r = Busctl("introspect " + Obj());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // Member lines: ".name  kind  signature  result  flags"; interface lines name the interface.
-  std::map<std::string, std::map<std::string, std::vector<std::string>>> api;
-  std::string iface;
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::vector<std::string> w;
-    for (std::string s; words >> s;)
-      w.push_back(s);
-    if (w.size() < 2)
-      continue;
-    if (w[1] == "interface")
-      iface = w[0];
-    else if (w[0][0] == '.')
-      api[iface][w[0].substr(1)] = w;
-  }
+  auto api = Introspection(r.out);
   EXPECT_TRUE(api.count("org.freedesktop.DBus.Introspectable"));
   EXPECT_TRUE(api.count("org.freedesktop.DBus.Properties"));
   EXPECT_TRUE(api.count("org.freedesktop.DBus.Peer"));

@@ -30,10 +30,11 @@ Status ApplyScenarioFile(const std::string& path, SimulatedKernel& kernel, bool 
         if (e.contains("adrfam")) entry.adrfam = e.at("adrfam").get<uint8_t>();
         port.log.push_back(std::move(entry));
       }
-      if (first) {
+      if (first || !kernel.HasPort(port.traddr, port.trsvcid)) {
         kernel.AddPort(std::move(port));
       } else {
         kernel.SetPortUp(port.traddr, port.trsvcid, port.up);
+        kernel.SetSubsystems(port.traddr, port.trsvcid, std::move(port.subsystems));
         kernel.SetLog(port.traddr, port.trsvcid, std::move(port.log));
       }
     }

@@ -12,8 +12,8 @@
 
 namespace stas::testing {
 
-// Adds the scenario's ports to `kernel` (first load) or updates their logs and state (later
-// loads: a changed log sends AENs as nvmet does).
+// Adds the scenario's ports to `kernel` (first load) or updates their logs, subsystems and
+// state, adding new ports (later loads: a changed log sends AENs as nvmet does).
 Status ApplyScenarioFile(const std::string& path, SimulatedKernel& kernel, bool first);
 
 }  // namespace stas::testing

@@ -1,0 +1,47 @@
+// StacDbus: stacd's object /org/nvmexpress/stac on D-Bus, the nvme-stas v2.3+ API (reference
+// §1.3, §1.5). It answers from StacService's state. Arguments from callers are checked; a bad
+// one gets org.nvmexpress.stac.Error.InvalidArgs. Secrets are never returned.
+// Loop thread only (sdbus-c++ is driven from the GLib loop).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "common/process_info.h"
+#include "dbus/stac_adaptor.h"
+#include "stac/stac_service.h"
+
+namespace stas::stac {
+
+class StacDbus final
+    : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_adaptor,
+                                      org::nvmexpress::stac::debug_adaptor,
+                                      sdbus::Properties_adaptor> {
+ public:
+  StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSource info);
+  ~StacDbus();
+  StacDbus(const StacDbus&) = delete;
+  StacDbus& operator=(const StacDbus&) = delete;
+
+  // The JSON document of process_info, also used by tests without a bus.
+  std::string ProcessInfoJson() const;
+
+ private:
+  std::vector<std::map<std::string, std::string>> list_controllers(const bool& detailed) override;
+  std::string process_info() override;
+  std::string controller_info(const std::string& transport, const std::string& traddr,
+                              const std::string& trsvcid, const std::string& subsysnqn,
+                              const std::string& host_traddr, const std::string& host_iface,
+                              const std::string& host_nqn) override;
+  bool tron() override;
+  void tron(const bool& value) override;
+  std::string log_level() override;
+
+  StacService& service_;
+  ProcessInfoSource info_;
+};
+
+}  // namespace stas::stac

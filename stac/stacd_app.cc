@@ -1,0 +1,53 @@
+#include "stac/stacd_app.h"
+
+#include <memory>
+
+#include "common/defs.h"
+#include "common/log.h"
+#include "common/state_file.h"
+#include "stac/stac_dbus.h"
+#include "stac/stac_service.h"
+#include "stac/staf_client.h"
+
+namespace stas::stac {
+namespace {
+
+// StacService with stafd's client and stacd's D-Bus object.
+class Stacd final : public DaemonService {
+ public:
+  Stacd(const DaemonParts& parts, ServiceConfig config)
+      : state_path_(RuntimeStatePath("stacd", kOwnedControllersFileName)),
+        stafd_(parts.bus),
+        service_(StacDeps{parts.loop, parts.runner, parts.kernel, parts.events, stafd_, parts.host,
+                          state_path_, {}},
+                 std::move(config)),
+        dbus_(parts.bus, service_, ProcessInfoSource{parts.host, state_path_, parts.set_tron}) {
+    if (Status s = EnsureParentDirectory(state_path_); !s)
+      LOG_WARNING("Cannot create the state directory: %s", s.error().message.c_str());
+  }
+  Stacd(const Stacd&) = delete;
+  Stacd& operator=(const Stacd&) = delete;
+
+  void Start() override { service_.Start(); }
+  void Reload(ServiceConfig config) override { service_.Reload(std::move(config)); }
+  const ServiceConfig& config() const override { return service_.config(); }
+  void Stop(std::function<void()> done) override { service_.Stop(std::move(done)); }
+
+ private:
+  std::string state_path_;
+  StafClient stafd_;
+  StacService service_;
+  StacDbus dbus_;  // after service_: destroyed first
+};
+
+}  // namespace
+
+int RunStacd(int argc, char** argv, const DaemonEnvironment& env) {
+  DaemonSpec spec{Daemon::kStacd, kStacdBusName,
+                  [](const DaemonParts& parts, ServiceConfig config) {
+                    return std::make_unique<Stacd>(parts, std::move(config));
+                  }};
+  return RunDaemon(spec, env, argc, argv);
+}
+
+}  // namespace stas::stac

@@ -1,0 +1,48 @@
+#include "tests/sim/sim_daemon.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "common/log.h"
+#include "common/testing/simulated_kernel.h"
+#include "tests/sim/sim_scenario.h"
+
+namespace stas::testing {
+
+std::optional<std::string> SetUpSimDaemon(const char* prog, DaemonEnvironment& env) {
+  const char* scenario = std::getenv("STAS_SIM_SCENARIO");  // NOLINT(concurrency-mt-unsafe)
+  const char* etc = std::getenv("STAS_SIM_ETC");            // NOLINT(concurrency-mt-unsafe)
+  const char* runtime = std::getenv("RUNTIME_DIRECTORY");   // NOLINT(concurrency-mt-unsafe)
+  if (!scenario || !etc || !runtime) {
+    std::fprintf(stderr, "%s: set STAS_SIM_SCENARIO, STAS_SIM_ETC and RUNTIME_DIRECTORY\n", prog);
+    return std::nullopt;
+  }
+  // Shared by the two callbacks below; lives as long as the environment.
+  auto sim = std::make_shared<std::shared_ptr<SimulatedKernel>>();
+  std::string scenario_path = scenario;
+  std::string name = prog;
+  env.require_root = false;
+  env.sysconf = {std::string(etc) + "/stas/sys.conf", std::string(etc) + "/nvme/hostnqn",
+                 std::string(etc) + "/nvme/hostid", std::string(etc) + "/nvme/hostkey"};
+  env.backend = [sim, scenario_path, name](GlibEventLoop& loop) {
+    *sim = std::make_shared<SimulatedKernel>(loop);
+    if (Status s = ApplyScenarioFile(scenario_path, **sim, true); !s) {
+      std::fprintf(stderr, "%s: %s\n", name.c_str(), s.error().message.c_str());
+      std::exit(2);  // NOLINT(concurrency-mt-unsafe): start-up, single thread
+    }
+    return KernelBackend{*sim, *sim, {}};
+  };
+  env.on_started = [sim, scenario_path, name](GlibEventLoop& loop) {
+    (void)loop.AddUnixSignal(SIGUSR1, [sim, scenario_path, name] {
+      Status s = ApplyScenarioFile(scenario_path, **sim, false);
+      if (!s) LOG_ERROR("%s: %s", name.c_str(), s.error().message.c_str());
+      else LOG_INFO("%s: scenario re-applied", name.c_str());
+    });
+  };
+  return std::string(runtime);
+}
+
+}  // namespace stas::testing

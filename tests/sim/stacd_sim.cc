@@ -1,0 +1,11 @@
+// stacd-sim: stacd on the simulated kernel, for D-Bus integration tests and benchmarks.
+// Environment as stafd-sim's: STAS_SIM_SCENARIO (JSON scenario, re-applied on SIGUSR1: new
+// subsystems become connectable), STAS_SIM_ETC, RUNTIME_DIRECTORY.
+#include "stac/stacd_app.h"
+#include "tests/sim/sim_daemon.h"
+
+int main(int argc, char** argv) {
+  stas::DaemonEnvironment env;
+  if (!stas::testing::SetUpSimDaemon("stacd-sim", env)) return 2;
+  return stas::stac::RunStacd(argc, argv, env);
+}
