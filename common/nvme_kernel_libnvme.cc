@@ -46,10 +46,6 @@ class Root {
   nvme_root_t r_;
 };
 
-struct FreeDeleter {
-  void operator()(void* p) const { free(p); }  // NOLINT: libnvme buffers come from malloc
-};
-
 // libnvme's connect errors (nvme/util.h) have no errno of their own; give each the nearest
 // one so that callers can test codes, and keep libnvme's text in the message.
 int ErrnoOfLibnvmeCode(int code) {
@@ -187,6 +183,80 @@ RawLogEntry ToRawEntry(const nvmf_disc_log_entry& e) {
   r.subnqn = FixedString(e.subnqn, sizeof(e.subnqn));
   r.traddr = FixedString(e.traddr, sizeof(e.traddr));
   return r;
+}
+
+// One Get Log Page command for the discovery log page: `len` bytes at `offset`.
+int GetDiscoveryLogChunk(int fd, uint8_t lsp, uint64_t offset, void* buf, uint32_t len,
+                         bool rae) {
+  nvme_get_log_args args{};
+  args.args_size = sizeof(args);
+  args.fd = fd;
+  args.lid = NVME_LOG_LID_DISCOVER;
+  args.nsid = NVME_NSID_NONE;
+  args.csi = NVME_CSI_NVM;
+  args.lsi = NVME_LOG_LSI_NONE;
+  args.lsp = lsp;
+  args.uuidx = NVME_UUID_NONE;
+  args.timeout = NVME_DEFAULT_IOCTL_TIMEOUT;
+  args.lpo = offset;
+  args.len = len;
+  args.log = buf;
+  args.rae = rae;
+  return nvme_get_log(&args);
+}
+
+Unexpected GetLogFail(int rc) {
+  return rc < 0 ? ErrnoFail("nvme_get_log(discovery)", errno)
+                : StatusFail("nvme_get_log(discovery)", rc);
+}
+
+// The discovery log page, read as the specification asks: the header, then the whole page in
+// 4 KiB commands, all with Retain Asynchronous Event set but the last, retried (6 tries, as
+// nvme-stas) when the generation counter moved meanwhile.
+//
+// Not libnvme 1.3's nvmf_get_discovery_wargs(): its nvme_get_log_page() overwrites the caller's
+// RAE flag with "retain" on the first 4 KiB command, so a page of more than 4 KiB (4 entries or
+// more) was read without ever clearing the retained Discovery Log Page Change event, and the
+// target (nvmet, and any compliant DC) then sent no further AEN: stafd stopped seeing changes.
+// Found on the real kernel (tests/e2e/stacd_aen_policies.sh).
+Result<std::vector<RawLogEntry>> ReadDiscoveryLog(int fd, uint8_t lsp) {
+  constexpr int kTries = 6;
+  // A DC serves at most a few thousand entries; a larger count is a broken answer, not a
+  // reason to allocate gigabytes.
+  constexpr uint64_t kMaxRecords = 65536;
+  constexpr size_t kHeader = sizeof(nvmf_discovery_log);
+  constexpr size_t kEntry = sizeof(nvmf_disc_log_entry);
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    nvmf_discovery_log header{};
+    if (int rc = GetDiscoveryLogChunk(fd, lsp, 0, &header, kHeader, /*rae=*/true); rc != 0)
+      return GetLogFail(rc);
+    uint64_t numrec = le64toh(header.numrec);
+    uint64_t genctr = le64toh(header.genctr);
+    if (numrec > kMaxRecords)
+      return Fail(EBADMSG, "discovery log page header claims " + std::to_string(numrec) +
+                               " records");
+    std::vector<unsigned char> page(kHeader + numrec * kEntry);
+    for (size_t offset = 0; offset < page.size();) {
+      uint32_t len = static_cast<uint32_t>(std::min<size_t>(NVME_LOG_PAGE_PDU_SIZE, page.size() - offset));
+      bool last = offset + len == page.size();
+      if (int rc = GetDiscoveryLogChunk(fd, lsp, offset, page.data() + offset, len, !last); rc != 0)
+        return GetLogFail(rc);
+      offset += len;
+    }
+    std::memcpy(&header, page.data(), kHeader);
+    if (le64toh(header.genctr) != genctr || le64toh(header.numrec) != numrec)
+      continue;  // the page changed between the commands
+    std::vector<RawLogEntry> entries;
+    entries.reserve(numrec);
+    for (uint64_t i = 0; i < numrec; ++i) {
+      nvmf_disc_log_entry e;
+      std::memcpy(&e, page.data() + kHeader + i * kEntry, kEntry);
+      entries.push_back(ToRawEntry(e));
+    }
+    return entries;
+  }
+  return Fail(EAGAIN, "the discovery log page kept changing while it was read (" +
+                          std::to_string(kTries) + " tries)");
 }
 
 // A sysfs attribute, trimmed; "" if absent or unreadable. The kernel prints "(efault)" for
@@ -359,25 +429,11 @@ Result<std::vector<RawLogEntry>> NvmeKernelLibnvme::GetDiscoveryLog(const std::s
   auto c = ScanCtrl(root, device);
   if (!c)
     return Fail(c.error());
-  nvme_get_discovery_args args{};
-  args.c = *c;
-  args.args_size = sizeof(args);
-  args.max_retries = 6;  // nvme-stas ctrl.py
-  args.result = nullptr;
-  args.timeout = NVME_DEFAULT_IOCTL_TIMEOUT;
-  args.lsp = lsp;
   errno = 0;
-  std::unique_ptr<nvmf_discovery_log, FreeDeleter> log(nvmf_get_discovery_wargs(&args));
-  if (!log)
-    return ErrnoFail("nvmf_get_discovery_wargs", errno);
-  // libnvme sized the buffer for exactly numrec entries (and fails with EBADSLT if numrec
-  // changed between its reads), so entries[0..numrec) are inside it.
-  uint64_t numrec = le64toh(log->numrec);
-  std::vector<RawLogEntry> entries;
-  entries.reserve(numrec);
-  for (uint64_t i = 0; i < numrec; ++i)
-    entries.push_back(ToRawEntry(log->entries[i]));
-  return entries;
+  int fd = nvme_ctrl_get_fd(*c);  // owned by the ctrl; closed by nvme_free_tree()
+  if (fd < 0)
+    return ErrnoFail("nvme_ctrl_get_fd", errno);
+  return ReadDiscoveryLog(fd, lsp);
 }
 
 Result<uint32_t> NvmeKernelLibnvme::GetDiscoveryLogSupport(const std::string& device) {
