@@ -102,12 +102,12 @@ ioc_device() {
 }
 
 # kernel_ctrls NQN: the kernel's controllers (any state) of subsystem NQN, one name a line.
+# (sysfs is read with the shell's `read`: starting a process per file is slow in the guest.)
 kernel_ctrls() {
   for _c in /sys/class/nvme/nvme*; do
-    [ -e "$_c/subsysnqn" ] || continue
-    [ "$(cat "$_c/subsysnqn")" = "$1" ] && basename "$_c"
+    [ -r "$_c/subsysnqn" ] && read -r _q <"$_c/subsysnqn" || continue
+    [ "$_q" != "$1" ] || echo "${_c##*/}"
   done
-  return 0
 }
 # kernel_ctrl_count NQN
 kernel_ctrl_count() {
@@ -117,10 +117,23 @@ kernel_ctrl_count() {
 kernel_io_count() {
   _n=0
   for _c in /sys/class/nvme/nvme*; do
-    [ -e "$_c/cntrltype" ] || continue
-    [ "$(cat "$_c/cntrltype")" = io ] && _n=$((_n + 1))
+    [ -r "$_c/cntrltype" ] && read -r _t <"$_c/cntrltype" || continue
+    [ "$_t" != io ] || _n=$((_n + 1))
   done
   echo "$_n"
+}
+
+# count_lines FILE REGEX: the number of lines of FILE matching REGEX (0 if none or no file).
+count_lines() {
+  _n=$(grep -c -e "$2" "$1" 2>/dev/null) || true
+  echo "${_n:-0}"
+}
+
+# assert_stacd_disconnected_nothing: stacd's log has no removal or disconnection.
+assert_stacd_disconnected_nothing() {
+  if grep -E 'no longer wanted|Disconnected|disconnecting|Failed to disconnect' "$E2E/stacd.log"; then
+    fail "stacd disconnected (or dropped) an I/O controller: see the lines above"
+  fi
 }
 
 # assert_each_subsystem_once FIRST LAST: SUB<FIRST>..SUB<LAST> each have exactly one kernel
