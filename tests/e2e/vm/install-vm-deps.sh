@@ -4,7 +4,7 @@
 # kmod (modprobe --show-depends) and cpio. Idempotent and non-interactive.
 set -eu
 
-PKGS="qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq"
+PKGS="qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace"
 
 missing=""
 for p in $PKGS; do

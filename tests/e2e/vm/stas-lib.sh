@@ -129,6 +129,9 @@ count_lines() {
   echo "${_n:-0}"
 }
 
+# nlines FILE TEXT: the number of lines of FILE containing TEXT (a fixed string).
+nlines() { grep -cF -- "$2" "$1" || true; }
+
 # assert_stacd_disconnected_nothing: stacd's log has no removal or disconnection.
 assert_stacd_disconnected_nothing() {
   if grep -E 'no longer wanted|Disconnected|disconnecting|Failed to disconnect' "$E2E/stacd.log"; then
