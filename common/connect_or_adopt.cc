@@ -1,5 +1,6 @@
 #include "common/connect_or_adopt.h"
 
+#include "common/defs.h"
 #include "common/net_if.h"
 #include "common/tid_match.h"
 
@@ -8,7 +9,10 @@ namespace stas {
 std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, const ConnectRequest& req,
                                           const std::set<std::string>& owned, std::string* note) {
   std::optional<InterfaceAddresses> ifaddrs;  // read once, only if there is a candidate
-  for (const KernelDevice& d : kernel.ListDevices()) {
+  // A DC named by the well-known NQN may match one with a unique NQN (TP8013): all of them.
+  bool any_nqn = req.tid.subsysnqn() == kWellKnownDiscoveryNqn;
+  for (const KernelDevice& d : any_nqn ? kernel.ListDevices()
+                                       : kernel.ListDevicesOf(req.tid.subsysnqn())) {
     bool right_kind = req.discovery ? d.IsDiscovery() : d.IsIo();
     if (!right_kind || owned.count(d.name) || d.state == "deleting") continue;
     if (!ifaddrs) ifaddrs = ReadInterfaceAddresses();

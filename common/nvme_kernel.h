@@ -115,6 +115,15 @@ class NvmeKernel {
   // Every NVMe controller the kernel has now, and one by name.
   virtual std::vector<KernelDevice> ListDevices() = 0;
   virtual std::optional<KernelDevice> GetDevice(const std::string& device) = 0;
+  // The controllers of one subsystem. Every connect looks for one to adopt first, so with N
+  // controllers a burst of N connects must not read all of sysfs N times.
+  virtual std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) {
+    std::vector<KernelDevice> out;
+    for (KernelDevice& d : ListDevices()) {
+      if (d.subsysnqn == subsysnqn) out.push_back(std::move(d));
+    }
+    return out;
+  }
 };
 
 // Kernel events about NVMe controllers (uevents of the "nvme" subsystem).

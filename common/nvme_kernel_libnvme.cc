@@ -490,12 +490,24 @@ Result<RegistrationResult> NvmeKernelLibnvme::RegisterHost(const std::string& de
 }
 
 std::vector<KernelDevice> NvmeKernelLibnvme::ListDevices() {
+  return ListMatching(nullptr);
+}
+
+std::vector<KernelDevice> NvmeKernelLibnvme::ListDevicesOf(const std::string& subsysnqn) {
+  return ListMatching(&subsysnqn);
+}
+
+std::vector<KernelDevice> NvmeKernelLibnvme::ListMatching(const std::string* subsysnqn) {
   std::vector<std::pair<unsigned long, std::string>> names;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(sysfs_root_, ec)) {
     std::string name = entry.path().filename().string();
-    if (IsControllerName(name))
-      names.emplace_back(std::strtoul(name.c_str() + 4, nullptr, 10), name);
+    if (!IsControllerName(name))
+      continue;
+    // One attribute decides; the dozen others are read only for the controllers that match.
+    if (subsysnqn && NoneToEmpty(ReadAttr(entry.path(), "subsysnqn")) != *subsysnqn)
+      continue;
+    names.emplace_back(std::strtoul(name.c_str() + 4, nullptr, 10), name);
   }
   std::sort(names.begin(), names.end());
   std::vector<KernelDevice> devices;

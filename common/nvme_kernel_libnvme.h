@@ -59,9 +59,13 @@ class NvmeKernelLibnvme : public NvmeKernel {
 
   // Controllers are the `nvme<N>` entries of sysfs_root, in instance order.
   std::vector<KernelDevice> ListDevices() override;
+  std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) override;
   std::optional<KernelDevice> GetDevice(const std::string& device) override;
 
  private:
+  // Every controller, or only those whose subsysnqn is `*subsysnqn`.
+  std::vector<KernelDevice> ListMatching(const std::string* subsysnqn);
+
   std::string sysfs_root_;
   std::string fabrics_dev_;
 };

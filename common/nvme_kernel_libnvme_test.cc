@@ -671,7 +671,7 @@ TEST_F(LibnvmeNamespaceTest, GetDiscoveryLogFailsCleanlyAndClosesFd) {
     return Describe(kernel.GetDiscoveryLog("nvme0", 0));
   });
   ASSERT_EQ(o.kind, ChildOutcome::Kind::kOk) << o.text;
-  EXPECT_TRUE(StartsWith(o.text, std::to_string(ENOTTY) + " nvmf_get_discovery_wargs: ")) << o.text;
+  EXPECT_TRUE(StartsWith(o.text, std::to_string(ENOTTY) + " nvme_get_log(discovery): ")) << o.text;
   EXPECT_TRUE(o.text.ends_with(" fds:0")) << o.text;
 }
 

@@ -7,25 +7,12 @@
 #include "common/defs.h"
 #include "ctl/ctl_app.h"
 #include "ctl/ctl_common.h"
-#include "dbus/stac_proxy.h"
+#include "ctl/daemon_proxies.h"
 
 namespace stas::ctl {
 namespace {
 
 constexpr const char* kDaemon = "stacd";
-
-// Method calls only; stacd has no signals.
-class StacProxy final : public sdbus::ProxyInterfaces<org::nvmexpress::stac_proxy,
-                                                      org::nvmexpress::stac::debug_proxy> {
- public:
-  explicit StacProxy(sdbus::IConnection& conn)
-      : ProxyInterfaces(conn, kStacdBusName, kStacdObjectPath) {}
-  ~StacProxy() = default;
-  StacProxy(const StacProxy&) = delete;
-  StacProxy& operator=(const StacProxy&) = delete;
-  StacProxy(StacProxy&&) = delete;
-  StacProxy& operator=(StacProxy&&) = delete;
-};
 
 int Main(int argc, char** argv) {
   CtlApp ctl("STorage Appliance Connector (STAC)", "stacctl", kDaemon, "List I/O controllers");

@@ -11,32 +11,12 @@
 #include "common/host_identity.h"
 #include "ctl/ctl_app.h"
 #include "ctl/ctl_common.h"
-#include "dbus/staf_proxy.h"
+#include "ctl/daemon_proxies.h"
 
 namespace stas::ctl {
 namespace {
 
 constexpr const char* kDaemon = "stafd";
-
-// Method calls only: the signal handlers are never registered (no registerProxy()), which
-// saves the AddMatch round trip.
-class StafProxy final : public sdbus::ProxyInterfaces<org::nvmexpress::staf_proxy,
-                                                      org::nvmexpress::staf::debug_proxy> {
- public:
-  explicit StafProxy(sdbus::IConnection& conn)
-      : ProxyInterfaces(conn, kStafdBusName, kStafdObjectPath) {}
-  ~StafProxy() = default;
-  StafProxy(const StafProxy&) = delete;
-  StafProxy& operator=(const StafProxy&) = delete;
-  StafProxy(StafProxy&&) = delete;
-  StafProxy& operator=(StafProxy&&) = delete;
-
- private:
-  void onLog_pages_changed(const std::string&, const std::string&, const std::string&,
-                           const std::string&, const std::string&, const std::string&,
-                           const std::string&, const std::string&) override {}
-  void onDc_removed() override {}
-};
 
 struct DlpArgs {
   std::string transport = "tcp";

@@ -30,6 +30,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::ProgramOutput;
 using testing::RunProgram;
+using testing::ShellQuote;
 using ::testing::StartsWith;
 
 using Dict = std::map<std::string, std::string>;
@@ -37,21 +38,11 @@ using Dict = std::map<std::string, std::string>;
 constexpr const char* kNoBus = "unix:path=/nonexistent/bus";
 constexpr const char* kHostNqn = "nqn.2014-08.org.nvmexpress:uuid:host";
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 // Runs `bin args` with the system bus at `bus_address`.
 ProgramOutput RunOnBus(const std::string& bus_address, const std::string& bin,
                        const std::string& args) {
-  return RunProgram("env DBUS_SYSTEM_BUS_ADDRESS=" + Quote(bus_address) + " " + bin + " " + args);
+  return RunProgram("env DBUS_SYSTEM_BUS_ADDRESS=" + ShellQuote(bus_address) + " " + bin + " " +
+                    args);
 }
 
 std::string DaemonError(const std::string& daemon) {

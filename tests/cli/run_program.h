@@ -17,6 +17,18 @@ struct ProgramOutput {
   std::string err;  // stderr
 };
 
+// `s` quoted for /bin/sh (single quotes).
+inline std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
 // Runs `command` with /bin/sh; stdout and stderr are captured separately.
 inline ProgramOutput RunProgram(const std::string& command) {
   char err_path[] = "/tmp/stas-test-stderr-XXXXXX";

@@ -31,17 +31,6 @@ using Clock = std::chrono::steady_clock;
 constexpr milliseconds kStartTimeout{10000};
 constexpr milliseconds kStopTimeout{5000};
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 // waitpid() with a deadline; returns the wait status, or -1 if `pid` is still running.
 int WaitPid(pid_t pid, milliseconds timeout) {
   Clock::time_point deadline = Clock::now() + timeout;
@@ -370,7 +359,7 @@ std::string StafdDbusTest::LogText() const {
 }
 
 ProgramOutput StafdDbusTest::RunOnBus(const std::string& command) const {
-  return RunProgram("env DBUS_SYSTEM_BUS_ADDRESS=" + Quote(bus_address_) + " " + command);
+  return RunProgram("env DBUS_SYSTEM_BUS_ADDRESS=" + ShellQuote(bus_address_) + " " + command);
 }
 
 ProgramOutput StafdDbusTest::Stafctl(const std::string& args) const {
@@ -378,12 +367,12 @@ ProgramOutput StafdDbusTest::Stafctl(const std::string& args) const {
 }
 
 ProgramOutput StafdDbusTest::Busctl(const std::string& args) const {
-  return RunProgram("busctl --address=" + Quote(bus_address_) + " " + args);
+  return RunProgram("busctl --address=" + ShellQuote(bus_address_) + " " + args);
 }
 
 ProgramOutput StafdDbusTest::GdbusCall(const std::string& method, const std::string& args,
                                        const std::string& dest, const std::string& path) const {
-  return RunProgram("gdbus call --address " + Quote(bus_address_) + " --dest " + dest +
+  return RunProgram("gdbus call --address " + ShellQuote(bus_address_) + " --dest " + dest +
                     " --object-path " + path + " --method " + method + " " + args);
 }
 

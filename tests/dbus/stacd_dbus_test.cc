@@ -11,7 +11,7 @@
 
 #include "common/defs.h"
 #include "ctl/pyformat.h"
-#include "dbus/stac_proxy.h"
+#include "ctl/daemon_proxies.h"
 #include "tests/dbus/dbus_fixture.h"
 #include "tests/dbus/dbus_test_util.h"
 
@@ -22,6 +22,7 @@ using ::testing::ElementsAreArray;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ctl::StacProxy;
 using std::chrono::milliseconds;
 
 constexpr const char* kStacIface = "org.nvmexpress.stac";
@@ -53,16 +54,6 @@ const std::vector<std::vector<std::string>>& TwoSubsystems() {
       {kSubsys1, "192.0.2.20", "4420"}, {kSubsys2, "192.0.2.21", "4421"}};
   return s;
 }
-
-class StacProxy final : public sdbus::ProxyInterfaces<org::nvmexpress::stac_proxy,
-                                                      org::nvmexpress::stac::debug_proxy> {
- public:
-  explicit StacProxy(sdbus::IConnection& conn)
-      : ProxyInterfaces(conn, kStacdBusName, kStacdObjectPath) {}
-  ~StacProxy() = default;
-  StacProxy(const StacProxy&) = delete;
-  StacProxy& operator=(const StacProxy&) = delete;
-};
 
 // stafd-sim as in StafdDbusTest, plus stacd-sim on the same bus and scenario (each has its own
 // simulated kernel: stafd's holds the DC connection, stacd's the I/O connections).

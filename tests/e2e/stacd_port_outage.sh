@@ -52,14 +52,7 @@ reconnect-delay = 2
 ctrl-loss-tmo = -1
 CONF
 
-log "start stafd and stacd"
-start_stafd
-wait_for "[ \"\$(dlp_count)\" = 4 ]" 60
-start_stacd
-wait_for "[ \"\$(ioc_connected)\" = 3 ]" 60
-assert_each_subsystem_once 1 3
-assert_eq 3 "$(kernel_io_count)" "I/O controllers in the kernel"
-assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "discovery controllers in the kernel"
+start_both_connected 3
 DC=$(kernel_ctrls "$WKDN")
 DEVS=""
 for i in 1 2 3; do

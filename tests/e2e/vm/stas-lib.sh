@@ -69,6 +69,19 @@ start_stacd() {
   wait_for "busctl status org.nvmexpress.stac" 20
 }
 
+# start_both_connected N: stafd (serving its DC's N+1 entries), then stacd, until stacd has
+# connected SUB1..SUB<N>, each exactly once, and the kernel has N I/O controllers and one DC.
+start_both_connected() {
+  log "start stafd and stacd"
+  start_stafd
+  wait_for "[ \"\$(dlp_count)\" = $(($1 + 1)) ]" 60
+  start_stacd
+  wait_for "[ \"\$(ioc_connected)\" = $1 ]" 60
+  assert_each_subsystem_once 1 "$1"
+  assert_eq "$1" "$(kernel_io_count)" "I/O controllers in the kernel"
+  assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "discovery controllers in the kernel"
+}
+
 # stop_pid PID: SIGTERM, then wait (up to 20 s) until it is gone.
 stop_pid() {
   kill -TERM "$1" || fail "cannot signal $1"
