@@ -14,9 +14,13 @@ ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
 # Benchmarks print figures, not verdicts: show them even when they pass (CTest hides the output
 # of passing tests).
 log=build/Testing/Temporary/LastTest.log
-if [ -f "$log" ] && grep -q 'bench.stafd_scale' "$log"; then
+if [ -f "$log" ] && grep -q 'Test: bench\.' "$log"; then
   echo
   echo "=== benchmark figures (tests/bench) ==="
-  sed -n '/bench.stafd_scale/,/^<end of output>/p' "$log" | grep -E '^\||^WARNING|^stafd' || true
+  sed -n '/Test: bench\./,/^<end of output>/p' "$log" | grep -E '^\||^###|^WARNING' || true
+fi
+# The end-to-end scale scenario's figures (real kernel in the QEMU guest).
+if ls build/e2e-logs/*.log >/dev/null 2>&1; then
+  grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
 fi
 exit "$status"
