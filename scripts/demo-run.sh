@@ -12,6 +12,7 @@ SUB=nqn.2014-08.org.example:stas-demo
 PORT=4242  # an nvmet port ID unlikely to be in use
 WORK=$(mktemp -d /tmp/stas-demo.XXXXXX)
 BUS_PID="" STAFD_PID="" STACD_PID=""
+BEFORE=$(ls /sys/class/nvme 2>/dev/null | tr '\n' ' ')  # controllers that are not ours
 
 say() { printf '\n== %s\n' "$*"; }
 wait_until() {  # wait_until SECONDS CMD...: polls CMD every 0.2 s
@@ -26,7 +27,8 @@ cleanup() {
   set +e
   stop "$STACD_PID"; stop "$STAFD_PID"; stop "$BUS_PID"
   for i in 1 2 3; do nvme disconnect -n "$SUB$i" >/dev/null 2>&1; done
-  for d in /sys/class/nvme/nvme*; do  # the demo's discovery controller
+  for d in /sys/class/nvme/nvme*; do  # the demo's discovery controller, not one there before
+    case " $BEFORE " in *" ${d##*/} "*) continue ;; esac
     [ "$(cat "$d/subsysnqn" 2>/dev/null)" = nqn.2014-08.org.nvmexpress.discovery ] &&
       [ "$(cat "$d/address" 2>/dev/null)" = "traddr=127.0.0.1,trsvcid=8009" ] &&
       echo 1 >"$d/delete_controller"
