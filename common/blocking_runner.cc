@@ -73,7 +73,7 @@ void ThreadPoolRunner::Submit(std::function<void()> job) {
     if (queue_.size() > idle_ && live_ < max_threads_) {
       try {
         StartWorkerLocked();
-      } catch (const std::system_error& e) {
+      } catch (const std::exception& e) {  // system_error, or bad_alloc
         // Out of threads or memory (EAGAIN): the job waits for a busy worker, or for the
         // next Submit() to start one if none is alive.
         (void)std::fprintf(stderr, "stas: ThreadPoolRunner: cannot start a worker: %s\n",

@@ -76,6 +76,7 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
   (void)loop.AddUnixSignal(SIGTERM, stop);
   (void)loop.AddUnixSignal(SIGINT, stop);
   (void)loop.AddUnixSignal(SIGHUP, [&] {
+    if (stopping) return;  // the controllers are being released: nothing to reload
     NotifySystemd("RELOADING=1");
     LOG_INFO("Reloading %s", opts->conf_file.c_str());
     if (std::optional<ServiceConfig> fresh = LoadConfigLogged(spec.daemon, *opts)) {

@@ -211,8 +211,10 @@ Unexpected GetLogFail(int rc) {
 }
 
 // The discovery log page, read as the specification asks: the header, then the whole page in
-// 4 KiB commands, all with Retain Asynchronous Event set but the last, retried (6 tries, as
-// nvme-stas) when the generation counter moved meanwhile.
+// 4 KiB commands, all with Retain Asynchronous Event set, then the header again with RAE
+// cleared; when the generation counter (or the count) moved meanwhile, again (6 tries, as
+// nvme-stas). Clearing RAE only on that last read means a change during the read is either
+// seen by the comparison or announced by a new AEN, never lost.
 //
 // Not libnvme 1.3's nvmf_get_discovery_wargs(): its nvme_get_log_page() overwrites the caller's
 // RAE flag with "retain" on the first 4 KiB command, so a page of more than 4 KiB (4 entries or
@@ -237,15 +239,19 @@ Result<std::vector<RawLogEntry>> ReadDiscoveryLog(int fd, uint8_t lsp) {
                                " records");
     std::vector<unsigned char> page(kHeader + numrec * kEntry);
     for (size_t offset = 0; offset < page.size();) {
-      uint32_t len = static_cast<uint32_t>(std::min<size_t>(NVME_LOG_PAGE_PDU_SIZE, page.size() - offset));
-      bool last = offset + len == page.size();
-      if (int rc = GetDiscoveryLogChunk(fd, lsp, offset, page.data() + offset, len, !last); rc != 0)
+      auto len = static_cast<uint32_t>(
+          std::min<size_t>(NVME_LOG_PAGE_PDU_SIZE, page.size() - offset));
+      if (int rc = GetDiscoveryLogChunk(fd, lsp, offset, page.data() + offset, len, true); rc != 0)
         return GetLogFail(rc);
       offset += len;
     }
+    nvmf_discovery_log after{};
+    if (int rc = GetDiscoveryLogChunk(fd, lsp, 0, &after, kHeader, /*rae=*/false); rc != 0)
+      return GetLogFail(rc);
     std::memcpy(&header, page.data(), kHeader);
-    if (le64toh(header.genctr) != genctr || le64toh(header.numrec) != numrec)
-      continue;  // the page changed between the commands
+    if (le64toh(after.genctr) != genctr || le64toh(after.numrec) != numrec ||
+        le64toh(header.genctr) != genctr || le64toh(header.numrec) != numrec)
+      continue;  // the page changed while it was read
     std::vector<RawLogEntry> entries;
     entries.reserve(numrec);
     for (uint64_t i = 0; i < numrec; ++i) {

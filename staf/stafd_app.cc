@@ -30,13 +30,16 @@ class Stafd final : public DaemonService {
   }
   ~Stafd() override {
     service_.set_observer(nullptr);
-    RemoveUdevRuleOverride(udev_rule_path_);
+    // Only ours: when another stafd owns the bus name we never started, and the override in
+    // place is the running daemon's.
+    if (override_installed_) RemoveUdevRuleOverride(udev_rule_path_);
   }
   Stafd(const Stafd&) = delete;
   Stafd& operator=(const Stafd&) = delete;
 
   void Start() override {
     InstallUdevRuleOverride(udev_rule_path_);
+    override_installed_ = true;
     service_.Start();
   }
   void Reload(ServiceConfig config) override { service_.Reload(std::move(config)); }
@@ -45,6 +48,7 @@ class Stafd final : public DaemonService {
 
  private:
   std::string udev_rule_path_;
+  bool override_installed_ = false;
   std::string lkc_path_;
   StafService service_;
   StafDbus dbus_;  // after service_: destroyed first

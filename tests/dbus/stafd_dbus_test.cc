@@ -1,5 +1,6 @@
 // stafd's D-Bus API (reference §1) and stafctl (§2.2, §2.4), tested the way users reach them:
 // busctl, gdbus, stafctl and an sdbus-c++ client, against stafd-sim on a private bus.
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <signal.h>
@@ -547,6 +548,21 @@ TEST_F(StafdDbusTest, StafctlAdlp) {
   ASSERT_EQ(dp.exit_code, 0) << dp.err;
   EXPECT_THAT(dp.out, HasSubstr("'connected': 'True',"));
   EXPECT_EQ(dp.out, PythonPformat(detailed, 120) + "\n");
+}
+
+// A second stafd (an admin starting one by hand next to the service) cannot own the name; it
+// must exit without touching the running daemon's nvme-cli udev rule override.
+TEST_F(StafdDbusTest, SecondStafdLeavesTheRunningOnesUdevOverride) {
+  std::string rule = dir() + "/run/70-nvmf-autoconnect.rules";
+  ASSERT_TRUE(std::filesystem::exists(rule));
+  SimDaemon second;
+  second.Start(STAFD_SIM_BIN, ConfPath(), dir() + "/second.log", SimEnvironment(dir() + "/run"));
+  ASSERT_TRUE(WaitUntil([&] { return second.Exited(); }, milliseconds(10000)))
+      << "the second stafd did not exit";
+  EXPECT_THAT(second.LogText(), HasSubstr("Cannot publish org.nvmexpress.staf"));
+  EXPECT_TRUE(std::filesystem::exists(rule)) << "the running stafd's override was removed";
+  EXPECT_GT(stafd_pid(), 0);
+  EXPECT_EQ(Stafctl("ls").exit_code, 0);
 }
 
 TEST_F(StafdDbusTest, StafctlWithStafdStoppedFails) {
