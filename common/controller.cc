@@ -59,6 +59,7 @@ void Controller::OnConnectDone(ConnectOutcome o) {
     } else {
       LOG_INFO("%sGiving up after %d connection attempts", Prefix().c_str(), connect_attempts_);
     }
+    OnConnectFailed();
     return;
   }
   device_ = *o.device;

@@ -76,6 +76,8 @@ class Controller : public std::enable_shared_from_this<Controller> {
   void TryConnect();
   // Hooks for subclasses.
   virtual void OnConnected(bool adopted) { (void)adopted; }
+  // A connection attempt failed (not called while disposing); the retry is already scheduled.
+  virtual void OnConnectFailed() {}
   virtual void OnChangeEvent(const KernelEvent& ev) { (void)ev; }
   virtual void OnDeviceGone() {}
   // False stops the connect retries (stacd's NCC limit).

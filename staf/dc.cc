@@ -76,7 +76,14 @@ void Dc::StopTimers() {
   log_timer_.Stop();
 }
 
-void Dc::OnConnected(bool /*adopted*/) { Register(); }
+void Dc::OnConnected(bool /*adopted*/) {
+  if (dctx_.on_connected) dctx_.on_connected(*this);
+  Register();
+}
+
+void Dc::OnConnectFailed() {
+  if (dctx_.on_connect_failed) dctx_.on_connect_failed(*this);
+}
 
 void Dc::RunIfIdle(void (Dc::*step)()) {
   if (disposing() || !connected()) return;

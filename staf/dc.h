@@ -34,6 +34,9 @@ struct DcContext : ControllerContext {
   std::function<void(Dc&)> on_log_pages;
   // Called when the set of referral entries in a DC's log page changed.
   std::function<void(Dc&)> on_referrals_changed;
+  // Called after each connection (or adoption) and each failed attempt (mDNS aging).
+  std::function<void(Dc&)> on_connected;
+  std::function<void(Dc&)> on_connect_failed;
 };
 
 class Dc : public Controller {
@@ -60,6 +63,7 @@ class Dc : public Controller {
 
  private:
   void OnConnected(bool adopted) override;
+  void OnConnectFailed() override;
   void OnChangeEvent(const KernelEvent& ev) override;
   void OnDeviceGone() override;
   void OnIdle() override;

@@ -53,8 +53,11 @@ class DcTest : public ::testing::Test {
   HostInfo host_;
   int log_page_calls_ = 0;
   int referral_calls_ = 0;
+  int connected_calls_ = 0;
+  int connect_failed_calls_ = 0;
   DcContext ctx_{{loop_, runner_, kernel_, {}}, host_, true,
-                 [this](Dc&) { ++log_page_calls_; }, [this](Dc&) { ++referral_calls_; }};
+                 [this](Dc&) { ++log_page_calls_; }, [this](Dc&) { ++referral_calls_; },
+                 [this](Dc&) { ++connected_calls_; }, [this](Dc&) { ++connect_failed_calls_; }};
   std::shared_ptr<Dc> dc_;
   std::string warnings_;
 };
@@ -94,6 +97,9 @@ TEST_F(DcTest, RetriesAfter3sThen60sAndLogsTheSecondFailure) {
   EXPECT_EQ(kernel_.connect_calls(), 4);
   EXPECT_TRUE(dc->connected());
   EXPECT_EQ(dc->log_pages().size(), 2u);
+  // The service hears of each failure and of the success (mDNS aging, reference §4.9).
+  EXPECT_EQ(connect_failed_calls_, 3);
+  EXPECT_EQ(connected_calls_, 1);
 }
 
 TEST_F(DcTest, AenRefetchesTheLogPage) {

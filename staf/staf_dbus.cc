@@ -86,9 +86,11 @@ std::string StafDbus::get_all_log_pages(const bool& detailed) {
 }
 
 std::string StafDbus::ProcessInfoJson() const {
-  return PythonJsonDumps(ProcessInfoBase(info_, service_.soak_timer().ToString(),
-                                         service_.kernel_supports("discovery"),
-                                         service_.kernel_supports("host_iface")));
+  nlohmann::ordered_json info = ProcessInfoBase(info_, service_.soak_timer().ToString(),
+                                                service_.kernel_supports("discovery"),
+                                                service_.kernel_supports("host_iface"));
+  info["avahi"] = service_.AvahiInfo();
+  return PythonJsonDumps(info);
 }
 
 std::string StafDbus::process_info() {

@@ -14,8 +14,11 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo, {}, {}},
+      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo, {}, {}, {}, {}},
       dcs_(deps_.loop),
+      aging_(deps_.loop, [this](const Tid&) {
+        if (!stopping_) soak_timer_.Start();  // the pass removes what IsUnresponsive() says
+      }),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
       lkc_timer_(deps_.loop, kLkcSaveDelay, [this] { SaveLkcSoon(); }) {
   if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
@@ -28,6 +31,9 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     if (!stopping_) soak_timer_.Start();
   };
   ctx_.owned_devices = [this] { return dcs_.OwnedDevices(); };
+  ctx_.on_connected = [this](Dc& dc) { aging_.Restored(dc.tid()); };
+  ctx_.on_connect_failed = [this](Dc& dc) { CheckLost(dc, Reported()); };
+  aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
 }
 
 StafService::~StafService() = default;
@@ -48,6 +54,15 @@ void StafService::Start() {
       LOG_WARNING("The kernel does not support TP8013 (unique discovery controller NQNs)");
     }
   }
+  if (deps_.browser && deps_.prober) {
+    zc_ = std::make_unique<ZeroconfRegistry>(deps_.loop, *deps_.browser, *deps_.prober,
+                                             kernel_supports("discovery"), [this] {
+                                               if (!stopping_) soak_timer_.Start();
+                                             });
+    zc_->Configure(config_.zeroconf);
+  } else if (config_.zeroconf) {
+    LOG_WARNING("zeroconf=enabled, but this stafd has no mDNS browser");
+  }
   RestoreLkc();
   // The event source may outlive us (a test restarts the service on one simulated kernel):
   // events queued for a destroyed service are dropped.
@@ -62,8 +77,26 @@ void StafService::Reload(ServiceConfig config) {
   config_ = std::move(config);
   tid_defaults_.ignore_iface = config_.ignore_iface;
   ctx_.pleo = config_.pleo;
-  for (const auto& dc : dcs_.active()) dc->Resync();
+  aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
+  if (zc_) {
+    zc_->KickStart();
+    zc_->Configure(config_.zeroconf);
+  }
+  const std::set<Tid> reported = Reported();
+  for (const auto& dc : dcs_.active()) {
+    CheckLost(*dc, reported);
+    dc->Resync();
+  }
   soak_timer_.Start();
+}
+
+nlohmann::ordered_json StafService::AvahiInfo() const {
+  if (zc_) return zc_->AvahiInfo();
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["avahi wake up timer"] = "60.0s [off]";
+  j["service types"] = nlohmann::ordered_json::array();
+  j["services"] = nlohmann::ordered_json::object();
+  return j;
 }
 
 std::vector<const Dc*> StafService::dcs() const {
@@ -127,6 +160,35 @@ std::vector<StafService::Candidate> StafService::FromReferrals() {
   return out;
 }
 
+std::vector<StafService::Candidate> StafService::Discovered() {
+  std::vector<Candidate> out;
+  if (!zc_) return out;
+  for (TidFields& f : zc_->Candidates())
+    out.push_back(Candidate{MakeRequest(std::move(f), std::nullopt), Origin::kDiscovered, {}});
+  return out;
+}
+
+std::set<Tid> StafService::Reported() const {
+  std::set<Tid> out;
+  if (!zc_) return out;
+  for (TidFields& f : zc_->Candidates()) out.insert(Tid::Make(std::move(f), tid_defaults_));
+  return out;
+}
+
+void StafService::CheckLost(const Dc& dc, const std::set<Tid>& reported) {
+  aging_.Check(dc.tid(), dc.origin() == Origin::kDiscovered, reported.count(dc.tid()) > 0,
+               dc.connected());
+}
+
+bool StafService::MustRemove(const Dc& dc, const std::set<Tid>& reported) const {
+  // Excluded or not allowed by the address rules: at once, whatever the origin. An mDNS DC
+  // that Avahi stopped reporting stays (Avahi may merely be restarting) until it has been
+  // unreachable for zeroconf-connections-persistence.
+  if (!CandidateAllowed(dc.tid(), config_)) return true;
+  if (dc.origin() != Origin::kDiscovered) return true;
+  return aging_.IsUnresponsive(dc.tid(), true, reported.count(dc.tid()) > 0, dc.connected());
+}
+
 void StafService::Reconcile() {
   if (stopping_) return;
   if (reconciling_) {
@@ -153,7 +215,9 @@ void StafService::Reconcile() {
 void StafService::FinishReconcile(ResolvedNames resolved) {
   std::vector<Candidate> wanted;
   std::set<Tid> seen;
+  // Configured first, then mDNS, then referrals: a DC found several ways takes the first origin.
   std::vector<Candidate> all = Configured(resolved);
+  for (Candidate& c : Discovered()) all.push_back(std::move(c));
   for (Candidate& c : FromReferrals()) all.push_back(std::move(c));
   for (Candidate& c : all) {
     if (seen.count(c.request.tid) || !CandidateAllowed(c.request.tid, config_)) continue;
@@ -161,21 +225,25 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     wanted.push_back(std::move(c));
   }
 
+  const std::set<Tid> reported = Reported();
   bool removed = false;
   for (const auto& dc : dcs_.Snapshot()) {
-    if (!seen.count(dc->tid())) {
+    if (!seen.count(dc->tid()) && MustRemove(*dc, reported)) {
       LOG_INFO("%s no longer wanted (%s); removing", dc->tid().ToString().c_str(),
                OriginName(dc->origin()));
+      aging_.Forget(dc->tid());
       dcs_.Remove(dc, /*keep_connection=*/false);
       removed = true;
     }
   }
   for (Candidate& c : wanted) {
-    if (Dc* dc = dcs_.Find(c.request.tid)) {
-      dc->set_origin(c.origin);  // configured wins over referral: configured come first
+    const Tid tid = c.request.tid;
+    if (Dc* dc = dcs_.Find(tid)) {
+      dc->set_origin(c.origin);
     } else {
       Add(std::move(c), {});
     }
+    if (const Dc* dc = dcs_.Find(tid)) CheckLost(*dc, reported);
   }
   if (removed && deps_.observer) deps_.observer->OnDcRemoved();
   SaveLkc();
@@ -192,6 +260,7 @@ void StafService::Add(Candidate c, std::vector<LogEntry> cached) {
 void StafService::Stop(std::function<void()> done) {
   stopping_ = true;
   soak_timer_.Stop();
+  if (zc_) zc_->Configure(false);
   SaveLkc();
   dcs_.RemoveAll(config_.persistent_connections, std::move(done));
 }

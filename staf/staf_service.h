@@ -23,6 +23,10 @@
 #include "common/nvme_kernel.h"
 #include "common/timer.h"
 #include "staf/dc.h"
+#include "staf/zeroconf_aging.h"
+#include "staf/zeroconf_browser.h"
+#include "staf/zeroconf_reachability.h"
+#include "staf/zeroconf_registry.h"
 
 namespace stas::staf {
 
@@ -46,6 +50,9 @@ struct StafDeps {
   std::function<std::vector<std::string>(const std::string& name)> resolve;
   // Called for AEN/rediscover events of DCs we do not manage (nvme-cli interop, §4.16).
   std::function<void(const KernelEvent&, const KernelDevice&)> on_unmanaged_dc_event;
+  // mDNS discovery (reference §4.9). Both outlive the service; null: no zeroconf at all.
+  ServiceBrowser* browser = nullptr;
+  TcpProber* prober = nullptr;
 };
 
 class StafService {
@@ -78,6 +85,11 @@ class StafService {
   const TidDefaults& tid_defaults() const { return tid_defaults_; }
   // Kernel feature support found at start-up (for process_info).
   bool kernel_supports(const std::string& option) const;
+  // process_info's "avahi" object (reference §1.5.1); the shape of a disabled browser when
+  // the service has no zeroconf.
+  nlohmann::ordered_json AvahiInfo() const;
+  const ZeroconfRegistry* zeroconf() const { return zc_.get(); }
+  const ZeroconfAging& aging() const { return aging_; }
 
  private:
   struct Candidate {
@@ -90,6 +102,12 @@ class StafService {
   void FinishReconcile(ResolvedNames resolved);
   std::vector<Candidate> Configured(const ResolvedNames& resolved);
   std::vector<Candidate> FromReferrals();
+  std::vector<Candidate> Discovered();
+  // The DCs Avahi reports now, normalised.
+  std::set<Tid> Reported() const;
+  // stas Dc._handle_lost_controller(): starts or cancels the mDNS aging countdown.
+  void CheckLost(const Dc& dc, const std::set<Tid>& reported);
+  bool MustRemove(const Dc& dc, const std::set<Tid>& reported) const;
   ConnectRequest MakeRequest(TidFields fields, const std::optional<ControllerEntry>& entry) const;
   void Add(Candidate c, std::vector<LogEntry> cached);
   void OnKernelEvent(const KernelEvent& ev);
@@ -106,6 +124,8 @@ class StafService {
   std::vector<std::string> kernel_options_;
   DcContext ctx_;
   ControllerRegistry<Dc> dcs_;
+  ZeroconfAging aging_;
+  std::unique_ptr<ZeroconfRegistry> zc_;  // created in Start(), once TP8013 support is known
   Timer soak_timer_;
   Timer lkc_timer_;
   bool reconciling_ = false;

@@ -13,15 +13,18 @@
 namespace stas::staf {
 namespace {
 
-// StafService with its D-Bus object and the nvme-cli udev rule override.
+// StafService with its D-Bus object, its mDNS browser and the nvme-cli udev rule override.
 class Stafd final : public DaemonService {
  public:
   Stafd(const DaemonParts& parts, ServiceConfig config, std::string udev_rule_path)
       : udev_rule_path_(std::move(udev_rule_path)),
         lkc_path_(DefaultLkcPath("stafd")),
+        prober_(parts.loop),
+        browser_(parts.loop),
         service_(StafDeps{parts.loop, parts.runner, parts.kernel, parts.events, parts.host,
                           lkc_path_, nullptr, {},
-                          [](const KernelEvent& ev, const KernelDevice&) { StartNvmfConnect(ev); }},
+                          [](const KernelEvent& ev, const KernelDevice&) { StartNvmfConnect(ev); },
+                          &browser_, &prober_},
                  std::move(config)),
         dbus_(parts.bus, service_, ProcessInfoSource{parts.host, lkc_path_, parts.set_tron}) {
     if (Status s = EnsureParentDirectory(lkc_path_); !s)
@@ -50,6 +53,8 @@ class Stafd final : public DaemonService {
   std::string udev_rule_path_;
   bool override_installed_ = false;
   std::string lkc_path_;
+  GlibTcpProber prober_;
+  AvahiBrowser browser_;  // before service_: its ZeroconfRegistry observes the browser
   StafService service_;
   StafDbus dbus_;  // after service_: destroyed first
 };
