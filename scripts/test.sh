@@ -20,7 +20,9 @@ if [ -f "$log" ] && grep -q 'Test: bench\.' "$log"; then
   echo "=== benchmark figures (tests/bench) ==="
   sed -n '/Test: bench\./,/^<end of output>/p' "$log" | grep -E '^\||^###|^WARNING' || true
 fi
-# The end-to-end scale scenario's figures (real kernel in the QEMU guest).
+# Figures printed by other tests: the mDNS namespaces test, and the end-to-end scenarios (real
+# kernel in the QEMU guest).
+[ -f "$log" ] && grep -h -a '^STAS-FIGURE' "$log" || true
 if ls build/e2e-logs/*.log >/dev/null 2>&1; then
   grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
 fi

@@ -175,7 +175,7 @@ wait_for 30 "DC A connected through vh" has_dc "tcp 192.0.2.1 8009 vh"
 T1=$(date +%s%N)
 wait_for 30 "DC Lost listed" has_dc "tcp 192.0.2.1 8011 vh"
 wait_for 30 "DC RoCE listed" rdma_listed
-echo "mDNS announcement -> DC listed by stafctl: $(( (T1 - T0) / 1000000 )) ms (since stafd answered)"
+echo "STAS-FIGURE mdns-netns: mDNS announcement -> DC listed by stafctl: $(( (T1 - T0) / 1000000 )) ms (since stafd answered)"
 wait_for 10 "DC A's log page" dlp_count 2
 
 # The unreachable and the invalid announcements are seen, but none becomes a controller.
@@ -213,7 +213,7 @@ AH=$(start_avahi "$HH" "$W/avahi-host.conf" "$W/avahi-host2.log"); PIDS+=("$AH")
 T2=$(date +%s%N)
 wait_for 90 "DC A reported again after the restart" reachable "$(KEY 'DC A')" True
 T3=$(date +%s%N)
-echo "avahi-daemon restarted -> DC A reported again: $(( (T3 - T2) / 1000000 )) ms"
+echo "STAS-FIGURE mdns-netns: avahi-daemon restarted -> DC A reported again: $(( (T3 - T2) / 1000000 )) ms"
 logged "avahi-daemon service available, zeroconf supported." || fail "no recovery log line"
 
 # exclude= removes an mDNS DC at once (SIGHUP); zeroconf=disabled stops browsing.

@@ -1,0 +1,140 @@
+#!/bin/sh
+# e2e: a discovery controller found by mDNS (TP8009), connected on the real kernel.
+# A network namespace "tgt" behind a veth pair (v0 192.0.2.1 here, v1 192.0.2.2 there) holds
+# the nvmet port (192.0.2.2:8009, two subsystems) and its own /run, system bus and avahi-daemon,
+# which announces `_nvme-disc._tcp 8009 p=tcp`. Here: a system bus, an avahi-daemon on v0,
+# stafd with no configured controller, and stacd. stafd must find the DC through Avahi, check
+# that its port answers, connect through v0 (host_iface in the kernel), fetch the log page, and
+# stacd must connect both subsystems. The publisher stopping removes the service, not the
+# connected DC; SIGHUP with zeroconf=disabled stops browsing.
+# e2e-timeout: 420
+set -eu
+. "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
+. "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
+
+DCADDR=192.0.2.2
+
+load_nvme_modules 2
+nvmet_add_subsystem "${SUB}1" 0
+nvmet_add_subsystem "${SUB}2" 1
+cp dbus-interfaces/org.nvmexpress.staf.conf dbus-interfaces/org.nvmexpress.stac.conf \
+  /usr/share/dbus-1/system.d/
+start_system_bus
+mkdir -p /etc/nvme "$E2E" /run/stafd /run/stacd /run/avahi-daemon
+echo "$HOSTNQN" >/etc/nvme/hostnqn
+echo "$HOSTID" >/etc/nvme/hostid
+rm -f /etc/stas/sys.conf
+: >"$E2E/stacd.conf"
+
+log "network namespace tgt behind a veth pair"
+ip netns add tgt
+ip link add v0 type veth peer name v1 netns tgt
+ip addr add 192.0.2.1/24 dev v0
+ip link set v0 multicast on up
+in_tgt() { nsenter --net=/run/netns/tgt -- "$@"; }
+in_tgt ip link set lo up
+in_tgt ip addr add $DCADDR/24 dev v1
+in_tgt ip link set v1 multicast on up
+
+# nvmet-tcp listens in the network namespace of the process that enables the port, i.e. that
+# links the first subsystem (configfs stays mounted: only the network namespace changes).
+nvmet_setup_port 1 $DCADDR 8009
+in_tgt ln -s "$NVMET/subsystems/${SUB}1" "$NVMET/ports/1/subsystems/${SUB}1"
+in_tgt ln -s "$NVMET/subsystems/${SUB}2" "$NVMET/ports/1/subsystems/${SUB}2"
+wait_for "in_tgt ss -ltn | grep -q '$DCADDR:8009'" 10
+if ss -ltn | grep -q "$DCADDR:8009"; then fail "the nvmet port listens outside the namespace"; fi
+
+avahi_conf() {  # HOSTNAME IFACE
+  printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=%s\n' "$1" "$2"
+  printf 'enable-dbus=yes\n[wide-area]\nenable-wide-area=no\n'
+  printf '[publish]\npublish-hinfo=no\npublish-workstation=no\n'
+}
+avahi_conf stas-tgt v1 >"$E2E/avahi-tgt.conf"
+avahi_conf stas-host v0 >"$E2E/avahi-host.conf"
+cat >"$E2E/bus-tgt.conf" <<'EOF'
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=/run/dbus/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOF
+
+log "the announcer in tgt: its own /run, system bus, avahi-daemon and avahi-publish"
+nsenter --net=/run/netns/tgt -- unshare -m --propagation private sh -c \
+  'mount -t tmpfs tmpfs /run && mkdir -p /run/dbus /run/avahi-daemon && exec sleep 600' \
+  >/dev/null 2>&1 &
+HOLDER=$!
+wait_for "nsenter -t $HOLDER -m -- test -d /run/avahi-daemon" 10
+in_holder() { nsenter -t "$HOLDER" -m -n -- "$@"; }
+nsenter -t "$HOLDER" -m -n -- dbus-daemon --config-file="$E2E/bus-tgt.conf" --nofork \
+  >"$E2E/dbus-tgt.log" 2>&1 &
+wait_for "in_holder test -S /run/dbus/system_bus_socket" 10
+nsenter -t "$HOLDER" -m -n -- avahi-daemon -f "$E2E/avahi-tgt.conf" --no-chroot --no-drop-root \
+  --no-rlimits >"$E2E/avahi-tgt.log" 2>&1 &
+wait_for "in_holder avahi-daemon --check -f $E2E/avahi-tgt.conf" 20
+nsenter -t "$HOLDER" -m -n -- avahi-publish -s "NVMe DC" _nvme-disc._tcp 8009 p=tcp \
+  "nqn=$WKDN" >"$E2E/publish.log" 2>&1 &
+PUBLISHER=$!
+
+log "here: avahi-daemon on v0, stafd (zeroconf only), stacd"
+avahi-daemon -f "$E2E/avahi-host.conf" --no-chroot --no-drop-root --no-rlimits \
+  >"$E2E/avahi-host.log" 2>&1 &
+wait_for "avahi-daemon --check -f $E2E/avahi-host.conf" 20
+cat >"$E2E/stafd.conf" <<CONF
+[Global]
+tron = true
+[Service Discovery]
+zeroconf = enabled
+CONF
+T0=$(date +%s%3N)
+start_stafd
+start_stacd
+
+dc_listed() { stafctl --json ls | jq -e --arg a $DCADDR '.[] | select(.traddr == $a and .["host-iface"] == "v0" and .device != "nvme?")'; }
+wait_for dc_listed 60
+T1=$(date +%s%3N)
+log "stafd connected the mDNS DC: $(stafctl ls)"
+dc=$(stafctl --json ls | jq -r '.[0].device')
+assert_eq discovery "$(cat /sys/class/nvme/$dc/cntrltype)" "cntrltype of $dc"
+addr=$(cat /sys/class/nvme/$dc/address)
+assert_contains "$addr" "traddr=$DCADDR" "address of $dc"
+assert_contains "$addr" "trsvcid=8009" "address of $dc"
+assert_contains "$addr" "host_iface=v0" "address of $dc (the interface Avahi saw it on)"
+
+dlp_mdns() { stafctl --json dlp -a $DCADDR -s 8009 -f v0 2>/dev/null | jq length; }
+wait_for "[ \"\$(dlp_mdns)\" = 3 ]" 60
+status=$(stafctl --json status)
+key="(v0, IPv4, NVMe DC.local, _nvme-disc._tcp)"
+assert_eq '{"transport":"tcp","traddr":"192.0.2.2","trsvcid":"8009","host-iface":"v0","subsysnqn":"nqn.2014-08.org.nvmexpress.discovery","reachable":"True"}' \
+  "$(echo "$status" | jq -c --arg k "$key" '.avahi.services[$k]')" "the avahi section of stafctl status"
+
+wait_for "[ \"\$(ioc_connected)\" = 2 ]" 90
+T2=$(date +%s%3N)
+assert_each_subsystem_once 1 2
+for i in 1 2; do
+  c=$(ioc_device "$SUB$i")
+  assert_contains "$(cat /sys/class/nvme/$c/address)" "traddr=$DCADDR" "address of $c"
+done
+log "stacd connected both subsystems of the mDNS DC"
+echo "STAS-FIGURE mdns: stafd start -> mDNS DC connected: $((T1 - T0)) ms; -> both subsystems connected by stacd: $((T2 - T0)) ms (TCG guest)"
+
+log "the announcement stops (goodbye): the service goes, the connected DC stays"
+kill "$PUBLISHER"
+no_service() { [ "$(stafctl --json status | jq '.avahi.services | length')" = 0 ]; }
+wait_for no_service 20
+sleep 3
+dc_listed >/dev/null || fail "the connected mDNS DC was removed when the announcement stopped"
+assert_eq 2 "$(ioc_connected)" "I/O controllers after the announcement stopped"
+
+log "SIGHUP with zeroconf disabled: no more browsing"
+printf '[Global]\ntron = true\n[Service Discovery]\nzeroconf = disabled\n' >"$E2E/stafd.conf"
+kill -HUP "$STAFD_PID"
+wait_for "[ \"\$(stafctl --json status | jq -c '.avahi[\"service types\"]')\" = '[]' ]" 20
+
+stop_pid "$STACD_PID"
+stop_pid "$STAFD_PID"
+assert_stacd_disconnected_nothing
+log "PASS"
