@@ -8,8 +8,8 @@ BUILD_PKGS="g++ cmake ninja-build pkg-config
   libsdbus-c++-dev libsdbus-c++-bin
   libavahi-client-dev libavahi-glib-dev
   libsystemd-dev libudev-dev libglib2.0-dev libinih-dev
-  nlohmann-json3-dev libcli11-dev"
-TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3"
+  nlohmann-json3-dev libcli11-dev scdoc dpkg-dev"
+TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 man-db procps systemd"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -183,6 +183,37 @@ void StafdDbusTest::StartBus() {
 </busconfig>
 )");
     config = "--config-file=" + dir_ + "/bus.conf";
+  } else if (shipped_policy_) {
+    // Debian's system.conf default policy (method calls denied unless a policy file allows
+    // them), then the files we install in /usr/share/dbus-1/system.d.
+    WriteFile(dir_ + "/bus.conf", std::string(R"(<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>)") + STAS_DBUS_POLICY_DIR + R"(/org.nvmexpress.staf.conf</include>
+  <include>)" + STAS_DBUS_POLICY_DIR + R"(/org.nvmexpress.stac.conf</include>
+</busconfig>
+)");
+    config = "--config-file=" + dir_ + "/bus.conf";
   }
   ProgramOutput r =
       RunProgram("dbus-daemon " + config + " --fork --print-address=1 --print-pid=1 --nopidfile");

@@ -102,6 +102,10 @@ class StafdDbusTest : public ::testing::Test {
   // With true, the bus refuses org.freedesktop.DBus.Properties.Set to stafd for every caller
   // (root included), as the shipped policy does for non-root users.
   bool deny_property_set_ = false;
+  // With true, the bus is a system bus: default deny as Debian's system.conf, plus the
+  // project's shipped policy files (dbus-interfaces/*.conf). Needs root (only root may own
+  // the names).
+  bool shipped_policy_ = false;
 
   // --- The environment. ---
   const std::string& dir() const { return dir_; }

@@ -21,19 +21,63 @@ finish() {  # RC: print the marker and power off; never returns
 script=$STAS_E2E_SCRIPT
 case "$script" in /tmp/*) script=/run/stas-e2e/$(basename "$script") ;; esac
 
-cd "$STAS_SOURCE_DIR" || finish 125
-printf "\nSTAS-E2E-BEGIN: %s\n" "$STAS_E2E_SCRIPT (kernel $(uname -r), guest timeout ${STAS_E2E_GUEST_TIMEOUT}s)"
-if [ -x "$script" ]; then
-  timeout -k 5 "$STAS_E2E_GUEST_TIMEOUT" "$script" </dev/null 2>&1
-else
-  timeout -k 5 "$STAS_E2E_GUEST_TIMEOUT" /bin/sh "$script" </dev/null 2>&1
+# run_scenario: runs it (bounded), shows what helps on failure, prints the marker, powers off.
+run_scenario() {
+  cd "$STAS_SOURCE_DIR" || finish 125
+  printf "\nSTAS-E2E-BEGIN: %s\n" "$STAS_E2E_SCRIPT (kernel $(uname -r), guest timeout ${STAS_E2E_GUEST_TIMEOUT}s)"
+  if [ -x "$script" ]; then
+    timeout -k 5 "$STAS_E2E_GUEST_TIMEOUT" "$script" </dev/null 2>&1
+  else
+    timeout -k 5 "$STAS_E2E_GUEST_TIMEOUT" /bin/sh "$script" </dev/null 2>&1
+  fi
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "--- dmesg (last 20 lines) ---"
+    dmesg 2>/dev/null | tail -n 20
+    echo "--- guest processes (no kernel threads) ---"
+    ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,etime,args 2>/dev/null | tail -n 20
+    [ "$rc" -eq 124 ] && echo "stas-e2e: scenario timed out after ${STAS_E2E_GUEST_TIMEOUT}s"
+  fi
+  finish "$rc"
+}
+
+if [ "${1:-}" = --run-scenario ]; then
+  run_scenario  # as the service that systemd runs (below)
 fi
-rc=$?
-if [ "$rc" -ne 0 ]; then
-  echo "--- dmesg (last 20 lines) ---"
-  dmesg 2>/dev/null | tail -n 20
-  echo "--- guest processes (no kernel threads) ---"
-  ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,etime,args 2>/dev/null | tail -n 20
-  [ "$rc" -eq 124 ] && echo "stas-e2e: scenario timed out after ${STAS_E2E_GUEST_TIMEOUT}s"
+
+# A scenario with "# e2e-init: systemd" runs under systemd as PID 1 (to test the units): a
+# oneshot service on the console runs this script again with --run-scenario. Nothing else is
+# started unless the scenario asks for it.
+if [ "${STAS_E2E_INIT:-}" = systemd ]; then
+  u=/etc/systemd/system
+  cat >$u/stas-e2e.target <<UNIT
+[Unit]
+Description=stas end-to-end scenario
+Wants=stas-e2e.service
+AllowIsolate=yes
+UNIT
+  cat >$u/stas-e2e.service <<UNIT
+[Unit]
+Description=stas end-to-end scenario
+DefaultDependencies=no
+[Service]
+Type=oneshot
+StandardInput=null
+StandardOutput=tty
+StandardError=inherit
+TTYPath=/dev/console
+ExecStart=/bin/sh $0 --run-scenario
+UNIT
+  # Boot-time housekeeping that would rewrite the shared root's /tmp (where CI's clone and
+  # this build may live), set the clock or wait for hardware is masked.
+  for m in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \
+      systemd-tmpfiles-clean.service systemd-tmpfiles-clean.timer tmp.mount \
+      systemd-timesyncd.service systemd-pcrphase.service systemd-pcrphase-sysinit.service \
+      systemd-update-utmp.service systemd-random-seed.service apt-daily.timer \
+      apt-daily-upgrade.timer e2scrub_all.timer; do
+    ln -sf /dev/null "$u/$m"
+  done
+  rm -f /etc/machine-id && systemd-machine-id-setup >/dev/null 2>&1
+  exec /lib/systemd/systemd --unit=stas-e2e.target --log-level=warning --show-status=false
 fi
-finish "$rc"
+run_scenario

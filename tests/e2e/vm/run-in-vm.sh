@@ -69,6 +69,8 @@ quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
   echo "export STAS_E2E_SCRIPT=$(quote "$SCRIPT")"
   echo "export STAS_E2E_GUEST_TIMEOUT=$GUEST_TIMEOUT"
   echo "export STAS_E2E_LOG=$(quote "$LOG")"
+  # "# e2e-init: systemd" in the scenario: the guest boots systemd as PID 1 (guest-init.sh).
+  if grep -q '^# e2e-init: systemd$' "$SCRIPT"; then echo "export STAS_E2E_INIT=systemd"; fi
 } >"$ENVFILE"
 
 echo "run-in-vm: $NAME on $(cat "$IMGDIR/version") ($ACCEL), timeout ${TIMEOUT}s, console log: $LOG"

@@ -1,0 +1,79 @@
+#!/bin/sh
+# e2e: the installed units under systemd as PID 1, sandbox and all. The build is installed with
+# `cmake --install --prefix /usr` (the package's layout); `systemctl start stafd stacd` runs
+# stas-config@hostnqn/hostid (creating the host identity with stasadm), starts both as
+# Type=dbus services with the shipped policy, and they connect a DC on 127.0.0.1:8009 and its
+# three subsystems through the sandbox. `systemctl reload` is a SIGHUP; `systemctl stop` keeps
+# the connections and /run/stafd; a restart adopts them. Logs go to the journal.
+# e2e-init: systemd
+# e2e-timeout: 420
+set -eu
+. "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
+. "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
+trap '[ $? -eq 0 ] || { systemctl --no-pager status stafd stacd stas-config@hostnqn 2>&1 | tail -40;
+  journalctl --no-pager -b -u stafd -u stacd -u stas-config@hostnqn 2>&1 | tail -60; }' EXIT
+
+log "systemd $(systemctl --version | head -n 1 | cut -d' ' -f2) is PID 1: $(cat /proc/1/comm)"
+assert_eq systemd "$(cat /proc/1/comm)" "PID 1"
+# What the container image this root comes from would start at boot is not ours to wait for:
+# sysinit.target is marked reached (its jobs are dropped), then the journal and the bus start.
+if ! timeout 60 systemctl start systemd-journald.socket systemd-journald.service dbus.socket dbus.service; then
+  systemctl --no-pager list-jobs
+  fail "journald and dbus did not start"
+fi
+cmake --install "$B" --prefix /usr >/dev/null || fail "cmake --install failed"
+systemctl daemon-reload
+
+load_nvme_modules 3
+nvmet_setup_port 1 127.0.0.1 8009
+for i in 1 2 3; do
+  nvmet_add_subsystem "$SUB$i" $((i - 1))
+  nvmet_link 1 "$SUB$i"
+done
+rm -f /etc/nvme/hostnqn /etc/nvme/hostid /etc/stas/sys.conf
+cat >/etc/stas/stafd.conf <<CONF
+[Controllers]
+controller = transport=tcp;traddr=127.0.0.1;trsvcid=8009
+CONF
+: >/etc/stas/stacd.conf
+
+log "systemctl start stafd stacd"
+systemctl start stafd.service stacd.service || fail "systemctl start failed"
+assert_eq active "$(systemctl is-active stafd)" "stafd"
+assert_eq active "$(systemctl is-active stacd)" "stacd"
+grep -q '^nqn.2014-08.org.nvmexpress:uuid:' /etc/nvme/hostnqn || fail "stas-config@hostnqn did not create /etc/nvme/hostnqn"
+[ -s /etc/nvme/hostid ] || fail "stas-config@hostid did not create /etc/nvme/hostid"
+HOSTNQN=$(cat /etc/nvme/hostnqn)
+wait_for "[ \"\$(stafctl --json dlp -a 127.0.0.1 -s 8009 -q $HOSTNQN | jq length)\" = 4 ]" 60
+wait_for "[ \"\$(ioc_connected)\" = 3 ]" 60
+assert_each_subsystem_once 1 3
+log "connected through the sandbox: $(stacctl --json ls | jq -c '[.[].device]')"
+dc=$(stafctl --json ls | jq -r '.[0].device')
+assert_eq "$HOSTNQN" "$(cat /sys/class/nvme/$dc/hostnqn)" "the DC connection's host NQN"
+[ -f /run/udev/rules.d/70-nvmf-autoconnect.rules ] || fail "stafd could not write its udev override"
+assert_contains "$(journalctl --no-pager -b -u stafd)" "Connection established" "stafd's journal"
+for u in stafd stacd; do
+  log "$u: $(systemctl show -p MainPID -p NoNewPrivileges -p ProtectSystem -p CapabilityBoundingSet $u | tr '\n' ' ')"
+done
+
+log "systemctl reload: SIGHUP, same process"
+pid=$(systemctl show -p MainPID --value stafd)
+systemctl reload stafd stacd || fail "systemctl reload failed"
+assert_eq "$pid" "$(systemctl show -p MainPID --value stafd)" "stafd's PID after reload"
+assert_eq active "$(systemctl is-active stafd)" "stafd after reload"
+
+log "systemctl stop: connections and state stay"
+systemctl stop stacd stafd
+assert_eq inactive "$(systemctl is-active stafd)" "stafd after stop"
+assert_eq 3 "$(kernel_io_count)" "I/O controllers after stop"
+assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "DC connections after stop"
+[ -f /run/stafd/last-known-config.json ] || fail "RuntimeDirectoryPreserve: /run/stafd/last-known-config.json is gone"
+[ ! -e /run/udev/rules.d/70-nvmf-autoconnect.rules ] || fail "the udev override outlived stafd"
+
+log "systemctl start again: the connections are adopted"
+systemctl start stafd stacd
+wait_for "[ \"\$(ioc_connected)\" = 3 ]" 60
+assert_each_subsystem_once 1 3
+assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "DC connections after the restart"
+systemctl stop stacd stafd
+log "PASS"
