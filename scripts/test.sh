@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON
 cmake --build build
-# Tiers are CTest labels: unit, cli, dbus, mdns (network namespaces, root), e2e (QEMU guest,
+# Tiers are CTest labels: unit, cli, dbus, mdns (network namespaces, root), install, e2e (QEMU guest,
 # root), bench (figures only).
 status=0
 ctest --test-dir build --output-on-failure -j2 "$@" || status=$?

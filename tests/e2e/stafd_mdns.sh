@@ -44,23 +44,10 @@ in_tgt ln -s "$NVMET/subsystems/${SUB}2" "$NVMET/ports/1/subsystems/${SUB}2"
 wait_for "in_tgt ss -ltn | grep -q '$DCADDR:8009'" 10
 if ss -ltn | grep -q "$DCADDR:8009"; then fail "the nvmet port listens outside the namespace"; fi
 
-avahi_conf() {  # HOSTNAME IFACE
-  printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=%s\n' "$1" "$2"
-  printf 'enable-dbus=yes\n[wide-area]\nenable-wide-area=no\n'
-  printf '[publish]\npublish-hinfo=no\npublish-workstation=no\n'
-}
+. "$STAS_SOURCE_DIR/tests/mdns/avahi-lib.sh"
 avahi_conf stas-tgt v1 >"$E2E/avahi-tgt.conf"
 avahi_conf stas-host v0 >"$E2E/avahi-host.conf"
-cat >"$E2E/bus-tgt.conf" <<'EOF'
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=/run/dbus/system_bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/>
-  </policy>
-</busconfig>
-EOF
+open_system_bus_conf >"$E2E/bus-tgt.conf"
 
 log "the announcer in tgt: its own /run, system bus, avahi-daemon and avahi-publish"
 nsenter --net=/run/netns/tgt -- unshare -m --propagation private sh -c \

@@ -71,20 +71,8 @@ in_host ip link set lo up
 in_host ip addr add 192.0.2.2/24 dev vh
 in_host ip link set vh multicast on up
 
-cat > "$W/bus.conf" <<'EOF'
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=/run/dbus/system_bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/>
-  </policy>
-</busconfig>
-EOF
-avahi_conf() {  # avahi_conf HOSTNAME IFACE
-  printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=%s\nenable-dbus=yes\n' "$1" "$2"
-  printf '[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n'
-}
+. "$(dirname "$0")/avahi-lib.sh"
+open_system_bus_conf > "$W/bus.conf"
 avahi_conf stas-pub vp > "$W/avahi-pub.conf"
 avahi_conf stas-host vh > "$W/avahi-host.conf"
 start_avahi() {  # start_avahi HOLDER_PID CONF LOG: prints the PID

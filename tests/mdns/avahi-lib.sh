@@ -1,0 +1,24 @@
+# Configuration files for the private avahi-daemons of the mDNS tests (tests/mdns, and the
+# QEMU scenario tests/e2e/stafd_mdns.sh). POSIX sh; source it.
+
+# avahi_conf HOSTNAME IFACE: an avahi-daemon.conf that announces nothing of its own, IPv4
+# only, on IFACE only.
+avahi_conf() {
+  printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=%s\nenable-dbus=yes\n' "$1" "$2"
+  printf '[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n'
+}
+
+# open_system_bus_conf: a dbus-daemon configuration for a namespace's own system bus (on the
+# standard socket of its private /run), open to every user and name.
+open_system_bus_conf() {
+  cat <<'CONF'
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=/run/dbus/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/>
+  </policy>
+</busconfig>
+CONF
+}
