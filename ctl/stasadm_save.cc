@@ -46,10 +46,24 @@ Status WriteAll(int fd, const std::string& content) {
 
 // The file to write for `path`: its target when it is a symbolic link, so that a link (say,
 // /etc/nvme/hostnqn pointing elsewhere) keeps working as it did with nvme-stas's open('w').
-std::string ResolveLink(const std::string& path) {
+// Only a link that root or the caller made, in a directory nobody else may write to (or that
+// belongs to the link's owner), is followed: resolving it here bypasses the kernel's
+// fs.protected_symlinks, and a link planted in /tmp must not make root replace /etc/shadow.
+Result<std::string> ResolveLink(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode))
     return path;
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  struct stat dst {};
+  if (::stat(dir.empty() ? "." : dir.c_str(), &dst) != 0)
+    return Fail(errno, "cannot write " + path + ": " + ErrnoText(errno));
+  const bool trusted_owner = st.st_uid == 0 || st.st_uid == ::geteuid();
+  const bool shared_dir = (dst.st_mode & (S_IWGRP | S_IWOTH)) != 0 && dst.st_uid != st.st_uid;
+  if (!trusted_owner || shared_dir) {
+    return Fail(EPERM, "cannot write " + path + ": it is a symbolic link that another user could "
+                       "have made (owner uid " + std::to_string(st.st_uid) +
+                       "); refusing to follow it");
+  }
   std::error_code ec;
   std::filesystem::path target = std::filesystem::weakly_canonical(path, ec);
   return ec ? path : target.string();
@@ -69,7 +83,10 @@ Result<std::string> ReadConf(const std::string& path) {
 }  // namespace
 
 Status WriteFileReplacing(const std::string& path, const std::string& content) {
-  const std::string target = ResolveLink(path);
+  Result<std::string> resolved = ResolveLink(path);
+  if (!resolved)
+    return Fail(resolved.error());
+  const std::string target = *resolved;
   std::string dir = std::filesystem::path(target).parent_path().string();
   if (dir.empty())
     dir = ".";
@@ -82,7 +99,10 @@ Status WriteFileReplacing(const std::string& path, const std::string& content) {
   if (replacing) {
     if (S_ISDIR(old.st_mode))
       return WriteError(path, "", EISDIR);
-    mode = old.st_mode & 07777;
+    // The mode of one's own file is kept; a file someone else owns gets a fresh, root-owned
+    // 0644 one (keeping its mode or owner would hand the new content back to that user).
+    if (old.st_uid == ::geteuid())
+      mode = old.st_mode & 07777;
   }
 
   std::string tmp = target + ".XXXXXX";
@@ -100,11 +120,6 @@ Status WriteFileReplacing(const std::string& path, const std::string& content) {
   // mkostemp() creates mode 0600; set the mode explicitly so that the umask does not matter.
   if (::fchmod(fd, mode) != 0)
     return fail(errno, "");
-  if (replacing && (old.st_uid != ::geteuid() || old.st_gid != ::getegid())) {
-    // Keep the owner of a file root handed to someone else. Only root can do this, and only
-    // root can write such a file in /etc: if it fails, the file simply changes owner.
-    (void)::fchown(fd, old.st_uid, old.st_gid);
-  }
   if (::fsync(fd) != 0)
     return fail(errno, "");
   if (::close(fd) != 0) {

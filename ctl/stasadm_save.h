@@ -26,8 +26,9 @@ struct SaveRequest {
 Status Save(const SaveRequest& request);
 
 // Replaces `path` with `content`: a temporary file in the same directory, fsync, rename. The
-// directory is created (mode 0755) if missing. The new file gets the mode, owner and group of
-// the file it replaces, or mode 0644. A symbolic link is followed, not replaced.
+// directory is created (mode 0755) if missing. The new file keeps the mode of a file the caller
+// owns, else gets mode 0644 (and the caller as owner). A symbolic link is followed, not
+// replaced, if root or the caller made it in a directory no one else may write to.
 Status WriteFileReplacing(const std::string& path, const std::string& content);
 
 }  // namespace stas::ctl

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -93,6 +94,38 @@ TEST_F(StasadmSaveTest, FollowsSymbolicLinks) {
   ASSERT_TRUE(Save({"", "nqn", "new", link}));
   EXPECT_TRUE(std::filesystem::is_symlink(link));
   EXPECT_EQ(Read(target), "new\n");
+}
+
+// root running `stasadm hostid -f /tmp/x`, where another user made /tmp/x a link to
+// /etc/shadow, must not replace /etc/shadow.
+TEST_F(StasadmSaveTest, RefusesALinkAnotherUserMade) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a link owned by another user";
+  std::string target = dir_ + "/precious";
+  std::string link = dir_ + "/x";
+  Write(target, "precious\n");
+  ASSERT_EQ(::chmod(dir_.c_str(), 01777), 0);  // like /tmp
+  std::filesystem::create_symlink(target, link);
+  ASSERT_EQ(::lchown(link.c_str(), 65534, 65534), 0);
+  Status s = Save({"", "id", "new", link});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "cannot write " + link +
+                                   ": it is a symbolic link that another user could have made "
+                                   "(owner uid 65534); refusing to follow it");
+  EXPECT_EQ(Read(target), "precious\n");
+}
+
+TEST_F(StasadmSaveTest, AFileOfAnotherUserBecomesTheCallersWithTheDefaultMode) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a file owned by another user";
+  std::string file = dir_ + "/hostid";
+  Write(file, "old\n");
+  ASSERT_EQ(::chmod(file.c_str(), 0666), 0);
+  ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
+  ASSERT_TRUE(Save({"", "id", "new", file}));
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(Mode(file), 0644u);
+  EXPECT_EQ(Read(file), "new\n");
 }
 
 TEST_F(StasadmSaveTest, UnreadableSysConfChangesNothing) {

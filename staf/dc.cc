@@ -263,6 +263,9 @@ void Dc::Resync() {
 Dict Dc::Info() const {
   Dict d = Controller::Info();
   d.emplace_back("origin", OriginName(origin_));
+  if (origin_ == Origin::kDiscovered && dctx_.unresponsive_info) {
+    for (auto& kv : dctx_.unresponsive_info(*this)) d.push_back(std::move(kv));
+  }
   if (log_stats_.exists) d.emplace_back("get log page operation", log_stats_.ToString());
   if (register_stats_.exists) d.emplace_back("register operation", register_stats_.ToString());
   if (support_stats_.exists) {

@@ -37,6 +37,8 @@ struct DcContext : ControllerContext {
   // Called after each connection (or adoption) and each failed attempt (mDNS aging).
   std::function<void(Dc&)> on_connected;
   std::function<void(Dc&)> on_connect_failed;
+  // The mDNS aging state of a discovered DC, for Info() (reference §1.5.3).
+  std::function<Dict(const Dc&)> unresponsive_info;
 };
 
 class Dc : public Controller {

@@ -57,7 +57,8 @@ class DcTest : public ::testing::Test {
   int connect_failed_calls_ = 0;
   DcContext ctx_{{loop_, runner_, kernel_, {}}, host_, true,
                  [this](Dc&) { ++log_page_calls_; }, [this](Dc&) { ++referral_calls_; },
-                 [this](Dc&) { ++connected_calls_; }, [this](Dc&) { ++connect_failed_calls_; }};
+                 [this](Dc&) { ++connected_calls_; }, [this](Dc&) { ++connect_failed_calls_; },
+                 {}};
   std::shared_ptr<Dc> dc_;
   std::string warnings_;
 };

@@ -14,7 +14,7 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo, {}, {}, {}, {}},
+      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo, {}, {}, {}, {}, {}},
       dcs_(deps_.loop),
       aging_(deps_.loop, [this](const Tid&) {
         if (!stopping_) soak_timer_.Start();  // the pass removes what IsUnresponsive() says
@@ -33,6 +33,7 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
   ctx_.owned_devices = [this] { return dcs_.OwnedDevices(); };
   ctx_.on_connected = [this](Dc& dc) { aging_.Restored(dc.tid()); };
   ctx_.on_connect_failed = [this](Dc& dc) { CheckLost(dc, Reported()); };
+  ctx_.unresponsive_info = [this](const Dc& dc) { return aging_.Info(dc.tid()); };
   aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
 }
 
@@ -215,10 +216,11 @@ void StafService::Reconcile() {
 void StafService::FinishReconcile(ResolvedNames resolved) {
   std::vector<Candidate> wanted;
   std::set<Tid> seen;
-  // Configured first, then mDNS, then referrals: a DC found several ways takes the first origin.
+  // Configured first, then referrals, then mDNS (stas's origin priority): a DC found several
+  // ways takes the first origin, so a referred DC is removed as soon as nothing refers to it.
   std::vector<Candidate> all = Configured(resolved);
-  for (Candidate& c : Discovered()) all.push_back(std::move(c));
   for (Candidate& c : FromReferrals()) all.push_back(std::move(c));
+  for (Candidate& c : Discovered()) all.push_back(std::move(c));
   for (Candidate& c : all) {
     if (seen.count(c.request.tid) || !CandidateAllowed(c.request.tid, config_)) continue;
     seen.insert(c.request.tid);

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/defs.h"
 #include "common/log.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/simulated_kernel.h"
@@ -123,6 +124,47 @@ TEST_F(StafServiceZeroconfTest, ConfiguredWinsOverDiscoveredForTheSameController
   const Dc* dc = Only();
   ASSERT_NE(dc, nullptr);
   EXPECT_EQ(dc->origin(), Origin::kConfigured);
+}
+
+TEST_F(StafServiceZeroconfTest, AReferredDcThatIsAlsoAnnouncedIsAReferral) {
+  // stas's priority is configured, referral, discovered: when the referral goes, so does the DC,
+  // although Avahi still reports it (a discovered DC would be kept).
+  AddPort("192.0.2.10");
+  AddPort("192.0.2.40");
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
+                  SimEntry("nqn.io:1", "192.0.2.99", "4420")});
+  Start("");
+  Announce("DC A", "192.0.2.10");
+  Announce("DC B", "192.0.2.40");
+  Settle();
+  Settle();
+  ASSERT_EQ(service_->dcs().size(), 2u);
+  const Dc* b = service_->dcs()[1];
+  EXPECT_EQ(b->tid().traddr(), "192.0.2.40");
+  EXPECT_EQ(b->origin(), Origin::kReferral);
+}
+
+TEST_F(StafServiceZeroconfTest, ADiscoveredDcShowsItsAgingInItsInfo) {
+  Start(std::string(kConnMgmt) + "zeroconf-connections-persistence=10\n");
+  Announce("DC A", "192.0.2.10");
+  Settle();
+  Dict info = Only()->Info();
+  auto value = [&info](const std::string& key) {
+    for (const auto& [k, v] : info)
+      if (k == key) return v;
+    return std::string("<absent>");
+  };
+  EXPECT_EQ(value("unresponsive timer"), "10.0s [off]");
+  EXPECT_EQ(value("unresponsive timeout"), "10 sec");
+  EXPECT_EQ(value("unresponsive time"), "---");
+  browser_.Remove(Key("DC A"));
+  service_->Reload(Config(std::string(kConnMgmt) + "zeroconf-connections-persistence=10\n"));
+  loop_.AdvanceBy(seconds(4));
+  info = Only()->Info();
+  EXPECT_EQ(value("unresponsive timer"), "10.0s [6.0s]");
+  EXPECT_NE(value("unresponsive time"), "---");
+  EXPECT_EQ(value("unresponsive time").size(), 24u);  // "Sat Nov 21 20:59:55 2026"
 }
 
 TEST_F(StafServiceZeroconfTest, UnreachableOrInvalidServicesAreNotControllers) {

@@ -10,7 +10,7 @@ namespace stas::staf {
 namespace {
 
 // The wall-clock time `seconds` from now, as time.ctime() prints it ("Mon Jan  1 12:00:00
-// 2024"), for the log line only.
+// 2024"), for the log line and Info().
 std::string CtimeIn(long long seconds) {
   const std::time_t when = std::time(nullptr) + static_cast<std::time_t>(seconds);
   char buf[32] = {};  // ctime_r needs 26 bytes
@@ -42,6 +42,7 @@ void ZeroconfAging::Check(const Tid& tid, bool discovered, bool reported, bool c
           on_expired_(tid);
       });
       c.timer->Start();
+      c.since = CtimeIn(0);
       LOG_INFO("%s - Controller is not responding. Will be removed by %s unless restored",
                tid.ToString().c_str(), CtimeIn(persistence_sec_).c_str());
       return;
@@ -74,6 +75,22 @@ std::optional<std::chrono::milliseconds> ZeroconfAging::Remaining(const Tid& tid
   if (it->second.expired)
     return std::chrono::milliseconds(0);
   return it->second.timer->remaining();
+}
+
+std::vector<std::pair<std::string, std::string>> ZeroconfAging::Info(const Tid& tid) const {
+  auto it = countdowns_.find(tid);
+  std::string timer;
+  if (it != countdowns_.end()) {
+    timer = it->second.timer->ToString();
+  } else {
+    // The timer stas arms at detection, shown while idle.
+    timer = FormatPythonFloat(static_cast<double>(persistence_sec_ < 0 ? 0 : persistence_sec_)) +
+            "s [off]";
+  }
+  return {{"unresponsive timer", timer},
+          {"unresponsive timeout",
+           persistence_sec_ < 0 ? "forever" : std::to_string(persistence_sec_) + " sec"},
+          {"unresponsive time", it != countdowns_.end() ? it->second.since : "---"}};
 }
 
 }  // namespace stas::staf

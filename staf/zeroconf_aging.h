@@ -17,6 +17,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/event_loop.h"
 #include "common/tid.h"
@@ -49,11 +52,16 @@ class ZeroconfAging {
   bool IsUnresponsive(const Tid& tid, bool discovered, bool reported, bool connected) const;
   // Time left on a running countdown; 0 once it ran out; nullopt if the DC is not aging.
   std::optional<std::chrono::milliseconds> Remaining(const Tid& tid) const;
+  // What Dc.info() shows of a discovered DC (reference §1.5.3), in stas's order:
+  // "unresponsive timer" (GTimer string), "unresponsive timeout" ("N sec" or "forever"),
+  // "unresponsive time" (when the countdown started, time.asctime(), or "---").
+  std::vector<std::pair<std::string, std::string>> Info(const Tid& tid) const;
 
  private:
   struct Countdown {
     std::unique_ptr<Timer> timer;
     bool expired = false;
+    std::string since;  // asctime() of the start
   };
 
   EventLoop& loop_;

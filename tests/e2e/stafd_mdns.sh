@@ -6,7 +6,8 @@
 # stafd with no configured controller, and stacd. stafd must find the DC through Avahi, check
 # that its port answers, connect through v0 (host_iface in the kernel), fetch the log page, and
 # stacd must connect both subsystems. The publisher stopping removes the service, not the
-# connected DC; SIGHUP with zeroconf=disabled stops browsing.
+# connected DC (even past zeroconf-connections-persistence); SIGHUP with zeroconf=disabled
+# stops browsing.
 # e2e-timeout: 420
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
@@ -75,6 +76,8 @@ cat >"$E2E/stafd.conf" <<CONF
 tron = true
 [Service Discovery]
 zeroconf = enabled
+[Discovery controller connection management]
+zeroconf-connections-persistence = 1
 CONF
 T0=$(date +%s%3N)
 start_stafd
@@ -112,7 +115,8 @@ log "the announcement stops (goodbye): the service goes, the connected DC stays"
 kill "$PUBLISHER"
 no_service() { [ "$(stafctl --json status | jq '.avahi.services | length')" = 0 ]; }
 wait_for no_service 20
-sleep 3
+kill -HUP "$STAFD_PID"  # runs the lost-DC check now; the persistence is 1 s
+sleep 4
 dc_listed >/dev/null || fail "the connected mDNS DC was removed when the announcement stopped"
 assert_eq 2 "$(ioc_connected)" "I/O controllers after the announcement stopped"
 

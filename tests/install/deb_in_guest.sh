@@ -61,7 +61,10 @@ assert_contains "$(cat /tmp/nobody.out)" "You need root privileges" "stafd as no
 kill "$STAFD" "$STACD"
 wait_for "! pid_alive $STAFD && ! pid_alive $STACD" 20
 
-log "dpkg -r keeps the configuration; dpkg -P removes it"
+log "dpkg -r keeps the configuration and masks the units; dpkg -P removes both"
+deb-systemd-helper enable stafd.service  # what systemctl enable stafd does
+WANTS=/etc/systemd/system/multi-user.target.wants/stafd.service
+[ -L $WANTS ] || fail "stafd.service could not be enabled"
 echo "# local change" >>/etc/stas/stafd.conf
 dpkg -r $PKG || fail "dpkg -r failed"
 for f in /usr/sbin/stafd /usr/sbin/stacd /usr/bin/stafctl /usr/bin/stacctl /usr/bin/stasadm \
@@ -69,9 +72,12 @@ for f in /usr/sbin/stafd /usr/sbin/stacd /usr/bin/stafctl /usr/bin/stacctl /usr/
   [ ! -e "$f" ] || fail "dpkg -r left $f"
 done
 grep -q '# local change' /etc/stas/stafd.conf || fail "dpkg -r did not keep the changed stafd.conf"
+[ "$(readlink /etc/systemd/system/stafd.service)" = /dev/null ] || fail "dpkg -r did not mask stafd.service"
 dpkg -P $PKG || fail "dpkg -P failed"
 [ ! -e /etc/stas/stafd.conf ] || fail "dpkg -P left /etc/stas/stafd.conf"
 [ ! -e /etc/stas ] || fail "dpkg -P left /etc/stas: $(ls -la /etc/stas)"
+[ ! -L $WANTS ] || fail "dpkg -P left $WANTS"
+[ ! -L /etc/systemd/system/stafd.service ] || fail "dpkg -P left stafd.service masked"
 if dpkg -s $PKG >/dev/null 2>&1; then fail "still known to dpkg after purge"; fi
 [ -s /etc/nvme/hostnqn ] || fail "purge removed /etc/nvme/hostnqn (nvme-cli's file too)"
 log "PASS"
