@@ -12,6 +12,8 @@
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
+trap '[ $? -eq 0 ] || { stas_show_logs; for f in "$E2E"/dbus-tgt.log "$E2E"/avahi-*.log; do
+  [ -f "$f" ] && { echo "--- $f ---"; cat "$f"; }; done; }' EXIT
 
 DCADDR=192.0.2.2
 
@@ -52,25 +54,43 @@ open_system_bus_conf >"$E2E/bus-tgt.conf"
 
 log "the announcer in tgt: its own /run, system bus, avahi-daemon and avahi-publish"
 nsenter --net=/run/netns/tgt -- unshare -m --propagation private sh -c \
-  'mount -t tmpfs tmpfs /run && mkdir -p /run/dbus /run/avahi-daemon && exec sleep 600' \
+  'mount -t tmpfs tmpfs /run && mkdir -p /run/dbus /run/avahi-daemon && : >/run/stas-holder && exec sleep 600' \
   >/dev/null 2>&1 &
 HOLDER=$!
-wait_for "nsenter -t $HOLDER -m -- test -d /run/avahi-daemon" 10
+# Only once the holder's own /run is mounted (before that, its mount namespace may still be
+# ours, and a bus started "in" it would collide with this one).
+wait_for "nsenter -t $HOLDER -m -- test -e /run/stas-holder" 20
 in_holder() { nsenter -t "$HOLDER" -m -n -- "$@"; }
 nsenter -t "$HOLDER" -m -n -- dbus-daemon --config-file="$E2E/bus-tgt.conf" --nofork \
   >"$E2E/dbus-tgt.log" 2>&1 &
 wait_for "in_holder test -S /run/dbus/system_bus_socket" 10
-nsenter -t "$HOLDER" -m -n -- avahi-daemon -f "$E2E/avahi-tgt.conf" --no-chroot --no-drop-root \
-  --no-rlimits >"$E2E/avahi-tgt.log" 2>&1 &
-wait_for "in_holder avahi-daemon --check -f $E2E/avahi-tgt.conf" 20
+# start_avahi NSENTER_ARGS CONF LOG: avahi-daemon, in the namespaces of NSENTER_ARGS ("-t 1 -n" for
+# here), until `--check` sees it running; 3 tries (under load it has been seen to exit at
+# start, its log then says why).
+start_avahi() {
+  for _try in 1 2 3; do
+    # shellcheck disable=SC2086
+    nsenter $1 -- avahi-daemon -f "$2" --no-chroot --no-drop-root --no-rlimits >"$3" 2>&1 &
+    _pid=$!
+    _n=0
+    while [ $_n -lt 100 ] && pid_alive $_pid; do
+      # shellcheck disable=SC2086
+      if nsenter $1 -- avahi-daemon --check -f "$2" 2>/dev/null; then return 0; fi
+      sleep 0.2
+      _n=$((_n + 1))
+    done
+    log "avahi-daemon ($2) did not start, try $_try: $(cat "$3")"
+    kill $_pid 2>/dev/null || true
+  done
+  fail "avahi-daemon ($2) did not start"
+}
+start_avahi "-t $HOLDER -m -n" "$E2E/avahi-tgt.conf" "$E2E/avahi-tgt.log"
 nsenter -t "$HOLDER" -m -n -- avahi-publish -s "NVMe DC" _nvme-disc._tcp 8009 p=tcp \
   "nqn=$WKDN" >"$E2E/publish.log" 2>&1 &
 PUBLISHER=$!
 
 log "here: avahi-daemon on v0, stafd (zeroconf only), stacd"
-avahi-daemon -f "$E2E/avahi-host.conf" --no-chroot --no-drop-root --no-rlimits \
-  >"$E2E/avahi-host.log" 2>&1 &
-wait_for "avahi-daemon --check -f $E2E/avahi-host.conf" 20
+start_avahi "-t 1 -n" "$E2E/avahi-host.conf" "$E2E/avahi-host.log"
 cat >"$E2E/stafd.conf" <<CONF
 [Global]
 tron = true

@@ -27,7 +27,9 @@ log "dpkg -L: $n paths, all present"
 grep -q '^nqn.2014-08.org.nvmexpress:uuid:' /etc/nvme/hostnqn || fail "postinst: no hostnqn: $(cat /etc/nvme/hostnqn)"
 [ -s /etc/nvme/hostid ] || fail "postinst: no hostid"
 grep -q '^nqn = file:///etc/nvme/hostnqn' /etc/stas/sys.conf || fail "postinst: sys.conf: $(cat /etc/stas/sys.conf)"
-[ -f /usr/share/man/man8/stafd.8.gz ] || [ -f /usr/share/man/man8/stafd.8 ] || fail "no stafd(8)"
+[ -f /usr/share/man/man8/stafd.8.gz ] || fail "no stafd(8)"
+WANTS=/etc/systemd/system/multi-user.target.wants/stafd.service
+[ ! -e $WANTS ] || fail "a first install enabled stafd.service"
 
 log "the installed daemons on the system bus, with the installed policy"
 load_nvme_modules 0
@@ -62,8 +64,7 @@ kill "$STAFD" "$STACD"
 wait_for "! pid_alive $STAFD && ! pid_alive $STACD" 20
 
 log "dpkg -r keeps the configuration and masks the units; dpkg -P removes both"
-deb-systemd-helper enable stafd.service  # what systemctl enable stafd does
-WANTS=/etc/systemd/system/multi-user.target.wants/stafd.service
+systemctl enable stafd.service 2>&1 || fail "systemctl enable stafd failed"
 [ -L $WANTS ] || fail "stafd.service could not be enabled"
 echo "# local change" >>/etc/stas/stafd.conf
 dpkg -r $PKG || fail "dpkg -r failed"

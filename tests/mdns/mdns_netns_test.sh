@@ -58,7 +58,7 @@ ip netns add "$NS_HOST" || fail "ip netns add"
 ip link add name vp netns "$NS_PUB" type veth peer name vh netns "$NS_HOST" || fail "veth"
 hold() {  # hold NS: prints the holder's PID
   ip netns exec "$1" unshare -m --propagation private sh -c \
-    'mount -t tmpfs tmpfs /run && mkdir -p /run/dbus /run/avahi-daemon && exec sleep 900' \
+    'mount -t tmpfs tmpfs /run && mkdir -p /run/dbus /run/avahi-daemon && : >/run/stas-holder && exec sleep 900' \
     > /dev/null 2>&1 &  # not our stdout: $(hold) would wait for it
   echo $!
 }
@@ -68,7 +68,9 @@ in_pub() { nsenter -t "$HP" -m -n -- "$@"; }
 in_host() { nsenter -t "$HH" -m -n -- "$@"; }
 # Background processes are started with nsenter itself, never through a function: $! must be
 # the process (nsenter execs it), not a subshell around it.
-private_run() { nsenter -t "$1" -m -- test -d /run/avahi-daemon; }
+# Only once the holder's own /run is mounted: before that, its mount namespace may still be
+# this machine's, and daemons started "in" it would use this machine's /run.
+private_run() { nsenter -t "$1" -m -- test -e /run/stas-holder; }
 wait_for 10 "private /run in pub" private_run "$HP"
 wait_for 10 "private /run in host" private_run "$HH"
 in_pub ip link set lo up
