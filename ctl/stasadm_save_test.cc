@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/file_helpers.h"
+
 namespace stas::ctl {
 namespace {
 
@@ -23,21 +25,11 @@ class StasadmSaveTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  static std::string Read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  static std::string Read(const std::string& path) { return testing::ReadFileText(path); }
   static void Write(const std::string& path, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    std::ofstream(path, std::ios::binary) << text;
+    testing::WriteFileText(path, text);
   }
-  static mode_t Mode(const std::string& path) {
-    struct stat st {};
-    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-    return st.st_mode & 07777;
-  }
+  static mode_t Mode(const std::string& path) { return testing::FileMode(path); }
   // No temporary file may be left behind.
   void ExpectOnly(const std::string& dir, size_t count) {
     size_t n = 0;

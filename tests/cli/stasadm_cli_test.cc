@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "build_config.h"
+#include "common/testing/file_helpers.h"
 #include "tests/cli/run_program.h"
 
 namespace stas {
@@ -47,21 +48,11 @@ class StasadmCliTest : public ::testing::Test {
   ProgramOutput StasadmConf(const std::string& args) const {
     return Stasadm("-c " + ShellQuote(conf_) + " " + args);
   }
-  static std::string Read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  static std::string Read(const std::string& path) { return testing::ReadFileText(path); }
   static void Write(const std::string& path, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    std::ofstream(path, std::ios::binary) << text;
+    testing::WriteFileText(path, text);
   }
-  static mode_t Mode(const std::string& path) {
-    struct stat st {};
-    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-    return st.st_mode & 07777;
-  }
+  static mode_t Mode(const std::string& path) { return testing::FileMode(path); }
   static void ExpectSuccess(const ProgramOutput& r) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "");
