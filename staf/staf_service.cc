@@ -14,7 +14,8 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo, {}, {}, {}, {}, {}},
+      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo,
+           {}, {}, {}, {}, {}},
       dcs_(deps_.loop),
       aging_(deps_.loop, [this](const Tid&) {
         if (!stopping_) soak_timer_.Start();  // the pass removes what IsUnresponsive() says
