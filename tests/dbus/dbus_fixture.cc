@@ -101,6 +101,17 @@ nlohmann::ordered_json VariantToJson(GVariant* v) {
   return out;
 }
 
+// A private bus's configuration: `type` ("session" or "system") with its policy `body`.
+std::string BusConfig(const std::string& type, const std::string& body) {
+  return R"(<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>)" + type + R"(</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>)" + body + "</busconfig>\n";
+}
+
 }  // namespace
 
 StafClient::StafClient(sdbus::IConnection& conn, bool subscribe)
@@ -165,13 +176,7 @@ void StafdDbusTest::StartBus() {
   if (deny_property_set_) {
     // The session bus's allow-all policy, then the Set denial of the shipped policy file
     // without its root exception (the tests may run as root).
-    WriteFile(dir_ + "/bus.conf", R"(<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>
+    WriteFile(dir_ + "/bus.conf", BusConfig("session", R"(
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
@@ -180,19 +185,12 @@ void StafdDbusTest::StartBus() {
           send_interface="org.freedesktop.DBus.Properties" send_member="Set"
           send_type="method_call"/>
   </policy>
-</busconfig>
-)");
+)"));
     config = "--config-file=" + dir_ + "/bus.conf";
   } else if (shipped_policy_) {
     // Debian's system.conf default policy (method calls denied unless a policy file allows
     // them), then the files we install in /usr/share/dbus-1/system.d.
-    WriteFile(dir_ + "/bus.conf", std::string(R"(<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>
+    WriteFile(dir_ + "/bus.conf", BusConfig("system", std::string(R"(
   <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
@@ -211,8 +209,7 @@ void StafdDbusTest::StartBus() {
   </policy>
   <include>)") + STAS_DBUS_POLICY_DIR + R"(/org.nvmexpress.staf.conf</include>
   <include>)" + STAS_DBUS_POLICY_DIR + R"(/org.nvmexpress.stac.conf</include>
-</busconfig>
-)");
+)"));
     config = "--config-file=" + dir_ + "/bus.conf";
   }
   ProgramOutput r =
