@@ -26,4 +26,16 @@ fi
 if ls build/e2e-logs/*.log >/dev/null 2>&1; then
   grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
 fi
+# CI keeps only the end of this output: name each failed test again, with the end of its output.
+failed=build/Testing/Temporary/LastTestsFailed.log
+if [ "$status" -ne 0 ] && [ -f "$failed" ] && [ -f "$log" ]; then
+  echo
+  echo "=== failed tests: the last 40 lines of each one's output ==="
+  cut -d: -f2- "$failed" | while IFS= read -r name; do
+    echo "--- $name ---"
+    awk -v t="$name" '$0 ~ /^[0-9]+\/[0-9]+ Test: / { on = ($NF == t) ; next }
+      on && /^<end of output>/ { on = 0 } on' "$log" | tail -n 40
+  done
+  echo "=== failed: $(cut -d: -f2- "$failed" | tr '\n' ' ')==="
+fi
 exit "$status"

@@ -12,8 +12,9 @@
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
-trap '[ $? -eq 0 ] || { stas_show_logs; for f in "$E2E"/dbus-tgt.log "$E2E"/avahi-*.log; do
-  [ -f "$f" ] && { echo "--- $f ---"; cat "$f"; }; done; }' EXIT
+trap '[ $? -eq 0 ] || { stas_show_logs; for f in "$E2E"/dbus-tgt.log "$E2E"/avahi-*.log \
+  "$E2E"/publish.log; do [ -f "$f" ] && { echo "--- $f ---"; cat "$f"; }; done
+  echo "--- stafctl status ---"; stafctl status 2>&1; }' EXIT
 
 DCADDR=192.0.2.2
 
@@ -65,8 +66,8 @@ nsenter -t "$HOLDER" -m -n -- dbus-daemon --config-file="$E2E/bus-tgt.conf" --no
   >"$E2E/dbus-tgt.log" 2>&1 &
 wait_for "in_holder test -S /run/dbus/system_bus_socket" 10
 # start_avahi NSENTER_ARGS CONF LOG: avahi-daemon, in the namespaces of NSENTER_ARGS ("-t 1 -n" for
-# here), until `--check` sees it running; 3 tries (under load it has been seen to exit at
-# start, its log then says why).
+# here), until it is on the bus; 3 tries (under load it has been seen to exit at start, its
+# log then says why).
 start_avahi() {
   for _try in 1 2 3; do
     # shellcheck disable=SC2086
@@ -75,7 +76,7 @@ start_avahi() {
     _n=0
     while [ $_n -lt 100 ] && pid_alive $_pid; do
       # shellcheck disable=SC2086
-      if nsenter $1 -- avahi-daemon --check -f "$2" 2>/dev/null; then return 0; fi
+      if avahi_on_bus nsenter $1 --; then return 0; fi
       sleep 0.2
       _n=$((_n + 1))
     done
@@ -85,7 +86,9 @@ start_avahi() {
   fail "avahi-daemon ($2) did not start"
 }
 start_avahi "-t $HOLDER -m -n" "$E2E/avahi-tgt.conf" "$E2E/avahi-tgt.log"
-nsenter -t "$HOLDER" -m -n -- avahi-publish -s "NVMe DC" _nvme-disc._tcp 8009 p=tcp \
+# --no-fail: avahi-daemon --check may pass before the daemon is on the bus; without it,
+# avahi-publish would exit at once ("Daemon not running") and announce nothing.
+nsenter -t "$HOLDER" -m -n -- avahi-publish --no-fail -s "NVMe DC" _nvme-disc._tcp 8009 p=tcp \
   "nqn=$WKDN" >"$E2E/publish.log" 2>&1 &
 PUBLISHER=$!
 

@@ -8,6 +8,15 @@ avahi_conf() {
   printf '[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n'
 }
 
+# avahi_on_bus [PREFIX...]: avahi-daemon owns its name on the system bus (of the namespaces
+# PREFIX, e.g. "nsenter -t PID -m -n --", enters). `avahi-daemon --check` is not enough: the
+# daemon writes its PID file before it connects to the bus, and a client started in between
+# fails with "Daemon not running". Asks the bus itself, which never activates anything.
+avahi_on_bus() {
+  "$@" dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Avahi 2>/dev/null | grep -q 'boolean true'
+}
+
 # open_system_bus_conf: a dbus-daemon configuration for a namespace's own system bus (on the
 # standard socket of its private /run), open to every user and name.
 open_system_bus_conf() {

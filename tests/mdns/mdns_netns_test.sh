@@ -89,7 +89,7 @@ start_avahi() {  # start_avahi HOLDER_PID CONF LOG: prints the PID
   echo $!
 }
 bus_up() { "$1" test -S /run/dbus/system_bus_socket; }
-avahi_up() { "$1" avahi-daemon --check -f "$2" 2>/dev/null; }
+avahi_up() { avahi_on_bus "$1"; }
 
 nsenter -t "$HP" -m -n -- dbus-daemon --config-file="$W/bus.conf" --nofork > "$W/dbus-pub.log" 2>&1 &
 PIDS+=($!)
@@ -99,8 +99,8 @@ wait_for 10 "the system bus in pub" bus_up in_pub
 wait_for 10 "the system bus in host" bus_up in_host
 AP=$(start_avahi "$HP" "$W/avahi-pub.conf" "$W/avahi-pub.log"); PIDS+=("$AP")
 AH=$(start_avahi "$HH" "$W/avahi-host.conf" "$W/avahi-host.log"); PIDS+=("$AH")
-wait_for 15 "avahi-daemon in pub" avahi_up in_pub "$W/avahi-pub.conf"
-wait_for 15 "avahi-daemon in host" avahi_up in_host "$W/avahi-host.conf"
+wait_for 15 "avahi-daemon in pub" avahi_up in_pub
+wait_for 15 "avahi-daemon in host" avahi_up in_host
 
 # The DCs' TCP ports (the reachability check connects to them): 8009 and 8011 answer, 8010 not.
 nsenter -t "$HP" -m -n -- python3 -c '
@@ -114,7 +114,7 @@ PIDS+=($!)
 
 publish() {  # publish NAME TYPE PORT TXT...: prints the PID
   local name=$1 type=$2 port=$3; shift 3
-  nsenter -t "$HP" -m -n -- avahi-publish -s "$name" "$type" "$port" "$@" >> "$W/publish.log" 2>&1 &
+  nsenter -t "$HP" -m -n -- avahi-publish --no-fail -s "$name" "$type" "$port" "$@" >> "$W/publish.log" 2>&1 &
   echo $!
 }
 WKDN=nqn.2014-08.org.nvmexpress.discovery

@@ -97,6 +97,10 @@ rc=$(tr -d '\r' <"$LOG" | sed -n 's/.*STAS-E2E-RESULT: \([0-9][0-9]*\).*/\1/p' |
 show_tail() {
   echo "run-in-vm: last 60 lines of $LOG:"
   tr -d '\r' <"$LOG" | tail -n 60 | sed 's/^/  | /'
+  # The scenario's own steps (log lines, "[uptime] text", unlike the kernel's "[  uptime]") and
+  # its verdict, which daemon logs printed after it may have pushed out of the tail.
+  echo "run-in-vm: the scenario's steps:"
+  tr -d '\r' <"$LOG" | grep -a -E '^\[[0-9]+\.[0-9]+\] |^FAIL: ' | sed 's/^/  | /'
 }
 if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
   show_tail
@@ -110,7 +114,8 @@ if [ -z "$rc" ]; then
 fi
 if [ "$rc" -ne 0 ]; then
   show_tail
-  echo "run-in-vm: FAIL $NAME: scenario exit status $rc (${elapsed}s)"
+  echo "run-in-vm: FAIL $NAME: scenario exit status $rc (${elapsed}s):" \
+    "$(tr -d '\r' <"$LOG" | grep -a '^FAIL: ' | tail -n 1)"
   exit "$rc"
 fi
 if [ "${STAS_E2E_VERBOSE:-0}" != 1 ]; then
