@@ -22,9 +22,6 @@ constexpr std::string_view kHostSection = "Host";
 constexpr std::string_view kFileScheme = "file://";
 constexpr std::array<std::string_view, 4> kHostOptions = {"nqn", "id", "key", "symname"};
 
-// The symbolic name goes into the DIM command's 256-byte field (TP8010).
-constexpr size_t kMaxSymnameLength = 256;
-
 // Every identity value fits in a few hundred bytes; reading at most this much of a first line
 // keeps a wrong path (a device, a huge log) from hanging or bloating the daemon.
 constexpr size_t kMaxFirstLineLength = 4096;
@@ -148,9 +145,9 @@ Status CheckHostNqn(const std::string& nqn, const std::string& origin) {
 
 // Why `symname` cannot be used, or an empty string when it can.
 std::string SymnameProblem(const std::string& symname) {
-  if (symname.size() > kMaxSymnameLength) {
+  if (symname.size() > kMaxSymnameBytes) {
     return "is too long: " + std::to_string(symname.size()) + " bytes, at most " +
-           std::to_string(kMaxSymnameLength) + " allowed";
+           std::to_string(kMaxSymnameBytes) + " allowed";
   }
   if (!IsPrintableAscii(symname))
     return "must be printable ASCII";

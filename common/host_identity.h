@@ -14,6 +14,10 @@
 
 namespace stas {
 
+// TP8010 gives the host symbolic name 256 bytes including the terminating NUL. stasadm refuses
+// longer names; the daemons ignore them (with a warning).
+inline constexpr size_t kMaxSymnameBytes = 255;
+
 // Where the identity is read from.
 struct SysConfPaths {
   std::string sys_conf;      // /etc/stas/sys.conf
@@ -52,7 +56,7 @@ struct HostIdentity {
 // A missing sys.conf means all defaults; a missing key file means no key.
 // Appends to `warnings` (may be null): the INI parser's problems, unknown sections and options,
 // options without a value (ignored), and a symname that cannot be read or is not printable
-// ASCII of at most 256 bytes without ',' (dropped).
+// ASCII of at most kMaxSymnameBytes without ',' (dropped).
 Result<HostIdentity> LoadHostIdentity(const SysConfPaths& paths, Diagnostics* warnings);
 
 }  // namespace stas

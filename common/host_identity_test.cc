@@ -286,17 +286,17 @@ TEST_F(HostIdentityTest, BadSymnameIsDroppedWithAWarning) {
   EXPECT_EQ(warnings_[0].ToString(),
             paths_.sys_conf + ":3: [Host] symname \"rack,7\" must not contain ','; ignored");
 
-  Write("sys.conf", "[Host]\nsymname = " + std::string(257, 's') + "\n");
+  Write("sys.conf", "[Host]\nsymname = " + std::string(kMaxSymnameBytes + 1, 's') + "\n");
   id = Load();
   ASSERT_TRUE(id);
   EXPECT_FALSE(id->symname.has_value());
   ASSERT_EQ(warnings_.size(), 1u) << AllWarnings();
-  EXPECT_NE(warnings_[0].message.find("is too long: 257 bytes, at most 256"), std::string::npos);
+  EXPECT_NE(warnings_[0].message.find("is too long: 256 bytes, at most 255"), std::string::npos);
 
-  Write("sys.conf", "[Host]\nsymname = " + std::string(256, 's') + "\n");
+  Write("sys.conf", "[Host]\nsymname = " + std::string(kMaxSymnameBytes, 's') + "\n");
   id = Load();
   ASSERT_TRUE(id);
-  EXPECT_EQ(id->symname, std::string(256, 's'));
+  EXPECT_EQ(id->symname, std::string(kMaxSymnameBytes, 's'));
 
   Write("sys.conf", "[Host]\nsymname = tab\there\n");
   id = Load();

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/host_identity.h"
 #include "common/str_util.h"
 
 namespace stas::ctl {

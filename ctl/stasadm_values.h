@@ -12,9 +12,6 @@
 
 namespace stas::ctl {
 
-// TP8010 gives the host symbolic name 256 bytes including the terminating NUL.
-inline constexpr size_t kMaxSymnameBytes = 255;
-
 // Why sys.conf cannot hold `value` as "option = value" and read it back unchanged: control
 // characters (a newline ends the line), leading or trailing blanks (the parser strips them) and
 // a blank followed by '#' (the parser takes the rest for a comment).

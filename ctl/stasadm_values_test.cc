@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/host_identity.h"
+
 namespace stas::ctl {
 namespace {
 
