@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
+#include "common/testing/file_helpers.h"
 
 namespace stas {
 namespace {
@@ -21,13 +22,9 @@ constexpr const char* kKey = "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4H
 class HostIdentityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/host_identity_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     paths_ =
         SysConfPaths{dir_ + "/sys.conf", dir_ + "/hostnqn", dir_ + "/hostid", dir_ + "/hostkey"};
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Writes `text` to `name` in the test directory and returns its path.
   std::string Write(const std::string& name, const std::string& text) {
@@ -61,7 +58,8 @@ class HostIdentityTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
+  testing::TempDir tmp_{"host-identity-test"};
+  std::string dir_ = tmp_.path();
   SysConfPaths paths_;
   Diagnostics warnings_;
 };

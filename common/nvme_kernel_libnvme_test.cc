@@ -26,6 +26,7 @@
 
 #include "common/defs.h"
 #include "common/str_util.h"
+#include "common/testing/file_helpers.h"
 
 namespace stas {
 namespace {
@@ -66,18 +67,8 @@ void MakeController(const fs::path& root, const std::string& name,
 class LibnvmeSysfsTest : public ::testing::Test {
  protected:
   LibnvmeSysfsTest() {
-    char tmpl[] = "/tmp/stas-libnvme-test-XXXXXX";
-    char* dir = mkdtemp(tmpl);
-    EXPECT_NE(dir, nullptr);
-    dir_ = dir != nullptr ? dir : "/nonexistent";
-    root_ = dir_ / "class-nvme";
-    fabrics_ = dir_ / "nvme-fabrics";
     fs::create_directories(root_);
     MakeTree();
-  }
-  ~LibnvmeSysfsTest() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   void MakeTree() {
@@ -132,9 +123,10 @@ class LibnvmeSysfsTest : public ::testing::Test {
 
   NvmeKernelLibnvme Kernel() { return NvmeKernelLibnvme(root_.string(), fabrics_.string()); }
 
-  fs::path dir_;
-  fs::path root_;
-  fs::path fabrics_;
+  testing::TempDir tmp_{"stas-libnvme-test"};
+  fs::path dir_ = tmp_.path();
+  fs::path root_ = dir_ / "class-nvme";
+  fs::path fabrics_ = dir_ / "nvme-fabrics";
 };
 
 TEST_F(LibnvmeSysfsTest, ListDevicesFindsControllersInInstanceOrder) {

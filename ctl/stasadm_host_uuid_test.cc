@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "common/nvme_names.h"
+#include "common/testing/file_helpers.h"
 
 namespace stas::ctl {
 namespace {
@@ -25,19 +26,16 @@ constexpr const char* kPartitionUuid = "6d2a9d11-3f3c-4a0e-9a7c-2b8e5b1d0c4f";
 class StasadmHostUuidTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/stasadm_host_uuid_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     sources_ =
         HostUuidSources{dir_ + "/machine-id", dir_ + "/product_uuid", dir_ + "/ibm,partition-uuid"};
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void Write(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
   }
 
-  std::string dir_;
+  testing::TempDir tmp_{"stasadm-host-uuid-test"};
+  std::string dir_ = tmp_.path();
   HostUuidSources sources_;
 };
 

@@ -17,13 +17,7 @@ namespace {
 
 class StasadmSaveTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/stasadm_save_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    conf_ = dir_ + "/stas/sys.conf";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { conf_ = dir_ + "/stas/sys.conf"; }
 
   static std::string Read(const std::string& path) { return testing::ReadFileText(path); }
   static void Write(const std::string& path, const std::string& text) {
@@ -40,7 +34,8 @@ class StasadmSaveTest : public ::testing::Test {
     EXPECT_EQ(n, count) << dir;
   }
 
-  std::string dir_;
+  testing::TempDir tmp_{"stasadm-save-test"};
+  std::string dir_ = tmp_.path();
   std::string conf_;
 };
 
@@ -91,7 +86,8 @@ TEST_F(StasadmSaveTest, FollowsSymbolicLinks) {
 // root running `stasadm hostid -f /tmp/x`, where another user made /tmp/x a link to
 // /etc/shadow, must not replace /etc/shadow.
 TEST_F(StasadmSaveTest, RefusesALinkAnotherUserMade) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a link owned by another user";
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to make a link owned by another user";
   std::string target = dir_ + "/precious";
   std::string link = dir_ + "/x";
   Write(target, "precious\n");
@@ -107,7 +103,8 @@ TEST_F(StasadmSaveTest, RefusesALinkAnotherUserMade) {
 }
 
 TEST_F(StasadmSaveTest, AFileOfAnotherUserBecomesTheCallersWithTheDefaultMode) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a file owned by another user";
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to make a file owned by another user";
   std::string file = dir_ + "/hostid";
   Write(file, "old\n");
   ASSERT_EQ(::chmod(file.c_str(), 0666), 0);

@@ -1,16 +1,16 @@
 #include "stac/stac_service.h"
 
-#include <unistd.h>
-
 #include <cerrno>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/blocking_runner.h"
 #include "common/defs.h"
 #include "common/log.h"
-#include "common/blocking_runner.h"
 #include "common/testing/fake_event_loop.h"
+#include "common/testing/file_helpers.h"
 #include "common/testing/glib_loop_fixture.h"
 #include "common/testing/simulated_kernel.h"
 
@@ -52,15 +52,9 @@ class StacServiceTest : public ::testing::Test {
     port.trsvcid = "4420";
     port.subsystems = {"nqn.io:1", "nqn.io:2", "nqn.io:3"};
     kernel_.AddPort(port);
-    char dir[] = "/tmp/stac-service-test-XXXXXX";
-    dir_ = mkdtemp(dir);
     state_ = dir_ + "/owned-controllers.json";
   }
-  ~StacServiceTest() override {
-    service_.reset();
-    unlink(state_.c_str());
-    rmdir(dir_.c_str());
-  }
+  ~StacServiceTest() override { service_.reset(); }
 
   void Start(const std::string& conf) {
     LoadedConfig l = ParseServiceConfig(Daemon::kStacd, ParseIniText(conf, "stacd.conf"));
@@ -85,7 +79,8 @@ class StacServiceTest : public ::testing::Test {
   testing::SimulatedKernel kernel_{loop_};
   FakeStafd stafd_;
   HostInfo host_;
-  std::string dir_;
+  testing::TempDir tmp_{"stac-service-test"};
+  std::string dir_ = tmp_.path();
   std::string state_;
   std::unique_ptr<StacService> service_;
 };

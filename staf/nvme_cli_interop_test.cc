@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/state_file.h"
+#include "common/testing/file_helpers.h"
 
 namespace stas::staf {
 namespace {
@@ -23,9 +24,8 @@ TEST(NvmeCliInteropTest, UnitNameCarriesTheDeviceAndHostSide) {
 }
 
 TEST(NvmeCliInteropTest, OverrideRuleIsWrittenReplacedAndRemoved) {
-  char dir[] = "/tmp/stas-udev-test-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  std::string path = std::string(dir) + "/rules.d/70-nvmf-autoconnect.rules";
+  testing::TempDir dir("stas-udev-test");
+  std::string path = dir.path() + "/rules.d/70-nvmf-autoconnect.rules";
   InstallUdevRuleOverride(path);
   Result<std::string> text = ReadWholeFile(path);
   ASSERT_TRUE(text);
@@ -39,8 +39,6 @@ TEST(NvmeCliInteropTest, OverrideRuleIsWrittenReplacedAndRemoved) {
   RemoveUdevRuleOverride(path);
   EXPECT_NE(access(path.c_str(), F_OK), 0);
   RemoveUdevRuleOverride(path);  // already gone: no error
-  rmdir((std::string(dir) + "/rules.d").c_str());
-  rmdir(dir);
 }
 
 }  // namespace

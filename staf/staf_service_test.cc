@@ -1,9 +1,8 @@
 #include "staf/staf_service.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <fstream>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +11,7 @@
 #include "common/log.h"
 #include "common/state_file.h"
 #include "common/testing/fake_event_loop.h"
+#include "common/testing/file_helpers.h"
 #include "common/testing/simulated_kernel.h"
 
 namespace stas::staf {
@@ -35,8 +35,6 @@ class StafServiceTest : public ::testing::Test {
     host_.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
     host_.hostid = "11111111-2222-3333-4444-555555555555";
     AddPort("192.0.2.10", {SimEntry("nqn.io:1", "192.0.2.20", "4420")});
-    char dir[] = "/tmp/staf-service-test-XXXXXX";
-    dir_ = mkdtemp(dir);
     lkc_ = dir_ + "/last-known-config.json";
     SetLogSinkForTesting([this](LogLevel l, const std::string& s) {
       if (l >= LogLevel::kWarning) warnings_ += s + "\n";
@@ -45,8 +43,6 @@ class StafServiceTest : public ::testing::Test {
   ~StafServiceTest() override {
     SetLogSinkForTesting(nullptr);
     service_.reset();
-    unlink(lkc_.c_str());
-    rmdir(dir_.c_str());
   }
 
   void AddPort(const std::string& traddr, std::vector<RawLogEntry> log) {
@@ -89,7 +85,8 @@ class StafServiceTest : public ::testing::Test {
     if (name == "dc.example") return {"2001:db8::10", "192.0.2.10"};
     return {};
   };
-  std::string dir_;
+  testing::TempDir tmp_{"staf-service-test"};
+  std::string dir_ = tmp_.path();
   std::string lkc_;
   std::string warnings_;
   std::unique_ptr<StafService> service_;

@@ -1,16 +1,46 @@
 // Small file helpers for tests that check what a program wrote. Header-only.
 #pragma once
 
-#include <sys/stat.h>
-
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdlib.h>
 #include <string>
+#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
 namespace stas::testing {
+
+// A fresh directory /tmp/<prefix>-XXXXXX (mode 0700, as mkdtemp() makes it), removed with all
+// it holds when the object goes. If it cannot be made, the test fails and path() names a
+// directory that does not exist, so that nothing is written elsewhere.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) {
+    std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+    if (::mkdtemp(tmpl.data()) != nullptr) {
+      path_ = tmpl;
+    } else {
+      // NOLINTNEXTLINE(concurrency-mt-unsafe): tests make their directories on one thread
+      ADD_FAILURE() << "mkdtemp(" << tmpl << "): " << std::strerror(errno);
+      path_ = "/nonexistent/" + prefix;
+    }
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // The whole file, bytes as they are ("" if it cannot be read).
 inline std::string ReadFileText(const std::string& path) {

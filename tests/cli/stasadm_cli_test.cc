@@ -32,13 +32,7 @@ const std::regex uuid_v4_regex(
 
 class StasadmCliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/stasadm_cli_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    conf_ = dir_ + "/stas/sys.conf";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { conf_ = dir_ + "/stas/sys.conf"; }
 
   // Runs stasadm with `args` (already quoted as needed).
   static ProgramOutput Stasadm(const std::string& args) {
@@ -59,7 +53,8 @@ class StasadmCliTest : public ::testing::Test {
     EXPECT_EQ(r.err, "");
   }
 
-  std::string dir_;
+  testing::TempDir tmp_{"stasadm-cli-test"};
+  std::string dir_ = tmp_.path();
   std::string conf_;
 };
 
