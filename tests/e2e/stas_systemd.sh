@@ -4,7 +4,8 @@
 # stas-config@hostnqn/hostid (creating the host identity with stasadm), starts both as
 # Type=dbus services with the shipped policy, and they connect a DC on 127.0.0.1:8009 and its
 # three subsystems through the sandbox. `systemctl reload` is a SIGHUP; `systemctl stop` keeps
-# the connections and /run/stafd; a restart adopts them. Logs go to the journal.
+# the connections and /run/stafd; a restart adopts them; reloads that exclude a subsystem
+# (stacd) and drop the DC (stafd) disconnect them through the sandbox. Logs go to the journal.
 # e2e-init: systemd
 # e2e-timeout: 420
 set -eu
@@ -75,5 +76,19 @@ systemctl start stafd stacd
 wait_for "[ \"\$(ioc_connected)\" = 3 ]" 60
 assert_each_subsystem_once 1 3
 assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "DC connections after the restart"
+
+# Disconnecting writes the controllers' sysfs delete_controller files: the sandbox (no
+# CAP_DAC_OVERRIDE, ProtectSystem=full) must allow it.
+log "systemctl reload stacd with ${SUB}3 excluded: disconnected through the sandbox"
+printf '[Controllers]\nexclude = nqn=%s\n' "${SUB}3" >/etc/stas/stacd.conf
+systemctl reload stacd || fail "systemctl reload stacd failed"
+wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 0 ]" 30
+assert_eq 2 "$(kernel_io_count)" "I/O controllers after the exclusion"
+log "systemctl reload stafd without its DC: the DC disconnected through the sandbox"
+: >/etc/stas/stafd.conf
+systemctl reload stafd || fail "systemctl reload stafd failed"
+wait_for "[ \"\$(kernel_ctrl_count $WKDN)\" = 0 ]" 30
+assert_eq active "$(systemctl is-active stafd)" "stafd after the DC went"
+assert_eq active "$(systemctl is-active stacd)" "stacd after the DC went"
 systemctl stop stacd stafd
 log "PASS"
