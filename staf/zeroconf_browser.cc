@@ -350,9 +350,10 @@ struct AvahiBrowser::Impl {
     if (event == AVAHI_BROWSER_NEW) {
       LOG_DEBUG("Avahi: service discovered - %s, flags=%d", KeyText(key, ifname).c_str(),
                 static_cast<int>(flags));
-      self->AddResolver(key);
-      if (self->observer)
-        self->observer->OnServiceNew(key, ifname, static_cast<unsigned>(flags));
+      if (self->observer == nullptr ||
+          self->observer->OnServiceNew(key, ifname, static_cast<unsigned>(flags))) {
+        self->AddResolver(key);
+      }
     } else if (event == AVAHI_BROWSER_REMOVE) {
       LOG_DEBUG("Avahi: service removed - %s", KeyText(key, ifname).c_str());
       auto it = self->resolvers.find(key);
@@ -367,13 +368,16 @@ struct AvahiBrowser::Impl {
   }
 
   // One resolver per key, kept until REMOVE (stas keeps its resolver too): Avahi reports
-  // changes of the records through it.
+  // changes of the records through it. The address asked for is of the family the service was
+  // seen on: stas asks for any (AVAHI_PROTO_UNSPEC), and Avahi then returns whichever of the
+  // host's A and AAAA records comes first, so a service seen over IPv4 could get the host's
+  // IPv6 link-local address, where the DC may not listen, and keep it.
   void AddResolver(const ServiceKey& key) {
     if (resolvers.count(key) || client == nullptr)
       return;
     AvahiServiceResolver* r = avahi_service_resolver_new(
         client, key.interface, key.protocol, key.name.c_str(), key.type.c_str(), key.domain.c_str(),
-        AVAHI_PROTO_UNSPEC, AVAHI_LOOKUP_USE_MULTICAST, &Impl::OnResolverEvent, this);
+        key.protocol, AVAHI_LOOKUP_USE_MULTICAST, &Impl::OnResolverEvent, this);
     if (r == nullptr) {
       LOG_WARNING("Failed to create resolver - %s: %s", KeyText(key, IfName(key.interface)).c_str(),
                   avahi_strerror(avahi_client_errno(client)));

@@ -80,8 +80,10 @@ class ServiceBrowserObserver {
   ServiceBrowserObserver& operator=(const ServiceBrowserObserver&) = delete;
   ServiceBrowserObserver(ServiceBrowserObserver&&) = delete;
   ServiceBrowserObserver& operator=(ServiceBrowserObserver&&) = delete;
-  // ItemNew: an instance appeared; it is being resolved. `ifname` as in ResolvedService.
-  virtual void OnServiceNew(const ServiceKey& key, const std::string& ifname, unsigned flags) = 0;
+  // ItemNew: an instance appeared. `ifname` as in ResolvedService. Returns whether the
+  // instance is tracked: only those are resolved (a resolver costs memory here and in
+  // avahi-daemon, and any host on the link may announce).
+  virtual bool OnServiceNew(const ServiceKey& key, const std::string& ifname, unsigned flags) = 0;
   // Found: an instance was resolved (again: Avahi re-reports changes).
   virtual void OnServiceResolved(const ResolvedService& service) = 0;
   // ItemRemove: an instance went away (goodbye packet or TTL expiry).

@@ -144,7 +144,10 @@ class PrivateBus {
 
 class Recorder final : public ServiceBrowserObserver {
  public:
-  void OnServiceNew(const ServiceKey&, const std::string&, unsigned) override { ++events; }
+  bool OnServiceNew(const ServiceKey&, const std::string&, unsigned) override {
+    ++events;
+    return true;
+  }
   void OnServiceResolved(const ResolvedService&) override { ++events; }
   void OnServiceRemoved(const ServiceKey&) override { ++events; }
   void OnBrowserState(BrowserState s, const std::string&) override { states.push_back(s); }

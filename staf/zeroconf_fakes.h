@@ -89,10 +89,10 @@ class FakeServiceBrowser final : public ServiceBrowser {
   BrowserState state() const override { return state_; }
   std::string wake_up_timer() const override { return wake_up_timer_; }
 
-  // Plays events into the observer.
-  void New(const ServiceKey& key, const std::string& ifname) {
-    if (observer_)
-      observer_->OnServiceNew(key, ifname, 0);
+  // Plays events into the observer. New() returns what the observer answered (whether the
+  // instance would be resolved).
+  bool New(const ServiceKey& key, const std::string& ifname) {
+    return observer_ == nullptr || observer_->OnServiceNew(key, ifname, 0);
   }
   void Resolve(const ResolvedService& s) {
     if (observer_)

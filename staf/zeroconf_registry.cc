@@ -179,23 +179,23 @@ std::vector<ZeroconfServiceInfo> ZeroconfRegistry::services() const {
   return out;
 }
 
-void ZeroconfRegistry::OnServiceNew(const ServiceKey& key, const std::string& ifname,
+bool ZeroconfRegistry::OnServiceNew(const ServiceKey& key, const std::string& ifname,
                                     unsigned /*flags*/) {
   if (services_.count(key))
-    return;
+    return true;
   if (auto why = CheckInterfaceName(ifname)) {
     // stas: socket.if_indextoname() raises and the instance is not tracked.
     LOG_WARNING("mDNS service %s on interface %d ignored: interface name %s %s",
                 Printable(key.name).c_str(), key.interface, Printable(ifname).c_str(),
                 why->c_str());
-    return;
+    return false;
   }
   if (services_.size() >= kMaxServices) {
     if (!over_limit_warned_) {
       over_limit_warned_ = true;
       LOG_WARNING("More than %zu mDNS services announced; ignoring new ones", kMaxServices);
     }
-    return;
+    return false;
   }
   auto s = std::make_unique<Service>();
   s->seq = next_seq_++;
@@ -205,6 +205,7 @@ void ZeroconfRegistry::OnServiceNew(const ServiceKey& key, const std::string& if
   s->check = std::make_unique<ReachabilityCheck>(
       loop_, prober_, [this, key](bool reachable) { OnReachability(key, reachable); });
   services_.emplace(key, std::move(s));
+  return true;
 }
 
 void ZeroconfRegistry::OnServiceResolved(const ResolvedService& service) {

@@ -86,7 +86,7 @@ class ZeroconfRegistry final : public ServiceBrowserObserver {
   std::vector<ZeroconfServiceInfo> services() const;
 
   // ServiceBrowserObserver.
-  void OnServiceNew(const ServiceKey& key, const std::string& ifname, unsigned flags) override;
+  bool OnServiceNew(const ServiceKey& key, const std::string& ifname, unsigned flags) override;
   void OnServiceResolved(const ResolvedService& service) override;
   void OnServiceRemoved(const ServiceKey& key) override;
   void OnBrowserState(BrowserState state, const std::string& detail) override;

@@ -190,8 +190,8 @@ TEST_F(ZeroconfRegistryTest, ResolutionOfAnUnknownServiceIsIgnored) {
 
 TEST_F(ZeroconfRegistryTest, ServiceOnAnInterfaceWithoutAValidNameIsIgnored) {
   CaptureLog();
-  browser_.New(Key("DC A", 99), "");
-  browser_.New(Key("DC B", 98), "bad,name");
+  EXPECT_FALSE(browser_.New(Key("DC A", 99), ""));
+  EXPECT_FALSE(browser_.New(Key("DC B", 98), "bad,name"));
   EXPECT_TRUE(registry_.services().empty());
   EXPECT_TRUE(Logged(LogLevel::kWarning, "mDNS service DC A on interface 99 ignored"));
 }
@@ -384,9 +384,13 @@ TEST_F(ZeroconfRegistryTest, AvahiInfoAlwaysSerialisesHostileNames) {
 
 TEST_F(ZeroconfRegistryTest, TooManyServicesAreRefused) {
   CaptureLog();
-  for (std::size_t i = 0; i < ZeroconfRegistry::kMaxServices + 5; ++i) {
-    browser_.New(Key("DC " + std::to_string(i)), "eth0");
+  for (std::size_t i = 0; i < ZeroconfRegistry::kMaxServices; ++i) {
+    EXPECT_TRUE(browser_.New(Key("DC " + std::to_string(i)), "eth0"));
   }
+  for (std::size_t i = 0; i < 5; ++i) {  // refused: the browser does not resolve them
+    EXPECT_FALSE(browser_.New(Key("DC extra " + std::to_string(i)), "eth0"));
+  }
+  EXPECT_TRUE(browser_.New(Key("DC 0"), "eth0"));  // already tracked
   EXPECT_EQ(registry_.services().size(), ZeroconfRegistry::kMaxServices);
   int warnings = 0;
   for (const auto& [level, line] : lines_) {

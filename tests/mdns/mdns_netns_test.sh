@@ -126,6 +126,12 @@ P_FC=$(publish "Bad protocol" _nvme-disc._tcp 8009 p=fc); PIDS+=("$P_FC")
 P_NOP=$(publish "No protocol" _nvme-disc._tcp 8009 "nqn=$WKDN"); PIDS+=("$P_NOP")
 P_EVIL=$(publish "Evil, nqn" _nvme-disc._tcp 8009 p=tcp "nqn=nqn.x:y,transport,traddr"); PIDS+=("$P_EVIL")
 P_CTRL=$(publish "Evil protocol" _nvme-disc._tcp 8009 "$(printf 'p=tcp\033[2J')"); PIDS+=("$P_CTRL")
+# A DC whose host has only an IPv6 address, announced over IPv4 (avahi's publish-aaaa-on-ipv4).
+nsenter -t "$HP" -m -n -- avahi-publish --no-fail -a -R v6-only.local 2001:db8::7 >> "$W/publish.log" 2>&1 &
+PIDS+=($!)
+nsenter -t "$HP" -m -n -- avahi-publish --no-fail -s -H v6-only.local "DC V6only" _nvme-disc._tcp 8009 p=tcp \
+  >> "$W/publish.log" 2>&1 &
+PIDS+=($!)
 
 # stafd in "host", on the simulated kernel: the DC at 192.0.2.1:8009 serves two subsystems.
 mkdir -p "$W/etc/stas" "$W/etc/nvme" "$W/run"
@@ -156,6 +162,7 @@ no_dc() { ! dcs | grep -qx "$1"; }
 service() { status | jq -c --arg k "$1" '.avahi.services[$k]'; }
 reachable() { [ "$(service "$1" | jq -r .reachable)" = "$2" ]; }
 no_service() { [ "$(service "$1")" = null ]; }
+seen() { ! no_service "$1"; }
 logged() { grep -qF -- "$1" "$W/stafd.log"; }
 rdma_listed() { dcs | grep -q '^rdma 192.0.2.1 4420 '; }
 dlp_count() { [ "$(ctl dlp -t tcp -a 192.0.2.1 -s 8009 -f vh -q "$HOSTNQN" | jq length)" = "$1" ]; }
@@ -186,6 +193,12 @@ for name in "Bad protocol" "No protocol" "Evil, nqn" "Evil protocol"; do
 done
 wait_for 10 "rejections logged" logged "Received invalid/undefined protocol in mDNS TXT field"
 logged "Invalid nqn" || fail "the hostile nqn was not reported"
+# A service seen over IPv4 is resolved to an IPv4 address only. nvme-stas asked Avahi for any
+# family and got whichever of the host's A and AAAA records came first (here the AAAA), so a
+# DC that listens on IPv4 only could be probed, in vain, at its IPv6 (often link-local) address.
+wait_for 15 "DC V6only seen" seen "$(KEY 'DC V6only')"
+[ "$(service "$(KEY 'DC V6only')")" = '{"reachable":"False"}' ] ||
+  fail "DC V6only (seen over IPv4, host has only an IPv6 address): $(service "$(KEY 'DC V6only')")"
 [ "$(dcs | wc -l)" -eq 3 ] || fail "expected exactly 3 DCs, got: $(dcs)"
 ctl ls | jq -r '.[].subsysnqn' | grep -v -x "$WKDN" && fail "a subsysnqn other than the well-known NQN"
 
