@@ -3,9 +3,11 @@
 # A network namespace "tgt" behind a veth pair (v0 192.0.2.1 here, v1 192.0.2.2 there) holds
 # the nvmet port (192.0.2.2:8009, two subsystems) and its own /run, system bus and avahi-daemon,
 # which announces `_nvme-disc._tcp 8009 p=tcp`. Here: a system bus, an avahi-daemon on v0,
-# stafd with no configured controller, and stacd. stafd must find the DC through Avahi, check
-# that its port answers, connect through v0 (host_iface in the kernel), fetch the log page, and
-# stacd must connect both subsystems. The publisher stopping removes the service, not the
+# stafd with no configured controller, and stacd. Both avahi-daemons use IPv4 and IPv6, so the
+# service is seen twice: over IPv4 it resolves to 192.0.2.2, over IPv6 to v1's link-local
+# address, where nvmet does not listen. stafd must find the DC through Avahi, check that its
+# port answers, connect through v0 (host_iface in the kernel) at its IPv4 address only, fetch
+# the log page, and stacd must connect both subsystems. The publisher stopping removes the service, not the
 # connected DC (even past zeroconf-connections-persistence); SIGHUP with zeroconf=disabled
 # stops browsing.
 # e2e-timeout: 420
@@ -49,8 +51,8 @@ wait_for "in_tgt ss -ltn | grep -q '$DCADDR:8009'" 10
 if ss -ltn | grep -q "$DCADDR:8009"; then fail "the nvmet port listens outside the namespace"; fi
 
 . "$STAS_SOURCE_DIR/tests/mdns/avahi-lib.sh"
-avahi_conf stas-tgt v1 >"$E2E/avahi-tgt.conf"
-avahi_conf stas-host v0 >"$E2E/avahi-host.conf"
+avahi_conf stas-tgt v1 yes >"$E2E/avahi-tgt.conf"
+avahi_conf stas-host v0 yes >"$E2E/avahi-host.conf"
 open_system_bus_conf >"$E2E/bus-tgt.conf"
 
 log "the announcer in tgt: its own /run, system bus, avahi-daemon and avahi-publish"
@@ -123,6 +125,13 @@ status=$(stafctl --json status)
 key="(v0, IPv4, NVMe DC.local, _nvme-disc._tcp)"
 assert_eq '{"transport":"tcp","traddr":"192.0.2.2","trsvcid":"8009","host-iface":"v0","subsysnqn":"nqn.2014-08.org.nvmexpress.discovery","reachable":"True"}' \
   "$(echo "$status" | jq -c --arg k "$key" '.avahi.services[$k]')" "the avahi section of stafctl status"
+# Seen over IPv6 too: resolved to an IPv6 address (link-local, v1's), which does not answer.
+key6="(v0, IPv6, NVMe DC.local, _nvme-disc._tcp)"
+v6_probed() { stafctl --json status | jq -e --arg k "$key6" '.avahi.services[$k] | (.traddr | startswith("fe80:")) and .reachable == "False"'; }
+wait_for v6_probed 30
+wait_for "grep -q 'Unable to verify TCP connectivity.*fe80:.*Connection refused' '$E2E/stafd.log'" 30
+assert_eq 1 "$(stafctl --json ls | jq length)" "DCs listed (the IPv4 one only)"
+assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "kernel DC connections"
 
 wait_for "[ \"\$(ioc_connected)\" = 2 ]" 90
 T2=$(date +%s%3N)

@@ -1,10 +1,11 @@
 # Configuration files for the private avahi-daemons of the mDNS tests (tests/mdns, and the
 # QEMU scenario tests/e2e/stafd_mdns.sh). POSIX sh; source it.
 
-# avahi_conf HOSTNAME IFACE: an avahi-daemon.conf that announces nothing of its own, IPv4
-# only, on IFACE only.
+# avahi_conf HOSTNAME IFACE [IPV6]: an avahi-daemon.conf that announces nothing of its own, on
+# IFACE only, over IPv4 only, or over IPv4 and IPv6 when IPV6 is "yes".
 avahi_conf() {
-  printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=%s\nenable-dbus=yes\n' "$1" "$2"
+  printf '[server]\nhost-name=%s\nuse-ipv4=yes\nuse-ipv6=%s\nallow-interfaces=%s\nenable-dbus=yes\n' \
+    "$1" "${3:-no}" "$2"
   printf '[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n'
 }
 
