@@ -58,7 +58,7 @@ class HostIdentityTest : public ::testing::Test {
     return out;
   }
 
-  testing::TempDir tmp_{"host-identity-test"};
+  testing::ScopedTempDir tmp_{"host-identity-test"};
   std::string dir_ = tmp_.path();
   SysConfPaths paths_;
   Diagnostics warnings_;

@@ -123,7 +123,7 @@ class LibnvmeSysfsTest : public ::testing::Test {
 
   NvmeKernelLibnvme Kernel() { return NvmeKernelLibnvme(root_.string(), fabrics_.string()); }
 
-  testing::TempDir tmp_{"stas-libnvme-test"};
+  testing::ScopedTempDir tmp_{"stas-libnvme-test"};
   fs::path dir_ = tmp_.path();
   fs::path root_ = dir_ / "class-nvme";
   fs::path fabrics_ = dir_ / "nvme-fabrics";

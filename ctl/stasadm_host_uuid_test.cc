@@ -34,7 +34,7 @@ class StasadmHostUuidTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << text;
   }
 
-  testing::TempDir tmp_{"stasadm-host-uuid-test"};
+  testing::ScopedTempDir tmp_{"stasadm-host-uuid-test"};
   std::string dir_ = tmp_.path();
   HostUuidSources sources_;
 };

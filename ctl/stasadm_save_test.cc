@@ -34,7 +34,7 @@ class StasadmSaveTest : public ::testing::Test {
     EXPECT_EQ(n, count) << dir;
   }
 
-  testing::TempDir tmp_{"stasadm-save-test"};
+  testing::ScopedTempDir tmp_{"stasadm-save-test"};
   std::string dir_ = tmp_.path();
   std::string conf_;
 };

@@ -33,7 +33,10 @@ if [ "$status" -ne 0 ] && [ -f "$failed" ] && [ -f "$log" ]; then
   echo "=== failed tests: the last 40 lines of each one's output ==="
   cut -d: -f2- "$failed" | while IFS= read -r name; do
     echo "--- $name ---"
-    awk -v t="$name" '$0 ~ /^[0-9]+\/[0-9]+ Test: / { on = ($NF == t) ; next }
+    # LastTest.log: "N/M Test: NAME", a header ending in a line of dashes, the output,
+    # "<end of output>".
+    awk -v t="$name" '$0 ~ /^[0-9]+\/[0-9]+ Test: / { on = ($NF == t); head = on; next }
+      head { if (/^-----/) head = 0; next }
       on && /^<end of output>/ { on = 0 } on' "$log" | tail -n 40
   done
   echo "=== failed: $(cut -d: -f2- "$failed" | tr '\n' ' ')==="

@@ -79,7 +79,7 @@ class StacServiceTest : public ::testing::Test {
   testing::SimulatedKernel kernel_{loop_};
   FakeStafd stafd_;
   HostInfo host_;
-  testing::TempDir tmp_{"stac-service-test"};
+  testing::ScopedTempDir tmp_{"stac-service-test"};
   std::string dir_ = tmp_.path();
   std::string state_;
   std::unique_ptr<StacService> service_;

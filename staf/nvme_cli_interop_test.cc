@@ -24,7 +24,7 @@ TEST(NvmeCliInteropTest, UnitNameCarriesTheDeviceAndHostSide) {
 }
 
 TEST(NvmeCliInteropTest, OverrideRuleIsWrittenReplacedAndRemoved) {
-  testing::TempDir dir("stas-udev-test");
+  testing::ScopedTempDir dir("stas-udev-test");
   std::string path = dir.path() + "/rules.d/70-nvmf-autoconnect.rules";
   InstallUdevRuleOverride(path);
   Result<std::string> text = ReadWholeFile(path);

@@ -85,7 +85,7 @@ class StafServiceTest : public ::testing::Test {
     if (name == "dc.example") return {"2001:db8::10", "192.0.2.10"};
     return {};
   };
-  testing::TempDir tmp_{"staf-service-test"};
+  testing::ScopedTempDir tmp_{"staf-service-test"};
   std::string dir_ = tmp_.path();
   std::string lkc_;
   std::string warnings_;

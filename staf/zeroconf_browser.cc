@@ -352,7 +352,9 @@ struct AvahiBrowser::Impl {
                 static_cast<int>(flags));
       if (self->observer == nullptr ||
           self->observer->OnServiceNew(key, ifname, static_cast<unsigned>(flags))) {
-        self->AddResolver(key);
+        // A service that cannot be resolved (avahi-daemon's limits) is not kept half-known.
+        if (!self->AddResolver(key) && self->observer)
+          self->observer->OnServiceRemoved(key);
       }
     } else if (event == AVAHI_BROWSER_REMOVE) {
       LOG_DEBUG("Avahi: service removed - %s", KeyText(key, ifname).c_str());
@@ -371,20 +373,24 @@ struct AvahiBrowser::Impl {
   // changes of the records through it. The address asked for is of the family the service was
   // seen on: stas asks for any (AVAHI_PROTO_UNSPEC), and Avahi then returns whichever of the
   // host's A and AAAA records comes first, so a service seen over IPv4 could get the host's
-  // IPv6 link-local address, where the DC may not listen, and keep it.
-  void AddResolver(const ServiceKey& key) {
-    if (resolvers.count(key) || client == nullptr)
-      return;
+  // IPv6 link-local address, where the DC may not listen, and keep it. False if there is no
+  // resolver for `key` (Avahi refused one).
+  bool AddResolver(const ServiceKey& key) {
+    if (resolvers.count(key))
+      return true;
+    if (client == nullptr)
+      return false;
     AvahiServiceResolver* r = avahi_service_resolver_new(
         client, key.interface, key.protocol, key.name.c_str(), key.type.c_str(), key.domain.c_str(),
         key.protocol, AVAHI_LOOKUP_USE_MULTICAST, &Impl::OnResolverEvent, this);
     if (r == nullptr) {
       LOG_WARNING("Failed to create resolver - %s: %s", KeyText(key, IfName(key.interface)).c_str(),
                   avahi_strerror(avahi_client_errno(client)));
-      return;
+      return false;
     }
     resolvers.emplace(key, r);
     resolver_keys.emplace(r, key);
+    return true;
   }
 
   static void OnResolverEvent(AvahiServiceResolver* r, AvahiIfIndex /*interface*/,

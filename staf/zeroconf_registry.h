@@ -44,8 +44,9 @@ class ZeroconfRegistry final : public ServiceBrowserObserver {
  public:
   // A host on the link can announce any number of instances, each costing a resolver and
   // TCP probes; past this many, new ones are ignored (with a warning). Real fabrics have a
-  // handful of DCs per interface.
-  static constexpr std::size_t kMaxServices = 1024;
+  // handful of DCs per interface. Below avahi-daemon's default limit of 1024 objects per
+  // client, which counts the two browsers too.
+  static constexpr std::size_t kMaxServices = 1000;
 
   // `kernel_tp8013`: the kernel accepts the `discovery` connect option, so a TXT `nqn=` is
   // honoured (stas NvmeOptions().discovery_supp). Registers itself as the browser's observer.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <stdlib.h>
 #include <string>
 #include <sys/stat.h>
@@ -14,27 +15,27 @@
 
 namespace stas::testing {
 
-// A fresh directory /tmp/<prefix>-XXXXXX (mode 0700, as mkdtemp() makes it), removed with all
-// it holds when the object goes. If it cannot be made, the test fails and path() names a
-// directory that does not exist, so that nothing is written elsewhere.
-class TempDir {
+// A fresh directory <gtest's temp dir>/<prefix>-XXXXXX (TEST_TMPDIR, TMPDIR or /tmp; mode 0700,
+// as mkdtemp() makes it), removed with all it holds when the object goes. Throws if it cannot
+// be made: gtest then fails the test without running the rest of it.
+class ScopedTempDir {
  public:
-  explicit TempDir(const std::string& prefix) {
-    std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
-    if (::mkdtemp(tmpl.data()) != nullptr) {
-      path_ = tmpl;
-    } else {
+  explicit ScopedTempDir(const std::string& prefix) {
+    std::string tmpl = ::testing::TempDir() + prefix + "-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
       // NOLINTNEXTLINE(concurrency-mt-unsafe): tests make their directories on one thread
-      ADD_FAILURE() << "mkdtemp(" << tmpl << "): " << std::strerror(errno);
-      path_ = "/nonexistent/" + prefix;
+      throw std::runtime_error("mkdtemp(" + tmpl + "): " + std::strerror(errno));
     }
+    path_ = tmpl;
   }
-  ~TempDir() {
+  ~ScopedTempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  ScopedTempDir(ScopedTempDir&&) = delete;
+  ScopedTempDir& operator=(ScopedTempDir&&) = delete;
 
   const std::string& path() const { return path_; }
 

@@ -53,7 +53,7 @@ class StasadmCliTest : public ::testing::Test {
     EXPECT_EQ(r.err, "");
   }
 
-  testing::TempDir tmp_{"stasadm-cli-test"};
+  testing::ScopedTempDir tmp_{"stasadm-cli-test"};
   std::string dir_ = tmp_.path();
   std::string conf_;
 };

@@ -88,8 +88,8 @@ start_avahi() {
   fail "avahi-daemon ($2) did not start"
 }
 start_avahi "-t $HOLDER -m -n" "$E2E/avahi-tgt.conf" "$E2E/avahi-tgt.log"
-# --no-fail: avahi-daemon --check may pass before the daemon is on the bus; without it,
-# avahi-publish would exit at once ("Daemon not running") and announce nothing.
+# --no-fail: should avahi-daemon leave the bus for a moment, avahi-publish waits for it
+# instead of exiting ("Daemon not running") and announcing nothing.
 nsenter -t "$HOLDER" -m -n -- avahi-publish --no-fail -s "NVMe DC" _nvme-disc._tcp 8009 p=tcp \
   "nqn=$WKDN" >"$E2E/publish.log" 2>&1 &
 PUBLISHER=$!

@@ -88,6 +88,8 @@ log "systemctl reload stafd without its DC: the DC disconnected through the sand
 : >/etc/stas/stafd.conf
 systemctl reload stafd || fail "systemctl reload stafd failed"
 wait_for "[ \"\$(kernel_ctrl_count $WKDN)\" = 0 ]" 30
+# The DC's log page went with it: stacd disconnects the I/O controllers it listed.
+wait_for "[ \"\$(kernel_io_count)\" = 0 ]" 30
 assert_eq active "$(systemctl is-active stafd)" "stafd after the DC went"
 assert_eq active "$(systemctl is-active stacd)" "stacd after the DC went"
 systemctl stop stacd stafd

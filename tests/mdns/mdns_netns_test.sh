@@ -15,7 +15,7 @@ STAFCTL=$BUILD/ctl/stafctl
 
 fail() { echo "FAIL: $*"; [ -f "${W:-/nonexistent}/stafd.log" ] && tail -40 "$W/stafd.log"; exit 1; }
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (network namespaces)"; exit 77; fi
-for c in ip unshare nsenter dbus-daemon avahi-daemon avahi-publish python3 jq; do
+for c in ip unshare nsenter dbus-daemon dbus-send avahi-daemon avahi-publish python3 jq; do
   command -v "$c" >/dev/null || fail "missing command: $c (scripts/install-deps.sh installs it)"
 done
 
@@ -145,7 +145,7 @@ cat > "$W/scenario.json" <<'EOF'
           {"subnqn": "nqn.1988-11.com.example:mdns-2", "traddr": "192.0.2.1", "trsvcid": "4420"}]}]}
 EOF
 write_conf() {  # write_conf EXTRA_LINES
-  printf '[Service Discovery]\nzeroconf=%s\n' "${ZEROCONF:-enabled}" > "$W/stafd.conf"
+  printf '[Global]\ntron=true\n[Service Discovery]\nzeroconf=%s\n' "${ZEROCONF:-enabled}" > "$W/stafd.conf"
   printf '[Discovery controller connection management]\nzeroconf-connections-persistence=3\n' >> "$W/stafd.conf"
   printf '[Controllers]\n%s' "$1" >> "$W/stafd.conf"
 }
@@ -164,6 +164,7 @@ reachable() { [ "$(service "$1" | jq -r .reachable)" = "$2" ]; }
 no_service() { [ "$(service "$1")" = null ]; }
 seen() { ! no_service "$1"; }
 logged() { grep -qF -- "$1" "$W/stafd.log"; }
+resolver_timed_out() { grep -F "Avahi resolver timeout" "$W/stafd.log" | grep -qF "name=$1"; }
 rdma_listed() { dcs | grep -q '^rdma 192.0.2.1 4420 '; }
 dlp_count() { [ "$(ctl dlp -t tcp -a 192.0.2.1 -s 8009 -f vh -q "$HOSTNQN" | jq length)" = "$1" ]; }
 service_count() { [ "$(status | jq '.avahi.services | length')" = "$1" ]; }
@@ -197,6 +198,7 @@ logged "Invalid nqn" || fail "the hostile nqn was not reported"
 # family and got whichever of the host's A and AAAA records came first (here the AAAA), so a
 # DC that listens on IPv4 only could be probed, in vain, at its IPv6 (often link-local) address.
 wait_for 15 "DC V6only seen" seen "$(KEY 'DC V6only')"
+wait_for 15 "DC V6only's resolution given up (no A record)" resolver_timed_out "DC V6only"
 [ "$(service "$(KEY 'DC V6only')")" = '{"reachable":"False"}' ] ||
   fail "DC V6only (seen over IPv4, host has only an IPv6 address): $(service "$(KEY 'DC V6only')")"
 [ "$(dcs | wc -l)" -eq 3 ] || fail "expected exactly 3 DCs, got: $(dcs)"

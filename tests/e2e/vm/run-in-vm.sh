@@ -114,8 +114,8 @@ if [ -z "$rc" ]; then
 fi
 if [ "$rc" -ne 0 ]; then
   show_tail
-  echo "run-in-vm: FAIL $NAME: scenario exit status $rc (${elapsed}s):" \
-    "$(tr -d '\r' <"$LOG" | grep -a '^FAIL: ' | tail -n 1)"
+  why=$(tr -d '\r' <"$LOG" | grep -a '^FAIL: ' | tail -n 1)
+  echo "run-in-vm: FAIL $NAME: scenario exit status $rc (${elapsed}s): ${why:-no FAIL line, see the steps above}"
   exit "$rc"
 fi
 if [ "${STAS_E2E_VERBOSE:-0}" != 1 ]; then
