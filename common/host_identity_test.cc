@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -21,15 +20,10 @@ constexpr const char* kKey = "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4H
 // Each test gets a fresh directory holding sys.conf and the /etc/nvme-like files.
 class HostIdentityTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    paths_ =
-        SysConfPaths{dir_ + "/sys.conf", dir_ + "/hostnqn", dir_ + "/hostid", dir_ + "/hostkey"};
-  }
-
   // Writes `text` to `name` in the test directory and returns its path.
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
+    testing::WriteFileText(path, text);
     return path;
   }
   void WriteDefaults() {
@@ -60,7 +54,7 @@ class HostIdentityTest : public ::testing::Test {
 
   testing::ScopedTempDir tmp_{"host-identity-test"};
   std::string dir_ = tmp_.path();
-  SysConfPaths paths_;
+  SysConfPaths paths_{dir_ + "/sys.conf", dir_ + "/hostnqn", dir_ + "/hostid", dir_ + "/hostkey"};
   Diagnostics warnings_;
 };
 

@@ -20,15 +20,7 @@ CtlApp::CtlApp(const std::string& description, const std::string& prog, std::str
 }
 
 int CtlApp::Parse(int argc, char** argv) {
-  // Only now: a subcommand created after this call would inherit the maximum.
-  app_.require_subcommand(0, 1);
-  if (int rc = ParseCommandLine(app_, argc, argv); rc >= 0)
-    return rc;
-  if (version_) {
-    std::cout << VersionLine() << "\n";
-    return 0;
-  }
-  return -1;
+  return ParseCommandLine(app_, argc, argv, version_);
 }
 
 int CtlApp::RunDbus(bool explain_access_denied, const std::function<int()>& command) const {

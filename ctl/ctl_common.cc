@@ -77,7 +77,9 @@ void PrintTron(bool now, bool as_json) {
   }
 }
 
-int ParseCommandLine(CLI::App& app, int argc, char** argv) {
+int ParseCommandLine(CLI::App& app, int argc, char** argv, const bool& version) {
+  // Only now: a subcommand created after this call would inherit the maximum.
+  app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -87,6 +89,10 @@ int ParseCommandLine(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     (void)app.exit(e);  // prints the message and the "Run with --help" hint on stderr
     return 2;           // argparse's status for a usage error
+  }
+  if (version) {
+    std::cout << VersionLine() << "\n";
+    return 0;
   }
   return -1;
 }

@@ -61,10 +61,12 @@ void UpdateDict(nlohmann::ordered_json& dict, const nlohmann::ordered_json& othe
 // {"tron": true} with `as_json`.
 void PrintTron(bool now, bool as_json);
 
-// Parses the command line with the exit statuses of Python's argparse: returns the status to
-// exit with when parsing ends the program (0 after --help, 2 after a usage error, with CLI11's
-// message), or -1 when the command should run.
-int ParseCommandLine(CLI::App& app, int argc, char** argv);
+// Parses the command line of a tool that takes at most one subcommand, with the exit statuses
+// of Python's argparse: returns the status to exit with when parsing ends the program (0 after
+// --help, 2 after a usage error, with CLI11's message; 0 after printing VersionLine() when
+// `version`, the variable of the -v/--version flag, is set), or -1 when the command should run.
+// Call it after the last add_subcommand().
+int ParseCommandLine(CLI::App& app, int argc, char** argv, const bool& version);
 
 // The `--version` line of every nvme-stas tool: "nvme-stas <version>".
 std::string VersionLine();

@@ -106,14 +106,8 @@ int Main(int argc, char** argv) {
 
   CLI::App* clear_symname = app.add_subcommand("clear-symname", "Clear the host symbolic name");
 
-  // Only now: a subcommand created after this call would inherit the maximum.
-  app.require_subcommand(0, 1);
-  if (int rc = ParseCommandLine(app, argc, argv); rc >= 0)
+  if (int rc = ParseCommandLine(app, argc, argv, version); rc >= 0)
     return rc;
-  if (version) {
-    std::cout << VersionLine() << "\n";
-    return 0;
-  }
   if (hostnqn->parsed())
     return HostNqn(conf_file, Given(hostnqn_file, file));
   if (hostid->parsed())

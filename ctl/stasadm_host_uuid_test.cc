@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -25,23 +24,15 @@ constexpr const char* kPartitionUuid = "6d2a9d11-3f3c-4a0e-9a7c-2b8e5b1d0c4f";
 // the test writes it.
 class StasadmHostUuidTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    sources_ =
-        HostUuidSources{dir_ + "/machine-id", dir_ + "/product_uuid", dir_ + "/ibm,partition-uuid"};
-  }
-
-  void Write(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-  }
-
   testing::ScopedTempDir tmp_{"stasadm-host-uuid-test"};
   std::string dir_ = tmp_.path();
-  HostUuidSources sources_;
+  HostUuidSources sources_{dir_ + "/machine-id", dir_ + "/product_uuid",
+                           dir_ + "/ibm,partition-uuid"};
 };
 
 TEST_F(StasadmHostUuidTest, MachineIdComesFirstAndNeedsNoRoot) {
-  Write(sources_.machine_id, std::string(kMachineId) + "\n");
-  Write(sources_.product_uuid, std::string(kDmiUuid) + "\n");
+  testing::WriteFileText(sources_.machine_id, std::string(kMachineId) + "\n");
+  testing::WriteFileText(sources_.product_uuid, std::string(kDmiUuid) + "\n");
   for (bool root : {false, true}) {
     Result<std::string> uuid = HostUuid(sources_, root);
     ASSERT_TRUE(uuid) << uuid.error().message;
@@ -51,8 +42,8 @@ TEST_F(StasadmHostUuidTest, MachineIdComesFirstAndNeedsNoRoot) {
 
 TEST_F(StasadmHostUuidTest, UnusableMachineIdNeedsRoot) {
   for (const char* text : {"", "uninitialized\n", "0123456789abcdef0123456789abcdeX\n"}) {
-    Write(sources_.machine_id, text);
-    Write(sources_.product_uuid, std::string(kDmiUuid) + "\n");
+    testing::WriteFileText(sources_.machine_id, text);
+    testing::WriteFileText(sources_.product_uuid, std::string(kDmiUuid) + "\n");
     Result<std::string> uuid = HostUuid(sources_, false);
     ASSERT_FALSE(uuid) << text;
     EXPECT_EQ(uuid.error().code, EACCES);
@@ -64,8 +55,8 @@ TEST_F(StasadmHostUuidTest, UnusableMachineIdNeedsRoot) {
 }
 
 TEST_F(StasadmHostUuidTest, DmiProductUuidIsByteSwapped) {
-  Write(sources_.product_uuid, std::string(kDmiUuid) + "\n");
-  Write(sources_.partition_uuid, kPartitionUuid);
+  testing::WriteFileText(sources_.product_uuid, std::string(kDmiUuid) + "\n");
+  testing::WriteFileText(sources_.partition_uuid, kPartitionUuid);
   Result<std::string> uuid = HostUuid(sources_, true);
   ASSERT_TRUE(uuid) << uuid.error().message;
   EXPECT_EQ(*uuid, kDmiSwapped);
@@ -73,21 +64,22 @@ TEST_F(StasadmHostUuidTest, DmiProductUuidIsByteSwapped) {
 
 TEST_F(StasadmHostUuidTest, PartitionUuidComesNext) {
   // A device-tree string property ends with a NUL.
-  Write(sources_.partition_uuid, std::string(kPartitionUuid) + std::string(1, '\0'));
+  testing::WriteFileText(sources_.partition_uuid,
+                         std::string(kPartitionUuid) + std::string(1, '\0'));
   Result<std::string> uuid = HostUuid(sources_, true);
   ASSERT_TRUE(uuid) << uuid.error().message;
   EXPECT_EQ(*uuid, kPartitionUuid);
 
   // An unusable DMI UUID is skipped.
-  Write(sources_.product_uuid, "00000000-0000-0000-0000-000000000000\n");
+  testing::WriteFileText(sources_.product_uuid, "00000000-0000-0000-0000-000000000000\n");
   uuid = HostUuid(sources_, true);
   ASSERT_TRUE(uuid);
   EXPECT_EQ(*uuid, kPartitionUuid);
 }
 
 TEST_F(StasadmHostUuidTest, RandomWhenNothingElseWorks) {
-  Write(sources_.product_uuid, "Not Settable\n");
-  Write(sources_.partition_uuid, "short");
+  testing::WriteFileText(sources_.product_uuid, "Not Settable\n");
+  testing::WriteFileText(sources_.partition_uuid, "short");
   Result<std::string> first = HostUuid(sources_, true);
   Result<std::string> second = HostUuid(sources_, true);
   ASSERT_TRUE(first);

@@ -13,11 +13,7 @@ log "kernel: $(uname -r)"
 load_nvme_modules 3
 log "/dev/nvme-fabrics options: $(cat /dev/nvme-fabrics)"
 
-nvmet_setup_port 1 127.0.0.1 8009
-for i in 1 2 3; do
-  nvmet_add_subsystem "$SUB$i" $((i - 1))
-  nvmet_link 1 "$SUB$i"
-done
+nvmet_local_port "$SUB" 3
 
 log "nvme discover"
 out=$(timeout 30 nvme discover -t tcp -a 127.0.0.1 -s 8009) || fail "nvme discover failed: $out"

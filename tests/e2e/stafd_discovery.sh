@@ -14,11 +14,7 @@ WKDN=nqn.2014-08.org.nvmexpress.discovery
 RULE=/run/udev/rules.d/70-nvmf-autoconnect.rules
 
 load_nvme_modules 4
-nvmet_setup_port 1 127.0.0.1 8009
-for i in 1 2 3; do
-  nvmet_add_subsystem "$SUB$i" $((i - 1))
-  nvmet_link 1 "$SUB$i"
-done
+nvmet_local_port "$SUB" 3
 
 cp dbus-interfaces/org.nvmexpress.staf.conf /usr/share/dbus-1/system.d/
 start_system_bus

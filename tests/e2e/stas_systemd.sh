@@ -26,11 +26,7 @@ cmake --install "$B" --prefix /usr >/dev/null || fail "cmake --install failed"
 systemctl daemon-reload
 
 load_nvme_modules 3
-nvmet_setup_port 1 127.0.0.1 8009
-for i in 1 2 3; do
-  nvmet_add_subsystem "$SUB$i" $((i - 1))
-  nvmet_link 1 "$SUB$i"
-done
+nvmet_local_port "$SUB" 3
 rm -f /etc/nvme/hostnqn /etc/nvme/hostid /etc/stas/sys.conf
 cat >/etc/stas/stafd.conf <<CONF
 [Controllers]

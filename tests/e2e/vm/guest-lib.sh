@@ -94,6 +94,18 @@ nvmet_add_subsystem() {
     echo 1 >"$_s/namespaces/1/enable" || fail "cannot add /dev/nullb$2 as namespace 1 of $1"
 }
 
+# nvmet_local_port PREFIX N: port 1 on 127.0.0.1:8009 exposing the subsystems PREFIX1..PREFIX<N>,
+# the i-th on /dev/nullb<i-1> (load_nvme_modules N or more first).
+nvmet_local_port() {
+  nvmet_setup_port 1 127.0.0.1 8009
+  _lp=1
+  while [ "$_lp" -le "$2" ]; do
+    nvmet_add_subsystem "$1$_lp" $((_lp - 1))
+    nvmet_link 1 "$1$_lp"
+    _lp=$((_lp + 1))
+  done
+}
+
 # nvmet_remove_subsystem NQN: unlinks it from every port, then removes it.
 nvmet_remove_subsystem() {
   for _l in "$NVMET"/ports/*/subsystems/"$1"; do

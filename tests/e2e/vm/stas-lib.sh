@@ -28,13 +28,7 @@ trap '[ $? -eq 0 ] || stas_show_logs' EXIT
 # system bus, and $E2E with empty stafd.conf / stacd.conf.
 stas_setup() {
   load_nvme_modules "${2:-$1}"
-  nvmet_setup_port 1 127.0.0.1 8009
-  _i=1
-  while [ "$_i" -le "$1" ]; do
-    nvmet_add_subsystem "$SUB$_i" $((_i - 1))
-    nvmet_link 1 "$SUB$_i"
-    _i=$((_i + 1))
-  done
+  nvmet_local_port "$SUB" "$1"
   cp dbus-interfaces/org.nvmexpress.staf.conf dbus-interfaces/org.nvmexpress.stac.conf \
     /usr/share/dbus-1/system.d/
   start_system_bus
