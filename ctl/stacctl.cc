@@ -6,7 +6,6 @@
 
 #include "common/defs.h"
 #include "ctl/ctl_app.h"
-#include "ctl/ctl_common.h"
 #include "ctl/daemon_proxies.h"
 
 namespace stas::ctl {

@@ -8,9 +8,8 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "common/defs.h"
-#include "common/host_identity.h"
+#include "common/config/host_identity.h"
 #include "ctl/ctl_app.h"
-#include "ctl/ctl_common.h"
 #include "ctl/daemon_proxies.h"
 
 namespace stas::ctl {

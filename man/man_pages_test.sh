@@ -5,7 +5,7 @@
 #     "*--long*" at column 0, subcommands as "*name*" at column 0, a subcommand's options
 #     indented by tabs below it (before the next column-0 term or heading);
 #  2. every section and option of "stafd/stacd --dump-config -f /dev/null", and every option
-#     of the table in common/config_options.cc (deprecated ones included), has a "## [Section]"
+#     of the table in common/config/config_options.cc (deprecated ones included), has a "## [Section]"
 #     heading / a column-0 "*option*" term in stafd.conf.5 / stacd.conf.5, and the option's
 #     text has "Default: VALUE" with the dump's value ("not set" for null, "none" for a
 #     list); conversely every option documented there exists;
@@ -101,7 +101,7 @@ done
 
 # --- 2. Configuration files ---------------------------------------------------------------
 # The option table: "section<TAB>name<TAB>daemons" (daemons: f = stafd, c = stacd).
-table_file=$proj/common/config_options.cc
+table_file=$proj/common/config/config_options.cc
 table=$(tr '\n' ' ' <"$table_file" | tr -s ' ' | {
   flat=$(cat)
   grep -oE 'Tunable\("[^"]+", "[fc]+"\)' <<<"$flat" |

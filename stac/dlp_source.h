@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/dlp_entry.h"
+#include "common/kernel/dlp_entry.h"
 
 namespace stas::stac {
 

@@ -10,8 +10,8 @@
 
 #include <optional>
 
-#include "common/controller.h"
-#include "common/dlp_entry.h"
+#include "common/controller/controller.h"
+#include "common/kernel/dlp_entry.h"
 
 namespace stas::stac {
 

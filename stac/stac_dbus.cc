@@ -1,6 +1,6 @@
 #include "stac/stac_dbus.h"
 
-#include "common/dbus_args.h"
+#include "common/daemon/dbus_args.h"
 #include "common/defs.h"
 #include "common/log.h"
 #include "common/python_json.h"

@@ -10,7 +10,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
-#include "common/process_info.h"
+#include "common/daemon/process_info.h"
 #include "dbus/stac_adaptor.h"
 #include "stac/stac_service.h"
 

@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/connect_or_adopt.h"
+#include "common/controller/connect_or_adopt.h"
 #include "common/log.h"
-#include "common/name_resolution.h"
+#include "common/config/name_resolution.h"
 #include "common/state_file.h"
 #include "common/tid_json.h"
 

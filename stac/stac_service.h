@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "common/blocking_runner.h"
-#include "common/config.h"
-#include "common/controller_registry.h"
-#include "common/event_loop.h"
-#include "common/nvme_kernel.h"
-#include "common/timer.h"
+#include "common/loop/blocking_runner.h"
+#include "common/config/config.h"
+#include "common/controller/controller_registry.h"
+#include "common/loop/event_loop.h"
+#include "common/kernel/nvme_kernel.h"
+#include "common/loop/timer.h"
 #include "stac/dlp_source.h"
 #include "stac/ioc.h"
 

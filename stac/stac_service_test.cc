@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/blocking_runner.h"
+#include "common/loop/blocking_runner.h"
 #include "common/defs.h"
 #include "common/log.h"
 #include "common/testing/fake_event_loop.h"

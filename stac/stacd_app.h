@@ -2,7 +2,7 @@
 // the test harness). Returns the exit status.
 #pragma once
 
-#include "common/daemon_shell.h"
+#include "common/daemon/daemon_shell.h"
 
 namespace stas::stac {
 

@@ -2,7 +2,7 @@
 
 #include <cerrno>
 
-#include "common/config_json.h"
+#include "common/config/config_json.h"
 #include "common/log.h"
 
 namespace stas::staf {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "common/controller.h"
-#include "common/dlp_entry.h"
+#include "common/controller/controller.h"
+#include "common/kernel/dlp_entry.h"
 
 namespace stas::staf {
 

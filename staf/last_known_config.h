@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/dlp_entry.h"
+#include "common/kernel/dlp_entry.h"
 #include "common/result.h"
 #include "common/tid.h"
 #include "staf/dc.h"

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "common/nvme_kernel.h"
+#include "common/kernel/nvme_kernel.h"
 
 namespace stas::staf {
 

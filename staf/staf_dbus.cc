@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/dbus_args.h"
+#include "common/daemon/dbus_args.h"
 #include "common/defs.h"
 #include "common/log.h"
-#include "common/process_info.h"
+#include "common/daemon/process_info.h"
 #include "common/python_json.h"
 
 namespace stas::staf {

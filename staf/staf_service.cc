@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <set>
 
-#include "common/name_resolution.h"
+#include "common/config/name_resolution.h"
 #include "common/log.h"
 #include "common/state_file.h"
 #include "staf/last_known_config.h"

@@ -15,18 +15,18 @@
 #include <string>
 #include <vector>
 
-#include "common/blocking_runner.h"
-#include "common/config.h"
-#include "common/controller_registry.h"
-#include "common/event_loop.h"
-#include "common/name_resolution.h"
-#include "common/nvme_kernel.h"
-#include "common/timer.h"
+#include "common/loop/blocking_runner.h"
+#include "common/config/config.h"
+#include "common/controller/controller_registry.h"
+#include "common/loop/event_loop.h"
+#include "common/config/name_resolution.h"
+#include "common/kernel/nvme_kernel.h"
+#include "common/loop/timer.h"
 #include "staf/dc.h"
-#include "staf/zeroconf_aging.h"
-#include "staf/zeroconf_browser.h"
-#include "staf/zeroconf_reachability.h"
-#include "staf/zeroconf_registry.h"
+#include "staf/zeroconf/zeroconf_aging.h"
+#include "staf/zeroconf/zeroconf_browser.h"
+#include "staf/zeroconf/zeroconf_reachability.h"
+#include "staf/zeroconf/zeroconf_registry.h"
 
 namespace stas::staf {
 

@@ -13,7 +13,7 @@
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/simulated_kernel.h"
 #include "staf/staf_service.h"
-#include "staf/zeroconf_fakes.h"
+#include "staf/zeroconf/zeroconf_fakes.h"
 
 namespace stas::staf {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "common/daemon_shell.h"
+#include "common/daemon/daemon_shell.h"
 
 namespace stas::staf {
 

@@ -23,7 +23,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "common/event_loop.h"
+#include "common/loop/event_loop.h"
 
 namespace stas {
 

@@ -8,7 +8,7 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
-#include "common/glib_event_loop.h"
+#include "common/loop/glib_event_loop.h"
 
 namespace stas {
 

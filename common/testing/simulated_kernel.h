@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "common/event_loop.h"
-#include "common/nvme_kernel.h"
+#include "common/loop/event_loop.h"
+#include "common/kernel/nvme_kernel.h"
 
 namespace stas::testing {
 

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
-#include "common/host_identity.h"
+#include "common/config/host_identity.h"
 #include "ctl/pyformat.h"
 #include "tests/dbus/dbus_fixture.h"
 #include "tests/dbus/dbus_test_util.h"

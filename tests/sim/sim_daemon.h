@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "common/daemon_shell.h"
+#include "common/daemon/daemon_shell.h"
 
 namespace stas::testing {
 

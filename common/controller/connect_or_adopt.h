@@ -1,0 +1,31 @@
+// The blocking half of bringing up a controller, shared by stafd's Dc and stacd's Ioc: reuse
+// an existing kernel controller that matches the candidate (reference §4.8) when there is one,
+// else connect. Blocking; worker thread only.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "common/kernel/nvme_kernel.h"
+#include "common/result.h"
+
+namespace stas {
+
+struct ConnectOutcome {
+  Result<std::string> device;         // the device name, or why the connect failed
+  std::optional<KernelDevice> info;   // its attributes, when known
+  bool adopted = false;               // an existing controller was reused
+  std::string note;                   // what the matching rules assumed, for the log
+};
+
+// `owned`: devices that other controllers of the daemon already own (never adopted twice).
+// `adopt`: whether to look for an existing controller at all.
+ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, const ConnectRequest& req,
+                              const std::set<std::string>& owned, bool adopt = true);
+
+// The existing controller `req` would adopt, if any (no connect).
+std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, const ConnectRequest& req,
+                                          const std::set<std::string>& owned, std::string* note);
+
+}  // namespace stas

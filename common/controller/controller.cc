@@ -1,0 +1,172 @@
+#include "common/controller/controller.h"
+
+#include "common/config/config_json.h"
+#include "common/log.h"
+
+namespace stas {
+
+std::string Controller::OpStats::ToString() const {
+  return std::string("{'fail count': ") + std::to_string(fail_count) +
+         ", 'completed': " + (completed ? "True" : "False") + ", 'alive': True}";
+}
+
+Controller::Controller(ControllerContext& ctx, ConnectRequest request, Dict extras)
+    : ctx_(ctx),
+      request_(std::move(request)),
+      extras_(std::move(extras)),
+      connect_timer_(ctx.loop, kFastConnectRetry, [this] { TryConnect(); }) {}
+
+Controller::~Controller() = default;
+
+std::string Controller::Prefix() const {
+  return tid().ToString() + " | " + (device_.empty() ? "nvme?" : device_) + " - ";
+}
+
+void Controller::Start() {
+  // Deferred so that the service finishes its reconciliation pass first (stas: Deferred).
+  ctx_.loop.Post([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->TryConnect();
+  });
+}
+
+void Controller::TryConnect() {
+  if (disposing_ || busy() || connected()) return;
+  ++connect_attempts_;
+  connect_stats_.exists = true;
+  connect_stats_.completed = false;
+  ConnectRequest req = request_;
+  std::set<std::string> owned = ctx_.owned_devices ? ctx_.owned_devices() : std::set<std::string>{};
+  NvmeKernel& kernel = ctx_.kernel;
+  RunOp<ConnectOutcome>([req, owned, &kernel]() { return ConnectOrAdopt(kernel, req, owned); },
+                        [this](ConnectOutcome o) { OnConnectDone(std::move(o)); });
+}
+
+void Controller::OnConnectDone(ConnectOutcome o) {
+  if (!o.device) {
+    ++connect_stats_.fail_count;
+    if (disposing_) return;
+    // nvme-stas: a quick second try 3 s after the first failure, then every 60 s; the error
+    // is logged once, at the second failure, so that a merely slow controller does not alarm.
+    if (connect_attempts_ == 2) {
+      LOG_ERROR("%sFailed to connect to controller. %s", Prefix().c_str(),
+                o.device.error().message.c_str());
+    } else {
+      LOG_DEBUG("%sconnect attempt %d failed: %s", Prefix().c_str(), connect_attempts_,
+                o.device.error().message.c_str());
+    }
+    if (ShouldRetryConnect()) {
+      connect_timer_.Start(connect_attempts_ >= 2 ? kConnectRetry : kFastConnectRetry);
+    } else {
+      LOG_INFO("%sGiving up after %d connection attempts", Prefix().c_str(), connect_attempts_);
+    }
+    OnConnectFailed();
+    return;
+  }
+  device_ = *o.device;
+  kdev_ = std::move(o.info);
+  connect_attempts_ = 0;
+  connect_stats_.completed = true;
+  connect_timer_.Stop();
+  if (!o.note.empty()) LOG_INFO("%s%s", Prefix().c_str(), o.note.c_str());
+  if (disposing_) return;
+  LOG_INFO("%s%s", Prefix().c_str(),
+           o.adopted ? "Connection adopted (existing kernel controller)" : "Connection established!");
+  OnConnected(o.adopted);
+}
+
+void Controller::AfterOp() {
+  if (busy()) return;
+  if (disposing_) {
+    if (on_idle_) {
+      auto finish = std::move(on_idle_);
+      on_idle_ = nullptr;
+      finish();
+    }
+    return;
+  }
+  OnIdle();
+}
+
+void Controller::OnKernelEvent(const KernelEvent& ev) {
+  if (disposing_ || device_.empty() || ev.device != device_) return;
+  if (ev.action == KernelEvent::Action::kChange) return OnChangeEvent(ev);
+  if (ev.action != KernelEvent::Action::kRemove) return;
+  LOG_INFO("%sDevice removed by the kernel; reconnecting", Prefix().c_str());
+  device_.clear();
+  kdev_.reset();
+  connect_attempts_ = 0;
+  OnDeviceGone();
+  connect_timer_.Start(kFastConnectRetry);
+}
+
+void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
+  disposing_ = true;
+  connect_timer_.Stop();
+  StopTimers();
+  auto finish = [this, keep_connection, done = std::move(done)]() {
+    if (keep_connection || device_.empty()) return done(true);
+    std::string dev = device_;
+    NvmeKernel& kernel = ctx_.kernel;
+    RunOp<Status>([dev, &kernel]() { return kernel.Disconnect(dev); },
+                  [this, done](Status s) {
+                    if (!s) {
+                      LOG_ERROR("%sFailed to disconnect: %s", Prefix().c_str(),
+                                s.error().message.c_str());
+                    } else {
+                      LOG_INFO("%sDisconnected", Prefix().c_str());
+                      device_.clear();
+                    }
+                    done(static_cast<bool>(s));
+                  });
+  };
+  if (busy()) {
+    on_idle_ = std::move(finish);
+  } else {
+    finish();
+  }
+}
+
+Dict Controller::IdDict() const {
+  Dict d = tid().CoreFields();
+  std::pair<std::string, std::string> host_nqn = d.back();
+  d.pop_back();
+  bool host_nqn_placed = false;
+  for (const auto& [key, value] : extras_) {
+    if (key == "host-nqn") {
+      d.push_back(host_nqn);  // keeps the position it had in the file, with the final value
+      host_nqn_placed = true;
+    } else if (key == "dhchap-secret" || key == "dhchap-ctrl-secret") {
+      d.emplace_back(key, kRedacted);  // never hand secrets to D-Bus callers
+    } else {
+      d.emplace_back(key, value);
+    }
+  }
+  if (!host_nqn_placed) d.push_back(host_nqn);
+  d.emplace_back("device", device_.empty() ? "nvme?" : device_);
+  return d;
+}
+
+Dict Controller::Info() const {
+  Dict d = IdDict();
+  d.emplace_back("connect attempts", std::to_string(connect_attempts_));
+  d.emplace_back("retry connect timer", connect_timer_.ToString());
+  if (connect_stats_.exists) d.emplace_back("connect operation", connect_stats_.ToString());
+  return d;
+}
+
+Dict Controller::Details() const {
+  Dict d = Info();
+  auto attr = [this](std::string KernelDevice::*field) {
+    return kdev_ ? (*kdev_).*field : std::string();
+  };
+  d.emplace_back("hostid", attr(&KernelDevice::hostid));
+  d.emplace_back("hostnqn", attr(&KernelDevice::hostnqn));
+  d.emplace_back("model", attr(&KernelDevice::model));
+  d.emplace_back("serial", attr(&KernelDevice::serial));
+  d.emplace_back("dctype", attr(&KernelDevice::dctype));
+  d.emplace_back("cntrltype", attr(&KernelDevice::cntrltype));
+  d.emplace_back("connected", connected() ? "True" : "False");
+  return d;
+}
+
+}  // namespace stas

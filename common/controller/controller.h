@@ -1,0 +1,131 @@
+// Controller: what stafd's discovery controllers (Dc) and stacd's I/O controllers (Ioc) have
+// in common: connecting (or adopting an existing kernel controller), retrying failed connects
+// after 3 s and then every 60 s, reconnecting when the kernel removes the device, the
+// operations in flight, disposal, and the D-Bus views (reference §1.5.0, §1.5.3, §1.5.4).
+//
+// Loop thread only. Owned through a shared_ptr: blocking work runs on the BlockingRunner and
+// its result is dropped if the controller is gone by then.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/loop/blocking_runner.h"
+#include "common/controller/connect_or_adopt.h"
+#include "common/loop/event_loop.h"
+#include "common/kernel/nvme_kernel.h"
+#include "common/tid.h"
+#include "common/loop/timer.h"
+
+namespace stas {
+
+// What all controllers of one daemon share. Owned by the service; outlives every controller.
+struct ControllerContext {
+  EventLoop& loop;
+  BlockingRunner& runner;
+  NvmeKernel& kernel;
+  // The devices that other controllers already own: never adopt one of those.
+  std::function<std::set<std::string>()> owned_devices;
+};
+
+using Dict = std::vector<std::pair<std::string, std::string>>;
+
+class Controller : public std::enable_shared_from_this<Controller> {
+ public:
+  static constexpr std::chrono::seconds kFastConnectRetry{3};
+  static constexpr std::chrono::seconds kConnectRetry{60};
+
+  // `extras` are the controller= keys shown on D-Bus after the identity (reference §1.5.0).
+  Controller(ControllerContext& ctx, ConnectRequest request, Dict extras);
+  virtual ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Schedules the first connection attempt (on the next loop iteration).
+  void Start();
+  // A kernel event about device(): removal is handled here, the rest by subclasses.
+  void OnKernelEvent(const KernelEvent& ev);
+  // Stops all activity; once no operation is in flight, disconnects unless `keep_connection`
+  // (or if not connected), then calls `done(success)`. The controller is inert afterwards.
+  void Dispose(bool keep_connection, std::function<void(bool)> done);
+
+  const Tid& tid() const { return request_.tid; }
+  const ConnectRequest& request() const { return request_; }
+  const std::string& device() const { return device_; }
+  bool connected() const { return !device_.empty(); }
+  bool busy() const { return ops_in_flight_ > 0; }
+  int connect_attempts() const { return connect_attempts_; }
+  const Dict& extras() const { return extras_; }
+
+  Dict IdDict() const;
+  virtual Dict Info() const;
+  virtual Dict Details() const;
+
+ protected:
+  // Runs `work` on a worker thread, then `done` on the loop thread, counting it as an
+  // operation in flight (disposal waits for it). After `done`, AfterOp() runs.
+  template <class T>
+  void RunOp(std::function<T()> work, std::function<void(T)> done);
+
+  void TryConnect();
+  // Hooks for subclasses.
+  virtual void OnConnected(bool adopted) { (void)adopted; }
+  // A connection attempt failed (not called while disposing); the retry is already scheduled.
+  virtual void OnConnectFailed() {}
+  virtual void OnChangeEvent(const KernelEvent& ev) { (void)ev; }
+  virtual void OnDeviceGone() {}
+  // False stops the connect retries (stacd's NCC limit).
+  virtual bool ShouldRetryConnect() const { return true; }
+  // Called when no operation is in flight any more (and not disposing): pending work.
+  virtual void OnIdle() {}
+
+  std::string Prefix() const;  // "(tid) | nvmeX - "
+  bool disposing() const { return disposing_; }
+  const std::optional<KernelDevice>& kernel_device() const { return kdev_; }
+  void reset_connect_attempts() { connect_attempts_ = 0; }
+  Timer& connect_timer() { return connect_timer_; }
+  // Python's str(AsyncTask.as_dict()) as nvme-stas shows operations on D-Bus.
+  struct OpStats {
+    int fail_count = 0;
+    bool completed = false;
+    bool exists = false;
+    std::string ToString() const;
+  };
+
+  ControllerContext& ctx_;
+
+ private:
+  void OnConnectDone(ConnectOutcome outcome);
+  void AfterOp();
+  virtual void StopTimers() {}
+
+  ConnectRequest request_;
+  Dict extras_;
+  std::string device_;
+  std::optional<KernelDevice> kdev_;
+  int connect_attempts_ = 0;
+  int ops_in_flight_ = 0;
+  bool disposing_ = false;
+  std::function<void()> on_idle_;  // disposal waiting for the operation in flight
+  OpStats connect_stats_;
+  Timer connect_timer_;
+};
+
+template <class T>
+void Controller::RunOp(std::function<T()> work, std::function<void(T)> done) {
+  ++ops_in_flight_;
+  ctx_.runner.RunBlocking<T>(weak_from_this(), std::move(work),
+                             [this, done = std::move(done)](T result) {
+                               --ops_in_flight_;
+                               done(std::move(result));
+                               AfterOp();
+                             });
+}
+
+}  // namespace stas

@@ -1,0 +1,202 @@
+#include "common/daemon/daemon_shell.h"
+
+#include <malloc.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "common/log.h"
+#include <systemd/sd-daemon.h>
+#include <CLI/CLI.hpp>
+#include "build_config.h"
+#include "common/config/config_json.h"
+#include "common/kernel/nvme_kernel_libnvme.h"
+#include <iostream>
+#include "common/loop/sdbus_glib.h"
+
+namespace stas {
+
+namespace {
+
+// The command line shared by stafd and stacd, plus --dump-config.
+struct DaemonOptions {
+  std::string conf_file;
+  bool conf_file_given = false;  // -f was used: a missing file is then an error
+  bool syslog = false;
+  bool tron = false;
+  bool dump_config = false;
+};
+
+// Parses the command line. Returns nullopt after handling --help, --version or a usage error;
+// `*exit_code` then holds the status to exit with (0, or 2 for a usage error as argparse does).
+std::optional<DaemonOptions> ParseDaemonArgs(Daemon d, int argc, char** argv, int* exit_code) {
+  const bool stafd = d == Daemon::kStafd;
+  CLI::App app(stafd ? "STorage Appliance Finder (STAF). Must be root to run this program."
+                     : "STorage Appliance Connector (STAC). Must be root to run this program.",
+               DaemonName(d));
+  DaemonOptions opts;
+  opts.conf_file = std::string(kSysconfDir) + "/stas/" + DaemonName(d) + ".conf";
+  bool version = false;
+  app.add_option("-f,--conf-file", opts.conf_file, "Configuration file")
+      ->type_name("FILE")
+      ->capture_default_str();
+  app.add_flag("-s,--syslog", opts.syslog, "Send log messages to the journal (syslog)");
+  app.add_flag("--tron", opts.tron, "Trace ON: debug logging, whatever the configuration says");
+  app.add_flag("-v,--version", version, "Print the version and exit");
+  app.add_flag("--dump-config", opts.dump_config,
+               "Print the effective configuration as JSON and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    *exit_code = rc == 0 ? 0 : 2;
+    return std::nullopt;
+  }
+  if (version) {
+    std::printf("nvme-stas %s\nlibnvme %s\n", kVersion, LibnvmeVersion().c_str());
+    *exit_code = 0;
+    return std::nullopt;
+  }
+  opts.conf_file_given = app.count("--conf-file") > 0;
+  return opts;
+}
+
+int DumpConfig(Daemon d, const DaemonOptions& opts) {
+  Result<LoadedConfig> loaded = LoadServiceConfig(d, opts.conf_file, opts.conf_file_given);
+  if (!loaded) {
+    std::fprintf(stderr, "%s: cannot read the configuration: %s\n", DaemonName(d),
+                 loaded.error().message.c_str());
+    return 1;
+  }
+  for (const Diagnostic& diag : loaded->diagnostics) {
+    std::fprintf(stderr, "%s: %s\n", diag.severity == Severity::kError ? "error" : "warning",
+                 diag.ToString().c_str());
+  }
+  nlohmann::ordered_json j = ConfigToJson(loaded->config);
+  std::cout << j.dump(2) << std::endl;
+  return 0;
+}
+
+void NotifySystemd(const char* state) { sd_notify(0, state); }
+
+std::optional<ServiceConfig> LoadConfigLogged(Daemon d, const DaemonOptions& opts) {
+  Result<LoadedConfig> loaded = LoadServiceConfig(d, opts.conf_file, opts.conf_file_given);
+  if (!loaded) {
+    LOG_ERROR("Cannot read the configuration: %s", loaded.error().message.c_str());
+    return std::nullopt;
+  }
+  for (const Diagnostic& diag : loaded->diagnostics) {
+    if (diag.severity == Severity::kError) {
+      LOG_ERROR("%s", diag.ToString().c_str());
+    } else {
+      LOG_WARNING("%s", diag.ToString().c_str());
+    }
+  }
+  return std::move(loaded->config);
+}
+
+std::optional<HostInfo> LoadHostLogged(const SysConfPaths& paths) {
+  Diagnostics warnings;
+  Result<HostIdentity> id = LoadHostIdentity(paths, &warnings);
+  for (const Diagnostic& w : warnings) LOG_WARNING("%s", w.ToString().c_str());
+  if (!id) {
+    LOG_ERROR("%s", id.error().message.c_str());
+    return std::nullopt;
+  }
+  return HostInfo{id->hostnqn, id->hostid, id->hostkey, id->symname};
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, char** argv) {
+  const char* prog = DaemonName(spec.daemon);
+  int exit_code = 0;
+  std::optional<DaemonOptions> opts = ParseDaemonArgs(spec.daemon, argc, argv, &exit_code);
+  if (!opts) return exit_code;
+  if (opts->dump_config) return DumpConfig(spec.daemon, *opts);
+  if (env.require_root && ::geteuid() != 0) {
+    std::fprintf(stderr, "Permission denied. You need root privileges to run %s.\n", prog);
+    return 1;
+  }
+  LogInit(prog, opts->syslog);
+  // The worker pool grows to 128 threads for a burst of connects, and glibc would give each
+  // of them its own malloc arena (up to 8 per core) that keeps its memory afterwards: with
+  // 1,000 controllers that doubled stacd's RSS (tests/bench). The state lives on the loop
+  // thread; workers allocate little.
+  (void)mallopt(M_ARENA_MAX, 2);
+
+  GlibEventLoop loop;
+  KernelBackend backend = env.backend(loop);
+  if (!backend.kernel->FabricsAvailable()) {
+    LOG_ERROR("Fatal error: missing nvme-tcp kernel module (/dev/nvme-fabrics does not exist)");
+    return 1;
+  }
+  std::optional<ServiceConfig> config = LoadConfigLogged(spec.daemon, *opts);
+  if (!config) return 1;
+  std::optional<HostInfo> host = LoadHostLogged(env.sysconf);
+  if (!host) return 1;
+  auto set_tron = [&backend](bool on) {
+    SetLogDebug(on);
+    if (backend.set_trace) backend.set_trace(on);
+  };
+  set_tron(opts->tron || config->tron);
+
+  ThreadPoolRunner runner(loop);
+  std::unique_ptr<sdbus::IConnection> conn;
+  std::unique_ptr<DaemonService> service;
+  std::unique_ptr<SdbusGlibSource> bus_source;
+  try {
+    conn = sdbus::createSystemBusConnection();
+    DaemonParts parts{loop, runner, *backend.kernel, *backend.events, *host, *conn, set_tron};
+    service = spec.make(parts, std::move(*config));
+    bus_source = std::make_unique<SdbusGlibSource>(*conn, nullptr, [&] {
+      LOG_ERROR("Lost the D-Bus connection; exiting");
+      exit_code = 1;
+      loop.Quit();
+    });
+    conn->requestName(spec.bus_name);
+  } catch (const sdbus::Error& e) {
+    LOG_ERROR("Cannot publish %s on the system bus: %s", spec.bus_name, e.what());
+    return 1;
+  }
+
+  bool stopping = false;
+  auto stop = [&] {
+    if (stopping) return;
+    stopping = true;
+    NotifySystemd("STOPPING=1");
+    LOG_INFO("Stopping");
+    service->Stop([&] { loop.Quit(); });
+  };
+  (void)loop.AddUnixSignal(SIGTERM, stop);
+  (void)loop.AddUnixSignal(SIGINT, stop);
+  (void)loop.AddUnixSignal(SIGHUP, [&] {
+    if (stopping) return;  // the controllers are being released: nothing to reload
+    NotifySystemd("RELOADING=1");
+    LOG_INFO("Reloading %s", opts->conf_file.c_str());
+    if (std::optional<ServiceConfig> fresh = LoadConfigLogged(spec.daemon, *opts)) {
+      set_tron(fresh->tron);
+      service->Reload(std::move(*fresh));
+    } else {
+      LOG_ERROR("Keeping the previous configuration");
+      service->Reload(service->config());
+    }
+    NotifySystemd("READY=1");
+  });
+
+  service->Start();
+  if (env.on_started) env.on_started(loop);
+  LOG_INFO("%s started", prog);
+  loop.Run();
+
+  // Workers first: their results are dropped once the loop is gone, and nothing they touch
+  // may disappear while they run.
+  runner.Shutdown();
+  service.reset();
+  bus_source.reset();
+  return exit_code;
+}
+
+}  // namespace stas

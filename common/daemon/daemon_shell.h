@@ -1,0 +1,64 @@
+// The life of a daemon (stafd or stacd) from the command line to exit: options, root check,
+// logging, kernel edge, configuration, host identity, worker pool, system bus, signals
+// (SIGTERM/SIGINT stop, SIGHUP reload), sd_notify and the GLib loop. What differs between
+// the two daemons is the DaemonService that `DaemonSpec::make` builds.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "common/loop/blocking_runner.h"
+#include "common/config/config.h"
+#include "common/loop/glib_event_loop.h"
+#include "common/config/host_identity.h"
+#include "common/kernel/kernel_backend.h"
+#include "common/kernel/nvme_kernel.h"
+
+namespace stas {
+
+// A daemon's service as the shell drives it. Loop thread only.
+class DaemonService {
+ public:
+  virtual ~DaemonService() = default;
+  virtual void Start() = 0;
+  // SIGHUP with a configuration that loaded (or the current one, when the file is broken).
+  virtual void Reload(ServiceConfig config) = 0;
+  virtual const ServiceConfig& config() const = 0;
+  // SIGTERM: calls `done` once every controller is released.
+  virtual void Stop(std::function<void()> done) = 0;
+};
+
+// What the shell sets up for the service. Every reference outlives the service.
+struct DaemonParts {
+  GlibEventLoop& loop;
+  BlockingRunner& runner;
+  NvmeKernel& kernel;
+  KernelEvents& events;
+  const HostInfo& host;
+  sdbus::IConnection& bus;
+  std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
+};
+
+struct DaemonEnvironment {
+  KernelBackendFactory backend;
+  bool require_root = true;
+  SysConfPaths sysconf = SysConfPaths::Default();
+  // Called once the daemon is set up, on the loop thread (the test harness hooks in here).
+  std::function<void(GlibEventLoop&)> on_started;
+};
+
+struct DaemonSpec {
+  Daemon daemon;
+  const char* bus_name;
+  // Builds the service and its D-Bus objects; the bus name is requested afterwards, so that
+  // systemd (Type=dbus) sees the daemon started only once it can answer. May throw
+  // sdbus::Error.
+  std::function<std::unique_ptr<DaemonService>(const DaemonParts&, ServiceConfig)> make;
+};
+
+// Returns the exit status.
+int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, char** argv);
+
+}  // namespace stas

@@ -1,0 +1,42 @@
+#include "common/daemon/dbus_args.h"
+
+#include "common/str_util.h"
+
+namespace stas {
+
+void CheckControllerIdArgs(const std::string& error_prefix,
+                           const std::vector<std::pair<const char*, const std::string*>>& args) {
+  for (const auto& [name, value] : args) {
+    if (value->size() > 512 || !IsPrintableAscii(*value)) {
+      throw sdbus::Error(error_prefix + ".Error.InvalidArgs",
+                         std::string("argument ") + name + " \"" + Printable(value->substr(0, 64)) +
+                             "\" is not valid: printable ASCII of at most 512 characters expected");
+    }
+    if (std::string(name) == "transport" && *value != "tcp" && *value != "rdma" &&
+        *value != "fc" && *value != "loop") {
+      throw sdbus::Error(error_prefix + ".Error.InvalidArgs",
+                         "argument transport \"" + Printable(*value) +
+                             "\" is not one of tcp, rdma, fc, loop");
+    }
+  }
+}
+
+Tid TidFromDbusArgs(const std::string& error_prefix, const ControllerIdArgs& a,
+                    const TidDefaults& defaults) {
+  CheckControllerIdArgs(error_prefix, {{"transport", &a.transport},
+                                       {"traddr", &a.traddr},
+                                       {"trsvcid", &a.trsvcid},
+                                       {"subsysnqn", &a.subsysnqn},
+                                       {"host_traddr", &a.host_traddr},
+                                       {"host_iface", &a.host_iface},
+                                       {"host_nqn", &a.host_nqn}});
+  return Tid::Make({a.transport, a.traddr, a.trsvcid, a.subsysnqn, a.host_traddr, a.host_iface,
+                    a.host_nqn},
+                   defaults);
+}
+
+std::map<std::string, std::string> ToMap(const std::vector<std::pair<std::string, std::string>>& v) {
+  return std::map<std::string, std::string>(v.begin(), v.end());
+}
+
+}  // namespace stas

@@ -1,0 +1,36 @@
+#include "common/daemon/process_info.h"
+
+#include "common/config/config_json.h"
+#include "common/log.h"
+
+namespace stas {
+
+nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
+                                       const std::string& soak_timer, bool kernel_tp8013,
+                                       bool kernel_host_iface) {
+  auto optional = [](const std::optional<std::string>& v) {
+    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+  };
+  nlohmann::ordered_json j;
+  j["tron"] = LogDebugEnabled();
+  j["log-level"] = LogLevelName();
+  j["hostnqn"] = source.host.hostnqn;
+  j["hostid"] = source.host.hostid;
+  // nvme-stas exposed the DH-HMAC-CHAP host key here; we say whether there is one.
+  j["hostkey"] =
+      source.host.hostkey ? nlohmann::ordered_json(kRedacted) : nlohmann::ordered_json(nullptr);
+  j["symname"] = optional(source.host.symname);
+  j["last known config file"] = source.state_path;
+  j["config soak timer"] = soak_timer;
+  j["kernel support.TP8013"] = kernel_tp8013 ? "True" : "False";
+  j["kernel support.host_iface"] = kernel_host_iface ? "True" : "False";
+  return j;
+}
+
+nlohmann::ordered_json DictJson(const std::vector<std::pair<std::string, std::string>>& dict) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : dict) j[k] = v;
+  return j;
+}
+
+}  // namespace stas

@@ -1,0 +1,31 @@
+// The keys of process_info (reference §1.5.1) that stafd and stacd share, and what the .debug
+// interface of both needs to answer them.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/kernel/nvme_kernel.h"
+
+namespace stas {
+
+struct ProcessInfoSource {
+  HostInfo host;
+  std::string state_path;               // "last known config file"
+  std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
+};
+
+// tron, log-level, host identity (the host key redacted), state file, soak timer, kernel
+// support, in nvme-stas's order. The daemon appends its own keys.
+nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
+                                       const std::string& soak_timer, bool kernel_tp8013,
+                                       bool kernel_host_iface);
+
+// A controller's ordered key/value list as a JSON object (keys keep their order).
+nlohmann::ordered_json DictJson(const std::vector<std::pair<std::string, std::string>>& dict);
+
+}  // namespace stas

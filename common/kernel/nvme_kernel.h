@@ -1,0 +1,138 @@
+// The kernel edge: everything stafd and stacd ask of the Linux NVMe-oF host stack, behind one
+// small interface. NvmeKernelLibnvme (libnvme 1.3 + sysfs) is the real one; SimulatedKernel
+// (common/testing/) is an in-memory kernel for tests and benchmarks. Nothing above this
+// interface includes libnvme headers.
+//
+// Every method may block (it talks to /dev/nvme-fabrics, /dev/nvmeN or sysfs): call them on a
+// worker thread (BlockingRunner), never on the loop thread. Implementations are thread-safe:
+// calls on different devices may run in parallel. Devices are named by their kernel name
+// ("nvme3"), so no libnvme object ever crosses threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config/config.h"
+#include "common/result.h"
+#include "common/tid.h"
+
+namespace stas {
+
+// Who the host is, as sent to the kernel with each connect and to a DC at registration.
+struct HostInfo {
+  std::string hostnqn;
+  std::string hostid;
+  std::optional<std::string> hostkey;  // DH-HMAC-CHAP host secret (sys.conf), for I/O ctrls
+  std::optional<std::string> symname;  // TP8010 host symbolic name
+};
+
+struct ConnectRequest {
+  Tid tid;                // transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, hostnqn
+  bool discovery = false;  // a discovery controller (unique TP8013 NQNs get the "discovery" option)
+  ConnectOptions options;  // effective tunables ([Global] merged with the entry's overrides)
+  std::optional<std::string> dhchap_secret;       // per-controller host key
+  std::optional<std::string> dhchap_ctrl_secret;  // per-controller controller key
+  HostInfo host;
+};
+
+// One record of a discovery log page exactly as the controller sent it: UNTRUSTED. The string
+// fields are the raw bytes of the fixed-size fields, up to the first NUL. Validate with
+// dlp_entry.h before use.
+struct RawLogEntry {
+  uint8_t trtype = 0;
+  uint8_t adrfam = 0;
+  uint8_t subtype = 0;
+  uint8_t treq = 0;
+  uint16_t portid = 0;
+  uint16_t cntlid = 0;
+  uint16_t asqsz = 0;
+  uint16_t eflags = 0;
+  std::string trsvcid;
+  std::string subnqn;
+  std::string traddr;
+};
+
+// An existing kernel controller, as sysfs and its uevent properties describe it.
+struct KernelDevice {
+  std::string name;  // "nvme3"
+  std::string transport, traddr, trsvcid, host_traddr, host_iface;  // "none" already mapped to ""
+  std::string subsysnqn, hostnqn, hostid;
+  std::string src_addr;   // from the "address" attribute (kernel >= 6.1), else ""
+  std::string cntrltype;  // "io", "discovery", "admin" or "" if unknown
+  std::string dctype;     // "none", "ddc", "cdc" or ""
+  std::string model, serial;
+  std::string state;      // "live", "connecting", "deleting"...
+  bool has_namespaces = false;
+
+  bool IsDiscovery() const;  // stas udev.py is_dc_device()
+  bool IsIo() const;         // stas udev.py is_ioc_device()
+};
+
+// The result of a TP8010 DIM registration: `status` is the NVMe status (0 = success).
+struct RegistrationResult {
+  uint32_t status = 0;
+  std::string message;  // "Status:0x.. - text" when status != 0
+};
+
+// What a kernel event (uevent) says about a controller. Delivered on the loop thread.
+struct KernelEvent {
+  enum class Action { kAdd, kRemove, kChange };
+  Action action = Action::kChange;
+  std::string device;  // "nvme3"
+  std::string aen;     // NVME_AEN, e.g. "0x70f002", or ""
+  std::string event;   // NVME_EVENT: "connected", "rediscover", or ""
+  std::string host_traddr, host_iface;  // NVME_HOST_TRADDR / NVME_HOST_IFACE ("none" -> "")
+};
+
+inline constexpr const char* kAenDiscoveryLogChanged = "0x70f002";
+
+class NvmeKernel {
+ public:
+  virtual ~NvmeKernel() = default;
+
+  // True if /dev/nvme-fabrics exists (the nvme-fabrics module is loaded).
+  virtual bool FabricsAvailable() = 0;
+  // Option names the kernel's fabrics driver accepts ("host_iface", "discovery",
+  // "dhchap_secret"...), read from /dev/nvme-fabrics. Empty if unknown.
+  virtual std::vector<std::string> SupportedOptions() = 0;
+
+  // Creates a controller; returns its device name.
+  virtual Result<std::string> Connect(const ConnectRequest& req) = 0;
+  virtual Status Disconnect(const std::string& device) = 0;
+
+  // The discovery log page of a connected DC, with the given log-specific field (PLEO...).
+  virtual Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device,
+                                                           uint8_t lsp) = 0;
+  // The LID-specific support bits of the discovery log (Get Supported Log Pages, LID 0x70).
+  virtual Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) = 0;
+  // TP8010 explicit registration of the host with a DC. ENOTSUP if the DC does not support it.
+  virtual Result<RegistrationResult> RegisterHost(const std::string& device,
+                                                  const HostInfo& host) = 0;
+
+  // Every NVMe controller the kernel has now, and one by name.
+  virtual std::vector<KernelDevice> ListDevices() = 0;
+  virtual std::optional<KernelDevice> GetDevice(const std::string& device) = 0;
+  // The controllers of one subsystem. Every connect looks for one to adopt first, so with N
+  // controllers a burst of N connects must not read all of sysfs N times.
+  virtual std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) {
+    std::vector<KernelDevice> out;
+    for (KernelDevice& d : ListDevices()) {
+      if (d.subsysnqn == subsysnqn) out.push_back(std::move(d));
+    }
+    return out;
+  }
+};
+
+// Kernel events about NVMe controllers (uevents of the "nvme" subsystem).
+class KernelEvents {
+ public:
+  virtual ~KernelEvents() = default;
+  using Handler = std::function<void(const KernelEvent&)>;
+  // Starts delivering events to `handler`, on the loop thread. Loop thread only.
+  virtual Status Start(Handler handler) = 0;
+};
+
+}  // namespace stas

@@ -1,0 +1,555 @@
+#include "common/kernel/nvme_kernel_libnvme.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <endian.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <system_error>
+#include <unistd.h>
+#include <utility>
+
+#include <libnvme.h>
+
+#include "common/str_util.h"
+
+namespace stas {
+namespace {
+
+std::atomic<bool> g_trace{false};
+
+// One libnvme tree per call (reference cpp-libs.md 1.10: the tree is not thread-safe).
+// nvme_free_tree() frees every host, subsystem and linked controller, and closes the
+// /dev/nvmeN fd that nvme_ctrl_get_fd() opened lazily (1.3 has no release function, but
+// __nvme_free_ctrl -> nvme_deconfigure_ctrl closes it: checked in libnvme.so.1.3).
+class Root {
+ public:
+  Root() : r_(nvme_create_root(nullptr, g_trace.load() ? LOG_DEBUG : LOG_ERR)) {}
+  ~Root() {
+    if (r_ != nullptr)
+      nvme_free_tree(r_);
+  }
+  Root(const Root&) = delete;
+  Root& operator=(const Root&) = delete;
+  Root(Root&&) = delete;
+  Root& operator=(Root&&) = delete;
+  nvme_root_t get() const { return r_; }
+
+ private:
+  nvme_root_t r_;
+};
+
+// libnvme's connect errors (nvme/util.h) have no errno of their own; give each the nearest
+// one so that callers can test codes, and keep libnvme's text in the message.
+int ErrnoOfLibnvmeCode(int code) {
+  switch (code) {
+    case ENVME_CONNECT_RESOLVE:
+      return EADDRNOTAVAIL;
+    case ENVME_CONNECT_ADDRFAM:
+      return EAFNOSUPPORT;
+    case ENVME_CONNECT_OPEN:
+      return ENODEV;  // no /dev/nvme-fabrics: module not loaded
+    case ENVME_CONNECT_WRITE:
+    case ENVME_CONNECT_READ:
+      return EIO;
+    case ENVME_CONNECT_PARSE:
+      return EPROTO;
+    case ENVME_CONNECT_LOOKUP_SUBSYS_NAME:
+    case ENVME_CONNECT_LOOKUP_SUBSYS:
+      return ENOENT;
+    case ENVME_CONNECT_ALREADY:
+      return EALREADY;
+    case ENVME_CONNECT_ADDRINUSE:
+      return EADDRINUSE;
+    case ENVME_CONNECT_NODEV:
+      return ENODEV;
+    case ENVME_CONNECT_OPNOTSUPP:
+      return EOPNOTSUPP;
+    case ENVME_CONNECT_CONNREFUSED:
+      return ECONNREFUSED;
+    default:
+      return EINVAL;  // TRADDR, TARG, AARG, INVAL_TR, INVAL
+  }
+}
+
+// Converts an errno (or a libnvme connect code) into an Error at the edge (STYLE B.5).
+Unexpected ErrnoFail(const char* what, int code) {
+  if (code == 0)
+    code = EIO;  // some libnvme paths fail without setting errno
+  if (code >= ENVME_CONNECT_RESOLVE) {
+    const char* text = nvme_errno_to_string(code);
+    return Fail(ErrnoOfLibnvmeCode(code),
+                std::string(what) + ": " + (text != nullptr ? text : "unknown error"));
+  }
+  return Fail(code, std::string(what) + ": " + std::generic_category().message(code));
+}
+
+// An NVMe status (> 0) returned by an admin command.
+Unexpected StatusFail(const char* what, int status) {
+  int code = nvme_status_to_errno(status, false);
+  if (code == 0)
+    code = EIO;
+  return Fail(code, std::string(what) + ": " + nvme_status_to_string(status, false));
+}
+
+const char* OrNull(const std::string& s) {
+  return s.empty() ? nullptr : s.c_str();
+}
+
+// Builds the controller tree for an existing kernel controller, or fails.
+Result<nvme_ctrl_t> ScanCtrl(const Root& root, const std::string& device) {
+  if (root.get() == nullptr)
+    return ErrnoFail("nvme_create_root", ENOMEM);
+  if (!IsControllerName(device))
+    return Fail(EINVAL, "invalid controller name: " + device);
+  errno = 0;
+  nvme_ctrl_t c = nvme_scan_ctrl(root.get(), device.c_str());
+  if (c == nullptr)
+    return ErrnoFail("nvme_scan_ctrl", errno);
+  return c;
+}
+
+void ApplyOptions(const ConnectOptions& o, nvme_fabrics_config* cfg) {
+  if (o.kato)
+    cfg->keep_alive_tmo = *o.kato;
+  if (o.queue_size)
+    cfg->queue_size = *o.queue_size;
+  if (o.reconnect_delay)
+    cfg->reconnect_delay = *o.reconnect_delay;
+  if (o.ctrl_loss_tmo)
+    cfg->ctrl_loss_tmo = *o.ctrl_loss_tmo;
+  if (o.nr_io_queues)
+    cfg->nr_io_queues = *o.nr_io_queues;
+  if (o.nr_write_queues)
+    cfg->nr_write_queues = *o.nr_write_queues;
+  if (o.nr_poll_queues)
+    cfg->nr_poll_queues = *o.nr_poll_queues;
+  if (o.hdr_digest)
+    cfg->hdr_digest = *o.hdr_digest;
+  if (o.data_digest)
+    cfg->data_digest = *o.data_digest;
+  if (o.disable_sqflow)
+    cfg->disable_sqflow = *o.disable_sqflow;
+}
+
+// Sets the host identity and keys (reference nvme-stas-behaviour.md 4.17). libnvme 1.3 never
+// sends DH-HMAC-CHAP secrets to discovery controllers; the host key wins over the per-ctrl one.
+void SetIdentityAndKeys(const ConnectRequest& req, nvme_host_t h, nvme_ctrl_t c) {
+  if (req.host.symname)
+    nvme_host_set_hostsymname(h, req.host.symname->c_str());
+  if (!req.discovery && req.host.hostkey && !req.host.hostkey->empty()) {
+    nvme_host_set_dhchap_key(h, req.host.hostkey->c_str());
+  }
+  if (req.dhchap_secret && !req.dhchap_secret->empty()) {
+    nvme_ctrl_set_dhchap_host_key(c, req.dhchap_secret->c_str());
+  }
+  if (req.dhchap_ctrl_secret && !req.dhchap_ctrl_secret->empty()) {
+    nvme_ctrl_set_dhchap_key(c, req.dhchap_ctrl_secret->c_str());
+  }
+}
+
+// nvmf_add_ctrl() failed. If the kernel controller was created but nvme_init_ctrl() could not
+// bind it (these three codes), delete it so that it does not linger unowned.
+void CleanUpFailedConnect(nvme_ctrl_t c, int code) {
+  bool created = code == ENVME_CONNECT_INVAL_TR || code == ENVME_CONNECT_LOOKUP_SUBSYS_NAME ||
+                 code == ENVME_CONNECT_LOOKUP_SUBSYS;
+  if (created && nvme_ctrl_get_name(c) != nullptr)
+    nvme_disconnect_ctrl(c);
+  nvme_free_ctrl(c);  // never linked to a subsystem, so nvme_free_tree() would not free it
+}
+
+std::string FixedString(const char* field, size_t size) {
+  return std::string(field, strnlen(field, size));
+}
+
+RawLogEntry ToRawEntry(const nvmf_disc_log_entry& e) {
+  RawLogEntry r;
+  r.trtype = e.trtype;
+  r.adrfam = e.adrfam;
+  r.subtype = e.subtype;
+  r.treq = e.treq;
+  r.portid = le16toh(e.portid);
+  r.cntlid = le16toh(e.cntlid);
+  r.asqsz = le16toh(e.asqsz);
+  r.eflags = le16toh(e.eflags);
+  r.trsvcid = FixedString(e.trsvcid, sizeof(e.trsvcid));
+  r.subnqn = FixedString(e.subnqn, sizeof(e.subnqn));
+  r.traddr = FixedString(e.traddr, sizeof(e.traddr));
+  return r;
+}
+
+// One Get Log Page command for the discovery log page: `len` bytes at `offset`.
+int GetDiscoveryLogChunk(int fd, uint8_t lsp, uint64_t offset, void* buf, uint32_t len,
+                         bool rae) {
+  nvme_get_log_args args{};
+  args.args_size = sizeof(args);
+  args.fd = fd;
+  args.lid = NVME_LOG_LID_DISCOVER;
+  args.nsid = NVME_NSID_NONE;
+  args.csi = NVME_CSI_NVM;
+  args.lsi = NVME_LOG_LSI_NONE;
+  args.lsp = lsp;
+  args.uuidx = NVME_UUID_NONE;
+  args.timeout = NVME_DEFAULT_IOCTL_TIMEOUT;
+  args.lpo = offset;
+  args.len = len;
+  args.log = buf;
+  args.rae = rae;
+  return nvme_get_log(&args);
+}
+
+Unexpected GetLogFail(int rc) {
+  return rc < 0 ? ErrnoFail("nvme_get_log(discovery)", errno)
+                : StatusFail("nvme_get_log(discovery)", rc);
+}
+
+// The discovery log page, read as the specification asks: the header, then the whole page in
+// 4 KiB commands, all with Retain Asynchronous Event set, then the header again with RAE
+// cleared; when the generation counter (or the count) moved meanwhile, again (6 tries, as
+// nvme-stas). Clearing RAE only on that last read means a change during the read is either
+// seen by the comparison or announced by a new AEN, never lost.
+//
+// Not libnvme 1.3's nvmf_get_discovery_wargs(): its nvme_get_log_page() overwrites the caller's
+// RAE flag with "retain" on the first 4 KiB command, so a page of more than 4 KiB (4 entries or
+// more) was read without ever clearing the retained Discovery Log Page Change event, and the
+// target (nvmet, and any compliant DC) then sent no further AEN: stafd stopped seeing changes.
+// Found on the real kernel (tests/e2e/stacd_aen_policies.sh).
+Result<std::vector<RawLogEntry>> ReadDiscoveryLog(int fd, uint8_t lsp) {
+  constexpr int kTries = 6;
+  // A DC serves at most a few thousand entries; a larger count is a broken answer, not a
+  // reason to allocate gigabytes.
+  constexpr uint64_t kMaxRecords = 65536;
+  constexpr size_t kHeader = sizeof(nvmf_discovery_log);
+  constexpr size_t kEntry = sizeof(nvmf_disc_log_entry);
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    nvmf_discovery_log header{};
+    if (int rc = GetDiscoveryLogChunk(fd, lsp, 0, &header, kHeader, /*rae=*/true); rc != 0)
+      return GetLogFail(rc);
+    uint64_t numrec = le64toh(header.numrec);
+    uint64_t genctr = le64toh(header.genctr);
+    if (numrec > kMaxRecords)
+      return Fail(EBADMSG, "discovery log page header claims " + std::to_string(numrec) +
+                               " records");
+    std::vector<unsigned char> page(kHeader + numrec * kEntry);
+    for (size_t offset = 0; offset < page.size();) {
+      auto len = static_cast<uint32_t>(
+          std::min<size_t>(NVME_LOG_PAGE_PDU_SIZE, page.size() - offset));
+      if (int rc = GetDiscoveryLogChunk(fd, lsp, offset, page.data() + offset, len, true); rc != 0)
+        return GetLogFail(rc);
+      offset += len;
+    }
+    nvmf_discovery_log after{};
+    if (int rc = GetDiscoveryLogChunk(fd, lsp, 0, &after, kHeader, /*rae=*/false); rc != 0)
+      return GetLogFail(rc);
+    // The counter moves with every change, so equal counters before and after the reads
+    // also vouch for the copy of the header inside the page.
+    if (le64toh(after.genctr) != genctr || le64toh(after.numrec) != numrec)
+      continue;  // the page changed while it was read
+    std::vector<RawLogEntry> entries;
+    entries.reserve(numrec);
+    for (uint64_t i = 0; i < numrec; ++i) {
+      nvmf_disc_log_entry e;
+      std::memcpy(&e, page.data() + kHeader + i * kEntry, kEntry);
+      entries.push_back(ToRawEntry(e));
+    }
+    return entries;
+  }
+  return Fail(EAGAIN, "the discovery log page kept changing while it was read (" +
+                          std::to_string(kTries) + " tries)");
+}
+
+// A sysfs attribute, trimmed; "" if absent or unreadable. The kernel prints "(efault)" for
+// some attributes it cannot read (nvme-stas maps that to "" too).
+std::string ReadAttr(const std::filesystem::path& dir, const char* name) {
+  std::ifstream in(dir / name);
+  if (!in)
+    return "";
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string value(Trim(ss.str()));
+  if (value == "(efault)")
+    return "";
+  return value;
+}
+
+// nvme-stas udev.py maps "none" (any case) to "" for attributes and properties.
+std::string NoneToEmpty(std::string value) {
+  if (ToLower(value) == "none")
+    return "";
+  return value;
+}
+
+bool HasNamespaceChild(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    // nvme0n1, or nvme0c0n1 for a multipath path device.
+    if (StartsWith(name, "nvme") && name.find('n', 4) != std::string::npos &&
+        entry.is_directory(ec)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsControllerName(const std::string& name) {
+  if (!StartsWith(name, "nvme") || name.size() == 4 || name.size() > 14)
+    return false;
+  return std::all_of(name.begin() + 4, name.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+void ParseAddressAttribute(const std::string& address, KernelDevice* dev) {
+  for (const std::string& field : Split(Trim(address), ',')) {
+    size_t eq = field.find('=');
+    if (eq == std::string::npos)
+      continue;
+    std::string key(Trim(std::string_view(field).substr(0, eq)));
+    std::string value = NoneToEmpty(std::string(Trim(std::string_view(field).substr(eq + 1))));
+    if (key == "traddr") {
+      dev->traddr = value;
+    } else if (key == "trsvcid") {
+      dev->trsvcid = value;
+    } else if (key == "host_traddr") {
+      dev->host_traddr = value;
+    } else if (key == "host_iface") {
+      dev->host_iface = value;
+    } else if (key == "src_addr") {
+      dev->src_addr = value;
+    }
+  }
+}
+
+NvmeKernelLibnvme::NvmeKernelLibnvme(std::string sysfs_root, std::string fabrics_dev)
+    : sysfs_root_(std::move(sysfs_root)), fabrics_dev_(std::move(fabrics_dev)) {}
+
+void NvmeKernelLibnvme::SetTrace(bool on) {
+  g_trace.store(on);
+}
+
+bool NvmeKernelLibnvme::FabricsAvailable() {
+  return access(fabrics_dev_.c_str(), F_OK) == 0;
+}
+
+// Reading /dev/nvme-fabrics without writing returns the option table the kernel's fabrics
+// driver accepts (kernel >= 5.17): "instance=%d,cntlid=%d,transport=%s,...,discovery,..."
+// (reference nvme-stas-behaviour.md 3.10). libnvme 1.3 does not wrap this.
+std::vector<std::string> NvmeKernelLibnvme::SupportedOptions() {
+  std::vector<std::string> names;
+  int fd = open(fabrics_dev_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return names;
+  std::string text;
+  char buf[1024];
+  while (text.find('\n') == std::string::npos && text.size() < size_t{64} * 1024) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  std::string_view line(text);
+  line = line.substr(0, line.find('\n'));
+  for (const std::string& token : Split(line, ',')) {
+    std::string name(Trim(std::string_view(token).substr(0, token.find('='))));
+    if (!name.empty())
+      names.push_back(std::move(name));
+  }
+  return names;
+}
+
+Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
+  Root root;
+  if (root.get() == nullptr)
+    return ErrnoFail("nvme_create_root", ENOMEM);
+  const Tid& tid = req.tid;
+  const std::string& hostnqn = tid.host_nqn().empty() ? req.host.hostnqn : tid.host_nqn();
+  if (hostnqn.empty())
+    return Fail(EINVAL, "nvme_lookup_host: no host NQN");
+  nvme_host_t h = nvme_lookup_host(root.get(), hostnqn.c_str(), OrNull(req.host.hostid));
+  if (h == nullptr)
+    return ErrnoFail("nvme_lookup_host", ENOMEM);
+
+  errno = 0;
+  nvme_ctrl_t c = nvme_create_ctrl(root.get(), tid.subsysnqn().c_str(), tid.transport().c_str(),
+                                   OrNull(tid.traddr()), OrNull(tid.host_traddr()),
+                                   OrNull(tid.host_iface()), OrNull(tid.trsvcid()));
+  if (c == nullptr)
+    return ErrnoFail("nvme_create_ctrl", errno != 0 ? errno : EINVAL);
+  // TP8013: a unique discovery NQN only gets the "discovery" option this way; the well-known
+  // NQN is a discovery controller anyway.
+  nvme_ctrl_set_discovery_ctrl(c, req.discovery);
+  SetIdentityAndKeys(req, h, c);
+
+  nvme_fabrics_config cfg;
+  nvmf_default_config(&cfg);  // tos = -1, ctrl_loss_tmo = 600, the rest 0/false
+  ApplyOptions(req.options, &cfg);
+
+  errno = 0;
+  if (nvmf_add_ctrl(h, c, &cfg) != 0) {
+    int code = errno;
+    CleanUpFailedConnect(c, code);
+    return ErrnoFail("nvmf_add_ctrl", code);
+  }
+  const char* name = nvme_ctrl_get_name(c);
+  if (name == nullptr)
+    return Fail(EIO, "nvmf_add_ctrl: no device name");
+  return std::string(name);
+}
+
+// What nvme_disconnect_ctrl() does (1.3: nvme_set_attr(sysfs_dir, "delete_controller", "1")),
+// without nvme_scan_ctrl(): that scan opens every namespace block device of the controller and
+// sends Identify Namespace through it, which would block for as long as an I/O controller is
+// reconnecting. The kernel's write handler returns once the controller is deleted.
+Status NvmeKernelLibnvme::Disconnect(const std::string& device) {
+  if (!IsControllerName(device))
+    return Fail(EINVAL, "invalid controller name: " + device);
+  std::string path = sysfs_root_ + "/" + device + "/delete_controller";
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ErrnoFail("delete_controller", errno == ENOENT ? ENODEV : errno);
+  ssize_t n = 0;
+  do {
+    n = write(fd, "1", 1);
+  } while (n < 0 && errno == EINTR);
+  int code = n == 1 ? 0 : (n < 0 ? errno : EIO);
+  close(fd);
+  if (code != 0)
+    return ErrnoFail("delete_controller", code);
+  return {};
+}
+
+Result<std::vector<RawLogEntry>> NvmeKernelLibnvme::GetDiscoveryLog(const std::string& device,
+                                                                    uint8_t lsp) {
+  Root root;
+  auto c = ScanCtrl(root, device);
+  if (!c)
+    return Fail(c.error());
+  errno = 0;
+  int fd = nvme_ctrl_get_fd(*c);  // owned by the ctrl; closed by nvme_free_tree()
+  if (fd < 0)
+    return ErrnoFail("nvme_ctrl_get_fd", errno);
+  return ReadDiscoveryLog(fd, lsp);
+}
+
+Result<uint32_t> NvmeKernelLibnvme::GetDiscoveryLogSupport(const std::string& device) {
+  Root root;
+  auto c = ScanCtrl(root, device);
+  if (!c)
+    return Fail(c.error());
+  errno = 0;
+  int fd = nvme_ctrl_get_fd(*c);  // owned by the ctrl; closed by nvme_free_tree()
+  if (fd < 0)
+    return ErrnoFail("nvme_ctrl_get_fd", errno);
+  nvme_supported_log_pages log{};
+  errno = 0;
+  int rc = nvme_get_log_supported_log_pages(fd, true, &log);
+  if (rc < 0)
+    return ErrnoFail("nvme_get_log_supported_log_pages", errno);
+  if (rc > 0)
+    return StatusFail("nvme_get_log_supported_log_pages", rc);
+  // LID-specific bits of the discovery log: EXTDLPES 0x1, PLEOS 0x2, ALLSUBES 0x4.
+  return le32toh(log.lid_support[NVME_LOG_LID_DISCOVER]) >> 16;
+}
+
+Result<RegistrationResult> NvmeKernelLibnvme::RegisterHost(const std::string& device,
+                                                           const HostInfo& host) {
+  Root root;
+  auto c = ScanCtrl(root, device);
+  if (!c)
+    return Fail(c.error());
+  // True for dctype "ddc" or "cdc" (sysfs; libnvme falls back to Identify Controller).
+  if (!nvmf_is_registration_supported(*c))
+    return ErrnoFail("nvmf_register_ctrl", ENOTSUP);
+  // TP8010: the host symbolic name is sent as an extended attribute. libnvme takes it from
+  // the host object the scanned controller hangs under.
+  nvme_subsystem_t s = nvme_ctrl_get_subsystem(*c);
+  nvme_host_t h = s != nullptr ? nvme_subsystem_get_host(s) : nullptr;
+  if (h != nullptr)
+    nvme_host_set_hostsymname(h, host.symname ? host.symname->c_str() : nullptr);
+
+  __u32 result = 0;
+  errno = 0;
+  int rc = nvmf_register_ctrl(*c, NVMF_DIM_TAS_REGISTER, &result);
+  if (rc < 0)
+    return ErrnoFail("nvmf_register_ctrl", errno);
+  RegistrationResult out;
+  out.status = static_cast<uint32_t>(rc);
+  if (rc > 0) {
+    // Same text as nvme-stas's registration_ctlr() (libnvme nvme.i).
+    char msg[256];
+    (void)snprintf(msg, sizeof(msg), "Result:0x%04x, Status:0x%04x - %s", result,
+                   static_cast<unsigned>(rc), nvme_status_to_string(rc, false));
+    out.message = msg;
+  }
+  return out;
+}
+
+std::vector<KernelDevice> NvmeKernelLibnvme::ListDevices() {
+  return ListMatching(nullptr);
+}
+
+std::vector<KernelDevice> NvmeKernelLibnvme::ListDevicesOf(const std::string& subsysnqn) {
+  return ListMatching(&subsysnqn);
+}
+
+std::vector<KernelDevice> NvmeKernelLibnvme::ListMatching(const std::string* subsysnqn) {
+  std::vector<std::pair<unsigned long, std::string>> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(sysfs_root_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!IsControllerName(name))
+      continue;
+    // One attribute decides; the dozen others are read only for the controllers that match.
+    if (subsysnqn && NoneToEmpty(ReadAttr(entry.path(), "subsysnqn")) != *subsysnqn)
+      continue;
+    names.emplace_back(std::strtoul(name.c_str() + 4, nullptr, 10), name);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<KernelDevice> devices;
+  for (const auto& [instance, name] : names) {
+    if (auto dev = GetDevice(name))
+      devices.push_back(std::move(*dev));
+  }
+  return devices;
+}
+
+std::optional<KernelDevice> NvmeKernelLibnvme::GetDevice(const std::string& device) {
+  if (!IsControllerName(device))
+    return std::nullopt;
+  std::filesystem::path dir = std::filesystem::path(sysfs_root_) / device;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return std::nullopt;
+  KernelDevice dev;
+  dev.name = device;
+  dev.transport = NoneToEmpty(ReadAttr(dir, "transport"));
+  ParseAddressAttribute(ReadAttr(dir, "address"), &dev);
+  dev.subsysnqn = NoneToEmpty(ReadAttr(dir, "subsysnqn"));
+  dev.hostnqn = NoneToEmpty(ReadAttr(dir, "hostnqn"));
+  dev.hostid = NoneToEmpty(ReadAttr(dir, "hostid"));
+  dev.cntrltype = NoneToEmpty(ReadAttr(dir, "cntrltype"));
+  dev.dctype = ReadAttr(dir, "dctype");  // "none" is a value here: not a DC of TP8010 type
+  dev.model = NoneToEmpty(ReadAttr(dir, "model"));
+  dev.serial = NoneToEmpty(ReadAttr(dir, "serial"));
+  dev.state = ReadAttr(dir, "state");
+  dev.has_namespaces = HasNamespaceChild(dir);
+  return dev;
+}
+
+std::string LibnvmeVersion() {
+  const char* v = nvme_get_version(NVME_VERSION_PROJECT);
+  return v ? v : "unknown";
+}
+
+}  // namespace stas

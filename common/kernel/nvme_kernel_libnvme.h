@@ -1,0 +1,83 @@
+// NvmeKernelLibnvme: the real NvmeKernel, on libnvme 1.3 and sysfs.
+//
+// Thread-safe by construction: every method builds its own libnvme tree (nvme_create_root),
+// does its work on it and frees it, so no libnvme object outlives a call or crosses threads.
+// Every method may block (connect, admin commands, sysfs): worker thread only.
+//
+// What each method touches:
+//   Connect                 /dev/nvme-fabrics (hard-coded in libnvme, whatever `fabrics_dev` is)
+//   Disconnect              `sysfs_root`/<dev>/delete_controller, written directly
+//   GetDiscoveryLog,        /sys/class/nvme* (nvme_scan_ctrl) and /dev/<dev> ioctls; libnvme
+//   GetDiscoveryLogSupport, opens the fd lazily and nvme_free_tree() closes it (checked in the
+//   RegisterHost            1.3 binary), so no fd survives a call. nvme_scan_ctrl() also opens
+//                           and identifies every namespace: fine for DCs, which have none.
+//   ListDevices, GetDevice  `sysfs_root` (default /sys/class/nvme), read directly
+//   FabricsAvailable,       `fabrics_dev` (default /dev/nvme-fabrics), read directly
+//   SupportedOptions
+// libnvme's own calls always use the real /sys/class/nvme and /dev paths; the two constructor
+// paths only redirect the reads this class does itself (tests use a fake tree).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/kernel/nvme_kernel.h"
+
+namespace stas {
+
+class NvmeKernelLibnvme : public NvmeKernel {
+ public:
+  explicit NvmeKernelLibnvme(std::string sysfs_root = "/sys/class/nvme",
+                             std::string fabrics_dev = "/dev/nvme-fabrics");
+
+  // libnvme's own log level for every root created from now on: LOG_DEBUG when on, LOG_ERR
+  // otherwise (libnvme writes to stderr). Process-wide. Thread-safe.
+  static void SetTrace(bool on);
+
+  bool FabricsAvailable() override;
+  std::vector<std::string> SupportedOptions() override;
+
+  // The host NQN is the Tid's when it has one, else req.host.hostnqn. The sys.conf host key
+  // (req.host.hostkey) is set for I/O controllers only. Integer options are sent only when
+  // set (libnvme also drops values <= 0, except ctrl_loss_tmo >= -1).
+  // Errors: libnvme's connect codes (>= 1000) are mapped to the nearest errno (ALREADY ->
+  // EALREADY, INVAL -> EINVAL, OPEN -> ENODEV, PARSE -> EPROTO, WRITE/READ -> EIO, ...) with
+  // nvme_errno_to_string() as the message: "nvmf_add_ctrl: already connected".
+  Result<std::string> Connect(const ConnectRequest& req) override;
+  // ENODEV if there is no such controller (any more).
+  Status Disconnect(const std::string& device) override;
+
+  // libnvme retries up to 6 times while the generation counter changes (then EAGAIN).
+  Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device, uint8_t lsp) override;
+  Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) override;
+  // The symbolic name is host.symname; the host NQN and ID are the ones the kernel controller
+  // was created with (sysfs), as libnvme takes them from there. A non-zero NVMe status is a
+  // value, with nvme-stas's message: "Result:0x%04x, Status:0x%04x - <text>".
+  Result<RegistrationResult> RegisterHost(const std::string& device, const HostInfo& host) override;
+
+  // Controllers are the `nvme<N>` entries of sysfs_root, in instance order.
+  std::vector<KernelDevice> ListDevices() override;
+  std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) override;
+  std::optional<KernelDevice> GetDevice(const std::string& device) override;
+
+ private:
+  // Every controller, or only those whose subsysnqn is `*subsysnqn`.
+  std::vector<KernelDevice> ListMatching(const std::string* subsysnqn);
+
+  std::string sysfs_root_;
+  std::string fabrics_dev_;
+};
+
+// True for a kernel controller name: "nvme" followed by decimal digits only.
+bool IsControllerName(const std::string& name);
+
+// Parses the sysfs `address` attribute ("traddr=...,trsvcid=...,host_traddr=...,
+// host_iface=...,src_addr=...") into `dev`; unknown keys are ignored, "none" becomes "".
+void ParseAddressAttribute(const std::string& address, KernelDevice* dev);
+
+// The libnvme version string, e.g. "1.3".
+std::string LibnvmeVersion();
+
+}  // namespace stas
