@@ -3,8 +3,10 @@
 namespace stas {
 
 std::string Diagnostic::ToString() const {
-  if (file.empty()) return message;
-  if (line <= 0) return file + ": " + message;
+  if (file.empty())
+    return message;
+  if (line <= 0)
+    return file + ": " + message;
   return file + ":" + std::to_string(line) + ": " + message;
 }
 

@@ -1,11 +1,10 @@
 #include "common/log.h"
 
-#include <syslog.h>
-
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+#include <syslog.h>
 
 #include <systemd/sd-journal.h>
 
@@ -50,12 +49,19 @@ void LogInit(const std::string& ident, bool to_journal) {
   State().to_journal = to_journal;
 }
 
-void SetLogDebug(bool on) { g_debug = on; }
-bool LogDebugEnabled() { return g_debug; }
-const char* LogLevelName() { return g_debug ? "DEBUG" : "INFO"; }
+void SetLogDebug(bool on) {
+  g_debug = on;
+}
+bool LogDebugEnabled() {
+  return g_debug;
+}
+const char* LogLevelName() {
+  return g_debug ? "DEBUG" : "INFO";
+}
 
 void Log(LogLevel level, const char* fmt, ...) {
-  if (level == LogLevel::kDebug && !g_debug) return;
+  if (level == LogLevel::kDebug && !g_debug)
+    return;
   char buf[2048];
   va_list ap;
   va_start(ap, fmt);
@@ -69,7 +75,8 @@ void Log(LogLevel level, const char* fmt, ...) {
   } else {
     std::fprintf(stderr, "%s\n", buf);
   }
-  if (s.sink) s.sink(level, buf);
+  if (s.sink)
+    s.sink(level, buf);
 }
 
 void SetLogSinkForTesting(std::function<void(LogLevel, const std::string&)> sink) {

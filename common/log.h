@@ -1,5 +1,6 @@
 // Process-wide logging: to the journal (--syslog) or to stderr, with a debug switch (tron).
-// Thread-safe. Lines about a controller lead with its identity: "(tcp, 10.0.0.1, 8009) | nvme0 - ...".
+// Thread-safe. Lines about a controller lead with its identity: "(tcp, 10.0.0.1, 8009) | nvme0 -
+// ...".
 #pragma once
 
 #include <functional>
@@ -22,9 +23,10 @@ void SetLogSinkForTesting(std::function<void(LogLevel, const std::string&)> sink
 
 }  // namespace stas
 
-#define LOG_DEBUG(...)                                             \
-  do {                                                             \
-    if (::stas::LogDebugEnabled()) ::stas::Log(::stas::LogLevel::kDebug, __VA_ARGS__); \
+#define LOG_DEBUG(...)                                    \
+  do {                                                    \
+    if (::stas::LogDebugEnabled())                        \
+      ::stas::Log(::stas::LogLevel::kDebug, __VA_ARGS__); \
   } while (0)
 #define LOG_INFO(...) ::stas::Log(::stas::LogLevel::kInfo, __VA_ARGS__)
 #define LOG_NOTICE(...) ::stas::Log(::stas::LogLevel::kNotice, __VA_ARGS__)

@@ -8,13 +8,20 @@
 namespace stas {
 namespace {
 
-bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
-bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
-bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool IsHex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
+bool IsDigit(char c) {
+  return std::isdigit(static_cast<unsigned char>(c)) != 0;
+}
+bool IsAlnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 bool AllHex(std::string_view s) {
   for (char c : s) {
-    if (!IsHex(c)) return false;
+    if (!IsHex(c))
+      return false;
   }
   return !s.empty();
 }
@@ -22,24 +29,31 @@ bool AllHex(std::string_view s) {
 }  // namespace
 
 std::optional<std::string> CheckSafeToken(std::string_view s) {
-  if (s.empty()) return "empty value";
+  if (s.empty())
+    return "empty value";
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return "contains a control character";
-    if (u > 0x7f) return "contains a non-ASCII byte";
-    if (c == ' ') return "contains a blank";
-    if (c == ',') return "contains ',' (it would inject an option into the connect string)";
+    if (u < 0x20 || u == 0x7f)
+      return "contains a control character";
+    if (u > 0x7f)
+      return "contains a non-ASCII byte";
+    if (c == ' ')
+      return "contains a blank";
+    if (c == ',')
+      return "contains ',' (it would inject an option into the connect string)";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> CheckNqn(std::string_view s, bool require_nqn_prefix) {
-  if (auto why = CheckSafeToken(s)) return why;
+  if (auto why = CheckSafeToken(s))
+    return why;
   if (s.size() > kMaxNqnLength) {
     return "is " + std::to_string(s.size()) + " bytes long; an NQN has at most " +
            std::to_string(kMaxNqnLength);
   }
-  if (require_nqn_prefix && !StartsWith(s, "nqn.")) return "does not start with \"nqn.\"";
+  if (require_nqn_prefix && !StartsWith(s, "nqn."))
+    return "does not start with \"nqn.\"";
   return std::nullopt;
 }
 
@@ -48,7 +62,8 @@ std::optional<std::string> CheckUuid(std::string_view s) {
   size_t pos = 0;
   for (size_t i = 0; i < 5; ++i) {
     if (i > 0) {
-      if (pos >= s.size() || s[pos] != '-') return "is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
+      if (pos >= s.size() || s[pos] != '-')
+        return "is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
       ++pos;
     }
     if (!AllHex(s.substr(pos, kGroups[i])) || s.substr(pos, kGroups[i]).size() != kGroups[i]) {
@@ -56,42 +71,57 @@ std::optional<std::string> CheckUuid(std::string_view s) {
     }
     pos += kGroups[i];
   }
-  if (pos != s.size()) return "is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
+  if (pos != s.size())
+    return "is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
   return std::nullopt;
 }
 
 std::optional<std::string> CheckDhchapSecret(std::string_view s) {
   static const std::string kForm = "is not a DH-HMAC-CHAP secret (DHHC-1:NN:<base64>:)";
-  if (!StartsWith(s, "DHHC-1:") || s.size() < 12 || s.back() != ':') return kForm;
+  if (!StartsWith(s, "DHHC-1:") || s.size() < 12 || s.back() != ':')
+    return kForm;
   std::string_view hash = s.substr(7, 2);
-  if (!AllHex(hash) || s[9] != ':') return kForm;
+  if (!AllHex(hash) || s[9] != ':')
+    return kForm;
   std::string_view b64 = s.substr(10, s.size() - 11);
-  if (b64.empty()) return kForm;
+  if (b64.empty())
+    return kForm;
   for (char c : b64) {
-    if (!IsAlnum(c) && c != '+' && c != '/' && c != '=') return kForm;
+    if (!IsAlnum(c) && c != '+' && c != '/' && c != '=')
+      return kForm;
   }
   return std::nullopt;
 }
 
 std::optional<std::string> CheckInterfaceName(std::string_view s) {
-  if (auto why = CheckSafeToken(s)) return why;
-  if (s.size() > 15) return "is longer than 15 bytes (IFNAMSIZ)";
-  if (s == "." || s == "..") return "is not an interface name";
+  if (auto why = CheckSafeToken(s))
+    return why;
+  if (s.size() > 15)
+    return "is longer than 15 bytes (IFNAMSIZ)";
+  if (s == "." || s == "..")
+    return "is not an interface name";
   for (char c : s) {
-    if (c == '/' || c == ':' || c == '=') return "is not an interface name";
+    if (c == '/' || c == ':' || c == '=')
+      return "is not an interface name";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> CheckHostname(std::string_view s) {
-  if (s.empty()) return "empty value";
-  if (s.size() > 253) return "is longer than 253 bytes";
-  if (s.back() == '.') s.remove_suffix(1);  // a fully qualified name may end with '.'
+  if (s.empty())
+    return "empty value";
+  if (s.size() > 253)
+    return "is longer than 253 bytes";
+  if (s.back() == '.')
+    s.remove_suffix(1);  // a fully qualified name may end with '.'
   for (const std::string& label : Split(s, '.')) {
-    if (label.empty() || label.size() > 63) return "is not a valid host name";
-    if (label.front() == '-' || label.back() == '-') return "is not a valid host name";
+    if (label.empty() || label.size() > 63)
+      return "is not a valid host name";
+    if (label.front() == '-' || label.back() == '-')
+      return "is not a valid host name";
     for (char c : label) {
-      if (!IsAlnum(c) && c != '-' && c != '_') return "is not a valid host name or IP address";
+      if (!IsAlnum(c) && c != '-' && c != '_')
+        return "is not a valid host name or IP address";
     }
   }
   return std::nullopt;
@@ -99,9 +129,11 @@ std::optional<std::string> CheckHostname(std::string_view s) {
 
 std::optional<std::string> CheckFcAddress(std::string_view s) {
   static const std::string kForm = "is not a Fibre Channel address (nn-0x<16 hex>:pn-0x<16 hex>)";
-  if (s.size() != 43) return kForm;
+  if (s.size() != 43)
+    return kForm;
   std::string lower = ToLower(s);
-  if (!StartsWith(lower, "nn-0x") || lower.substr(21, 6) != ":pn-0x") return kForm;
+  if (!StartsWith(lower, "nn-0x") || lower.substr(21, 6) != ":pn-0x")
+    return kForm;
   if (!AllHex(std::string_view(lower).substr(5, 16)) || !AllHex(std::string_view(lower).substr(27)))
     return kForm;
   return std::nullopt;

@@ -30,11 +30,11 @@ TEST(NvmeNamesTest, Uuid) {
 TEST(NvmeNamesTest, DhchapSecret) {
   EXPECT_FALSE(CheckDhchapSecret("DHHC-1:00:2kx1hDTUPdvwtxHYUXFRl8pzn5hYZH7K3Z77IYM4hNN6/fQT:"));
   EXPECT_FALSE(CheckDhchapSecret("DHHC-1:03:YWJjZA==:"));
-  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:00:abc"));      // no closing ':'
-  EXPECT_TRUE(CheckDhchapSecret("DHHC-2:00:abc:"));     // unknown version
-  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:0g:abc:"));     // hash not hex
-  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:00::"));        // no key
-  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:00:ab,c:"));    // option injection
+  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:00:abc"));    // no closing ':'
+  EXPECT_TRUE(CheckDhchapSecret("DHHC-2:00:abc:"));   // unknown version
+  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:0g:abc:"));   // hash not hex
+  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:00::"));      // no key
+  EXPECT_TRUE(CheckDhchapSecret("DHHC-1:00:ab,c:"));  // option injection
   EXPECT_TRUE(CheckDhchapSecret("DHHC-1:00:ab c:"));
 }
 

@@ -8,7 +8,8 @@ void Dump(const nlohmann::ordered_json& v, std::string* out) {
     *out += '{';
     bool first = true;
     for (const auto& [key, item] : v.items()) {
-      if (!first) *out += ", ";
+      if (!first)
+        *out += ", ";
       first = false;
       *out += nlohmann::ordered_json(key).dump(-1, ' ', /*ensure_ascii=*/true);
       *out += ": ";
@@ -19,7 +20,8 @@ void Dump(const nlohmann::ordered_json& v, std::string* out) {
     *out += '[';
     bool first = true;
     for (const auto& item : v) {
-      if (!first) *out += ", ";
+      if (!first)
+        *out += ", ";
       first = false;
       Dump(item, out);
     }

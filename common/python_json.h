@@ -3,9 +3,8 @@
 // clients, so stafd and stacd send them exactly so.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace stas {
 

@@ -1,12 +1,11 @@
 #include "common/state_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <system_error>
+#include <unistd.h>
 
 namespace stas {
 namespace {
@@ -20,11 +19,13 @@ Unexpected Errno(const std::string& what, int err) {
 Status WriteFileAtomic(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno(tmp, errno);
+  if (fd < 0)
+    return Errno(tmp, errno);
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n < 0) {
       int err = errno;
       ::close(fd);
@@ -48,18 +49,21 @@ Status WriteFileAtomic(const std::string& path, const std::string& content) {
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno(path, errno);
+  if (fd < 0)
+    return Errno(path, errno);
   std::string text;
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n < 0) {
       int err = errno;
       ::close(fd);
       return Errno(path, err);
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     text.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
@@ -76,10 +80,12 @@ std::string RuntimeStatePath(const char* prog, const char* file) {
 
 Status EnsureParentDirectory(const std::string& path) {
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) return {};
+  if (dir.empty())
+    return {};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return Fail(ec.value(), dir.string() + ": " + ec.message());
+  if (ec)
+    return Fail(ec.value(), dir.string() + ": " + ec.message());
   return {};
 }
 

@@ -15,14 +15,17 @@ bool IsSpace(char c) {
 }  // namespace
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  while (!s.empty() && IsSpace(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -42,7 +45,8 @@ std::vector<std::string> Split(std::string_view s, char sep) {
 
 std::vector<std::string> SplitTrimmed(std::string_view s, char sep) {
   std::vector<std::string> out = Split(s, sep);
-  for (std::string& field : out) field = std::string(Trim(field));
+  for (std::string& field : out)
+    field = std::string(Trim(field));
   return out;
 }
 
@@ -53,24 +57,29 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 bool IsPrintableAscii(std::string_view s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u > 0x7e) return false;
+    if (u < 0x20 || u > 0x7e)
+      return false;
   }
   return true;
 }
 
 bool ParseInt(std::string_view s, long long* out) {
   s = Trim(s);
-  if (s.empty()) return false;
+  if (s.empty())
+    return false;
   std::string text(s);
   size_t i = (text[0] == '+' || text[0] == '-') ? 1 : 0;
-  if (i == text.size()) return false;
+  if (i == text.size())
+    return false;
   for (size_t j = i; j < text.size(); ++j) {
-    if (!std::isdigit(static_cast<unsigned char>(text[j]))) return false;
+    if (!std::isdigit(static_cast<unsigned char>(text[j])))
+      return false;
   }
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(text.c_str(), &end, 10);
-  if (errno == ERANGE || end != text.c_str() + text.size()) return false;
+  if (errno == ERANGE || end != text.c_str() + text.size())
+    return false;
   *out = v;
   return true;
 }

@@ -4,7 +4,8 @@ namespace stas {
 
 nlohmann::json TidToJson(const Tid& tid) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [key, value] : tid.CoreFields()) j[key] = value;
+  for (const auto& [key, value] : tid.CoreFields())
+    j[key] = value;
   return j;
 }
 

@@ -2,9 +2,8 @@
 // (traddr, trsvcid, transport, subsysnqn, host-iface, host-traddr, host-nqn).
 #pragma once
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/tid.h"
 

@@ -7,8 +7,8 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
-#include "common/defs.h"
 #include "common/config/host_identity.h"
+#include "common/defs.h"
 #include "ctl/ctl_app.h"
 #include "ctl/daemon_proxies.h"
 

@@ -9,7 +9,8 @@ namespace {
 std::string PythonDictRepr(const Dict& d) {
   std::string out = "{";
   for (const auto& [k, v] : d) {
-    if (out.size() > 1) out += ", ";
+    if (out.size() > 1)
+      out += ", ";
     out += "'" + k + "': '" + v + "'";
   }
   return out + "}";
@@ -39,7 +40,8 @@ void Ioc::UpdateDlpe(std::optional<LogEntry> dlpe) {
 }
 
 void Ioc::Reload() {
-  if (disposing() || connected() || busy() || connect_timer().running()) return;
+  if (disposing() || connected() || busy() || connect_timer().running())
+    return;
   reset_connect_attempts();
   TryConnect();
 }

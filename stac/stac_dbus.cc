@@ -17,7 +17,9 @@ StacDbus::StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSo
   registerAdaptor();
 }
 
-StacDbus::~StacDbus() { unregisterAdaptor(); }
+StacDbus::~StacDbus() {
+  unregisterAdaptor();
+}
 
 std::vector<std::map<std::string, std::string>> StacDbus::list_controllers(const bool& detailed) {
   return GuardDbus(kErr, [&] {
@@ -40,8 +42,8 @@ std::string StacDbus::process_info() {
 
 std::string StacDbus::controller_info(const std::string& transport, const std::string& traddr,
                                       const std::string& trsvcid, const std::string& subsysnqn,
-                                      const std::string& host_traddr,
-                                      const std::string& host_iface, const std::string& host_nqn) {
+                                      const std::string& host_traddr, const std::string& host_iface,
+                                      const std::string& host_nqn) {
   return GuardDbus(kErr, [&] {
     const Ioc* ioc = service_.Find(TidFromDbusArgs(
         kErr, {transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn},
@@ -50,15 +52,20 @@ std::string StacDbus::controller_info(const std::string& transport, const std::s
   });
 }
 
-bool StacDbus::tron() { return LogDebugEnabled(); }
+bool StacDbus::tron() {
+  return LogDebugEnabled();
+}
 
 void StacDbus::tron(const bool& value) {
   GuardDbus(kErr, [&] {
-    if (info_.set_tron) info_.set_tron(value);
+    if (info_.set_tron)
+      info_.set_tron(value);
     LOG_INFO("tron set to %s over D-Bus", value ? "True" : "False");
   });
 }
 
-std::string StacDbus::log_level() { return LogLevelName(); }
+std::string StacDbus::log_level() {
+  return LogLevelName();
+}
 
 }  // namespace stas::stac

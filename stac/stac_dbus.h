@@ -16,10 +16,9 @@
 
 namespace stas::stac {
 
-class StacDbus final
-    : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_adaptor,
-                                      org::nvmexpress::stac::debug_adaptor,
-                                      sdbus::Properties_adaptor> {
+class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_adaptor,
+                                                       org::nvmexpress::stac::debug_adaptor,
+                                                       sdbus::Properties_adaptor> {
  public:
   StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSource info);
   ~StacDbus();

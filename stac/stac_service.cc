@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
-
 #include <nlohmann/json.hpp>
 
+#include "common/config/name_resolution.h"
 #include "common/controller/connect_or_adopt.h"
 #include "common/log.h"
-#include "common/config/name_resolution.h"
 #include "common/state_file.h"
 #include "common/tid_json.h"
 
@@ -26,15 +25,17 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
       iocs_(deps_.loop),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
       audit_timer_(deps_.loop, kAuditSoak, [this] { Audit(); }) {
-  if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
-  ctx_.owned_devices = [this] { return iocs_.OwnedDevices(); };
+  if (!deps_.resolve)
+    deps_.resolve = ResolveWithGetaddrinfo;
+  ctx_.owned_devices = [this] {
+    return iocs_.OwnedDevices();
+  };
 }
 
 StacService::~StacService() = default;
 
 bool StacService::kernel_supports(const std::string& option) const {
-  return std::find(kernel_options_.begin(), kernel_options_.end(), option) !=
-         kernel_options_.end();
+  return std::find(kernel_options_.begin(), kernel_options_.end(), option) != kernel_options_.end();
 }
 
 void StacService::Start() {
@@ -42,11 +43,14 @@ void StacService::Start() {
   // The event source may outlive us (a test restarts the service on one simulated kernel):
   // events queued for a destroyed service are dropped.
   Status s = deps_.events.Start([this, alive = std::weak_ptr<int>(alive_)](const KernelEvent& ev) {
-    if (!alive.expired()) OnKernelEvent(ev);
+    if (!alive.expired())
+      OnKernelEvent(ev);
   });
-  if (!s) LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
+  if (!s)
+    LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
   deps_.stafd.Subscribe([this, alive = std::weak_ptr<int>(alive_)](DlpSource::Event ev) {
-    if (!alive.expired()) OnStafdEvent(ev);
+    if (!alive.expired())
+      OnStafdEvent(ev);
   });
   RestoreOwned();
   if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
@@ -59,7 +63,8 @@ void StacService::Reload(ServiceConfig config) {
   config_ = std::move(config);
   tid_defaults_.ignore_iface = config_.ignore_iface;
   ctx_.connect_attempts_on_ncc = config_.connect_attempts_on_ncc;
-  for (const auto& ioc : iocs_.active()) ioc->Reload();
+  for (const auto& ioc : iocs_.active())
+    ioc->Reload();
   if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
     Audit();
   }
@@ -68,11 +73,14 @@ void StacService::Reload(ServiceConfig config) {
 
 std::vector<const Ioc*> StacService::iocs() const {
   std::vector<const Ioc*> out;
-  for (const auto& ioc : iocs_.active()) out.push_back(ioc.get());
+  for (const auto& ioc : iocs_.active())
+    out.push_back(ioc.get());
   return out;
 }
 
-const Ioc* StacService::Find(const Tid& tid) const { return iocs_.Find(tid); }
+const Ioc* StacService::Find(const Tid& tid) const {
+  return iocs_.Find(tid);
+}
 
 ConnectRequest StacService::MakeRequest(TidFields fields, const ControllerEntry* entry) const {
   ConnectRequest r;
@@ -91,8 +99,10 @@ std::vector<StacService::Candidate> StacService::Configured(const ResolvedNames&
   std::vector<Candidate> out;
   for (const ControllerEntry& e : config_.controllers) {
     std::optional<std::string> traddr = TraddrFor(e, resolved, config_.ip_family);
-    if (!traddr) continue;
-    TidFields f{e.transport, *traddr, e.trsvcid, e.subsysnqn, e.host_traddr, e.host_iface, e.host_nqn};
+    if (!traddr)
+      continue;
+    TidFields f{e.transport,   *traddr,      e.trsvcid, e.subsysnqn,
+                e.host_traddr, e.host_iface, e.host_nqn};
     out.push_back(Candidate{MakeRequest(std::move(f), &e), e.extras, std::nullopt});
   }
   return out;
@@ -102,9 +112,10 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
   std::vector<Candidate> out;
   for (const DcLogPage& page : pages) {
     for (const LogEntry& e : page.entries) {
-      if (!e.IsIoSubsystem()) continue;
+      if (!e.IsIoSubsystem())
+        continue;
       // An I/O controller is reached the way its DC was: same host address, interface, NQN.
-      TidFields f{e.transport, e.traddr,        e.trsvcid,     e.subnqn,
+      TidFields f{e.transport,      e.traddr,        e.trsvcid,    e.subnqn,
                   page.host_traddr, page.host_iface, page.host_nqn};
       out.push_back(Candidate{MakeRequest(std::move(f), nullptr), {}, e});
     }
@@ -113,7 +124,8 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
 }
 
 void StacService::Reconcile() {
-  if (stopping_) return;
+  if (stopping_)
+    return;
   if (reconciling_) {
     soak_timer_.Start();
     return;
@@ -126,15 +138,18 @@ void StacService::Reconcile() {
       alive_,
       [names, resolve]() {
         ResolvedNames out;
-        for (const std::string& n : names) out[n] = resolve(n);
+        for (const std::string& n : names)
+          out[n] = resolve(n);
         return out;
       },
       [this, alive](ResolvedNames resolved) {
         deps_.stafd.GetAll([this, alive, resolved = std::move(resolved)](
                                std::optional<std::vector<DcLogPage>> pages) {
-          if (alive.expired()) return;
+          if (alive.expired())
+            return;
           reconciling_ = false;
-          if (!stopping_) OnLogPages(std::move(pages), resolved);
+          if (!stopping_)
+            OnLogPages(std::move(pages), resolved);
         });
       });
 }
@@ -153,8 +168,7 @@ bool StacService::KeepOnRemoval(const Tid& tid) const {
   return true;
 }
 
-void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages,
-                             ResolvedNames resolved) {
+void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, ResolvedNames resolved) {
   std::vector<Candidate> discovered;
   if (pages) {
     discovered = Discovered(*pages);
@@ -173,22 +187,26 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages,
   std::vector<Candidate> wanted;
   std::set<Tid> seen;
   std::vector<Candidate> all = Configured(resolved);
-  for (Candidate& c : discovered) all.push_back(std::move(c));
+  for (Candidate& c : discovered)
+    all.push_back(std::move(c));
   for (Candidate& c : all) {
     if (seen.count(c.request.tid)) {
       // The same subsystem in several log pages: the last entry wins (as nvme-stas).
       for (Candidate& w : wanted) {
-        if (w.request.tid == c.request.tid && c.dlpe) w.dlpe = c.dlpe;
+        if (w.request.tid == c.request.tid && c.dlpe)
+          w.dlpe = c.dlpe;
       }
       continue;
     }
-    if (!CandidateAllowed(c.request.tid, config_)) continue;
+    if (!CandidateAllowed(c.request.tid, config_))
+      continue;
     seen.insert(c.request.tid);
     wanted.push_back(std::move(c));
   }
 
   for (const auto& ioc : iocs_.Snapshot()) {
-    if (seen.count(ioc->tid()) || keep_unknown) continue;
+    if (seen.count(ioc->tid()) || keep_unknown)
+      continue;
     bool keep = KeepOnRemoval(ioc->tid());
     LOG_INFO("%s no longer wanted; %s", ioc->tid().ToString().c_str(),
              keep ? "keeping the kernel connection" : "disconnecting");
@@ -196,7 +214,8 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages,
   }
   for (Candidate& c : wanted) {
     if (Ioc* ioc = iocs_.Find(c.request.tid)) {
-      if (c.dlpe) ioc->UpdateDlpe(c.dlpe);
+      if (c.dlpe)
+        ioc->UpdateDlpe(c.dlpe);
     } else {
       Add(std::move(c));
     }
@@ -205,7 +224,8 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages,
 }
 
 void StacService::Add(Candidate c) {
-  auto ioc = std::make_shared<Ioc>(ctx_, std::move(c.request), std::move(c.extras), std::move(c.dlpe));
+  auto ioc =
+      std::make_shared<Ioc>(ctx_, std::move(c.request), std::move(c.extras), std::move(c.dlpe));
   iocs_.Add(ioc);
   ioc->Start();
 }
@@ -220,7 +240,8 @@ void StacService::Stop(std::function<void()> done) {
 }
 
 void StacService::OnKernelEvent(const KernelEvent& ev) {
-  if (Ioc* ioc = iocs_.FindByDevice(ev.device)) return ioc->OnKernelEvent(ev);
+  if (Ioc* ioc = iocs_.FindByDevice(ev.device))
+    return ioc->OnKernelEvent(ev);
   if (ev.action == KernelEvent::Action::kAdd && !stopping_ &&
       config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
     audit_timer_.Start();  // sysfs attributes settle shortly after the add uevent
@@ -228,7 +249,8 @@ void StacService::OnKernelEvent(const KernelEvent& ev) {
 }
 
 void StacService::OnStafdEvent(DlpSource::Event ev) {
-  if (stopping_) return;
+  if (stopping_)
+    return;
   switch (ev) {
     case DlpSource::Event::kChanged:
       soak_timer_.Start(kConfigSoak);
@@ -254,33 +276,41 @@ void StacService::Audit() {
       [trtypes, owned, &kernel]() {
         std::vector<KernelDevice> out;
         for (const KernelDevice& d : kernel.ListDevices()) {
-          if (!d.IsIo() || owned.count(d.name)) continue;
-          if (std::find(trtypes.begin(), trtypes.end(), d.transport) == trtypes.end()) continue;
+          if (!d.IsIo() || owned.count(d.name))
+            continue;
+          if (std::find(trtypes.begin(), trtypes.end(), d.transport) == trtypes.end())
+            continue;
           out.push_back(d);
         }
         return out;
       },
       [this](std::vector<KernelDevice> found) {
-        if (stopping_) return;
+        if (stopping_)
+          return;
         for (const KernelDevice& d : found) {
-          TidFields f{d.transport, d.traddr, d.trsvcid, d.subsysnqn, d.host_traddr, d.host_iface,
-                      d.hostnqn};
+          TidFields f{d.transport,   d.traddr,     d.trsvcid, d.subsysnqn,
+                      d.host_traddr, d.host_iface, d.hostnqn};
           ConnectRequest req = MakeRequest(std::move(f), nullptr);
-          if (Find(req.tid)) continue;
+          if (Find(req.tid))
+            continue;
           LOG_INFO("%s audit: adopting %s", req.tid.ToString().c_str(), d.name.c_str());
           Add(Candidate{std::move(req), {}, std::nullopt});
         }
-        if (!found.empty()) soak_timer_.Start();
+        if (!found.empty())
+          soak_timer_.Start();
       });
 }
 
 void StacService::SaveOwned() {
-  if (deps_.state_path.empty()) return;
+  if (deps_.state_path.empty())
+    return;
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& ioc : iocs_.active()) list.push_back(TidToJson(ioc->tid()));
+  for (const auto& ioc : iocs_.active())
+    list.push_back(TidToJson(ioc->tid()));
   nlohmann::json doc = {{"format", kStateFormat}, {"version", 1}, {"controllers", list}};
   std::string text = doc.dump() + "\n";
-  if (text == saved_state_) return;  // reconciliations that change nothing write nothing
+  if (text == saved_state_)
+    return;  // reconciliations that change nothing write nothing
   Status s = WriteFileAtomic(deps_.state_path, text);
   if (!s) {
     LOG_ERROR("Unable to save the owned controllers: %s", s.error().message.c_str());
@@ -290,7 +320,8 @@ void StacService::SaveOwned() {
 }
 
 void StacService::RestoreOwned() {
-  if (deps_.state_path.empty()) return;
+  if (deps_.state_path.empty())
+    return;
   Result<std::string> text = ReadWholeFile(deps_.state_path);
   if (!text) {
     if (text.error().code != ENOENT) {
@@ -306,7 +337,8 @@ void StacService::RestoreOwned() {
     }
     for (const nlohmann::json& t : doc.at("controllers")) {
       std::optional<TidFields> f = TidFieldsFromJson(t);
-      if (!f) throw std::runtime_error("bad controller entry");
+      if (!f)
+        throw std::runtime_error("bad controller entry");
       owned.push_back(MakeRequest(std::move(*f), nullptr));
     }
   } catch (const std::exception& e) {
@@ -331,7 +363,8 @@ void StacService::RestoreOwned() {
       },
       [this](std::vector<ConnectRequest> still_there) {
         for (ConnectRequest& req : still_there) {
-          if (Find(req.tid)) continue;
+          if (Find(req.tid))
+            continue;
           LOG_INFO("%s owned before the restart; re-adopting", req.tid.ToString().c_str());
           Add(Candidate{std::move(req), {}, std::nullopt});
         }

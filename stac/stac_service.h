@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "common/loop/blocking_runner.h"
 #include "common/config/config.h"
 #include "common/controller/controller_registry.h"
-#include "common/loop/event_loop.h"
 #include "common/kernel/nvme_kernel.h"
+#include "common/loop/blocking_runner.h"
+#include "common/loop/event_loop.h"
 #include "common/loop/timer.h"
 #include "stac/dlp_source.h"
 #include "stac/ioc.h"
@@ -73,7 +73,8 @@ class StacService {
   void Reconcile();
   void OnLogPages(std::optional<std::vector<DcLogPage>> pages,
                   std::map<std::string, std::vector<std::string>> resolved);
-  std::vector<Candidate> Configured(const std::map<std::string, std::vector<std::string>>& resolved);
+  std::vector<Candidate> Configured(
+      const std::map<std::string, std::vector<std::string>>& resolved);
   std::vector<Candidate> Discovered(const std::vector<DcLogPage>& pages);
   bool Allowed(const Tid& tid) const;
   bool KeepOnRemoval(const Tid& tid) const;

@@ -6,9 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/loop/blocking_runner.h"
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/loop/blocking_runner.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/file_helpers.h"
 #include "common/testing/glib_loop_fixture.h"
@@ -70,7 +70,8 @@ class StacServiceTest : public ::testing::Test {
   }
   std::vector<std::string> Subsystems() {
     std::vector<std::string> out;
-    for (const Ioc* ioc : service_->iocs()) out.push_back(ioc->tid().subsysnqn());
+    for (const Ioc* ioc : service_->iocs())
+      out.push_back(ioc->tid().subsysnqn());
     return out;
   }
 
@@ -93,7 +94,8 @@ TEST_F(StacServiceTest, ConnectsConfiguredControllers) {
 }
 
 TEST_F(StacServiceTest, ConnectsTheIoEntriesStafdServes) {
-  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420"),
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"),
+                SimEntry("nqn.io:2", "192.0.2.20", "4420"),
                 SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", /*referral*/ 1)});
   Start("");
   EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
@@ -140,10 +142,12 @@ TEST_F(StacServiceTest, DisconnectScopePolicies) {
            {"", 1},
            {"[I/O controller connection management]\ndisconnect-scope=no-disconnect\n", 0},
            {"[I/O controller connection management]\n"
-            "disconnect-scope=all-connections-matching-disconnect-trtypes\ndisconnect-trtypes=rdma\n",
+            "disconnect-scope=all-connections-matching-disconnect-trtypes\ndisconnect-trtypes="
+            "rdma\n",
             0},
            {"[I/O controller connection management]\n"
-            "disconnect-scope=all-connections-matching-disconnect-trtypes\ndisconnect-trtypes=tcp\n",
+            "disconnect-scope=all-connections-matching-disconnect-trtypes\ndisconnect-trtypes="
+            "tcp\n",
             1}}) {
     int before = kernel_.disconnect_calls();
     stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
@@ -155,7 +159,8 @@ TEST_F(StacServiceTest, DisconnectScopePolicies) {
     EXPECT_EQ(kernel_.disconnect_calls() - before, c.disconnects) << c.conf;
     service_.reset();
     // Clean slate for the next case.
-    for (const KernelDevice& d : kernel_.ListDevices()) kernel_.RemoveDevice(d.name);
+    for (const KernelDevice& d : kernel_.ListDevices())
+      kernel_.RemoveDevice(d.name);
     loop_.RunUntilIdle();
     unlink(state_.c_str());
   }
@@ -201,7 +206,8 @@ TEST_F(StacServiceTest, AdoptsAnExistingConnectionInsteadOfDuplicating) {
 }
 
 TEST_F(StacServiceTest, WarmRestartReadoptsAndKeepsTheRightToDisconnect) {
-  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+  stafd_.Serve(
+      {SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420")});
   Start("");
   bool stopped = false;
   service_->Stop([&] { stopped = true; });
@@ -232,8 +238,9 @@ TEST_F(StacServiceTest, AuditAdoptsForeignConnectionsAndDisconnectsUnwantedOnes)
   foreign.has_namespaces = true;
   kernel_.AddExistingDevice(foreign);
   stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
-  Start("[I/O controller connection management]\n"
-        "disconnect-scope=all-connections-matching-disconnect-trtypes\n");
+  Start(
+      "[I/O controller connection management]\n"
+      "disconnect-scope=all-connections-matching-disconnect-trtypes\n");
   Settle();
   EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
@@ -252,7 +259,8 @@ TEST_F(StacServiceTest, StafdReturningIsGivenTenSeconds) {
 }
 
 TEST_F(StacServiceTest, ExcludedAndOtherFamilySubsystemsAreNotConnected) {
-  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420"),
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"),
+                SimEntry("nqn.io:2", "192.0.2.20", "4420"),
                 SimEntry("nqn.io:6", "2001:db8::20", "4420")});
   Start("[Global]\nip-family=ipv4\n[Controllers]\nexclude=subsysnqn=nqn.io:2\n");
   EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
@@ -261,16 +269,18 @@ TEST_F(StacServiceTest, ExcludedAndOtherFamilySubsystemsAreNotConnected) {
 TEST_F(StacServiceTest, ConnectsWithEveryPerControllerOption) {
   host_.hostkey = "DHHC-1:00:c3lzLmNvbmYgaG9zdCBrZXkgZm9yIHRoZSB0ZXN0Lg==:";
   stafd_.Serve({SimEntry("nqn.io:2", "192.0.2.20", "4420")});
-  Start("[Global]\nnr-io-queues=4\nnr-write-queues=2\nnr-poll-queues=1\nqueue-size=64\n"
-        "kato=15\nreconnect-delay=5\nctrl-loss-tmo=120\nhdr-digest=true\ndata-digest=true\n"
-        "disable-sqflow=true\n"
-        "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:1;"
-        "queue-size=128;kato=30;data-digest=false;dhchap-secret=DHHC-1:00:aG9zdA==:;"
-        "dhchap-ctrl-secret=DHHC-1:00:Y3RybA==:\n");
+  Start(
+      "[Global]\nnr-io-queues=4\nnr-write-queues=2\nnr-poll-queues=1\nqueue-size=64\n"
+      "kato=15\nreconnect-delay=5\nctrl-loss-tmo=120\nhdr-digest=true\ndata-digest=true\n"
+      "disable-sqflow=true\n"
+      "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:1;"
+      "queue-size=128;kato=30;data-digest=false;dhchap-secret=DHHC-1:00:aG9zdA==:;"
+      "dhchap-ctrl-secret=DHHC-1:00:Y3RybA==:\n");
   std::vector<ConnectRequest> reqs = kernel_.connect_requests();
   ASSERT_EQ(reqs.size(), 2u);
   std::map<std::string, ConnectRequest> by_nqn;
-  for (const ConnectRequest& r : reqs) by_nqn.emplace(r.tid.subsysnqn(), r);
+  for (const ConnectRequest& r : reqs)
+    by_nqn.emplace(r.tid.subsysnqn(), r);
 
   const ConnectRequest& configured = by_nqn.at("nqn.io:1");
   ConnectOptions want;
@@ -335,7 +345,8 @@ TEST_F(StacServiceParallelTest, SixtyFourConnectsAreInFlightAtOnce) {
   };
   EventLoop::TimerId poll_id = EventLoop::kNoTimer;
   std::function<void()> poll = [&] {
-    if (all_connected()) return loop_.Quit();
+    if (all_connected())
+      return loop_.Quit();
     poll_id = loop_.AddTimer(std::chrono::milliseconds(20), poll);
   };
   poll_id = loop_.AddTimer(std::chrono::milliseconds(20), poll);

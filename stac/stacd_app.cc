@@ -18,8 +18,14 @@ class Stacd final : public DaemonService {
   Stacd(const DaemonParts& parts, ServiceConfig config)
       : state_path_(RuntimeStatePath("stacd", kOwnedControllersFileName)),
         stafd_(parts.bus),
-        service_(StacDeps{parts.loop, parts.runner, parts.kernel, parts.events, stafd_, parts.host,
-                          state_path_, {}},
+        service_(StacDeps{parts.loop,
+                          parts.runner,
+                          parts.kernel,
+                          parts.events,
+                          stafd_,
+                          parts.host,
+                          state_path_,
+                          {}},
                  std::move(config)),
         dbus_(parts.bus, service_, ProcessInfoSource{parts.host, state_path_, parts.set_tron}) {
     if (Status s = EnsureParentDirectory(state_path_); !s)

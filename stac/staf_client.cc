@@ -33,7 +33,8 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
       }
       ValidatedLog v = ValidateLogEntries(raw);
       for (const LogEntryProblem& p : v.rejected) {
-        LOG_WARNING("Rejected log page entry from stafd (%s): %s", p.reason.c_str(), p.shown.c_str());
+        LOG_WARNING("Rejected log page entry from stafd (%s): %s", p.reason.c_str(),
+                    p.shown.c_str());
       }
       page.entries = std::move(v.entries);
       out.push_back(std::move(page));
@@ -65,7 +66,8 @@ StafClient::StafClient(sdbus::IConnection& conn)
   bus_->uponSignal("NameOwnerChanged")
       .onInterface("org.freedesktop.DBus")
       .call([this](const std::string& name, const std::string&, const std::string& new_owner) {
-        if (name != kStafdBusName) return;
+        if (name != kStafdBusName)
+          return;
         Notify(new_owner.empty() ? Event::kVanished : Event::kAppeared);
       });
   bus_->finishRegistration();
@@ -73,10 +75,13 @@ StafClient::StafClient(sdbus::IConnection& conn)
 
 StafClient::~StafClient() = default;
 
-void StafClient::Subscribe(std::function<void(Event)> handler) { handler_ = std::move(handler); }
+void StafClient::Subscribe(std::function<void(Event)> handler) {
+  handler_ = std::move(handler);
+}
 
 void StafClient::Notify(Event ev) {
-  if (handler_) handler_(ev);
+  if (handler_)
+    handler_(ev);
 }
 
 void StafClient::GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) {
@@ -87,7 +92,8 @@ void StafClient::GetAll(std::function<void(std::optional<std::vector<DcLogPage>>
         .withTimeout(kCallTimeout)
         .withArguments(true)
         .uponReplyInvoke([alive, done](const sdbus::Error* err, std::string json) {
-          if (alive.expired()) return;
+          if (alive.expired())
+            return;
           if (err != nullptr) {
             LOG_INFO("stafd did not give its log pages: %s", err->what());
             return done(std::nullopt);

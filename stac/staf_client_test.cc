@@ -10,8 +10,9 @@ constexpr const char* kEntry =
     R"("subtype":"nvme","treq":"not specified","portid":"1","cntlid":"65535","asqsz":"32","eflags":"4"})";
 
 TEST(StafClientTest, ParsesStafdsLogPages) {
-  std::string json = std::string(R"([{"discovery-controller":{"host-traddr":"10.0.0.1","host-iface":"eth0",)") +
-                     R"("host-nqn":"nqn.host","traddr":"192.0.2.10"},"log-pages":[)" + kEntry + "]}]";
+  std::string json =
+      std::string(R"([{"discovery-controller":{"host-traddr":"10.0.0.1","host-iface":"eth0",)") +
+      R"("host-nqn":"nqn.host","traddr":"192.0.2.10"},"log-pages":[)" + kEntry + "]}]";
   std::optional<std::vector<DcLogPage>> pages = ParseAllLogPages(json);
   ASSERT_TRUE(pages);
   ASSERT_EQ(pages->size(), 1u);
@@ -25,12 +26,13 @@ TEST(StafClientTest, ParsesStafdsLogPages) {
 TEST(StafClientTest, RejectsHostileEntriesAndBrokenDocuments) {
   std::string hostile = kEntry;
   hostile.replace(hostile.find("nqn.io:1"), 8, "nqn.x,hostnqn=y");
-  std::string json = std::string(R"([{"discovery-controller":{},"log-pages":[)") + hostile + "," +
-                     kEntry + "]}]";
+  std::string json =
+      std::string(R"([{"discovery-controller":{},"log-pages":[)") + hostile + "," + kEntry + "]}]";
   std::optional<std::vector<DcLogPage>> pages = ParseAllLogPages(json);
   ASSERT_TRUE(pages);
   ASSERT_EQ((*pages)[0].entries.size(), 1u);  // only the clean one
-  for (const char* bad : {"", "{", "{}", R"([{"log-pages":[]}])", R"([{"discovery-controller":{}}])"}) {
+  for (const char* bad :
+       {"", "{", "{}", R"([{"log-pages":[]}])", R"([{"discovery-controller":{}}])"}) {
     EXPECT_FALSE(ParseAllLogPages(bad)) << bad;
   }
 }

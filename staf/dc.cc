@@ -17,7 +17,8 @@ constexpr uint32_t kLidSupportAllSubE = 0x4;
 std::string SupportBits(uint32_t bits) {
   std::string out;
   auto add = [&](uint32_t bit, const char* name) {
-    if (bits & bit) out += (out.empty() ? "" : ", ") + std::string(name);
+    if (bits & bit)
+      out += (out.empty() ? "" : ", ") + std::string(name);
   };
   add(kLidSupportExtDlpe, "EXTDLPES");
   add(kLidSupportPleo, "PLEOS");
@@ -26,9 +27,11 @@ std::string SupportBits(uint32_t bits) {
 }
 
 bool SameReferrals(const std::vector<LogEntry>& a, const std::vector<LogEntry>& b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].AsDict() != b[i].AsDict()) return false;
+    if (a[i].AsDict() != b[i].AsDict())
+      return false;
   }
   return true;
 }
@@ -49,7 +52,8 @@ const char* OriginName(Origin o) {
 
 std::optional<Origin> OriginFromName(const std::string& name) {
   for (Origin o : {Origin::kConfigured, Origin::kDiscovered, Origin::kReferral}) {
-    if (name == OriginName(o)) return o;
+    if (name == OriginName(o))
+      return o;
   }
   return std::nullopt;
 }
@@ -65,7 +69,8 @@ Dc::Dc(DcContext& ctx, ConnectRequest request, Origin origin, Dict extras)
 std::vector<LogEntry> Dc::Referrals() const {
   std::vector<LogEntry> out;
   for (const LogEntry& e : log_) {
-    if (e.IsReferral()) out.push_back(e);
+    if (e.IsReferral())
+      out.push_back(e);
   }
   return out;
 }
@@ -77,16 +82,19 @@ void Dc::StopTimers() {
 }
 
 void Dc::OnConnected(bool /*adopted*/) {
-  if (dctx_.on_connected) dctx_.on_connected(*this);
+  if (dctx_.on_connected)
+    dctx_.on_connected(*this);
   Register();
 }
 
 void Dc::OnConnectFailed() {
-  if (dctx_.on_connect_failed) dctx_.on_connect_failed(*this);
+  if (dctx_.on_connect_failed)
+    dctx_.on_connect_failed(*this);
 }
 
 void Dc::RunIfIdle(void (Dc::*step)()) {
-  if (disposing() || !connected()) return;
+  if (disposing() || !connected())
+    return;
   if (busy()) {
     // Something is already talking to the DC; the log page is fetched after it anyway.
     refetch_pending_ = true;
@@ -112,7 +120,8 @@ void Dc::Register() {
   RunOp<Result<RegistrationResult>>(
       [dev, host, &kernel]() { return kernel.RegisterHost(dev, host); },
       [this](Result<RegistrationResult> r) {
-        if (disposing() || !connected()) return;
+        if (disposing() || !connected())
+          return;
         if (!r && r.error().code == ENOTSUP) {
           LOG_DEBUG("%sDIM registration not supported", Prefix().c_str());
           register_stats_.exists = false;
@@ -144,32 +153,33 @@ void Dc::GetSupport() {
   support_stats_.completed = false;
   std::string dev = device();
   NvmeKernel& kernel = ctx_.kernel;
-  RunOp<Result<uint32_t>>(
-      [dev, &kernel]() { return kernel.GetDiscoveryLogSupport(dev); },
-      [this](Result<uint32_t> r) {
-        if (disposing() || !connected()) return;
-        int code = r ? 0 : r.error().code;
-        if (!r && code != EINVAL && code != ENOTSUP && code != EOPNOTSUPP) {
-          if (support_stats_.fail_count++ == 0) {
-            LOG_ERROR("%sFailed to get supported log pages. %s", Prefix().c_str(),
-                      r.error().message.c_str());
-          }
-          support_timer_.Start();
-          return;
-        }
-        // A DC that answers the query with an NVMe error status (Linux nvmet's discovery
-        // controller only knows the discovery log) supports no log page options: asking
-        // again every 5 s would never fetch its log page.
-        uint32_t bits = r ? *r : 0;
-        if (!r) {
-          LOG_DEBUG("%sGet Supported Log Pages refused: %s", Prefix().c_str(),
-                    r.error().message.c_str());
-        }
-        support_stats_.completed = true;
-        LOG_DEBUG("%sDiscovery log page support: %s", Prefix().c_str(), SupportBits(bits).c_str());
-        lsp_ = (bits & kLidSupportPleo) ? kLspPleo : 0;
-        GetLog();
-      });
+  RunOp<Result<uint32_t>>([dev, &kernel]() { return kernel.GetDiscoveryLogSupport(dev); },
+                          [this](Result<uint32_t> r) {
+                            if (disposing() || !connected())
+                              return;
+                            int code = r ? 0 : r.error().code;
+                            if (!r && code != EINVAL && code != ENOTSUP && code != EOPNOTSUPP) {
+                              if (support_stats_.fail_count++ == 0) {
+                                LOG_ERROR("%sFailed to get supported log pages. %s",
+                                          Prefix().c_str(), r.error().message.c_str());
+                              }
+                              support_timer_.Start();
+                              return;
+                            }
+                            // A DC that answers the query with an NVMe error status (Linux nvmet's
+                            // discovery controller only knows the discovery log) supports no log
+                            // page options: asking again every 5 s would never fetch its log page.
+                            uint32_t bits = r ? *r : 0;
+                            if (!r) {
+                              LOG_DEBUG("%sGet Supported Log Pages refused: %s", Prefix().c_str(),
+                                        r.error().message.c_str());
+                            }
+                            support_stats_.completed = true;
+                            LOG_DEBUG("%sDiscovery log page support: %s", Prefix().c_str(),
+                                      SupportBits(bits).c_str());
+                            lsp_ = (bits & kLidSupportPleo) ? kLspPleo : 0;
+                            GetLog();
+                          });
 }
 
 void Dc::GetLog() {
@@ -184,7 +194,8 @@ void Dc::GetLog() {
   RunOp<Result<std::vector<RawLogEntry>>>(
       [dev, lsp, &kernel]() { return kernel.GetDiscoveryLog(dev, lsp); },
       [this](Result<std::vector<RawLogEntry>> r) {
-        if (disposing() || !connected()) return;
+        if (disposing() || !connected())
+          return;
         if (!r) {
           if (log_stats_.fail_count++ == 0) {
             LOG_ERROR("%sFailed to retrieve log pages. %s", Prefix().c_str(),
@@ -205,7 +216,8 @@ void Dc::GetLog() {
         log_ = std::move(v.entries);
         LOG_INFO("%sReceived discovery log pages (num records=%zu).", Prefix().c_str(),
                  log_.size());
-        if (dctx_.on_log_pages) dctx_.on_log_pages(*this);
+        if (dctx_.on_log_pages)
+          dctx_.on_log_pages(*this);
         if (!SameReferrals(old_referrals, Referrals()) && dctx_.on_referrals_changed) {
           dctx_.on_referrals_changed(*this);
         }
@@ -213,19 +225,22 @@ void Dc::GetLog() {
 }
 
 void Dc::OnIdle() {
-  if (!connected()) return;
+  if (!connected())
+    return;
   if (resync_pending_) {
     resync_pending_ = false;
     refetch_pending_ = false;
     return Register();
   }
-  if (refetch_pending_) GetLog();
+  if (refetch_pending_)
+    GetLog();
 }
 
 void Dc::OnChangeEvent(const KernelEvent& ev) {
   if (!ev.aen.empty()) {
     LOG_INFO("%sReceived AEN: %s", Prefix().c_str(), ev.aen.c_str());
-    if (ev.aen == kAenDiscoveryLogChanged) RunIfIdle(&Dc::GetLog);
+    if (ev.aen == kAenDiscoveryLogChanged)
+      RunIfIdle(&Dc::GetLog);
     return;
   }
   if (ev.event == "connected" || ev.event == "rediscover") {
@@ -245,7 +260,8 @@ void Dc::OnDeviceGone() {
 }
 
 void Dc::Resync() {
-  if (disposing()) return;
+  if (disposing())
+    return;
   if (!connected()) {
     if (!busy()) {
       connect_timer().Stop();
@@ -264,10 +280,13 @@ Dict Dc::Info() const {
   Dict d = Controller::Info();
   d.emplace_back("origin", OriginName(origin_));
   if (origin_ == Origin::kDiscovered && dctx_.unresponsive_info) {
-    for (auto& kv : dctx_.unresponsive_info(*this)) d.push_back(std::move(kv));
+    for (auto& kv : dctx_.unresponsive_info(*this))
+      d.push_back(std::move(kv));
   }
-  if (log_stats_.exists) d.emplace_back("get log page operation", log_stats_.ToString());
-  if (register_stats_.exists) d.emplace_back("register operation", register_stats_.ToString());
+  if (log_stats_.exists)
+    d.emplace_back("get log page operation", log_stats_.ToString());
+  if (register_stats_.exists)
+    d.emplace_back("register operation", register_stats_.ToString());
   if (support_stats_.exists) {
     d.emplace_back("get supported log page operation", support_stats_.ToString());
   }

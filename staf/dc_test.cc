@@ -25,13 +25,16 @@ class DcTest : public ::testing::Test {
     SimPort port;
     port.traddr = "192.0.2.10";
     port.trsvcid = "8009";
-    port.log = {SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.21", "4420")};
+    port.log = {SimEntry("nqn.io:1", "192.0.2.20", "4420"),
+                SimEntry("nqn.io:2", "192.0.2.21", "4420")};
     kernel_.AddPort(port);
     EXPECT_TRUE(kernel_.Start([this](const KernelEvent& ev) {
-      if (dc_) dc_->OnKernelEvent(ev);
+      if (dc_)
+        dc_->OnKernelEvent(ev);
     }));
     SetLogSinkForTesting([this](LogLevel l, const std::string& s) {
-      if (l >= LogLevel::kWarning) warnings_ += s + "\n";
+      if (l >= LogLevel::kWarning)
+        warnings_ += s + "\n";
     });
   }
   ~DcTest() override { SetLogSinkForTesting(nullptr); }
@@ -55,9 +58,13 @@ class DcTest : public ::testing::Test {
   int referral_calls_ = 0;
   int connected_calls_ = 0;
   int connect_failed_calls_ = 0;
-  DcContext ctx_{{loop_, runner_, kernel_, {}}, host_, true,
-                 [this](Dc&) { ++log_page_calls_; }, [this](Dc&) { ++referral_calls_; },
-                 [this](Dc&) { ++connected_calls_; }, [this](Dc&) { ++connect_failed_calls_; },
+  DcContext ctx_{{loop_, runner_, kernel_, {}},
+                 host_,
+                 true,
+                 [this](Dc&) { ++log_page_calls_; },
+                 [this](Dc&) { ++referral_calls_; },
+                 [this](Dc&) { ++connected_calls_; },
+                 [this](Dc&) { ++connect_failed_calls_; },
                  {}};
   std::shared_ptr<Dc> dc_;
   std::string warnings_;
@@ -156,7 +163,8 @@ TEST_F(DcTest, HostileLogEntriesAreRejectedAndLogged) {
   loop_.RunUntilIdle();
   ASSERT_EQ(dc->log_pages().size(), 1u);
   EXPECT_EQ(dc->log_pages()[0].subnqn, "nqn.io:ok");
-  EXPECT_THAT(warnings_, HasSubstr("(tcp, 192.0.2.10, 8009, nqn.2014-08.org.nvmexpress.discovery) | nvme0 - Rejected discovery log entry #0"));
+  EXPECT_THAT(warnings_, HasSubstr("(tcp, 192.0.2.10, 8009, nqn.2014-08.org.nvmexpress.discovery) "
+                                   "| nvme0 - Rejected discovery log entry #0"));
   EXPECT_THAT(warnings_, HasSubstr("Rejected discovery log entry #2"));
 }
 
@@ -188,7 +196,9 @@ TEST_F(DcTest, DoesNotAdoptADeviceOwnedByAnotherDc) {
   existing.hostnqn = host_.hostnqn;
   existing.cntrltype = "discovery";
   std::string name = kernel_.AddExistingDevice(existing);
-  ctx_.owned_devices = [name] { return std::set<std::string>{name}; };
+  ctx_.owned_devices = [name] {
+    return std::set<std::string>{name};
+  };
   auto dc = MakeDc();
   dc->Start();
   loop_.RunUntilIdle();
@@ -291,8 +301,9 @@ TEST_F(DcTest, DisposeDisconnectsUnlessKept) {
 
 TEST_F(DcTest, DBusViewsHaveTheReferenceKeysAndNoSecrets) {
   ConnectRequest req;
-  req.tid = Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = kWellKnownDiscoveryNqn},
-                      TidDefaults{false, host_.hostnqn});
+  req.tid =
+      Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = kWellKnownDiscoveryNqn},
+                TidDefaults{false, host_.hostnqn});
   req.host = host_;
   Dc dc(ctx_, req, Origin::kReferral,
         {{"dhchap-secret", "DHHC-1:00:c2VjcmV0:"}, {"host-nqn", "x"}, {"kato", "5"}});

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "common/state_file.h"
@@ -43,33 +42,37 @@ std::string SerializeLkc(const std::vector<SavedDc>& dcs) {
   for (const SavedDc& dc : dcs) {
     nlohmann::json tid = TidToJson(dc.tid);
     nlohmann::json log = nlohmann::json::array();
-    for (const LogEntry& e : dc.log) log.push_back(EntryToJson(e));
+    for (const LogEntry& e : dc.log)
+      log.push_back(EntryToJson(e));
     list.push_back({{"tid", tid}, {"origin", OriginName(dc.origin)}, {"log_pages", log}});
   }
-  nlohmann::json doc = {{"format", "stafd-last-known-config"},
-                        {"version", kFormatVersion},
-                        {"dcs", list}};
+  nlohmann::json doc = {
+      {"format", "stafd-last-known-config"}, {"version", kFormatVersion}, {"dcs", list}};
   return doc.dump() + "\n";
 }
 
 Result<std::vector<SavedDc>> ParseLkc(const std::string& text) {
   try {
     nlohmann::json doc = nlohmann::json::parse(text);
-    if (doc.value("format", "") != "stafd-last-known-config" || doc.value("version", 0) != kFormatVersion) {
+    if (doc.value("format", "") != "stafd-last-known-config" ||
+        doc.value("version", 0) != kFormatVersion) {
       return Fail(EINVAL, "not a stafd last-known-config document (version " +
                               std::to_string(kFormatVersion) + ")");
     }
     std::vector<SavedDc> out;
     for (const nlohmann::json& j : doc.at("dcs")) {
       std::optional<TidFields> f = TidFieldsFromJson(j.at("tid"));
-      if (!f) return Fail(EINVAL, "bad controller identity " + j.at("tid").dump());
+      if (!f)
+        return Fail(EINVAL, "bad controller identity " + j.at("tid").dump());
       SavedDc dc;
       dc.tid = Tid::Make(std::move(*f), TidDefaults{});
       std::optional<Origin> origin = OriginFromName(j.at("origin").get<std::string>());
-      if (!origin) return Fail(EINVAL, "unknown origin " + j.at("origin").dump());
+      if (!origin)
+        return Fail(EINVAL, "unknown origin " + j.at("origin").dump());
       dc.origin = *origin;
       std::vector<RawLogEntry> raw;
-      for (const nlohmann::json& e : j.at("log_pages")) raw.push_back(EntryFromJson(e));
+      for (const nlohmann::json& e : j.at("log_pages"))
+        raw.push_back(EntryFromJson(e));
       ValidatedLog v = ValidateLogEntries(raw);
       if (!v.rejected.empty()) {
         return Fail(EINVAL, "log page entry rejected: " + v.rejected.front().reason);
@@ -83,6 +86,8 @@ Result<std::vector<SavedDc>> ParseLkc(const std::string& text) {
   }
 }
 
-std::string DefaultLkcPath(const char* prog) { return RuntimeStatePath(prog, kLkcFileName); }
+std::string DefaultLkcPath(const char* prog) {
+  return RuntimeStatePath(prog, kLkcFileName);
+}
 
 }  // namespace stas::staf

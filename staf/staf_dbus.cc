@@ -3,9 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/daemon/dbus_args.h"
+#include "common/daemon/process_info.h"
 #include "common/defs.h"
 #include "common/log.h"
-#include "common/daemon/process_info.h"
 #include "common/python_json.h"
 
 namespace stas::staf {
@@ -20,7 +20,9 @@ StafDbus::StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSo
   registerAdaptor();
 }
 
-StafDbus::~StafDbus() { unregisterAdaptor(); }
+StafDbus::~StafDbus() {
+  unregisterAdaptor();
+}
 
 void StafDbus::OnLogPagesChanged(const Dc& dc) {
   const Tid& t = dc.tid();
@@ -52,7 +54,8 @@ const Dc* StafDbus::Lookup(const std::string& transport, const std::string& trad
 std::vector<std::map<std::string, std::string>> StafDbus::list_controllers(const bool& detailed) {
   return GuardDbus(kErr, [&] {
     std::vector<std::map<std::string, std::string>> out;
-    for (const Dc* dc : service_.dcs()) out.push_back(ToMap(detailed ? dc->Details() : dc->IdDict()));
+    for (const Dc* dc : service_.dcs())
+      out.push_back(ToMap(detailed ? dc->Details() : dc->IdDict()));
     return out;
   });
 }
@@ -64,8 +67,10 @@ std::vector<std::map<std::string, std::string>> StafDbus::get_log_pages(
   return GuardDbus(kErr, [&] {
     std::vector<std::map<std::string, std::string>> out;
     const Dc* dc = Lookup(transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn);
-    if (dc == nullptr) return out;
-    for (const LogEntry& e : dc->log_pages()) out.push_back(ToMap(e.AsDict()));
+    if (dc == nullptr)
+      return out;
+    for (const LogEntry& e : dc->log_pages())
+      out.push_back(ToMap(e.AsDict()));
     return out;
   });
 }
@@ -74,7 +79,8 @@ std::string StafDbus::AllLogPagesJson(bool detailed) const {
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const Dc* dc : service_.dcs()) {
     nlohmann::ordered_json pages = nlohmann::ordered_json::array();
-    for (const LogEntry& e : dc->log_pages()) pages.push_back(DictJson(e.AsDict()));
+    for (const LogEntry& e : dc->log_pages())
+      pages.push_back(DictJson(e.AsDict()));
     all.push_back({{"discovery-controller", DictJson(detailed ? dc->Details() : dc->IdDict())},
                    {"log-pages", std::move(pages)}});
   }
@@ -99,23 +105,28 @@ std::string StafDbus::process_info() {
 
 std::string StafDbus::controller_info(const std::string& transport, const std::string& traddr,
                                       const std::string& trsvcid, const std::string& subsysnqn,
-                                      const std::string& host_traddr,
-                                      const std::string& host_iface, const std::string& host_nqn) {
+                                      const std::string& host_traddr, const std::string& host_iface,
+                                      const std::string& host_nqn) {
   return GuardDbus(kErr, [&] {
     const Dc* dc = Lookup(transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn);
     return dc ? PythonJsonDumps(DictJson(dc->Info())) : std::string("{}");
   });
 }
 
-bool StafDbus::tron() { return LogDebugEnabled(); }
+bool StafDbus::tron() {
+  return LogDebugEnabled();
+}
 
 void StafDbus::tron(const bool& value) {
   GuardDbus(kErr, [&] {
-    if (info_.set_tron) info_.set_tron(value);
+    if (info_.set_tron)
+      info_.set_tron(value);
     LOG_INFO("tron set to %s over D-Bus", value ? "True" : "False");
   });
 }
 
-std::string StafDbus::log_level() { return LogLevelName(); }
+std::string StafDbus::log_level() {
+  return LogLevelName();
+}
 
 }  // namespace stas::staf

@@ -16,11 +16,10 @@
 
 namespace stas::staf {
 
-class StafDbus final
-    : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_adaptor,
-                                      org::nvmexpress::staf::debug_adaptor,
-                                      sdbus::Properties_adaptor>,
-      public StafObserver {
+class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_adaptor,
+                                                       org::nvmexpress::staf::debug_adaptor,
+                                                       sdbus::Properties_adaptor>,
+                       public StafObserver {
  public:
   StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSource info);
   ~StafDbus() override;

@@ -14,43 +14,63 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, deps_.host, config_.pleo,
-           {}, {}, {}, {}, {}},
+      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}},
+           deps_.host,
+           config_.pleo,
+           {},
+           {},
+           {},
+           {},
+           {}},
       dcs_(deps_.loop),
-      aging_(deps_.loop, [this](const Tid&) {
-        if (!stopping_) soak_timer_.Start();  // the pass removes what IsUnresponsive() says
-      }),
+      aging_(deps_.loop,
+             [this](const Tid&) {
+               if (!stopping_)
+                 soak_timer_.Start();  // the pass removes what IsUnresponsive() says
+             }),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
       lkc_timer_(deps_.loop, kLkcSaveDelay, [this] { SaveLkcSoon(); }) {
-  if (!deps_.resolve) deps_.resolve = ResolveWithGetaddrinfo;
+  if (!deps_.resolve)
+    deps_.resolve = ResolveWithGetaddrinfo;
   ctx_.on_log_pages = [this](Dc& dc) {
-    if (deps_.observer) deps_.observer->OnLogPagesChanged(dc);
+    if (deps_.observer)
+      deps_.observer->OnLogPagesChanged(dc);
     // A kill -9 must not lose a fresh log page; an unchanged one needs no save.
-    if (dc.last_fetch_changed() && !lkc_timer_.running()) lkc_timer_.Start();
+    if (dc.last_fetch_changed() && !lkc_timer_.running())
+      lkc_timer_.Start();
   };
   ctx_.on_referrals_changed = [this](Dc&) {
-    if (!stopping_) soak_timer_.Start();
+    if (!stopping_)
+      soak_timer_.Start();
   };
-  ctx_.owned_devices = [this] { return dcs_.OwnedDevices(); };
-  ctx_.on_connected = [this](Dc& dc) { aging_.Restored(dc.tid()); };
-  ctx_.on_connect_failed = [this](Dc& dc) { CheckLost(dc, Reported()); };
-  ctx_.unresponsive_info = [this](const Dc& dc) { return aging_.Info(dc.tid()); };
+  ctx_.owned_devices = [this] {
+    return dcs_.OwnedDevices();
+  };
+  ctx_.on_connected = [this](Dc& dc) {
+    aging_.Restored(dc.tid());
+  };
+  ctx_.on_connect_failed = [this](Dc& dc) {
+    CheckLost(dc, Reported());
+  };
+  ctx_.unresponsive_info = [this](const Dc& dc) {
+    return aging_.Info(dc.tid());
+  };
   aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
 }
 
 StafService::~StafService() = default;
 
 bool StafService::kernel_supports(const std::string& option) const {
-  return std::find(kernel_options_.begin(), kernel_options_.end(), option) !=
-         kernel_options_.end();
+  return std::find(kernel_options_.begin(), kernel_options_.end(), option) != kernel_options_.end();
 }
 
 void StafService::Start() {
   kernel_options_ = deps_.kernel.SupportedOptions();
   if (!kernel_options_.empty()) {
     if (!kernel_supports("host_iface")) {
-      LOG_WARNING("The kernel does not support the host_iface option: connections follow the "
-                  "routing table");
+      LOG_WARNING(
+          "The kernel does not support the host_iface option: connections follow the "
+          "routing table");
     }
     if (!kernel_supports("discovery")) {
       LOG_WARNING("The kernel does not support TP8013 (unique discovery controller NQNs)");
@@ -59,7 +79,8 @@ void StafService::Start() {
   if (deps_.browser && deps_.prober) {
     zc_ = std::make_unique<ZeroconfRegistry>(deps_.loop, *deps_.browser, *deps_.prober,
                                              kernel_supports("discovery"), [this] {
-                                               if (!stopping_) soak_timer_.Start();
+                                               if (!stopping_)
+                                                 soak_timer_.Start();
                                              });
     zc_->Configure(config_.zeroconf);
   } else if (config_.zeroconf) {
@@ -69,9 +90,11 @@ void StafService::Start() {
   // The event source may outlive us (a test restarts the service on one simulated kernel):
   // events queued for a destroyed service are dropped.
   Status s = deps_.events.Start([this, alive = std::weak_ptr<int>(alive_)](const KernelEvent& ev) {
-    if (!alive.expired()) OnKernelEvent(ev);
+    if (!alive.expired())
+      OnKernelEvent(ev);
   });
-  if (!s) LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
+  if (!s)
+    LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
   soak_timer_.Start();
 }
 
@@ -93,7 +116,8 @@ void StafService::Reload(ServiceConfig config) {
 }
 
 nlohmann::ordered_json StafService::AvahiInfo() const {
-  if (zc_) return zc_->AvahiInfo();
+  if (zc_)
+    return zc_->AvahiInfo();
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["avahi wake up timer"] = "60.0s [off]";
   j["service types"] = nlohmann::ordered_json::array();
@@ -103,11 +127,14 @@ nlohmann::ordered_json StafService::AvahiInfo() const {
 
 std::vector<const Dc*> StafService::dcs() const {
   std::vector<const Dc*> out;
-  for (const auto& dc : dcs_.active()) out.push_back(dc.get());
+  for (const auto& dc : dcs_.active())
+    out.push_back(dc.get());
   return out;
 }
 
-const Dc* StafService::Find(const Tid& tid) const { return dcs_.Find(tid); }
+const Dc* StafService::Find(const Tid& tid) const {
+  return dcs_.Find(tid);
+}
 
 ConnectRequest StafService::MakeRequest(TidFields fields,
                                         const std::optional<ControllerEntry>& entry) const {
@@ -124,12 +151,12 @@ ConnectRequest StafService::MakeRequest(TidFields fields,
   return r;
 }
 
-std::vector<StafService::Candidate> StafService::Configured(
-    const ResolvedNames& resolved) {
+std::vector<StafService::Candidate> StafService::Configured(const ResolvedNames& resolved) {
   std::vector<Candidate> out;
   for (const ControllerEntry& e : config_.controllers) {
     std::optional<std::string> traddr = TraddrFor(e, resolved, config_.ip_family);
-    if (!traddr) continue;
+    if (!traddr)
+      continue;
     TidFields f;
     f.transport = e.transport;
     f.traddr = *traddr;
@@ -164,7 +191,8 @@ std::vector<StafService::Candidate> StafService::FromReferrals() {
 
 std::vector<StafService::Candidate> StafService::Discovered() {
   std::vector<Candidate> out;
-  if (!zc_) return out;
+  if (!zc_)
+    return out;
   for (TidFields& f : zc_->Candidates())
     out.push_back(Candidate{MakeRequest(std::move(f), std::nullopt), Origin::kDiscovered, {}});
   return out;
@@ -172,8 +200,10 @@ std::vector<StafService::Candidate> StafService::Discovered() {
 
 std::set<Tid> StafService::Reported() const {
   std::set<Tid> out;
-  if (!zc_) return out;
-  for (TidFields& f : zc_->Candidates()) out.insert(Tid::Make(std::move(f), tid_defaults_));
+  if (!zc_)
+    return out;
+  for (TidFields& f : zc_->Candidates())
+    out.insert(Tid::Make(std::move(f), tid_defaults_));
   return out;
 }
 
@@ -186,31 +216,37 @@ bool StafService::MustRemove(const Dc& dc, const std::set<Tid>& reported) const 
   // Excluded or not allowed by the address rules: at once, whatever the origin. An mDNS DC
   // that Avahi stopped reporting stays (Avahi may merely be restarting) until it has been
   // unreachable for zeroconf-connections-persistence.
-  if (!CandidateAllowed(dc.tid(), config_)) return true;
-  if (dc.origin() != Origin::kDiscovered) return true;
+  if (!CandidateAllowed(dc.tid(), config_))
+    return true;
+  if (dc.origin() != Origin::kDiscovered)
+    return true;
   return aging_.IsUnresponsive(dc.tid(), true, reported.count(dc.tid()) > 0, dc.connected());
 }
 
 void StafService::Reconcile() {
-  if (stopping_) return;
+  if (stopping_)
+    return;
   if (reconciling_) {
     soak_timer_.Start();  // a resolution is under way: run again after it
     return;
   }
   std::vector<std::string> names = NamesToResolve(config_.controllers);
-  if (names.empty()) return FinishReconcile({});
+  if (names.empty())
+    return FinishReconcile({});
   reconciling_ = true;
   auto resolve = deps_.resolve;
   deps_.runner.RunBlocking<ResolvedNames>(
       alive_,
       [names, resolve]() {
         ResolvedNames out;
-        for (const std::string& n : names) out[n] = resolve(n);
+        for (const std::string& n : names)
+          out[n] = resolve(n);
         return out;
       },
       [this](ResolvedNames resolved) {
         reconciling_ = false;
-        if (!stopping_) FinishReconcile(std::move(resolved));
+        if (!stopping_)
+          FinishReconcile(std::move(resolved));
       });
 }
 
@@ -220,10 +256,13 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
   // Configured first, then referrals, then mDNS (stas's origin priority): a DC found several
   // ways takes the first origin, so a referred DC is removed as soon as nothing refers to it.
   std::vector<Candidate> all = Configured(resolved);
-  for (Candidate& c : FromReferrals()) all.push_back(std::move(c));
-  for (Candidate& c : Discovered()) all.push_back(std::move(c));
+  for (Candidate& c : FromReferrals())
+    all.push_back(std::move(c));
+  for (Candidate& c : Discovered())
+    all.push_back(std::move(c));
   for (Candidate& c : all) {
-    if (seen.count(c.request.tid) || !CandidateAllowed(c.request.tid, config_)) continue;
+    if (seen.count(c.request.tid) || !CandidateAllowed(c.request.tid, config_))
+      continue;
     seen.insert(c.request.tid);
     wanted.push_back(std::move(c));
   }
@@ -246,15 +285,18 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     } else {
       Add(std::move(c), {});
     }
-    if (const Dc* dc = dcs_.Find(tid)) CheckLost(*dc, reported);
+    if (const Dc* dc = dcs_.Find(tid))
+      CheckLost(*dc, reported);
   }
-  if (removed && deps_.observer) deps_.observer->OnDcRemoved();
+  if (removed && deps_.observer)
+    deps_.observer->OnDcRemoved();
   SaveLkc();
 }
 
 void StafService::Add(Candidate c, std::vector<LogEntry> cached) {
   auto dc = std::make_shared<Dc>(ctx_, std::move(c.request), c.origin, std::move(c.extras));
-  if (!cached.empty()) dc->SetCachedLog(std::move(cached));
+  if (!cached.empty())
+    dc->SetCachedLog(std::move(cached));
   LOG_DEBUG("%s added (%s)", dc->tid().ToString().c_str(), OriginName(dc->origin()));
   dcs_.Add(dc);
   dc->Start();
@@ -263,51 +305,62 @@ void StafService::Add(Candidate c, std::vector<LogEntry> cached) {
 void StafService::Stop(std::function<void()> done) {
   stopping_ = true;
   soak_timer_.Stop();
-  if (zc_) zc_->Configure(false);
+  if (zc_)
+    zc_->Configure(false);
   SaveLkc();
   dcs_.RemoveAll(config_.persistent_connections, std::move(done));
 }
 
 void StafService::OnKernelEvent(const KernelEvent& ev) {
-  if (Dc* dc = dcs_.FindByDevice(ev.device)) return dc->OnKernelEvent(ev);
+  if (Dc* dc = dcs_.FindByDevice(ev.device))
+    return dc->OnKernelEvent(ev);
   bool interesting = ev.action == KernelEvent::Action::kChange &&
                      (ev.aen == kAenDiscoveryLogChanged || ev.event == "rediscover");
-  if (!interesting || !deps_.on_unmanaged_dc_event || stopping_) return;
-  if (dcs_.FindByDevice(ev.device, /*include_disposing=*/true)) return;
+  if (!interesting || !deps_.on_unmanaged_dc_event || stopping_)
+    return;
+  if (dcs_.FindByDevice(ev.device, /*include_disposing=*/true))
+    return;
   NvmeKernel& kernel = deps_.kernel;
   std::string device = ev.device;
   deps_.runner.RunBlocking<std::optional<KernelDevice>>(
       alive_, [device, &kernel]() { return kernel.GetDevice(device); },
       [this, ev](std::optional<KernelDevice> d) {
-        if (d && d->IsDiscovery()) deps_.on_unmanaged_dc_event(ev, *d);
+        if (d && d->IsDiscovery())
+          deps_.on_unmanaged_dc_event(ev, *d);
       });
 }
 
 std::string StafService::LkcText() const {
   std::vector<SavedDc> saved;
-  for (const auto& dc : dcs_.active()) saved.push_back(SavedDc{dc->tid(), dc->origin(), dc->log_pages()});
+  for (const auto& dc : dcs_.active())
+    saved.push_back(SavedDc{dc->tid(), dc->origin(), dc->log_pages()});
   return SerializeLkc(saved);
 }
 
 void StafService::SaveLkc() {
-  if (deps_.lkc_path.empty()) return;
+  if (deps_.lkc_path.empty())
+    return;
   lkc_timer_.Stop();
   Status s = WriteFileAtomic(deps_.lkc_path, LkcText());
-  if (!s) LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
+  if (!s)
+    LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
 }
 
 void StafService::SaveLkcSoon() {
-  if (deps_.lkc_path.empty() || stopping_) return;
+  if (deps_.lkc_path.empty() || stopping_)
+    return;
   std::string path = deps_.lkc_path;
   deps_.runner.RunBlocking<Status>(
       alive_, [path, text = LkcText()]() { return WriteFileAtomic(path, text); },
       [](Status s) {
-        if (!s) LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
+        if (!s)
+          LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
       });
 }
 
 void StafService::RestoreLkc() {
-  if (deps_.lkc_path.empty()) return;
+  if (deps_.lkc_path.empty())
+    return;
   Result<std::string> text = ReadWholeFile(deps_.lkc_path);
   if (!text) {
     if (text.error().code != ENOENT) {
@@ -325,10 +378,10 @@ void StafService::RestoreLkc() {
   for (SavedDc& s : *saved) {
     auto it = std::find_if(configured.begin(), configured.end(),
                            [&](const Candidate& c) { return c.request.tid == s.tid; });
-    Candidate c = it != configured.end()
-                      ? *it
-                      : Candidate{MakeRequest({}, std::nullopt), s.origin, {}};
-    if (it == configured.end()) c.request.tid = s.tid;
+    Candidate c =
+        it != configured.end() ? *it : Candidate{MakeRequest({}, std::nullopt), s.origin, {}};
+    if (it == configured.end())
+      c.request.tid = s.tid;
     c.origin = s.origin;
     LOG_INFO("%s restored from the last known config (%zu log page entries)",
              s.tid.ToString().c_str(), s.log.size());

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "common/loop/blocking_runner.h"
 #include "common/config/config.h"
-#include "common/controller/controller_registry.h"
-#include "common/loop/event_loop.h"
 #include "common/config/name_resolution.h"
+#include "common/controller/controller_registry.h"
 #include "common/kernel/nvme_kernel.h"
+#include "common/loop/blocking_runner.h"
+#include "common/loop/event_loop.h"
 #include "common/loop/timer.h"
 #include "staf/dc.h"
 #include "staf/zeroconf/zeroconf_aging.h"

@@ -37,7 +37,8 @@ class StafServiceTest : public ::testing::Test {
     AddPort("192.0.2.10", {SimEntry("nqn.io:1", "192.0.2.20", "4420")});
     lkc_ = dir_ + "/last-known-config.json";
     SetLogSinkForTesting([this](LogLevel l, const std::string& s) {
-      if (l >= LogLevel::kWarning) warnings_ += s + "\n";
+      if (l >= LogLevel::kWarning)
+        warnings_ += s + "\n";
     });
   }
   ~StafServiceTest() override {
@@ -71,7 +72,8 @@ class StafServiceTest : public ::testing::Test {
 
   std::vector<std::string> Traddrs() {
     std::vector<std::string> out;
-    for (const Dc* dc : service_->dcs()) out.push_back(dc->tid().traddr());
+    for (const Dc* dc : service_->dcs())
+      out.push_back(dc->tid().traddr());
     return out;
   }
 
@@ -82,7 +84,8 @@ class StafServiceTest : public ::testing::Test {
   RecordingObserver observer_;
   std::function<std::vector<std::string>(const std::string&)> resolve_ =
       [](const std::string& name) -> std::vector<std::string> {
-    if (name == "dc.example") return {"2001:db8::10", "192.0.2.10"};
+    if (name == "dc.example")
+      return {"2001:db8::10", "192.0.2.10"};
     return {};
   };
   testing::ScopedTempDir tmp_{"staf-service-test"};
@@ -113,22 +116,25 @@ TEST_F(StafServiceTest, HostNamesAreResolvedWithTheFirstIpv4First) {
 }
 
 TEST_F(StafServiceTest, UnresolvableHostNamesAreLoggedAndSkipped) {
-  Start("[Controllers]\ncontroller=transport=tcp;traddr=nowhere.example\n"
-        "controller=transport=tcp;traddr=192.0.2.10\n");
+  Start(
+      "[Controllers]\ncontroller=transport=tcp;traddr=nowhere.example\n"
+      "controller=transport=tcp;traddr=192.0.2.10\n");
   EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
   EXPECT_THAT(warnings_, HasSubstr("Cannot resolve host name \"nowhere.example\""));
 }
 
 TEST_F(StafServiceTest, IpFamilyFiltersAddresses) {
   AddPort("2001:db8::10", {});
-  Start("[Global]\nip-family=ipv6\n[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
-        "controller=transport=tcp;traddr=2001:db8::10\ncontroller=transport=tcp;traddr=dc.example\n");
+  Start(
+      "[Global]\nip-family=ipv6\n[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
+      "controller=transport=tcp;traddr=2001:db8::10\ncontroller=transport=tcp;traddr=dc.example\n");
   EXPECT_EQ(Traddrs(), std::vector<std::string>{"2001:db8::10"});
 }
 
 TEST_F(StafServiceTest, ExcludedControllersAreNotConnected) {
-  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
-        "controller=transport=tcp;traddr=192.0.2.11\nexclude=traddr=192.0.2.11\n");
+  Start(
+      "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
+      "controller=transport=tcp;traddr=192.0.2.11\nexclude=traddr=192.0.2.11\n");
   EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
 }
 
@@ -176,8 +182,9 @@ TEST_F(StafServiceTest, StopKeepsPersistentConnections) {
 }
 
 TEST_F(StafServiceTest, StopDisconnectsWhenNotPersistent) {
-  Start("[Discovery controller connection management]\npersistent-connections=false\n"
-        "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  Start(
+      "[Discovery controller connection management]\npersistent-connections=false\n"
+      "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
   bool stopped = false;
   service_->Stop([&] { stopped = true; });
   loop_.RunUntilIdle();
@@ -244,8 +251,17 @@ TEST_F(StafServiceTest, OnlyChangedLogPagesAreSavedAndBurstsOnce) {
 
 TEST_F(StafServiceTest, UnmanagedDcEventsAreHandedToNvmeCli) {
   std::vector<std::string> handed;
-  StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_,
-                [&](const KernelEvent& ev, const KernelDevice&) { handed.push_back(ev.device); }};
+  StafDeps deps{loop_,
+                runner_,
+                kernel_,
+                kernel_,
+                host_,
+                lkc_,
+                &observer_,
+                resolve_,
+                [&](const KernelEvent& ev, const KernelDevice&) {
+                  handed.push_back(ev.device);
+                }};
   service_ = std::make_unique<StafService>(std::move(deps), Config(""));
   service_->Start();
   KernelDevice foreign;

@@ -18,8 +18,8 @@
 namespace stas::staf {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 using testing::SimEntry;
 using testing::SimPort;
 
@@ -35,7 +35,8 @@ class StafServiceZeroconfTest : public ::testing::Test {
   StafServiceZeroconfTest() {
     host_.hostnqn = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
     SetLogSinkForTesting([this](LogLevel l, const std::string& s) {
-      if (l >= LogLevel::kInfo) log_ += s + "\n";
+      if (l >= LogLevel::kInfo)
+        log_ += s + "\n";
     });
   }
   ~StafServiceZeroconfTest() override {
@@ -57,8 +58,8 @@ class StafServiceZeroconfTest : public ::testing::Test {
   }
 
   void Start(const std::string& conf_text) {
-    StafDeps deps{loop_, runner_, kernel_, kernel_, host_, "", nullptr, {}, {},
-                  &browser_, &prober_};
+    StafDeps deps{loop_,   runner_, kernel_, kernel_,   host_,   "",
+                  nullptr, {},      {},      &browser_, &prober_};
     service_ = std::make_unique<StafService>(std::move(deps), Config(conf_text));
     service_->Start();
     Settle();
@@ -152,7 +153,8 @@ TEST_F(StafServiceZeroconfTest, ADiscoveredDcShowsItsAgingInItsInfo) {
   Dict info = Only()->Info();
   auto value = [&info](const std::string& key) {
     for (const auto& [k, v] : info)
-      if (k == key) return v;
+      if (k == key)
+        return v;
     return std::string("<absent>");
   };
   EXPECT_EQ(value("unresponsive timer"), "10.0s [off]");
@@ -213,7 +215,7 @@ TEST_F(StafServiceZeroconfTest, ALostUnconnectedDcIsRemovedAfterThePersistence) 
   EXPECT_FALSE(service_->aging().Remaining(tid));
   browser_.Remove(Key("DC A"));  // goodbye packet at t=9 s
   Settle();
-  ASSERT_NE(Only(), nullptr);  // not at once: Avahi may merely be restarting
+  ASSERT_NE(Only(), nullptr);    // not at once: Avahi may merely be restarting
   loop_.AdvanceBy(seconds(55));  // t=66 s
   EXPECT_FALSE(service_->aging().Remaining(tid));
   // The next connect attempt, at 66.5 s, fails: the countdown starts.

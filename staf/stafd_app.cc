@@ -21,10 +21,17 @@ class Stafd final : public DaemonService {
         lkc_path_(DefaultLkcPath("stafd")),
         prober_(parts.loop),
         browser_(parts.loop),
-        service_(StafDeps{parts.loop, parts.runner, parts.kernel, parts.events, parts.host,
-                          lkc_path_, nullptr, {},
+        service_(StafDeps{parts.loop,
+                          parts.runner,
+                          parts.kernel,
+                          parts.events,
+                          parts.host,
+                          lkc_path_,
+                          nullptr,
+                          {},
                           [](const KernelEvent& ev, const KernelDevice&) { StartNvmfConnect(ev); },
-                          &browser_, &prober_},
+                          &browser_,
+                          &prober_},
                  std::move(config)),
         dbus_(parts.bus, service_, ProcessInfoSource{parts.host, lkc_path_, parts.set_tron}) {
     if (Status s = EnsureParentDirectory(lkc_path_); !s)
@@ -35,7 +42,8 @@ class Stafd final : public DaemonService {
     service_.set_observer(nullptr);
     // Only ours: when another stafd owns the bus name we never started, and the override in
     // place is the running daemon's.
-    if (override_installed_) RemoveUdevRuleOverride(udev_rule_path_);
+    if (override_installed_)
+      RemoveUdevRuleOverride(udev_rule_path_);
   }
   Stafd(const Stafd&) = delete;
   Stafd& operator=(const Stafd&) = delete;

@@ -1,13 +1,14 @@
 // Interprets stafd.conf / stacd.conf. See config.h for the contract and config_options.cc for
 // the option table; this file walks the INI document and turns problems into diagnostics.
+#include "common/config/config.h"
+
 #include <cerrno>
 #include <set>
 
-#include "common/config/config.h"
 #include "common/config/config_options.h"
+#include "common/config/name_resolution.h"
 #include "common/defs.h"
 #include "common/ip_address.h"
-#include "common/config/name_resolution.h"
 #include "common/nvme_names.h"
 #include "common/str_util.h"
 
@@ -31,25 +32,30 @@ class Reporter {
   Diagnostics* out_;
 };
 
-std::string Quote(std::string_view s) { return "\"" + Printable(s) + "\""; }
+std::string Quote(std::string_view s) {
+  return "\"" + Printable(s) + "\"";
+}
 
 const OptionSpec* FindOption(Daemon d, std::string_view section, std::string_view name) {
   for (const OptionSpec& o : AllOptions()) {
-    if (o.AppliesTo(d) && o.section == section && o.name == name) return &o;
+    if (o.AppliesTo(d) && o.section == section && o.name == name)
+      return &o;
   }
   return nullptr;
 }
 
 bool IsKnownSection(Daemon d, std::string_view section) {
   for (const OptionSpec& o : AllOptions()) {
-    if (o.AppliesTo(d) && o.section == section) return true;
+    if (o.AppliesTo(d) && o.section == section)
+      return true;
   }
   return false;
 }
 
 std::string DefaultText(const OptionSpec& o, Daemon d) {
   nlohmann::ordered_json v = o.show(ServiceConfig::Defaults(d));
-  if (v.is_null()) return "leaving it unset (the kernel default applies)";
+  if (v.is_null())
+    return "leaving it unset (the kernel default applies)";
   return "using the default " + (v.is_string() ? v.get<std::string>() : v.dump());
 }
 
@@ -65,12 +71,14 @@ void ApplySingle(Daemon d, const OptionSpec& o, const IniEntry& e, ServiceConfig
     rep->Warn(e.line, where + ": invalid value " + Quote(*e.value) + " (" + *why + "); " +
                           DefaultText(o, d));
   }
-  for (const std::string& n : notes) rep->Warn(e.line, where + ": " + n);
+  for (const std::string& n : notes)
+    rep->Warn(e.line, where + ": " + n);
 }
 
 void ApplyLegacyPersistence(const IniDocument& doc, ServiceConfig* cfg, Reporter* rep) {
   const IniEntry* legacy = doc.Last("Global", "persistent-connections");
-  if (legacy == nullptr) return;
+  if (legacy == nullptr)
+    return;
   const IniEntry* current =
       doc.Last("Discovery controller connection management", "persistent-connections");
   if (current != nullptr) {
@@ -94,7 +102,8 @@ void ReportUnknown(Daemon d, const IniDocument& doc, Reporter* rep) {
     }
   }
   for (const IniEntry& e : doc.entries) {
-    if (!IsKnownSection(d, e.section)) continue;
+    if (!IsKnownSection(d, e.section))
+      continue;
     const OptionSpec* o = FindOption(d, e.section, e.name);
     std::string where = "[" + e.section + "] " + Printable(e.name);
     if (o == nullptr) {
@@ -116,14 +125,16 @@ std::vector<Token> Tokenize(std::string_view text, int line, const std::string& 
                             Reporter* rep) {
   std::vector<Token> tokens;
   for (const std::string& field : SplitTrimmed(text, ';')) {
-    if (field.empty()) continue;
+    if (field.empty())
+      continue;
     size_t eq = field.find('=');
     if (eq == std::string::npos || Trim(field.substr(0, eq)).empty()) {
       rep->Warn(line, what + ": field " + Quote(field) + " is not key=value; ignored");
       continue;
     }
     std::string key(Trim(field.substr(0, eq)));
-    if (key == "nqn") key = "subsysnqn";
+    if (key == "nqn")
+      key = "subsysnqn";
     std::string value(Trim(field.substr(eq + 1)));
     for (Token& t : tokens) {
       if (t.key == key) {
@@ -139,20 +150,23 @@ std::vector<Token> Tokenize(std::string_view text, int line, const std::string& 
 
 // An address for tcp/rdma (IP literal or host name, IPv6 in brackets accepted) or fc.
 std::optional<std::string> CheckAddress(std::string_view transport, std::string* value) {
-  if (transport == "fc") return CheckFcAddress(*value);
+  if (transport == "fc")
+    return CheckFcAddress(*value);
   if (value->size() > 2 && value->front() == '[' && value->back() == ']') {
     std::string inner = value->substr(1, value->size() - 2);
-    if (!IpAddress::Parse(inner)) return "is not an IPv6 address";
+    if (!IpAddress::Parse(inner))
+      return "is not an IPv6 address";
     *value = inner;
   }
-  if (auto why = CheckSafeToken(*value)) return why;
-  if (IpAddress::Parse(*value)) return std::nullopt;
+  if (auto why = CheckSafeToken(*value))
+    return why;
+  if (IpAddress::Parse(*value))
+    return std::nullopt;
   return CheckHostname(*value);
 }
 
 // Checks the identity fields of a controller entry; returns false if the entry is unusable.
-bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& what,
-                   Reporter* rep) {
+bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& what, Reporter* rep) {
   auto reject = [&](const std::string& key, const std::string& value, const std::string& why) {
     rep->Error(line, what + ": " + key + " " + Quote(value) + " " + why + "; entry ignored");
     return false;
@@ -171,7 +185,8 @@ bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& wh
   }
   if (!c->traddr.empty()) {
     std::string original = c->traddr;
-    if (auto why = CheckAddress(c->transport, &c->traddr)) return reject("traddr", original, *why);
+    if (auto why = CheckAddress(c->transport, &c->traddr))
+      return reject("traddr", original, *why);
   }
   if (!c->trsvcid.empty()) {
     if (!IsIpTransport(c->transport)) {
@@ -188,7 +203,8 @@ bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& wh
     }
   }
   if (!c->host_iface.empty()) {
-    if (auto why = CheckInterfaceName(c->host_iface)) return reject("host-iface", c->host_iface, *why);
+    if (auto why = CheckInterfaceName(c->host_iface))
+      return reject("host-iface", c->host_iface, *why);
   }
   if (c->subsysnqn.empty()) {
     if (d == Daemon::kStacd) {
@@ -200,7 +216,8 @@ bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& wh
     return reject("nqn", c->subsysnqn, *why);
   }
   if (c->host_nqn) {
-    if (auto why = CheckNqn(*c->host_nqn, true)) return reject("host-nqn", *c->host_nqn, *why);
+    if (auto why = CheckNqn(*c->host_nqn, true))
+      return reject("host-nqn", *c->host_nqn, *why);
   }
   for (const auto* secret : {&c->dhchap_secret, &c->dhchap_ctrl_secret}) {
     if (*secret) {
@@ -216,9 +233,11 @@ bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& wh
 void ParseControllerEntries(Daemon d, const IniDocument& doc, ServiceConfig* cfg,
                             Diagnostics* diag) {
   for (const IniEntry& e : doc.entries) {
-    if (e.section != kControllers) continue;
+    if (e.section != kControllers)
+      continue;
     bool is_exclude = e.name == "exclude" || e.name == "blacklist";
-    if (e.name != "controller" && !is_exclude) continue;
+    if (e.name != "controller" && !is_exclude)
+      continue;
     if (!e.value) {
       diag->push_back(Diagnostic{Severity::kWarning, doc.file, e.line,
                                  "[Controllers] " + e.name + " has no value; ignored"});
@@ -240,7 +259,9 @@ void ParseControllerEntries(Daemon d, const IniDocument& doc, ServiceConfig* cfg
 
 }  // namespace
 
-const char* DaemonName(Daemon d) { return d == Daemon::kStafd ? "stafd" : "stacd"; }
+const char* DaemonName(Daemon d) {
+  return d == Daemon::kStafd ? "stafd" : "stacd";
+}
 
 const char* DisconnectScopeName(DisconnectScope s) {
   switch (s) {
@@ -257,7 +278,8 @@ const char* DisconnectScopeName(DisconnectScope s) {
 ConnectOptions ConnectOptions::MergedWith(const ConnectOptions& o) const {
   ConnectOptions r = *this;
   auto take = [](auto& mine, const auto& theirs) {
-    if (theirs) mine = theirs;
+    if (theirs)
+      mine = theirs;
   };
   take(r.hdr_digest, o.hdr_digest);
   take(r.data_digest, o.data_digest);
@@ -279,13 +301,14 @@ ServiceConfig ServiceConfig::Defaults(Daemon d) {
   c.connect.data_digest = false;
   // stafd keeps persistent discovery connections, which need an explicit keep-alive
   // (reference §4.11); stacd leaves the I/O controller keep-alive to the kernel.
-  if (d == Daemon::kStafd) c.connect.kato = 30;
+  if (d == Daemon::kStafd)
+    c.connect.kato = 30;
   return c;
 }
 
 std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view text,
-                                                   const std::string& file, int line,
-                                                   Diagnostics* diag) {
+                                                    const std::string& file, int line,
+                                                    Diagnostics* diag) {
   Reporter rep(file, diag);
   const std::string what = "[Controllers] controller=" + Quote(Trim(text));
   std::vector<Token> tokens = Tokenize(text, line, what, &rep);
@@ -322,7 +345,8 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
       rep.Warn(line, what + ": unknown key " + Quote(t.key) + "; ignored");
     }
   }
-  if (!CheckIdentity(d, &c, line, what, &rep)) return std::nullopt;
+  if (!CheckIdentity(d, &c, line, what, &rep))
+    return std::nullopt;
   return c;
 }
 
@@ -359,10 +383,13 @@ LoadedConfig ParseServiceConfig(Daemon d, const IniDocument& doc) {
   LoadedConfig out{ServiceConfig::Defaults(d), doc.problems};
   Reporter rep(doc.file, &out.diagnostics);
   ReportUnknown(d, doc, &rep);
-  if (d == Daemon::kStafd) ApplyLegacyPersistence(doc, &out.config, &rep);
+  if (d == Daemon::kStafd)
+    ApplyLegacyPersistence(doc, &out.config, &rep);
   for (const OptionSpec& o : AllOptions()) {
-    if (!o.AppliesTo(d) || o.multi || o.status != OptionStatus::kCurrent) continue;
-    if (const IniEntry* e = doc.Last(o.section, o.name)) ApplySingle(d, o, *e, &out.config, &rep);
+    if (!o.AppliesTo(d) || o.multi || o.status != OptionStatus::kCurrent)
+      continue;
+    if (const IniEntry* e = doc.Last(o.section, o.name))
+      ApplySingle(d, o, *e, &out.config, &rep);
   }
   ParseControllerEntries(d, doc, &out.config, &out.diagnostics);
   return out;

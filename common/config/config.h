@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/diagnostic.h"
 #include "common/config/exclude.h"
 #include "common/config/ini_file.h"
+#include "common/diagnostic.h"
 #include "common/result.h"
 
 namespace stas {
@@ -105,8 +105,8 @@ Result<LoadedConfig> LoadServiceConfig(Daemon d, const std::string& path, bool m
 // Parses one controller= or exclude= value (the tokeniser of reference §3.5 plus validation).
 // Problems are appended to `diag` with the given file and line; nullopt if the entry is unusable.
 std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view text,
-                                                   const std::string& file, int line,
-                                                   Diagnostics* diag);
+                                                    const std::string& file, int line,
+                                                    Diagnostics* diag);
 std::optional<ExcludeRule> ParseExcludeEntry(std::string_view text, const std::string& file,
                                              int line, Diagnostics* diag);
 

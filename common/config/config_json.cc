@@ -22,15 +22,18 @@ nlohmann::ordered_json ControllerEntryToJson(const ControllerEntry& e) {
 nlohmann::ordered_json ConfigToJson(const ServiceConfig& c) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const OptionSpec& o : AllOptions()) {
-    if (!o.AppliesTo(c.daemon) || o.multi || o.status != OptionStatus::kCurrent) continue;
+    if (!o.AppliesTo(c.daemon) || o.multi || o.status != OptionStatus::kCurrent)
+      continue;
     j[o.section][o.name] = o.show(c);
   }
   nlohmann::ordered_json controllers = nlohmann::ordered_json::array();
-  for (const ControllerEntry& e : c.controllers) controllers.push_back(ControllerEntryToJson(e));
+  for (const ControllerEntry& e : c.controllers)
+    controllers.push_back(ControllerEntryToJson(e));
   nlohmann::ordered_json excludes = nlohmann::ordered_json::array();
   for (const ExcludeRule& r : c.excludes) {
     nlohmann::ordered_json rule = nlohmann::ordered_json::object();
-    for (const auto& [key, value] : r.fields) rule[key] = value;
+    for (const auto& [key, value] : r.fields)
+      rule[key] = value;
     excludes.push_back(std::move(rule));
   }
   j["Controllers"]["controller"] = std::move(controllers);

@@ -2,9 +2,8 @@
 // Every option of the daemon appears (null when unset); secrets are shown as "<redacted>".
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/config/config.h"
 

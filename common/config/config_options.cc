@@ -43,13 +43,15 @@ const std::vector<TunableSpec>& Tunables() {
 
 const TunableSpec* FindTunable(std::string_view key) {
   for (const TunableSpec& t : Tunables()) {
-    if (key == t.key) return &t;
+    if (key == t.key)
+      return &t;
   }
   return nullptr;
 }
 
 Why ParseBoolInto(std::string_view text, bool* out) {
-  if (!ParseBool(text, out)) return std::string("expected true or false");
+  if (!ParseBool(text, out))
+    return std::string("expected true or false");
   return std::nullopt;
 }
 
@@ -80,15 +82,16 @@ Why ParseIpFamily(std::string_view text, IpFamilies* out) {
 }
 
 std::string IpFamilyText(const IpFamilies& f) {
-  if (f.ipv4 && f.ipv6) return "ipv4+ipv6";
+  if (f.ipv4 && f.ipv6)
+    return "ipv4+ipv6";
   return f.ipv4 ? "ipv4" : "ipv6";
 }
 
 Why ParseScope(std::string_view text, DisconnectScope* out) {
   // Case-sensitive, as in nvme-stas.
-  for (DisconnectScope s :
-       {DisconnectScope::kOnlyStasConnections,
-        DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes, DisconnectScope::kNoDisconnect}) {
+  for (DisconnectScope s : {DisconnectScope::kOnlyStasConnections,
+                            DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes,
+                            DisconnectScope::kNoDisconnect}) {
     if (text == DisconnectScopeName(s)) {
       *out = s;
       return std::nullopt;
@@ -107,18 +110,23 @@ Why ParseTrtypes(std::string_view text, std::vector<std::string>* out, Notes* no
       continue;
     }
     bool seen = false;
-    for (const std::string& t : types) seen = seen || t == item;
-    if (!seen) types.push_back(item);
+    for (const std::string& t : types)
+      seen = seen || t == item;
+    if (!seen)
+      types.push_back(item);
   }
-  if (types.empty()) return std::string("no valid transport (expected tcp, rdma, fc joined by '+')");
+  if (types.empty())
+    return std::string("no valid transport (expected tcp, rdma, fc joined by '+')");
   *out = std::move(types);
   return std::nullopt;
 }
 
 Why ParseNccAttempts(std::string_view text, int* out, Notes* notes) {
   long long v = 0;
-  if (!ParseInt(text, &v)) return std::string("expected an integer");
-  if (v < 0 || v > INT_MAX) return std::string("expected 0 (no limit) or a positive count");
+  if (!ParseInt(text, &v))
+    return std::string("expected an integer");
+  if (v < 0 || v > INT_MAX)
+    return std::string("expected 0 (no limit) or a positive count");
   if (v == 1) {
     // One attempt would give up before the fast retry; nvme-stas raises it too.
     notes->push_back("1 is raised to 2");
@@ -130,7 +138,8 @@ Why ParseNccAttempts(std::string_view text, int* out, Notes* notes) {
 
 Why ParsePersistence(std::string_view text, long long* out) {
   std::optional<double> secs = ParseTimeSpan(text);
-  if (!secs) return std::string("expected seconds or a time span such as \"72hours\" or \"3 days 5 hours\"");
+  if (!secs)
+    return std::string("expected seconds or a time span such as \"72hours\" or \"3 days 5 hours\"");
   if (*secs < 0) {
     *out = -1;  // any negative value means forever, -1 is the documented spelling
   } else {
@@ -139,8 +148,12 @@ Why ParsePersistence(std::string_view text, long long* out) {
   return std::nullopt;
 }
 
-Json OptJson(const std::optional<int>& v) { return v ? Json(*v) : Json(nullptr); }
-Json OptJson(const std::optional<bool>& v) { return v ? Json(*v) : Json(nullptr); }
+Json OptJson(const std::optional<int>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+Json OptJson(const std::optional<bool>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
 
 // Builds a table entry. `in` lists the daemons: "fc" = stafd+stacd, "f" = stafd, "c" = stacd.
 OptionSpec Make(const char* section, const char* name, const char* in, OptionStatus status,
@@ -191,7 +204,9 @@ std::vector<OptionSpec> BuildTable() {
   t.push_back(Tunable("disable-sqflow", "fc"));
   t.push_back(Make(
       "Global", "ignore-iface", "fc", kCur,
-      [](std::string_view s, ServiceConfig& c, Notes*) { return ParseBoolInto(s, &c.ignore_iface); },
+      [](std::string_view s, ServiceConfig& c, Notes*) {
+        return ParseBoolInto(s, &c.ignore_iface);
+      },
       [](const ServiceConfig& c) { return Json(c.ignore_iface); }));
   t.push_back(Make(
       "Global", "ip-family", "fc", kCur,
@@ -228,7 +243,9 @@ std::vector<OptionSpec> BuildTable() {
       [](const ServiceConfig& c) { return Json(c.zeroconf_persistence_sec); }));
   t.push_back(Make(
       "I/O controller connection management", "disconnect-scope", "c", kCur,
-      [](std::string_view s, ServiceConfig& c, Notes*) { return ParseScope(s, &c.disconnect_scope); },
+      [](std::string_view s, ServiceConfig& c, Notes*) {
+        return ParseScope(s, &c.disconnect_scope);
+      },
       [](const ServiceConfig& c) { return Json(DisconnectScopeName(c.disconnect_scope)); }));
   t.push_back(Make(
       "I/O controller connection management", "disconnect-trtypes", "c", kCur,
@@ -237,7 +254,8 @@ std::vector<OptionSpec> BuildTable() {
       },
       [](const ServiceConfig& c) {
         std::string joined;
-        for (const std::string& x : c.disconnect_trtypes) joined += (joined.empty() ? "" : "+") + x;
+        for (const std::string& x : c.disconnect_trtypes)
+          joined += (joined.empty() ? "" : "+") + x;
         return Json(joined);
       }));
   t.push_back(Make(
@@ -259,20 +277,25 @@ const std::vector<OptionSpec>& AllOptions() {
   return kTable;
 }
 
-bool IsConnectOptionKey(std::string_view key) { return FindTunable(key) != nullptr; }
+bool IsConnectOptionKey(std::string_view key) {
+  return FindTunable(key) != nullptr;
+}
 
 std::optional<std::string> ParseConnectOption(std::string_view key, std::string_view text,
                                               ConnectOptions* out) {
   const TunableSpec* t = FindTunable(key);
-  if (t == nullptr) return "unknown option";
+  if (t == nullptr)
+    return "unknown option";
   if (t->bool_field) {
     bool v = false;
-    if (auto why = ParseBoolInto(text, &v)) return why;
+    if (auto why = ParseBoolInto(text, &v))
+      return why;
     out->*(t->bool_field) = v;
     return std::nullopt;
   }
   long long v = 0;
-  if (!ParseInt(text, &v)) return std::string("expected an integer");
+  if (!ParseInt(text, &v))
+    return std::string("expected an integer");
   if (v < t->range.min || v > t->range.max) {
     std::string max = t->range.max == INT_MAX ? "" : std::to_string(t->range.max);
     return "out of range " + std::to_string(t->range.min) + ".." + max;
@@ -283,20 +306,24 @@ std::optional<std::string> ParseConnectOption(std::string_view key, std::string_
 
 nlohmann::ordered_json ConnectOptionJson(const ConnectOptions& o, std::string_view key) {
   const TunableSpec* t = FindTunable(key);
-  if (t == nullptr) return nullptr;
+  if (t == nullptr)
+    return nullptr;
   return t->bool_field ? OptJson(o.*(t->bool_field)) : OptJson(o.*(t->int_field));
 }
 
 std::optional<std::string> ConnectOptionText(const ConnectOptions& o, std::string_view key) {
   const TunableSpec* t = FindTunable(key);
-  if (t == nullptr) return std::nullopt;
+  if (t == nullptr)
+    return std::nullopt;
   if (t->bool_field) {
     const std::optional<bool>& v = o.*(t->bool_field);
-    if (!v) return std::nullopt;
+    if (!v)
+      return std::nullopt;
     return *v ? "True" : "False";  // Python's str(bool): what nvme-stas clients see
   }
   const std::optional<int>& v = o.*(t->int_field);
-  if (!v) return std::nullopt;
+  if (!v)
+    return std::nullopt;
   return std::to_string(*v);
 }
 

@@ -18,7 +18,8 @@ LoadedConfig Parse(Daemon d, const std::string& text) {
 // The text of every diagnostic, one per line, for substring assertions.
 std::string AllText(const Diagnostics& diags) {
   std::string out;
-  for (const Diagnostic& d : diags) out += d.ToString() + "\n";
+  for (const Diagnostic& d : diags)
+    out += d.ToString() + "\n";
   return out;
 }
 
@@ -92,7 +93,8 @@ TEST(ConfigTest, IpFamilySpellings) {
             (IpFamilies{true, true}));
   LoadedConfig bad = Parse(Daemon::kStafd, "[Global]\nip-family=ipv5\n");
   EXPECT_EQ(bad.config.ip_family, (IpFamilies{true, true}));
-  EXPECT_THAT(AllText(bad.diagnostics), HasSubstr("test.conf:2: [Global] ip-family: invalid value \"ipv5\""));
+  EXPECT_THAT(AllText(bad.diagnostics),
+              HasSubstr("test.conf:2: [Global] ip-family: invalid value \"ipv5\""));
 }
 
 TEST(ConfigTest, StafdSections) {
@@ -111,8 +113,10 @@ TEST(ConfigTest, StafdSections) {
 
 TEST(ConfigTest, ZeroconfPersistenceSpellings) {
   auto persistence = [](const std::string& v) {
-    return Parse(Daemon::kStafd, "[Discovery controller connection management]\n"
-                                 "zeroconf-connections-persistence=" + v + "\n")
+    return Parse(Daemon::kStafd,
+                 "[Discovery controller connection management]\n"
+                 "zeroconf-connections-persistence=" +
+                     v + "\n")
         .config.zeroconf_persistence_sec;
   };
   EXPECT_EQ(persistence("72hours"), 259200);
@@ -133,27 +137,28 @@ TEST(ConfigTest, StacdConnectionManagement) {
   EXPECT_EQ(c.disconnect_scope, DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes);
   EXPECT_EQ(c.disconnect_trtypes, (std::vector<std::string>{"tcp", "rdma"}));
   EXPECT_EQ(c.connect_attempts_on_ncc, 5);
-  EXPECT_EQ(Parse(Daemon::kStacd, "[I/O controller connection management]\n"
-                                  "disconnect-scope=no-disconnect\n")
+  EXPECT_EQ(Parse(Daemon::kStacd,
+                  "[I/O controller connection management]\n"
+                  "disconnect-scope=no-disconnect\n")
                 .config.disconnect_scope,
             DisconnectScope::kNoDisconnect);
 }
 
 TEST(ConfigTest, DisconnectScopeIsCaseSensitive) {
-  LoadedConfig l = Parse(Daemon::kStacd,
-                         "[I/O controller connection management]\ndisconnect-scope=No-Disconnect\n");
+  LoadedConfig l = Parse(
+      Daemon::kStacd, "[I/O controller connection management]\ndisconnect-scope=No-Disconnect\n");
   EXPECT_EQ(l.config.disconnect_scope, DisconnectScope::kOnlyStasConnections);
   EXPECT_THAT(AllText(l.diagnostics),
               HasSubstr("disconnect-scope: invalid value \"No-Disconnect\""));
 }
 
 TEST(ConfigTest, DisconnectTrtypesDropsInvalidItems) {
-  LoadedConfig l = Parse(Daemon::kStacd,
-                         "[I/O controller connection management]\ndisconnect-trtypes=fc+loop\n");
+  LoadedConfig l =
+      Parse(Daemon::kStacd, "[I/O controller connection management]\ndisconnect-trtypes=fc+loop\n");
   EXPECT_EQ(l.config.disconnect_trtypes, std::vector<std::string>{"fc"});
   EXPECT_THAT(AllText(l.diagnostics), HasSubstr("\"loop\" is not one of tcp, rdma, fc; dropped"));
-  LoadedConfig none = Parse(Daemon::kStacd,
-                            "[I/O controller connection management]\ndisconnect-trtypes=pcie\n");
+  LoadedConfig none =
+      Parse(Daemon::kStacd, "[I/O controller connection management]\ndisconnect-trtypes=pcie\n");
   EXPECT_EQ(none.config.disconnect_trtypes, std::vector<std::string>{"tcp"});
   EXPECT_THAT(AllText(none.diagnostics), HasSubstr("using the default tcp"));
 }
@@ -185,9 +190,12 @@ TEST(ConfigTest, BadValuesKeepDefaultsAndNameFileLineOptionAndValue) {
   EXPECT_FALSE(l.config.connect.ctrl_loss_tmo);
   EXPECT_FALSE(l.config.connect.reconnect_delay);
   std::string text = AllText(l.diagnostics);
-  EXPECT_THAT(text, HasSubstr("test.conf:2: [Global] tron: invalid value \"yes\" (expected true or false); using the default false"));
-  EXPECT_THAT(text, HasSubstr("test.conf:3: [Global] kato: invalid value \"thirty\" (expected an integer); using the default 30"));
-  EXPECT_THAT(text, HasSubstr("test.conf:4: [Global] queue-size: invalid value \"8\" (out of range 16..1024); leaving it unset"));
+  EXPECT_THAT(text, HasSubstr("test.conf:2: [Global] tron: invalid value \"yes\" (expected true or "
+                              "false); using the default false"));
+  EXPECT_THAT(text, HasSubstr("test.conf:3: [Global] kato: invalid value \"thirty\" (expected an "
+                              "integer); using the default 30"));
+  EXPECT_THAT(text, HasSubstr("test.conf:4: [Global] queue-size: invalid value \"8\" (out of range "
+                              "16..1024); leaving it unset"));
   EXPECT_THAT(text, HasSubstr("test.conf:5: [Global] ctrl-loss-tmo"));
   EXPECT_THAT(text, HasSubstr("test.conf:6: [Global] reconnect-delay"));
   EXPECT_EQ(l.diagnostics.size(), 5u);
@@ -200,7 +208,8 @@ TEST(ConfigTest, IntegerOverflowIsInvalid) {
 }
 
 TEST(ConfigTest, LastOccurrenceWins) {
-  EXPECT_EQ(Parse(Daemon::kStafd, "[Global]\nkato=10\n[Global]\nkato=20\n").config.connect.kato, 20);
+  EXPECT_EQ(Parse(Daemon::kStafd, "[Global]\nkato=10\n[Global]\nkato=20\n").config.connect.kato,
+            20);
 }
 
 TEST(ConfigTest, OptionNamesAreCaseInsensitive) {
@@ -208,16 +217,18 @@ TEST(ConfigTest, OptionNamesAreCaseInsensitive) {
 }
 
 TEST(ConfigTest, UnknownSectionsAndOptionsAreReported) {
-  LoadedConfig l = Parse(Daemon::kStafd,
-                         "[Global]\nnr-io-queues=4\nfoo=bar\n"
-                         "[global]\ntron=true\n"
-                         "[I/O controller connection management]\ndisconnect-scope=no-disconnect\n");
+  LoadedConfig l =
+      Parse(Daemon::kStafd,
+            "[Global]\nnr-io-queues=4\nfoo=bar\n"
+            "[global]\ntron=true\n"
+            "[I/O controller connection management]\ndisconnect-scope=no-disconnect\n");
   std::string text = AllText(l.diagnostics);
   // nr-io-queues is a stacd option: stafd ignores it (nvme-stas passed it on anyway).
   EXPECT_THAT(text, HasSubstr("test.conf:2: [Global] nr-io-queues: unknown option; ignored"));
   EXPECT_THAT(text, HasSubstr("test.conf:3: [Global] foo: unknown option; ignored"));
   EXPECT_THAT(text, HasSubstr("test.conf:4: unknown section [global]"));
-  EXPECT_THAT(text, HasSubstr("test.conf:6: unknown section [I/O controller connection management]"));
+  EXPECT_THAT(text,
+              HasSubstr("test.conf:6: unknown section [I/O controller connection management]"));
   EXPECT_FALSE(l.config.tron);
   EXPECT_FALSE(l.config.connect.nr_io_queues);
 }
@@ -231,19 +242,22 @@ TEST(ConfigTest, BareOptionWithoutValueKeepsDefault) {
 TEST(ConfigTest, LegacyPersistentConnectionsIsHonouredWithAWarning) {
   LoadedConfig l = Parse(Daemon::kStafd, "[Global]\npersistent-connections=false\n");
   EXPECT_FALSE(l.config.persistent_connections);
-  EXPECT_THAT(AllText(l.diagnostics), HasSubstr("test.conf:2: [Global] persistent-connections is deprecated"));
+  EXPECT_THAT(AllText(l.diagnostics),
+              HasSubstr("test.conf:2: [Global] persistent-connections is deprecated"));
 }
 
 TEST(ConfigTest, NewPersistentConnectionsLocationWinsOverLegacy) {
-  LoadedConfig l = Parse(Daemon::kStafd,
-                         "[Global]\npersistent-connections=false\n"
-                         "[Discovery controller connection management]\npersistent-connections=true\n");
+  LoadedConfig l =
+      Parse(Daemon::kStafd,
+            "[Global]\npersistent-connections=false\n"
+            "[Discovery controller connection management]\npersistent-connections=true\n");
   EXPECT_TRUE(l.config.persistent_connections);
   EXPECT_THAT(AllText(l.diagnostics), HasSubstr("overridden"));
 }
 
 TEST(ConfigTest, ObsoleteStacdOptionsAreIgnoredWithAWarning) {
-  LoadedConfig l = Parse(Daemon::kStacd, "[Global]\nsticky-connections=enabled\nudev-rule=disabled\n");
+  LoadedConfig l =
+      Parse(Daemon::kStacd, "[Global]\nsticky-connections=enabled\nudev-rule=disabled\n");
   std::string text = AllText(l.diagnostics);
   EXPECT_THAT(text, HasSubstr("test.conf:2: [Global] sticky-connections: obsolete option"));
   EXPECT_THAT(text, HasSubstr("test.conf:3: [Global] udev-rule: obsolete option"));
@@ -253,7 +267,8 @@ TEST(ConfigTest, ControllerEntriesWithEveryKey) {
   LoadedConfig l = Parse(
       Daemon::kStacd,
       "[Controllers]\n"
-      "controller = transport=tcp ; traddr=192.0.2.10 ;trsvcid=4420; nqn=nqn.2014-08.com.example:s1;"
+      "controller = transport=tcp ; traddr=192.0.2.10 ;trsvcid=4420; "
+      "nqn=nqn.2014-08.com.example:s1;"
       "host-traddr=192.0.2.1;host-iface=eth0;host-nqn=nqn.2014-08.org.nvmexpress:uuid:1;"
       "dhchap-secret=DHHC-1:00:YWJjZA==:;dhchap-ctrl-secret=DHHC-1:01:ZWZnaA==:;hdr-digest=true;"
       "data-digest=false;nr-io-queues=4;nr-write-queues=2;nr-poll-queues=1;queue-size=64;kato=5;"
@@ -283,7 +298,8 @@ TEST(ConfigTest, ControllerEntriesWithEveryKey) {
   EXPECT_EQ(c.overrides.disable_sqflow, true);
   EXPECT_EQ(c.line, 2);
   ASSERT_EQ(c.extras.size(), 13u);
-  EXPECT_EQ(c.extras[0], (std::pair<std::string, std::string>{"host-nqn", "nqn.2014-08.org.nvmexpress:uuid:1"}));
+  EXPECT_EQ(c.extras[0],
+            (std::pair<std::string, std::string>{"host-nqn", "nqn.2014-08.org.nvmexpress:uuid:1"}));
   EXPECT_EQ(c.extras[3], (std::pair<std::string, std::string>{"hdr-digest", "True"}));
   EXPECT_EQ(c.extras[6], (std::pair<std::string, std::string>{"nr-write-queues", "2"}));
 }
@@ -303,10 +319,10 @@ TEST(ConfigTest, RepeatedControllerEntriesAreAllKept) {
 }
 
 TEST(ConfigTest, GlobalValuesApplyUnlessOverridden) {
-  const ServiceConfig c =
-      Parse(Daemon::kStacd, "[Global]\nkato=10\nqueue-size=32\n[Controllers]\n"
-                            "controller=transport=tcp;traddr=192.0.2.1;nqn=nqn.x;kato=4\n")
-          .config;
+  const ServiceConfig c = Parse(Daemon::kStacd,
+                                "[Global]\nkato=10\nqueue-size=32\n[Controllers]\n"
+                                "controller=transport=tcp;traddr=192.0.2.1;nqn=nqn.x;kato=4\n")
+                              .config;
   ConnectOptions eff = c.connect.MergedWith(c.controllers[0].overrides);
   EXPECT_EQ(eff.kato, 4);
   EXPECT_EQ(eff.queue_size, 32);
@@ -324,7 +340,10 @@ TEST(ConfigTest, InvalidOverrideFallsBackToGlobal) {
   EXPECT_TRUE(l.config.controllers[0].extras.empty());
   std::string text = AllText(l.diagnostics);
   EXPECT_THAT(text, HasSubstr("test.conf:2: [Controllers] controller="));
-  EXPECT_THAT(text, HasSubstr("queue-size \"9999\" is invalid (out of range 16..1024); the [Global] value is used"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "queue-size \"9999\" is invalid (out of range 16..1024); the [Global] value is used"));
   EXPECT_THAT(text, HasSubstr("kato \"abc\" is invalid"));
 }
 
@@ -360,12 +379,16 @@ TEST(ConfigTest, ControllerEntriesThatAreRejected) {
       {Daemon::kStafd, "transport=tcp;traddr=192.0.2.1;trsvcid=http", "is not a port number"},
       {Daemon::kStafd, "transport=tcp;traddr=192.0.2.1;host-iface=a-very-long-interface-name",
        "longer than 15"},
-      {Daemon::kStafd, "transport=tcp;traddr=192.0.2.1;host-nqn=host1", "does not start with \"nqn.\""},
-      {Daemon::kStafd, "transport=tcp;traddr=192.0.2.1;dhchap-secret=secret", "is not a DH-HMAC-CHAP secret"},
+      {Daemon::kStafd, "transport=tcp;traddr=192.0.2.1;host-nqn=host1",
+       "does not start with \"nqn.\""},
+      {Daemon::kStafd, "transport=tcp;traddr=192.0.2.1;dhchap-secret=secret",
+       "is not a DH-HMAC-CHAP secret"},
       {Daemon::kStafd, "transport=fc;traddr=192.0.2.1", "is not a Fibre Channel address"},
       {Daemon::kStafd, "transport=tcp;traddr=[not-ipv6]", "is not an IPv6 address"},
-      {Daemon::kStafd, std::string("transport=tcp;traddr=192.0.2.1;nqn=nqn.a\x01"), "control character"},
-      {Daemon::kStacd, "transport=tcp;traddr=192.0.2.1;nqn=nqn." + std::string(230, 'x'), "at most 223"},
+      {Daemon::kStafd, std::string("transport=tcp;traddr=192.0.2.1;nqn=nqn.a\x01"),
+       "control character"},
+      {Daemon::kStacd, "transport=tcp;traddr=192.0.2.1;nqn=nqn." + std::string(230, 'x'),
+       "at most 223"},
   };
   for (const Case& c : cases) {
     LoadedConfig l = Parse(c.daemon, "[Controllers]\ncontroller=" + c.entry + "\n");
@@ -380,11 +403,12 @@ TEST(ConfigTest, ControllerEntriesThatAreRejected) {
 
 TEST(ConfigTest, FcAndLoopControllersAreKept) {
   // nvme-stas dropped them because their trsvcid is empty; we keep them on purpose.
-  LoadedConfig l = Parse(Daemon::kStacd,
-                         "[Controllers]\n"
-                         "controller=transport=fc;traddr=nn-0x204600a098cbcac6:pn-0x204700a098cbcac6;"
-                         "host-traddr=nn-0x200000109b579ef6:pn-0x100000109b579ef6;nqn=nqn.fc\n"
-                         "controller=transport=loop;nqn=nqn.loop;trsvcid=4420\n");
+  LoadedConfig l =
+      Parse(Daemon::kStacd,
+            "[Controllers]\n"
+            "controller=transport=fc;traddr=nn-0x204600a098cbcac6:pn-0x204700a098cbcac6;"
+            "host-traddr=nn-0x200000109b579ef6:pn-0x100000109b579ef6;nqn=nqn.fc\n"
+            "controller=transport=loop;nqn=nqn.loop;trsvcid=4420\n");
   ASSERT_EQ(l.config.controllers.size(), 2u);
   EXPECT_EQ(l.config.controllers[0].transport, "fc");
   EXPECT_EQ(l.config.controllers[1].transport, "loop");
@@ -393,7 +417,8 @@ TEST(ConfigTest, FcAndLoopControllersAreKept) {
 }
 
 TEST(ConfigTest, BracketedIpv6IsAccepted) {
-  LoadedConfig l = Parse(Daemon::kStafd, "[Controllers]\ncontroller=transport=tcp;traddr=[2001:db8::1]\n");
+  LoadedConfig l =
+      Parse(Daemon::kStafd, "[Controllers]\ncontroller=transport=tcp;traddr=[2001:db8::1]\n");
   ASSERT_EQ(l.config.controllers.size(), 1u);
   EXPECT_EQ(l.config.controllers[0].traddr, "2001:db8::1");
 }
@@ -419,7 +444,9 @@ TEST(ConfigTest, ExcludeEntries) {
   EXPECT_EQ(l.config.excludes[2].fields,
             (std::vector<std::pair<std::string, std::string>>{{"traddr", "192.0.2.99"}}));
   std::string text = AllText(l.diagnostics);
-  EXPECT_THAT(text, HasSubstr("test.conf:3: [Controllers] exclude=\"transport=tcp;traddr=fe80::1;nqn=nqn.x;host-traddr=10.0.0.1\": host-traddr does not apply"));
+  EXPECT_THAT(text, HasSubstr("test.conf:3: [Controllers] "
+                              "exclude=\"transport=tcp;traddr=fe80::1;nqn=nqn.x;host-traddr=10.0.0."
+                              "1\": host-traddr does not apply"));
   EXPECT_THAT(text, HasSubstr("test.conf:4: [Controllers] blacklist= is deprecated"));
 }
 
@@ -478,7 +505,8 @@ TEST(ConfigTest, OurShippedFilesUncommentedStillGiveOurDefaults) {
     std::vector<std::string> seen;
     while (std::fgets(line, sizeof(line), f)) {
       std::string l(line);
-      if (l.size() > 1 && l[0] == '#' && l[1] >= 'a' && l[1] <= 'z' && l.find('=') != std::string::npos) {
+      if (l.size() > 1 && l[0] == '#' && l[1] >= 'a' && l[1] <= 'z' &&
+          l.find('=') != std::string::npos) {
         l.erase(0, 1);
         seen.push_back(l.substr(0, l.find('=')));
       }
@@ -489,7 +517,8 @@ TEST(ConfigTest, OurShippedFilesUncommentedStillGiveOurDefaults) {
     EXPECT_TRUE(l.diagnostics.empty()) << AllText(l.diagnostics);
     EXPECT_EQ(ConfigToJson(l.config), ConfigToJson(ServiceConfig::Defaults(d))) << name;
     for (const OptionSpec& o : AllOptions()) {
-      if (!o.AppliesTo(d) || o.status != OptionStatus::kCurrent || o.multi) continue;
+      if (!o.AppliesTo(d) || o.status != OptionStatus::kCurrent || o.multi)
+        continue;
       nlohmann::ordered_json def = o.show(ServiceConfig::Defaults(d));
       bool listed = std::find(seen.begin(), seen.end(), o.name) != seen.end();
       EXPECT_EQ(listed, !def.is_null()) << DaemonName(d) << " option " << o.name;
@@ -512,7 +541,8 @@ TEST(ConfigTest, DumpShowsEveryOptionAndRedactsSecrets) {
   EXPECT_EQ(j["Controllers"]["exclude"][0]["traddr"], "192.0.2.2");
   EXPECT_EQ(j.dump().find("YWJjZA"), std::string::npos);
   for (const OptionSpec& o : AllOptions()) {
-    if (!o.AppliesTo(Daemon::kStacd) || o.status != OptionStatus::kCurrent) continue;
+    if (!o.AppliesTo(Daemon::kStacd) || o.status != OptionStatus::kCurrent)
+      continue;
     EXPECT_TRUE(j[o.section].contains(o.name)) << o.name;
   }
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "build_config.h"
-#include "common/defs.h"
 #include "common/config/ini_file.h"
+#include "common/defs.h"
 #include "common/nvme_names.h"
 #include "common/str_util.h"
 

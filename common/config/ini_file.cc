@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <unistd.h>
 #include <mutex>
 #include <system_error>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -45,10 +45,11 @@ std::string StripInlineComment(std::string line) {
 // after a diagnostic, so that inih never guesses at them.
 std::string Sanitize(ParseState* st, std::string line) {
   std::string_view body = Trim(line);
-  if (body.empty() || body[0] == '#' || body[0] == ';') return line;
+  if (body.empty() || body[0] == '#' || body[0] == ';')
+    return line;
   if (line.size() > kMaxIniLineLength) {
-    AddProblem(st, "line is longer than " + std::to_string(kMaxIniLineLength) +
-                       " characters; ignored");
+    AddProblem(st,
+               "line is longer than " + std::to_string(kMaxIniLineLength) + " characters; ignored");
     return "";
   }
   line = StripInlineComment(std::move(line));
@@ -76,13 +77,15 @@ std::string Sanitize(ParseState* st, std::string line) {
 
 char* Reader(char* str, int num, void* stream) {
   auto* st = static_cast<ParseState*>(stream);
-  if (st->pos >= st->text.size()) return nullptr;
+  if (st->pos >= st->text.size())
+    return nullptr;
   size_t end = st->text.find('\n', st->pos);
   size_t next = (end == std::string_view::npos) ? st->text.size() : end + 1;
   std::string line(st->text.substr(st->pos, next - st->pos));
   st->pos = next;
   st->line_no++;
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.pop_back();
   line = Sanitize(st, std::move(line));
   // Sanitize() guarantees the line fits: ini_max_line is larger than kMaxIniLineLength.
   size_t n = std::min(line.size(), static_cast<size_t>(num) - 2);
@@ -97,10 +100,12 @@ int Handler(void* user, const char* /*section*/, const char* name, const char* v
   IniEntry entry;
   entry.section = st->current_section;
   entry.name = ToLower(Trim(name ? name : ""));
-  if (value) entry.value = std::string(Trim(value));
+  if (value)
+    entry.value = std::string(Trim(value));
   entry.line = st->line_no;
   if (entry.section.empty()) {
-    AddProblem(st, "option \"" + Printable(entry.name) + "\" appears before any [section]; ignored");
+    AddProblem(st,
+               "option \"" + Printable(entry.name) + "\" appears before any [section]; ignored");
     return 1;
   }
   st->doc->entries.push_back(std::move(entry));
@@ -118,7 +123,8 @@ std::vector<std::string> IniDocument::Values(std::string_view section,
                                              std::string_view name) const {
   std::vector<std::string> out;
   for (const IniEntry& e : entries) {
-    if (e.section == section && e.name == name && e.value) out.push_back(*e.value);
+    if (e.section == section && e.name == name && e.value)
+      out.push_back(*e.value);
   }
   return out;
 }
@@ -126,7 +132,8 @@ std::vector<std::string> IniDocument::Values(std::string_view section,
 const IniEntry* IniDocument::Last(std::string_view section, std::string_view name) const {
   const IniEntry* last = nullptr;
   for (const IniEntry& e : entries) {
-    if (e.section == section && e.name == name) last = &e;
+    if (e.section == section && e.name == name)
+      last = &e;
   }
   return last;
 }
@@ -159,18 +166,21 @@ Result<IniDocument> ParseIniFile(const std::string& path) {
     return Fail(err, path + ": " + std::generic_category().message(err));
   };
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(errno);
+  if (fd < 0)
+    return fail(errno);
   std::string text;
   char buf[8192];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n < 0) {
       int err = errno;  // EISDIR for a directory
       ::close(fd);
       return fail(err);
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     text.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);

@@ -79,7 +79,8 @@ TEST(IniFileTest, TooLongLineIsReportedAndIgnored) {
 
 TEST(IniFileTest, ContinuationLinesAreMoreValues) {
   IniDocument doc = ParseIniText(
-      "[Controllers]\ncontroller = transport=tcp;traddr=10.0.0.1\n    transport=tcp;traddr=10.0.0.2\n",
+      "[Controllers]\ncontroller = transport=tcp;traddr=10.0.0.1\n    "
+      "transport=tcp;traddr=10.0.0.2\n",
       "t");
   EXPECT_EQ(doc.Values("Controllers", "controller").size(), 2u);
 }

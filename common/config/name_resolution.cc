@@ -1,9 +1,8 @@
 #include "common/config/name_resolution.h"
 
+#include <algorithm>
 #include <netdb.h>
 #include <sys/socket.h>
-
-#include <algorithm>
 
 #include "common/config/exclude.h"
 #include "common/ip_address.h"
@@ -11,7 +10,9 @@
 
 namespace stas {
 
-bool IsIpTransport(const std::string& t) { return t == "tcp" || t == "rdma"; }
+bool IsIpTransport(const std::string& t) {
+  return t == "tcp" || t == "rdma";
+}
 
 std::vector<std::string> ResolveWithGetaddrinfo(const std::string& name) {
   addrinfo hints{};
@@ -19,11 +20,13 @@ std::vector<std::string> ResolveWithGetaddrinfo(const std::string& name) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   std::vector<std::string> out;
-  if (getaddrinfo(name.c_str(), nullptr, &hints, &res) != 0) return out;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &res) != 0)
+    return out;
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
     if (auto ip = IpAddress::FromSockaddr(ai->ai_addr)) {
       std::string s = ip->ToString();
-      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+      if (std::find(out.begin(), out.end(), s) == out.end())
+        out.push_back(s);
     }
   }
   freeaddrinfo(res);
@@ -43,13 +46,16 @@ std::vector<std::string> NamesToResolve(const std::vector<ControllerEntry>& entr
 
 std::optional<std::string> TraddrFor(const ControllerEntry& e, const ResolvedNames& resolved,
                                      const IpFamilies& families) {
-  if (!IsIpTransport(e.transport) || IpAddress::Parse(e.traddr)) return e.traddr;
+  if (!IsIpTransport(e.transport) || IpAddress::Parse(e.traddr))
+    return e.traddr;
   auto it = resolved.find(e.traddr);
   if (it != resolved.end()) {
     for (int want : {4, 6}) {
-      if ((want == 4 && !families.ipv4) || (want == 6 && !families.ipv6)) continue;
+      if ((want == 4 && !families.ipv4) || (want == 6 && !families.ipv6))
+        continue;
       for (const std::string& a : it->second) {
-        if (auto ip = IpAddress::Parse(a); ip && ip->family() == want) return a;
+        if (auto ip = IpAddress::Parse(a); ip && ip->family() == want)
+          return a;
       }
     }
   }
@@ -63,7 +69,8 @@ bool CandidateAllowed(const Tid& tid, const ServiceConfig& config) {
     LOG_DEBUG("%s excluded by the configuration", tid.ToString().c_str());
     return false;
   }
-  if (tid.transport() == "fc" || tid.transport() == "loop") return true;
+  if (tid.transport() == "fc" || tid.transport() == "loop")
+    return true;
   if (!IsIpTransport(tid.transport())) {
     LOG_WARNING("%s Invalid transport %s", tid.ToString().c_str(), tid.transport().c_str());
     return false;

@@ -11,16 +11,19 @@ std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, const ConnectReque
   std::optional<InterfaceAddresses> ifaddrs;  // read once, only if there is a candidate
   // A DC named by the well-known NQN may match one with a unique NQN (TP8013): all of them.
   bool any_nqn = req.tid.subsysnqn() == kWellKnownDiscoveryNqn;
-  for (const KernelDevice& d : any_nqn ? kernel.ListDevices()
-                                       : kernel.ListDevicesOf(req.tid.subsysnqn())) {
+  for (const KernelDevice& d :
+       any_nqn ? kernel.ListDevices() : kernel.ListDevicesOf(req.tid.subsysnqn())) {
     bool right_kind = req.discovery ? d.IsDiscovery() : d.IsIo();
-    if (!right_kind || owned.count(d.name) || d.state == "deleting") continue;
-    if (!ifaddrs) ifaddrs = ReadInterfaceAddresses();
-    KernelCtrl kc{d.transport, d.traddr,    d.trsvcid, d.host_traddr,
+    if (!right_kind || owned.count(d.name) || d.state == "deleting")
+      continue;
+    if (!ifaddrs)
+      ifaddrs = ReadInterfaceAddresses();
+    KernelCtrl kc{d.transport,  d.traddr,    d.trsvcid, d.host_traddr,
                   d.host_iface, d.subsysnqn, d.hostnqn, d.src_addr};
     MatchResult m = MatchExistingCtrl(req.tid, kc, *ifaddrs);
     if (m.matches) {
-      if (note) *note = m.note;
+      if (note)
+        *note = m.note;
       return d;
     }
   }
@@ -36,7 +39,8 @@ ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, const ConnectRequest& req,
     }
   }
   Result<std::string> dev = kernel.Connect(req);
-  if (!dev) return ConnectOutcome{Fail(dev.error()), std::nullopt, false, ""};
+  if (!dev)
+    return ConnectOutcome{Fail(dev.error()), std::nullopt, false, ""};
   std::optional<KernelDevice> info = kernel.GetDevice(*dev);
   return ConnectOutcome{*dev, std::move(info), false, ""};
 }

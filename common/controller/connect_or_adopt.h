@@ -13,10 +13,10 @@
 namespace stas {
 
 struct ConnectOutcome {
-  Result<std::string> device;         // the device name, or why the connect failed
-  std::optional<KernelDevice> info;   // its attributes, when known
-  bool adopted = false;               // an existing controller was reused
-  std::string note;                   // what the matching rules assumed, for the log
+  Result<std::string> device;        // the device name, or why the connect failed
+  std::optional<KernelDevice> info;  // its attributes, when known
+  bool adopted = false;              // an existing controller was reused
+  std::string note;                  // what the matching rules assumed, for the log
 };
 
 // `owned`: devices that other controllers of the daemon already own (never adopted twice).

@@ -25,12 +25,14 @@ std::string Controller::Prefix() const {
 void Controller::Start() {
   // Deferred so that the service finishes its reconciliation pass first (stas: Deferred).
   ctx_.loop.Post([weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->TryConnect();
+    if (auto self = weak.lock())
+      self->TryConnect();
   });
 }
 
 void Controller::TryConnect() {
-  if (disposing_ || busy() || connected()) return;
+  if (disposing_ || busy() || connected())
+    return;
   ++connect_attempts_;
   connect_stats_.exists = true;
   connect_stats_.completed = false;
@@ -44,7 +46,8 @@ void Controller::TryConnect() {
 void Controller::OnConnectDone(ConnectOutcome o) {
   if (!o.device) {
     ++connect_stats_.fail_count;
-    if (disposing_) return;
+    if (disposing_)
+      return;
     // nvme-stas: a quick second try 3 s after the first failure, then every 60 s; the error
     // is logged once, at the second failure, so that a merely slow controller does not alarm.
     if (connect_attempts_ == 2) {
@@ -67,15 +70,19 @@ void Controller::OnConnectDone(ConnectOutcome o) {
   connect_attempts_ = 0;
   connect_stats_.completed = true;
   connect_timer_.Stop();
-  if (!o.note.empty()) LOG_INFO("%s%s", Prefix().c_str(), o.note.c_str());
-  if (disposing_) return;
-  LOG_INFO("%s%s", Prefix().c_str(),
-           o.adopted ? "Connection adopted (existing kernel controller)" : "Connection established!");
+  if (!o.note.empty())
+    LOG_INFO("%s%s", Prefix().c_str(), o.note.c_str());
+  if (disposing_)
+    return;
+  LOG_INFO(
+      "%s%s", Prefix().c_str(),
+      o.adopted ? "Connection adopted (existing kernel controller)" : "Connection established!");
   OnConnected(o.adopted);
 }
 
 void Controller::AfterOp() {
-  if (busy()) return;
+  if (busy())
+    return;
   if (disposing_) {
     if (on_idle_) {
       auto finish = std::move(on_idle_);
@@ -88,9 +95,12 @@ void Controller::AfterOp() {
 }
 
 void Controller::OnKernelEvent(const KernelEvent& ev) {
-  if (disposing_ || device_.empty() || ev.device != device_) return;
-  if (ev.action == KernelEvent::Action::kChange) return OnChangeEvent(ev);
-  if (ev.action != KernelEvent::Action::kRemove) return;
+  if (disposing_ || device_.empty() || ev.device != device_)
+    return;
+  if (ev.action == KernelEvent::Action::kChange)
+    return OnChangeEvent(ev);
+  if (ev.action != KernelEvent::Action::kRemove)
+    return;
   LOG_INFO("%sDevice removed by the kernel; reconnecting", Prefix().c_str());
   device_.clear();
   kdev_.reset();
@@ -104,7 +114,8 @@ void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
   connect_timer_.Stop();
   StopTimers();
   auto finish = [this, keep_connection, done = std::move(done)]() {
-    if (keep_connection || device_.empty()) return done(true);
+    if (keep_connection || device_.empty())
+      return done(true);
     std::string dev = device_;
     NvmeKernel& kernel = ctx_.kernel;
     RunOp<Status>([dev, &kernel]() { return kernel.Disconnect(dev); },
@@ -141,7 +152,8 @@ Dict Controller::IdDict() const {
       d.emplace_back(key, value);
     }
   }
-  if (!host_nqn_placed) d.push_back(host_nqn);
+  if (!host_nqn_placed)
+    d.push_back(host_nqn);
   d.emplace_back("device", device_.empty() ? "nvme?" : device_);
   return d;
 }
@@ -150,7 +162,8 @@ Dict Controller::Info() const {
   Dict d = IdDict();
   d.emplace_back("connect attempts", std::to_string(connect_attempts_));
   d.emplace_back("retry connect timer", connect_timer_.ToString());
-  if (connect_stats_.exists) d.emplace_back("connect operation", connect_stats_.ToString());
+  if (connect_stats_.exists)
+    d.emplace_back("connect operation", connect_stats_.ToString());
   return d;
 }
 

@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "common/loop/blocking_runner.h"
 #include "common/controller/connect_or_adopt.h"
-#include "common/loop/event_loop.h"
 #include "common/kernel/nvme_kernel.h"
-#include "common/tid.h"
+#include "common/loop/blocking_runner.h"
+#include "common/loop/event_loop.h"
 #include "common/loop/timer.h"
+#include "common/tid.h"
 
 namespace stas {
 

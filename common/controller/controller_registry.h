@@ -33,7 +33,8 @@ class ControllerRegistry {
 
   T* Find(const Tid& tid) const {
     for (const auto& c : active_) {
-      if (c->tid() == tid) return c.get();
+      if (c->tid() == tid)
+        return c.get();
     }
     return nullptr;
   }
@@ -41,9 +42,11 @@ class ControllerRegistry {
   // The active (or, with `include_disposing`, also departing) controller owning `device`.
   T* FindByDevice(const std::string& device, bool include_disposing = false) const {
     for (const auto* list : {&active_, &disposing_}) {
-      if (list == &disposing_ && !include_disposing) break;
+      if (list == &disposing_ && !include_disposing)
+        break;
       for (const auto& c : *list) {
-        if (!c->device().empty() && c->device() == device) return c.get();
+        if (!c->device().empty() && c->device() == device)
+          return c.get();
       }
     }
     return nullptr;
@@ -54,7 +57,8 @@ class ControllerRegistry {
     std::set<std::string> out;
     for (const auto* list : {&active_, &disposing_}) {
       for (const auto& c : *list) {
-        if (!c->device().empty()) out.insert(c->device());
+        if (!c->device().empty())
+          out.insert(c->device());
       }
     }
     return out;
@@ -68,7 +72,8 @@ class ControllerRegistry {
     c->Dispose(keep_connection, [this, weak](bool) {
       // Deferred: Dispose() may call back before returning.
       loop_.Post([this, weak, alive = std::weak_ptr<int>(alive_)] {
-        if (alive.expired()) return;
+        if (alive.expired())
+          return;
         if (auto d = weak.lock()) {
           disposing_.erase(std::remove(disposing_.begin(), disposing_.end(), d), disposing_.end());
         }
@@ -80,15 +85,18 @@ class ControllerRegistry {
   // Removes every controller, then calls `done` (on a later loop iteration) once all are gone.
   void RemoveAll(bool keep_connection, std::function<void()> done) {
     stop_done_ = std::move(done);
-    for (const auto& c : Snapshot()) Remove(c, keep_connection);
+    for (const auto& c : Snapshot())
+      Remove(c, keep_connection);
     loop_.Post([this, alive = std::weak_ptr<int>(alive_)] {
-      if (!alive.expired()) MaybeFinishStop();
+      if (!alive.expired())
+        MaybeFinishStop();
     });
   }
 
  private:
   void MaybeFinishStop() {
-    if (!disposing_.empty() || !stop_done_) return;
+    if (!disposing_.empty() || !stop_done_)
+      return;
     auto done = std::move(stop_done_);
     stop_done_ = nullptr;
     done();

@@ -1,19 +1,19 @@
 #include "common/daemon/daemon_shell.h"
 
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
 #include <malloc.h>
+#include <optional>
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <optional>
-
-#include "common/log.h"
 #include <systemd/sd-daemon.h>
-#include <CLI/CLI.hpp>
+
 #include "build_config.h"
 #include "common/config/config_json.h"
 #include "common/kernel/nvme_kernel_libnvme.h"
-#include <iostream>
+#include "common/log.h"
 #include "common/loop/sdbus_glib.h"
 
 namespace stas {
@@ -79,7 +79,9 @@ int DumpConfig(Daemon d, const DaemonOptions& opts) {
   return 0;
 }
 
-void NotifySystemd(const char* state) { sd_notify(0, state); }
+void NotifySystemd(const char* state) {
+  sd_notify(0, state);
+}
 
 std::optional<ServiceConfig> LoadConfigLogged(Daemon d, const DaemonOptions& opts) {
   Result<LoadedConfig> loaded = LoadServiceConfig(d, opts.conf_file, opts.conf_file_given);
@@ -100,7 +102,8 @@ std::optional<ServiceConfig> LoadConfigLogged(Daemon d, const DaemonOptions& opt
 std::optional<HostInfo> LoadHostLogged(const SysConfPaths& paths) {
   Diagnostics warnings;
   Result<HostIdentity> id = LoadHostIdentity(paths, &warnings);
-  for (const Diagnostic& w : warnings) LOG_WARNING("%s", w.ToString().c_str());
+  for (const Diagnostic& w : warnings)
+    LOG_WARNING("%s", w.ToString().c_str());
   if (!id) {
     LOG_ERROR("%s", id.error().message.c_str());
     return std::nullopt;
@@ -114,8 +117,10 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
   const char* prog = DaemonName(spec.daemon);
   int exit_code = 0;
   std::optional<DaemonOptions> opts = ParseDaemonArgs(spec.daemon, argc, argv, &exit_code);
-  if (!opts) return exit_code;
-  if (opts->dump_config) return DumpConfig(spec.daemon, *opts);
+  if (!opts)
+    return exit_code;
+  if (opts->dump_config)
+    return DumpConfig(spec.daemon, *opts);
   if (env.require_root && ::geteuid() != 0) {
     std::fprintf(stderr, "Permission denied. You need root privileges to run %s.\n", prog);
     return 1;
@@ -134,12 +139,15 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
     return 1;
   }
   std::optional<ServiceConfig> config = LoadConfigLogged(spec.daemon, *opts);
-  if (!config) return 1;
+  if (!config)
+    return 1;
   std::optional<HostInfo> host = LoadHostLogged(env.sysconf);
-  if (!host) return 1;
+  if (!host)
+    return 1;
   auto set_tron = [&backend](bool on) {
     SetLogDebug(on);
-    if (backend.set_trace) backend.set_trace(on);
+    if (backend.set_trace)
+      backend.set_trace(on);
   };
   set_tron(opts->tron || config->tron);
 
@@ -164,7 +172,8 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
 
   bool stopping = false;
   auto stop = [&] {
-    if (stopping) return;
+    if (stopping)
+      return;
     stopping = true;
     NotifySystemd("STOPPING=1");
     LOG_INFO("Stopping");
@@ -173,7 +182,8 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
   (void)loop.AddUnixSignal(SIGTERM, stop);
   (void)loop.AddUnixSignal(SIGINT, stop);
   (void)loop.AddUnixSignal(SIGHUP, [&] {
-    if (stopping) return;  // the controllers are being released: nothing to reload
+    if (stopping)
+      return;  // the controllers are being released: nothing to reload
     NotifySystemd("RELOADING=1");
     LOG_INFO("Reloading %s", opts->conf_file.c_str());
     if (std::optional<ServiceConfig> fresh = LoadConfigLogged(spec.daemon, *opts)) {
@@ -187,7 +197,8 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
   });
 
   service->Start();
-  if (env.on_started) env.on_started(loop);
+  if (env.on_started)
+    env.on_started(loop);
   LOG_INFO("%s started", prog);
   loop.Run();
 

@@ -9,12 +9,12 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
-#include "common/loop/blocking_runner.h"
 #include "common/config/config.h"
-#include "common/loop/glib_event_loop.h"
 #include "common/config/host_identity.h"
 #include "common/kernel/kernel_backend.h"
 #include "common/kernel/nvme_kernel.h"
+#include "common/loop/blocking_runner.h"
+#include "common/loop/glib_event_loop.h"
 
 namespace stas {
 

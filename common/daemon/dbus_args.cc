@@ -12,11 +12,11 @@ void CheckControllerIdArgs(const std::string& error_prefix,
                          std::string("argument ") + name + " \"" + Printable(value->substr(0, 64)) +
                              "\" is not valid: printable ASCII of at most 512 characters expected");
     }
-    if (std::string(name) == "transport" && *value != "tcp" && *value != "rdma" &&
-        *value != "fc" && *value != "loop") {
-      throw sdbus::Error(error_prefix + ".Error.InvalidArgs",
-                         "argument transport \"" + Printable(*value) +
-                             "\" is not one of tcp, rdma, fc, loop");
+    if (std::string(name) == "transport" && *value != "tcp" && *value != "rdma" && *value != "fc" &&
+        *value != "loop") {
+      throw sdbus::Error(
+          error_prefix + ".Error.InvalidArgs",
+          "argument transport \"" + Printable(*value) + "\" is not one of tcp, rdma, fc, loop");
     }
   }
 }
@@ -30,12 +30,13 @@ Tid TidFromDbusArgs(const std::string& error_prefix, const ControllerIdArgs& a,
                                        {"host_traddr", &a.host_traddr},
                                        {"host_iface", &a.host_iface},
                                        {"host_nqn", &a.host_nqn}});
-  return Tid::Make({a.transport, a.traddr, a.trsvcid, a.subsysnqn, a.host_traddr, a.host_iface,
-                    a.host_nqn},
-                   defaults);
+  return Tid::Make(
+      {a.transport, a.traddr, a.trsvcid, a.subsysnqn, a.host_traddr, a.host_iface, a.host_nqn},
+      defaults);
 }
 
-std::map<std::string, std::string> ToMap(const std::vector<std::pair<std::string, std::string>>& v) {
+std::map<std::string, std::string> ToMap(
+    const std::vector<std::pair<std::string, std::string>>& v) {
   return std::map<std::string, std::string>(v.begin(), v.end());
 }
 

@@ -29,7 +29,8 @@ nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
 
 nlohmann::ordered_json DictJson(const std::vector<std::pair<std::string, std::string>>& dict) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : dict) j[k] = v;
+  for (const auto& [k, v] : dict)
+    j[k] = v;
   return j;
 }
 

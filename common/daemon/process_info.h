@@ -3,11 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/kernel/nvme_kernel.h"
 
@@ -15,7 +14,7 @@ namespace stas {
 
 struct ProcessInfoSource {
   HostInfo host;
-  std::string state_path;               // "last known config file"
+  std::string state_path;              // "last known config file"
   std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
 };
 

@@ -246,10 +246,12 @@ namespace {
 std::optional<long long> NamedOrNumber(const std::string& v,
                                        std::initializer_list<std::pair<const char*, int>> names) {
   for (const auto& [name, value] : names) {
-    if (v == name) return value;
+    if (v == name)
+      return value;
   }
   long long n = 0;
-  if (!ParseInt(v, &n)) return std::nullopt;
+  if (!ParseInt(v, &n))
+    return std::nullopt;
   return n;
 }
 
@@ -262,20 +264,24 @@ std::optional<RawLogEntry> RawEntryFromDict(const std::map<std::string, std::str
   };
   for (const char* key : {"trtype", "adrfam", "traddr", "trsvcid", "subnqn", "subtype", "treq",
                           "portid", "cntlid", "asqsz", "eflags"}) {
-    if (get(key) == nullptr) return std::nullopt;
+    if (get(key) == nullptr)
+      return std::nullopt;
   }
-  auto trtype = NamedOrNumber(*get("trtype"), {{"unspecified", 0}, {"rdma", 1}, {"fc", 2},
-                                               {"tcp", 3}, {"loop", 254}});
-  auto adrfam = NamedOrNumber(*get("adrfam"), {{"pci", 0}, {"ipv4", 1}, {"ipv6", 2},
-                                               {"infiniband", 3}, {"fc", 4}});
+  auto trtype = NamedOrNumber(
+      *get("trtype"), {{"unspecified", 0}, {"rdma", 1}, {"fc", 2}, {"tcp", 3}, {"loop", 254}});
+  auto adrfam = NamedOrNumber(*get("adrfam"),
+                              {{"pci", 0}, {"ipv4", 1}, {"ipv6", 2}, {"infiniband", 3}, {"fc", 4}});
   auto subtype = NamedOrNumber(*get("subtype"), {{"referral", 1}, {"nvme", 2}, {"discovery", 3}});
-  auto treq = NamedOrNumber(*get("treq"), {{"not specified", 0}, {"required", 1},
-                                           {"not required", 2}, {"disable sqflow", 4}});
+  auto treq = NamedOrNumber(
+      *get("treq"),
+      {{"not specified", 0}, {"required", 1}, {"not required", 2}, {"disable sqflow", 4}});
   auto portid = NamedOrNumber(*get("portid"), {});
   auto cntlid = NamedOrNumber(*get("cntlid"), {});
   auto asqsz = NamedOrNumber(*get("asqsz"), {});
   auto eflags = NamedOrNumber(*get("eflags"), {});
-  auto in = [](const std::optional<long long>& v, long long max) { return v && *v >= 0 && *v <= max; };
+  auto in = [](const std::optional<long long>& v, long long max) {
+    return v && *v >= 0 && *v <= max;
+  };
   if (!in(trtype, 255) || !in(adrfam, 255) || !in(subtype, 255) || !in(treq, 255) ||
       !in(portid, 65535) || !in(cntlid, 65535) || !in(asqsz, 65535) || !in(eflags, 65535)) {
     return std::nullopt;

@@ -9,7 +9,9 @@ KernelBackend MakeRealKernelBackend(GlibEventLoop& loop) {
   KernelBackend b;
   b.kernel = std::make_shared<NvmeKernelLibnvme>();
   b.events = std::make_shared<UdevKernelEvents>(loop);
-  b.set_trace = [](bool on) { NvmeKernelLibnvme::SetTrace(on); };
+  b.set_trace = [](bool on) {
+    NvmeKernelLibnvme::SetTrace(on);
+  };
   return b;
 }
 

@@ -5,8 +5,8 @@
 #include <functional>
 #include <memory>
 
-#include "common/loop/glib_event_loop.h"
 #include "common/kernel/nvme_kernel.h"
+#include "common/loop/glib_event_loop.h"
 
 namespace stas {
 

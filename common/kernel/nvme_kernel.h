@@ -30,7 +30,7 @@ struct HostInfo {
 };
 
 struct ConnectRequest {
-  Tid tid;                // transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, hostnqn
+  Tid tid;  // transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, hostnqn
   bool discovery = false;  // a discovery controller (unique TP8013 NQNs get the "discovery" option)
   ConnectOptions options;  // effective tunables ([Global] merged with the entry's overrides)
   std::optional<std::string> dhchap_secret;       // per-controller host key
@@ -57,14 +57,14 @@ struct RawLogEntry {
 
 // An existing kernel controller, as sysfs and its uevent properties describe it.
 struct KernelDevice {
-  std::string name;  // "nvme3"
+  std::string name;                                                 // "nvme3"
   std::string transport, traddr, trsvcid, host_traddr, host_iface;  // "none" already mapped to ""
   std::string subsysnqn, hostnqn, hostid;
   std::string src_addr;   // from the "address" attribute (kernel >= 6.1), else ""
   std::string cntrltype;  // "io", "discovery", "admin" or "" if unknown
   std::string dctype;     // "none", "ddc", "cdc" or ""
   std::string model, serial;
-  std::string state;      // "live", "connecting", "deleting"...
+  std::string state;  // "live", "connecting", "deleting"...
   bool has_namespaces = false;
 
   bool IsDiscovery() const;  // stas udev.py is_dc_device()
@@ -81,9 +81,9 @@ struct RegistrationResult {
 struct KernelEvent {
   enum class Action { kAdd, kRemove, kChange };
   Action action = Action::kChange;
-  std::string device;  // "nvme3"
-  std::string aen;     // NVME_AEN, e.g. "0x70f002", or ""
-  std::string event;   // NVME_EVENT: "connected", "rediscover", or ""
+  std::string device;                   // "nvme3"
+  std::string aen;                      // NVME_AEN, e.g. "0x70f002", or ""
+  std::string event;                    // NVME_EVENT: "connected", "rediscover", or ""
   std::string host_traddr, host_iface;  // NVME_HOST_TRADDR / NVME_HOST_IFACE ("none" -> "")
 };
 
@@ -120,7 +120,8 @@ class NvmeKernel {
   virtual std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) {
     std::vector<KernelDevice> out;
     for (KernelDevice& d : ListDevices()) {
-      if (d.subsysnqn == subsysnqn) out.push_back(std::move(d));
+      if (d.subsysnqn == subsysnqn)
+        out.push_back(std::move(d));
     }
     return out;
   }

@@ -186,8 +186,7 @@ RawLogEntry ToRawEntry(const nvmf_disc_log_entry& e) {
 }
 
 // One Get Log Page command for the discovery log page: `len` bytes at `offset`.
-int GetDiscoveryLogChunk(int fd, uint8_t lsp, uint64_t offset, void* buf, uint32_t len,
-                         bool rae) {
+int GetDiscoveryLogChunk(int fd, uint8_t lsp, uint64_t offset, void* buf, uint32_t len, bool rae) {
   nvme_get_log_args args{};
   args.args_size = sizeof(args);
   args.fd = fd;
@@ -235,12 +234,12 @@ Result<std::vector<RawLogEntry>> ReadDiscoveryLog(int fd, uint8_t lsp) {
     uint64_t numrec = le64toh(header.numrec);
     uint64_t genctr = le64toh(header.genctr);
     if (numrec > kMaxRecords)
-      return Fail(EBADMSG, "discovery log page header claims " + std::to_string(numrec) +
-                               " records");
+      return Fail(EBADMSG,
+                  "discovery log page header claims " + std::to_string(numrec) + " records");
     std::vector<unsigned char> page(kHeader + numrec * kEntry);
     for (size_t offset = 0; offset < page.size();) {
-      auto len = static_cast<uint32_t>(
-          std::min<size_t>(NVME_LOG_PAGE_PDU_SIZE, page.size() - offset));
+      auto len =
+          static_cast<uint32_t>(std::min<size_t>(NVME_LOG_PAGE_PDU_SIZE, page.size() - offset));
       if (int rc = GetDiscoveryLogChunk(fd, lsp, offset, page.data() + offset, len, true); rc != 0)
         return GetLogFail(rc);
       offset += len;

@@ -17,9 +17,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/kernel/nvme_kernel.h"
 #include "common/loop/event_loop.h"
 #include "common/loop/glib_event_loop.h"
-#include "common/kernel/nvme_kernel.h"
 #include "common/result.h"
 
 struct udev;          // NOLINT(readability-identifier-naming): libudev's type

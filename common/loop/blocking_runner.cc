@@ -76,8 +76,7 @@ void ThreadPoolRunner::Submit(std::function<void()> job) {
       } catch (const std::exception& e) {  // system_error, or bad_alloc
         // Out of threads or memory (EAGAIN): the job waits for a busy worker, or for the
         // next Submit() to start one if none is alive.
-        (void)std::fprintf(stderr, "stas: ThreadPoolRunner: cannot start a worker: %s\n",
-                           e.what());
+        (void)std::fprintf(stderr, "stas: ThreadPoolRunner: cannot start a worker: %s\n", e.what());
       }
     }
   }

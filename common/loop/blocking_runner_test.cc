@@ -14,11 +14,10 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
-#include "common/testing/glib_loop_fixture.h"
-
 #include "common/loop/glib_event_loop.h"
 #include "common/result.h"
 #include "common/testing/fake_event_loop.h"
+#include "common/testing/glib_loop_fixture.h"
 
 namespace stas {
 namespace {

@@ -84,7 +84,6 @@ int StartBusDaemon(std::string* address, pid_t* daemon_pid, std::string* error) 
 
 class SdbusGlibTest : public GlibLoopTest {
  protected:
-
   void SetUp() override {
     std::string error;
     int rc = StartBusDaemon(&address_, &daemon_pid_, &error);

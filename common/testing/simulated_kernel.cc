@@ -39,7 +39,8 @@ void SimulatedKernel::AddPort(SimPort port) {
 
 SimPort* SimulatedKernel::FindPort(const std::string& traddr, const std::string& trsvcid) {
   for (SimPort& p : ports_) {
-    if (p.traddr == traddr && p.trsvcid == trsvcid) return &p;
+    if (p.traddr == traddr && p.trsvcid == trsvcid)
+      return &p;
   }
   return nullptr;
 }
@@ -48,7 +49,8 @@ void SimulatedKernel::SetLog(const std::string& traddr, const std::string& trsvc
                              std::vector<RawLogEntry> log) {
   std::lock_guard<std::mutex> lock(mu_);
   SimPort* port = FindPort(traddr, trsvcid);
-  if (port == nullptr) return;
+  if (port == nullptr)
+    return;
   port->log = std::move(log);
   for (auto& [name, dev] : devices_) {
     if (dev.persistent && dev.info.traddr == traddr && dev.info.trsvcid == trsvcid) {
@@ -63,42 +65,50 @@ void SimulatedKernel::SetLog(const std::string& traddr, const std::string& trsvc
 
 void SimulatedKernel::SetPortUp(const std::string& traddr, const std::string& trsvcid, bool up) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (SimPort* port = FindPort(traddr, trsvcid)) port->up = up;
+  if (SimPort* port = FindPort(traddr, trsvcid))
+    port->up = up;
 }
 
 void SimulatedKernel::SetSubsystems(const std::string& traddr, const std::string& trsvcid,
                                     std::vector<std::string> subsystems) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (SimPort* port = FindPort(traddr, trsvcid)) port->subsystems = std::move(subsystems);
+  if (SimPort* port = FindPort(traddr, trsvcid))
+    port->subsystems = std::move(subsystems);
 }
 
 bool SimulatedKernel::HasPort(const std::string& traddr, const std::string& trsvcid) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const SimPort& p : ports_) {
-    if (p.traddr == traddr && p.trsvcid == trsvcid) return true;
+    if (p.traddr == traddr && p.trsvcid == trsvcid)
+      return true;
   }
   return false;
 }
 
 void SimulatedKernel::FailNext(const std::string& op, int count, int code) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (int i = 0; i < count; ++i) failures_[op].push_back(code);
+  for (int i = 0; i < count; ++i)
+    failures_[op].push_back(code);
 }
 
 std::optional<int> SimulatedKernel::TakeFailure(const std::string& op) {
   auto it = failures_.find(op);
-  if (it == failures_.end() || it->second.empty()) return std::nullopt;
+  if (it == failures_.end() || it->second.empty())
+    return std::nullopt;
   int code = it->second.front();
   it->second.pop_front();
   return code;
 }
 
-std::string SimulatedKernel::NewDeviceName() { return "nvme" + std::to_string(next_instance_++); }
+std::string SimulatedKernel::NewDeviceName() {
+  return "nvme" + std::to_string(next_instance_++);
+}
 
 std::string SimulatedKernel::AddExistingDevice(KernelDevice device) {
   std::lock_guard<std::mutex> lock(mu_);
   device.name = NewDeviceName();
-  if (device.state.empty()) device.state = "live";
+  if (device.state.empty())
+    device.state = "live";
   std::string name = device.name;
   KernelEvent ev;
   ev.action = KernelEvent::Action::kAdd;
@@ -110,7 +120,8 @@ std::string SimulatedKernel::AddExistingDevice(KernelDevice device) {
 
 void SimulatedKernel::RemoveDevice(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (devices_.erase(name) == 0) return;
+  if (devices_.erase(name) == 0)
+    return;
   KernelEvent ev;
   ev.action = KernelEvent::Action::kRemove;
   ev.device = name;
@@ -127,7 +138,8 @@ void SimulatedKernel::SendEvent(const std::string& name, const std::string& even
 }
 
 void SimulatedKernel::Emit(KernelEvent ev) {
-  if (!handler_) return;
+  if (!handler_)
+    return;
   Handler h = handler_;
   loop_.Post([h, ev]() { h(ev); });
 }
@@ -161,17 +173,26 @@ std::optional<KernelDevice> SimulatedKernel::FindDevice(const std::string& subsy
                                                         const std::string& traddr) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [name, dev] : devices_) {
-    if (dev.info.subsysnqn == subsysnqn && dev.info.traddr == traddr) return dev.info;
+    if (dev.info.subsysnqn == subsysnqn && dev.info.traddr == traddr)
+      return dev.info;
   }
   return std::nullopt;
 }
 
 std::vector<std::string> SimulatedKernel::SupportedOptions() {
-  return {"instance", "cntlid", "transport", "traddr", "trsvcid", "nqn", "queue_size",
-          "nr_io_queues", "reconnect_delay", "ctrl_loss_tmo", "keep_alive_tmo", "hostnqn",
-          "host_traddr", "host_iface", "hostid", "duplicate_connect", "disable_sqflow",
-          "hdr_digest", "data_digest", "nr_write_queues", "nr_poll_queues", "tos",
-          "fast_io_fail_tmo", "discovery", "dhchap_secret", "dhchap_ctrl_secret"};
+  return {"instance",         "cntlid",
+          "transport",        "traddr",
+          "trsvcid",          "nqn",
+          "queue_size",       "nr_io_queues",
+          "reconnect_delay",  "ctrl_loss_tmo",
+          "keep_alive_tmo",   "hostnqn",
+          "host_traddr",      "host_iface",
+          "hostid",           "duplicate_connect",
+          "disable_sqflow",   "hdr_digest",
+          "data_digest",      "nr_write_queues",
+          "nr_poll_queues",   "tos",
+          "fast_io_fail_tmo", "discovery",
+          "dhchap_secret",    "dhchap_ctrl_secret"};
 }
 
 Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
@@ -181,10 +202,12 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
     connects_.push_back(req);
     max_parallel_ = std::max(max_parallel_, ++parallel_);
   }
-  if (latency_.count() > 0) std::this_thread::sleep_for(latency_);
+  if (latency_.count() > 0)
+    std::this_thread::sleep_for(latency_);
   std::lock_guard<std::mutex> lock(mu_);
   --parallel_;
-  if (auto code = TakeFailure("connect")) return Errno("nvmf_add_ctrl", *code);
+  if (auto code = TakeFailure("connect"))
+    return Errno("nvmf_add_ctrl", *code);
   const Tid& tid = req.tid;
   SimPort* port = FindPort(tid.traddr(), tid.trsvcid());
   if (port == nullptr || !port->up || port->transport != tid.transport()) {
@@ -193,8 +216,10 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
   bool is_dc = req.discovery || tid.subsysnqn() == kWellKnownDiscoveryNqn;
   if (!is_dc) {
     bool exposed = false;
-    for (const std::string& s : port->subsystems) exposed = exposed || s == tid.subsysnqn();
-    if (!exposed) return Errno("nvmf_add_ctrl", EIO);  // the target refuses the connect
+    for (const std::string& s : port->subsystems)
+      exposed = exposed || s == tid.subsysnqn();
+    if (!exposed)
+      return Errno("nvmf_add_ctrl", EIO);  // the target refuses the connect
     for (const auto& [name, dev] : devices_) {
       const KernelDevice& d = dev.info;
       if (d.IsIo() && d.subsysnqn == tid.subsysnqn() && d.traddr == tid.traddr() &&
@@ -233,8 +258,10 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
 Status SimulatedKernel::Disconnect(const std::string& device) {
   std::lock_guard<std::mutex> lock(mu_);
   ++disconnect_calls_;
-  if (auto code = TakeFailure("disconnect")) return Errno("nvme_disconnect_ctrl", *code);
-  if (devices_.erase(device) == 0) return Errno("nvme_disconnect_ctrl", ENODEV);
+  if (auto code = TakeFailure("disconnect"))
+    return Errno("nvme_disconnect_ctrl", *code);
+  if (devices_.erase(device) == 0)
+    return Errno("nvme_disconnect_ctrl", ENODEV);
   KernelEvent ev;
   ev.action = KernelEvent::Action::kRemove;
   ev.device = device;
@@ -244,21 +271,27 @@ Status SimulatedKernel::Disconnect(const std::string& device) {
 
 Result<std::vector<RawLogEntry>> SimulatedKernel::GetDiscoveryLog(const std::string& device,
                                                                   uint8_t /*lsp*/) {
-  if (log_latency_.count() > 0) std::this_thread::sleep_for(log_latency_);
+  if (log_latency_.count() > 0)
+    std::this_thread::sleep_for(log_latency_);
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto code = TakeFailure("log")) return Errno("nvmf_get_discovery_log", *code);
+  if (auto code = TakeFailure("log"))
+    return Errno("nvmf_get_discovery_log", *code);
   auto it = devices_.find(device);
-  if (it == devices_.end()) return Errno("nvmf_get_discovery_log", ENODEV);
+  if (it == devices_.end())
+    return Errno("nvmf_get_discovery_log", ENODEV);
   SimPort* port = FindPort(it->second.info.traddr, it->second.info.trsvcid);
-  if (port == nullptr || !port->up) return Errno("nvmf_get_discovery_log", ETIMEDOUT);
+  if (port == nullptr || !port->up)
+    return Errno("nvmf_get_discovery_log", ETIMEDOUT);
   return port->log;
 }
 
 Result<uint32_t> SimulatedKernel::GetDiscoveryLogSupport(const std::string& device) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto code = TakeFailure("support")) return Errno("nvme_get_log_supported_log_pages", *code);
+  if (auto code = TakeFailure("support"))
+    return Errno("nvme_get_log_supported_log_pages", *code);
   auto it = devices_.find(device);
-  if (it == devices_.end()) return Errno("nvme_get_log_supported_log_pages", ENODEV);
+  if (it == devices_.end())
+    return Errno("nvme_get_log_supported_log_pages", ENODEV);
   SimPort* port = FindPort(it->second.info.traddr, it->second.info.trsvcid);
   return port ? port->log_support : 0u;
 }
@@ -266,9 +299,11 @@ Result<uint32_t> SimulatedKernel::GetDiscoveryLogSupport(const std::string& devi
 Result<RegistrationResult> SimulatedKernel::RegisterHost(const std::string& device,
                                                          const HostInfo& /*host*/) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto code = TakeFailure("register")) return Errno("nvmf_register_ctrl", *code);
+  if (auto code = TakeFailure("register"))
+    return Errno("nvmf_register_ctrl", *code);
   auto it = devices_.find(device);
-  if (it == devices_.end()) return Errno("nvmf_register_ctrl", ENODEV);
+  if (it == devices_.end())
+    return Errno("nvmf_register_ctrl", ENODEV);
   if (it->second.info.dctype != "ddc" && it->second.info.dctype != "cdc") {
     return Errno("nvmf_register_ctrl", ENOTSUP);
   }
@@ -279,14 +314,16 @@ Result<RegistrationResult> SimulatedKernel::RegisterHost(const std::string& devi
 std::vector<KernelDevice> SimulatedKernel::ListDevices() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<KernelDevice> out;
-  for (const auto& [name, dev] : devices_) out.push_back(dev.info);
+  for (const auto& [name, dev] : devices_)
+    out.push_back(dev.info);
   return out;
 }
 
 std::optional<KernelDevice> SimulatedKernel::GetDevice(const std::string& device) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = devices_.find(device);
-  if (it == devices_.end()) return std::nullopt;
+  if (it == devices_.end())
+    return std::nullopt;
   return it->second.info;
 }
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "common/loop/event_loop.h"
 #include "common/kernel/nvme_kernel.h"
+#include "common/loop/event_loop.h"
 
 namespace stas::testing {
 
@@ -27,11 +27,11 @@ struct SimPort {
   std::string transport = "tcp";
   std::string traddr;
   std::string trsvcid;
-  std::string dctype = "ddc";          // "ddc"/"cdc" support DIM registration; "none" does not
-  uint32_t log_support = 0x2;          // discovery LID-specific bits: PLEOS
-  std::vector<RawLogEntry> log;        // the discovery log page this port's DC serves
-  std::vector<std::string> subsystems; // I/O subsystems reachable on this port
-  bool up = true;                      // false: connects to it fail, its DCs lose connectivity
+  std::string dctype = "ddc";           // "ddc"/"cdc" support DIM registration; "none" does not
+  uint32_t log_support = 0x2;           // discovery LID-specific bits: PLEOS
+  std::vector<RawLogEntry> log;         // the discovery log page this port's DC serves
+  std::vector<std::string> subsystems;  // I/O subsystems reachable on this port
+  bool up = true;                       // false: connects to it fail, its DCs lose connectivity
 };
 
 class SimulatedKernel : public NvmeKernel, public KernelEvents {

@@ -60,9 +60,10 @@ Result<std::string> ResolveLink(const std::string& path) {
   const bool trusted_owner = st.st_uid == 0 || st.st_uid == ::geteuid();
   const bool shared_dir = (dst.st_mode & (S_IWGRP | S_IWOTH)) != 0 && dst.st_uid != st.st_uid;
   if (!trusted_owner || shared_dir) {
-    return Fail(EPERM, "cannot write " + path + ": it is a symbolic link that another user could "
-                       "have made (owner uid " + std::to_string(st.st_uid) +
-                       "); refusing to follow it");
+    return Fail(EPERM, "cannot write " + path +
+                           ": it is a symbolic link that another user could "
+                           "have made (owner uid " +
+                           std::to_string(st.st_uid) + "); refusing to follow it");
   }
   std::error_code ec;
   std::filesystem::path target = std::filesystem::weakly_canonical(path, ec);

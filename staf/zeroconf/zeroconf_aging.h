@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "common/loop/event_loop.h"
-#include "common/tid.h"
 #include "common/loop/timer.h"
+#include "common/tid.h"
 
 namespace stas::staf {
 

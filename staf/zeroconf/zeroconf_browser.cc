@@ -14,10 +14,10 @@
 #include <gio/gio.h>
 #include <glib.h>
 
-#include "common/loop/glib_event_loop.h"
 #include "common/log.h"
-#include "common/str_util.h"
+#include "common/loop/glib_event_loop.h"
 #include "common/loop/timer.h"
+#include "common/str_util.h"
 
 namespace stas::staf {
 

@@ -14,8 +14,8 @@
 #include <glib-unix.h>
 #include <glib.h>
 
-#include "common/loop/glib_event_loop.h"
 #include "common/log.h"
+#include "common/loop/glib_event_loop.h"
 
 namespace stas::staf {
 namespace {

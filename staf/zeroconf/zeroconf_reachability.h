@@ -20,10 +20,10 @@
 #include <optional>
 #include <string>
 
-#include "common/loop/event_loop.h"
 #include "common/ip_address.h"
-#include "common/result.h"
+#include "common/loop/event_loop.h"
 #include "common/loop/timer.h"
+#include "common/result.h"
 
 namespace stas {
 class GlibEventLoop;

@@ -1,9 +1,9 @@
 // The daemons' command line as a user runs it: --help, --version, --dump-config.
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/cli/run_program.h"
 

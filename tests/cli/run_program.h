@@ -1,13 +1,12 @@
 // Runs a program and captures its output, for tests of the real binaries.
 #pragma once
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace stas::testing {
 
@@ -34,18 +33,22 @@ inline ProgramOutput RunProgram(const std::string& command) {
   char err_path[] = "/tmp/stas-test-stderr-XXXXXX";
   int fd = mkstemp(err_path);
   ProgramOutput result;
-  if (fd < 0) return result;
+  if (fd < 0)
+    return result;
   close(fd);
   std::string full = command + " 2>" + err_path;
   FILE* p = popen(full.c_str(), "r");
-  if (p == nullptr) return result;
+  if (p == nullptr)
+    return result;
   std::array<char, 4096> buf{};
   size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) result.out.append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    result.out.append(buf.data(), n);
   int status = pclose(p);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (FILE* e = fopen(err_path, "r")) {
-    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) result.err.append(buf.data(), n);
+    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0)
+      result.err.append(buf.data(), n);
     fclose(e);
   }
   unlink(err_path);

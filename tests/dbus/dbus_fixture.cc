@@ -107,9 +107,11 @@ std::string BusConfig(const std::string& type, const std::string& body) {
  "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
-  <type>)" + type + R"(</type>
+  <type>)" +
+         type + R"(</type>
   <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>)" + body + "</busconfig>\n";
+  <auth>EXTERNAL</auth>)" +
+         body + "</busconfig>\n";
 }
 
 }  // namespace

@@ -10,20 +10,20 @@
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
-#include "ctl/pyformat.h"
 #include "ctl/daemon_proxies.h"
+#include "ctl/pyformat.h"
 #include "tests/dbus/dbus_fixture.h"
 #include "tests/dbus/dbus_test_util.h"
 
 namespace stas::testing {
 namespace {
 
+using ctl::StacProxy;
+using std::chrono::milliseconds;
 using ::testing::ElementsAreArray;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ctl::StacProxy;
-using std::chrono::milliseconds;
 
 constexpr const char* kStacIface = "org.nvmexpress.stac";
 constexpr const char* kStacDebugIface = "org.nvmexpress.stac.debug";
@@ -50,8 +50,8 @@ std::string Scenario(const std::vector<std::vector<std::string>>& subsystems) {
 }
 
 const std::vector<std::vector<std::string>>& TwoSubsystems() {
-  static const std::vector<std::vector<std::string>> s = {
-      {kSubsys1, "192.0.2.20", "4420"}, {kSubsys2, "192.0.2.21", "4421"}};
+  static const std::vector<std::vector<std::string>> s = {{kSubsys1, "192.0.2.20", "4420"},
+                                                          {kSubsys2, "192.0.2.21", "4421"}};
   return s;
 }
 
@@ -203,8 +203,8 @@ TEST_F(StacdDbusTest, ControllerInfoAndBadArguments) {
 
   std::vector<std::string> bad = id;
   bad[0] = "carrier-pigeon";
-  ProgramOutput r = Busctl("call " + StacObj() + " " + kStacDebugIface + " controller_info " +
-                           BusctlArgs7(bad));
+  ProgramOutput r =
+      Busctl("call " + StacObj() + " " + kStacDebugIface + " controller_info " + BusctlArgs7(bad));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("carrier-pigeon"));
   try {
@@ -219,10 +219,10 @@ TEST_F(StacdDbusTest, ControllerInfoAndBadArguments) {
 
 TEST_F(StacdDbusTest, ProcessInfoAndOwnedControllersFile) {
   json info = json::parse(stac().process_info());
-  EXPECT_EQ(Keys(info), (std::vector<std::string>{
-                            "tron", "log-level", "hostnqn", "hostid", "hostkey", "symname",
-                            "last known config file", "config soak timer",
-                            "kernel support.TP8013", "kernel support.host_iface"}));
+  EXPECT_EQ(Keys(info),
+            (std::vector<std::string>{"tron", "log-level", "hostnqn", "hostid", "hostkey",
+                                      "symname", "last known config file", "config soak timer",
+                                      "kernel support.TP8013", "kernel support.host_iface"}));
   EXPECT_EQ(info["hostnqn"], kTestHostNqn);
   EXPECT_EQ(info["last known config file"], StacdRuntime() + "/owned-controllers.json");
   EXPECT_THAT(info["config soak timer"].get<std::string>(), HasSubstr("s ["));
@@ -282,8 +282,8 @@ TEST_F(StacdDbusTest, NewLogEntryBecomesAConnectionThroughTheSignals) {
 
 TEST_F(StacdDbusTest, EntryGoneFromTheLogDisconnects) {
   ChangeScenario({TwoSubsystems()[0]});
-  ASSERT_TRUE(WaitUntil([this] { return stac().list_controllers(false).size() == 1; },
-                        kConnectTimeout))
+  ASSERT_TRUE(
+      WaitUntil([this] { return stac().list_controllers(false).size() == 1; }, kConnectTimeout))
       << "subsys2 was still listed after 15 s";
   EXPECT_EQ(ListedSubsystems(), (std::set<std::string>{kSubsys1}));
   EXPECT_THAT(stacd_.LogText(), HasSubstr("no longer wanted; disconnecting"));

@@ -6,14 +6,13 @@
 #include <set>
 #include <signal.h>
 #include <sstream>
-
 #include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/defs.h"
 #include "common/config/host_identity.h"
+#include "common/defs.h"
 #include "ctl/pyformat.h"
 #include "tests/dbus/dbus_fixture.h"
 #include "tests/dbus/dbus_test_util.h"
@@ -21,10 +20,10 @@
 namespace stas::testing {
 namespace {
 
+using std::chrono::milliseconds;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using std::chrono::milliseconds;
 
 const std::vector<std::string>& IdKeys() {
   static const std::vector<std::string> keys = {"traddr",    "trsvcid",    "transport",
@@ -613,7 +612,8 @@ class StafdDbusShippedPolicyTest : public StafdDbusTest {
  protected:
   StafdDbusShippedPolicyTest() { shipped_policy_ = true; }
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root: only root may own org.nvmexpress.staf";
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root: only root may own org.nvmexpress.staf";
     StafdDbusTest::SetUp();
   }
   ProgramOutput AsNobody(const std::string& command) const {
@@ -641,9 +641,10 @@ TEST_F(StafdDbusShippedPolicyTest, AnyoneMayReadOnlyRootMaySetTron) {
   EXPECT_FALSE(staf().tron());
 
   // Nobody else may own the name, even while stafd does not.
-  ProgramOutput own = AsNobody("gdbus call --system --dest org.freedesktop.DBus"
-                               " --object-path /org/freedesktop/DBus"
-                               " --method org.freedesktop.DBus.RequestName org.nvmexpress.staf 4");
+  ProgramOutput own = AsNobody(
+      "gdbus call --system --dest org.freedesktop.DBus"
+      " --object-path /org/freedesktop/DBus"
+      " --method org.freedesktop.DBus.RequestName org.nvmexpress.staf 4");
   EXPECT_NE(own.exit_code, 0) << own.out;
   EXPECT_THAT(own.err, HasSubstr("AccessDenied"));
 

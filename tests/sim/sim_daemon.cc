@@ -1,10 +1,9 @@
 #include "tests/sim/sim_daemon.h"
 
-#include <signal.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <signal.h>
 
 #include "common/log.h"
 #include "common/testing/simulated_kernel.h"
@@ -38,8 +37,10 @@ std::optional<std::string> SetUpSimDaemon(const char* prog, DaemonEnvironment& e
   env.on_started = [sim, scenario_path, name](GlibEventLoop& loop) {
     (void)loop.AddUnixSignal(SIGUSR1, [sim, scenario_path, name] {
       Status s = ApplyScenarioFile(scenario_path, **sim, false);
-      if (!s) LOG_ERROR("%s: %s", name.c_str(), s.error().message.c_str());
-      else LOG_INFO("%s: scenario re-applied", name.c_str());
+      if (!s)
+        LOG_ERROR("%s: %s", name.c_str(), s.error().message.c_str());
+      else
+        LOG_INFO("%s: scenario re-applied", name.c_str());
     });
   };
   return std::string(runtime);

@@ -6,6 +6,7 @@
 
 int main(int argc, char** argv) {
   stas::DaemonEnvironment env;
-  if (!stas::testing::SetUpSimDaemon("stacd-sim", env)) return 2;
+  if (!stas::testing::SetUpSimDaemon("stacd-sim", env))
+    return 2;
   return stas::stac::RunStacd(argc, argv, env);
 }
