@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Names and numbers fixed by the NVMe specifications and by nvme-stas's interfaces.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A problem found in user input (a config file line, a controller= entry...), reported with
 // where it was found so that the log line lets the user fix it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IpAddress: an IPv4 or IPv6 address parsed from text, the C++ side of stas's iputil
 // (get_ipaddress_obj, ip_equal, get_interface). Plain value type; thread-safe.
 #pragma once

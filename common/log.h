@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process-wide logging: to the journal (--syslog) or to stderr, with a debug switch (tron).
 // Thread-safe. Lines about a controller lead with its identity: "(tcp, 10.0.0.1, 8009) | nvme0 -
 // ...".

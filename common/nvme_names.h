@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Syntax checks for the names and addresses that end up in the option string libnvme writes to
 // /dev/nvme-fabrics ("nqn=...,traddr=...,host_iface=..."). Anything these accept cannot inject
 // an extra option: none of them lets through ',' , whitespace or control characters.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/nvme_names.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Result<T>: a value or an Error, for failures that are expected (bad input, kernel errors).
 // Its member names follow std::expected so that a later switch to C++23 is a type alias.
 #pragma once

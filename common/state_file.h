@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small files that must survive a daemon restart (the last-known configuration): written
 // atomically (temporary file, fsync, rename) so that a crash never leaves half a file.
 #pragma once

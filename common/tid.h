@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tid: the identity of a controller (stas TID, reference §4.2). The 7-tuple
 // (transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn) compared as exact
 // strings. Immutable value type; thread-safe. Holds no connect options (stas's cfg extras).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A Tid as the JSON object the state files use: its 7 identity fields under their D-Bus keys
 // (traddr, trsvcid, transport, subsysnqn, host-iface, host-traddr, host-nqn).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decides whether a controller the kernel already has (made by nvme-cli, a previous run, or
 // the initramfs) can be adopted for a candidate Tid instead of connecting again
 // (reference §4.8, stas udev.py _cid_matches_tid). Pure functions; thread-safe.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Time spans written the way nvme-stas accepts them (zeroconf-connections-persistence), which is
 // the syntax of pytimeparse. Pure function, thread-safe.
 #pragma once

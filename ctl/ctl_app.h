@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What stafctl, stacctl and stasadm share: the system-bus connection, the error path of
 // nvme-stas's CLIs and their two output forms (Python pprint, or JSON with --json), the
 // argparse-compatible command line; and CtlApp, the command line and the subcommands that stafctl

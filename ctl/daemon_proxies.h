@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Method-call proxies on stafd's and stacd's objects, for the CLIs and tests. The signal
 // handlers are never registered (no registerProxy()), which saves the AddMatch round trip.
 #pragma once

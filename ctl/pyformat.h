@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Python-compatible text rendering of JSON values, so that stafctl/stacctl print exactly what
 // nvme-stas prints with `print(pprint.pformat(obj, width=120))`.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Expected strings were produced by CPython 3.11.7:
 //   json.loads(<input>) -> pprint.pformat(obj, width=<width>)
 // by a throw-away generator; json.loads yields exactly dict/list/str/int/float/bool/None.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stafctl: asks stafd over D-Bus what it knows (reference §2.2). Prints what nvme-stas's stafctl
 // prints (Python pprint), or JSON with --json.
 #include <CLI/CLI.hpp>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds one man page: scdoc SRC.scd -> roff OUT, written atomically so that a failed build
 # leaves no half page behind. Used by man/CMakeLists.txt.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks the man pages against what they document (CTest "man_pages", label cli):
 #  1. every long option and subcommand of each program's --help (and of each subcommand's
 #     --help) has a term line in the program's page: options as "*-x*, *--long*" or

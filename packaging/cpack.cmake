@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package: `cpack -G DEB` in the build directory (scripts/build-deb.sh does it all).
 # Installs as /usr (programs), /etc/stas (configuration, conffiles: never overwritten on
 # upgrade), /lib/systemd/system (units) and /usr/share/dbus-1/system.d (bus policy).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The demo's body, as root on a kernel with the NVMe/TCP host and nvmet target (this machine's
 # or the QEMU guest's, see scripts/demo.sh): a local NVMe/TCP target on 127.0.0.1:8009 with
 # three subsystems, stafd and stacd on a private D-Bus bus, then what stafctl, stacctl and the

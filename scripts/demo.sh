@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The main job, end to end: installs what is missing, builds, then runs scripts/demo-run.sh: a
 # local NVMe/TCP target with three subsystems, stafd and stacd connecting them, and what
 # stafctl ls, stacctl ls and the kernel show; everything is cleaned up afterwards.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian 12 package needed to build and test nvme-stas-cpp.
 # Idempotent and non-interactive: safe to run on a fresh machine or again on a prepared one.
 set -eu

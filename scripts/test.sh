@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the dependencies, builds, and runs every test tier that can run on this machine.
 # Usage: scripts/test.sh [extra ctest arguments, e.g. -L unit]
 set -eu

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DlpSource: where stacd gets the discovery log pages that stafd serves. StafClient is the
 // D-Bus implementation; tests use a fake. Loop thread only.
 #pragma once

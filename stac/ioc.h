@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Ioc: one I/O controller that stacd connects and keeps connected.
 //
 // On top of Controller (connect or adopt, retries after 3 s then every 60 s, reconnect when the

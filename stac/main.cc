@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stacd: STorage Appliance Connector. Connects the NVMe-oF I/O controllers that stafd finds
 // and that stacd.conf lists.
 #include "stac/stacd_app.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StacDbus: stacd's object /org/nvmexpress/stac on D-Bus, the nvme-stas v2.3+ API (reference
 // §1.3, §1.5). It answers from StacService's state. Arguments from callers are checked; a bad
 // one gets org.nvmexpress.stac.Error.InvalidArgs. Secrets are never returned.

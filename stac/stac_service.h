@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StacService: the connector service of stacd. It decides which I/O controllers to connect:
 // the controller= entries of stacd.conf plus the "nvme" entries of the log pages stafd serves,
 // minus exclusions and addresses the configuration does not allow, and disconnects the ones

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stacd's main(), with the kernel edge given by the environment (real in stacd, simulated in
 // the test harness). Returns the exit status.
 #pragma once

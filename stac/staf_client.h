@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StafClient: stacd's view of stafd over D-Bus (reference §4.15). It calls
 // get_all_log_pages(true) asynchronously with a timeout, follows the log_pages_changed and
 // dc_removed signals and stafd's bus name. What stafd sends is validated again: it is another

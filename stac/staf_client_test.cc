@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "stac/staf_client.h"
 
 #include <gtest/gtest.h>

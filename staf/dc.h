@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Dc: one discovery controller (DC) that stafd keeps a connection to.
 //
 // On top of Controller (connect or adopt, retries, removal, disposal), it registers the host

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stafd: STorage Appliance Finder. Finds NVMe-oF discovery controllers and serves their log
 // pages on D-Bus.
 #include "staf/stafd_app.h"

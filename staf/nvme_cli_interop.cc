@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "staf/nvme_cli_interop.h"
 
 #include <cerrno>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StafDbus: stafd's object /org/nvmexpress/staf on D-Bus, the nvme-stas v2.3+ API (reference
 // §1.2, §1.5, §1.6). It answers from StafService's state and emits log_pages_changed and
 // dc_removed. Arguments from callers are checked; a bad one gets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StafService: the discovery service of stafd. It decides which discovery controllers to keep
 // (configured, referred to by other DCs' log pages, found by mDNS), minus exclusions and
 // addresses the configuration does not allow, and owns one Dc per controller.

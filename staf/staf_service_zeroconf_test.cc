@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StafService with mDNS-discovered DCs (reference §4.9): origin priority, the deletion rule,
 // aging with zeroconf-connections-persistence, exclusion, SIGHUP and process_info. The browser
 // and the TCP prober are fakes; the kernel is simulated.

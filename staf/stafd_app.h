@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stafd's main(), with the kernel edge given by the environment (real in stafd, simulated in
 // the test harness). Returns the exit status.
 #pragma once

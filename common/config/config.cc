@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interprets stafd.conf / stacd.conf. See config.h for the contract and config_options.cc for
 // the option table; this file walks the INI document and turns problems into diagnostics.
 #include "common/config/config.h"

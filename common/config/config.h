@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The configuration of stafd and stacd (/etc/stas/stafd.conf, /etc/stas/stacd.conf), parsed
 // from nvme-stas 2.x files into typed values. Parsing never fails on bad content: every problem
 // becomes a Diagnostic naming file, line and option, and the option keeps its default.

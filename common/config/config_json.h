@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The effective configuration as JSON, for `stafd --dump-config` / `stacd --dump-config`.
 // Every option of the daemon appears (null when unset); secrets are shown as "<redacted>".
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The table of every option of stafd.conf and stacd.conf: where it lives, which daemon reads
 // it, how its text is checked and converted, and how its value is shown. One table drives the
 // parser, --dump-config and the documentation checks, so they cannot disagree.

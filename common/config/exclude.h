@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // exclude= entries of stafd.conf/stacd.conf (reference §3.5): which controllers to leave alone.
 // Plain values; thread-safe.
 #pragma once

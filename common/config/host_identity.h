@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host's NVMe identity (host NQN, host ID, DH-HMAC-CHAP host key, symbolic name), resolved
 // from sys.conf ([Host] nqn/id/key/symname) and the /etc/nvme files it points to. A plain value:
 // load it once at start-up and pass it to whoever needs it (nvme-stas does not re-read sys.conf

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads INI files the way nvme-stas's Python configparser reads them, on top of inih:
 //  - only '=' separates a name from its value; option names are lower-cased, section names kept;
 //  - '#' and ';' start full-line comments; a '#' preceded by whitespace starts an inline comment

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turning configured controllers into addresses both daemons accept (reference §4.18):
 // host names resolved off the loop, the address picked by ip-family, and the checks of
 // transport, address syntax, family and exclusions applied to every candidate.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/controller/connect_or_adopt.h"
 
 #include "common/defs.h"

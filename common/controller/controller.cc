@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/controller/controller.h"
 
 #include "common/config/config_json.h"

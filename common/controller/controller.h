@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Controller: what stafd's discovery controllers (Dc) and stacd's I/O controllers (Ioc) have
 // in common: connecting (or adopting an existing kernel controller), retrying failed connects
 // after 3 s and then every 60 s, reconnecting when the kernel removes the device, the

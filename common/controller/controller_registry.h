@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ControllerRegistry<T>: the controllers a service manages, and the ones being disposed of
 // (nvme-stas's CtrlTerminator). Removal waits for the controller's operation in flight, then
 // disconnects it or not; the registry keeps the object alive until that is done, so devices

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/daemon/daemon_shell.h"
 
 #include <CLI/CLI.hpp>

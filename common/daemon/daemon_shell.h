@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The life of a daemon (stafd or stacd) from the command line to exit: options, root check,
 // logging, kernel edge, configuration, host identity, worker pool, system bus, signals
 // (SIGTERM/SIGINT stop, SIGHUP reload), sd_notify and the GLib loop. What differs between

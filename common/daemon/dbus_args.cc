@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/daemon/dbus_args.h"
 
 #include "common/str_util.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks of D-Bus method arguments shared by stafd and stacd: a caller may send anything.
 #pragma once
 

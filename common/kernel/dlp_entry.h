@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Discovery log page entries (DLPEs): the edge where untrusted records from a discovery
 // controller become typed, checked values. ValidateLogEntries() trims, drops and rejects exactly
 // once, so that nothing downstream (Tid, connect requests, D-Bus replies, the LKC) ever sees a

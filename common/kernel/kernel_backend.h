@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How a daemon gets its kernel edge: the real one (libnvme + udev) in production, the
 // simulated one in the test harness. Created after the event loop, which events need.
 #pragma once

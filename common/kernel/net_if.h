@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads the host's interface addresses: the OS edge behind InterfaceAddresses.
 #pragma once
 

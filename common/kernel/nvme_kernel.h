@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel edge: everything stafd and stacd ask of the Linux NVMe-oF host stack, behind one
 // small interface. NvmeKernelLibnvme (libnvme 1.3 + sysfs) is the real one; SimulatedKernel
 // (common/testing/) is an in-memory kernel for tests and benchmarks. Nothing above this

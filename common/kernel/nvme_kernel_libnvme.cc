@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/kernel/nvme_kernel_libnvme.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NvmeKernelLibnvme: the real NvmeKernel, on libnvme 1.3 and sysfs.
 //
 // Thread-safe by construction: every method builds its own libnvme tree (nvme_create_root),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UdevKernelEvents: the real KernelEvents, a libudev netlink monitor on the GLib loop.
 //
 // By default it listens to the "kernel" netlink source: raw uevents, which need no udevd (there

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BlockingRunner: runs blocking calls (libnvme connect, get log page, DIM registration,
 // disconnect) off the loop thread and hands their results back to it.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EventLoop: the one loop thread of a daemon, as seen by the code that runs on it.
 //
 // Everything a daemon owns lives on the loop thread (STYLE B.0): services, controllers and

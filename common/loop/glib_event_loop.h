@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GlibEventLoop: the production EventLoop, on a GLib GMainContext.
 //
 // One per daemon, created in main() and run on the main thread; every other GLib-based source

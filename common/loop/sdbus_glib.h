@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SdbusGlibSource: drives an sdbus-c++ 1.2 connection from a GLib main context.
 //
 // sdbus-c++ 1.2 cannot attach to an external event loop (attachSdEventLoop() came in 2.0) and

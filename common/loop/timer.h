@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timer: a restartable one-shot timer on an EventLoop, the C++ counterpart of stas's GTimer.
 //
 // Used for retries, soak delays and audits. Start() arms it (again, relative to now, if it is

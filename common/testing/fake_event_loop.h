@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FakeEventLoop: a deterministic EventLoop with a manual clock, for unit tests.
 //
 // Nothing runs until the test says so: RunUntilIdle() runs posted work and the timers that are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small file helpers for tests that check what a program wrote. Header-only.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A GoogleTest fixture with a real GlibEventLoop on a private GMainContext (so that nothing
 // leaks into GLib's default context), for tests of code that needs the production loop.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SimulatedKernel: an in-memory Linux NVMe-oF host stack with its targets, for unit tests,
 // D-Bus integration tests and benchmarks. It implements both NvmeKernel and KernelEvents.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ctl/stasadm/stasadm_conf_edit.h"
 
 #include <algorithm>

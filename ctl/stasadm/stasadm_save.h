@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stasadm's save() (reference §2.5): the value goes to the -f file, if any, and sys.conf's
 // [Host] section names it. Unlike nvme-stas, every file is replaced atomically (a crash leaves
 // the old or the new file, never half of one), missing directories are created, and an

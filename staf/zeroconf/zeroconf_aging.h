@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ZeroconfAging: how long stafd keeps a DC found by mDNS after it stops being announced
 // (reference §4.9 "Aging of mDNS DCs", stas Dc._handle_lost_controller and is_unresponsive).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ServiceBrowser: the mDNS edge of stafd. It browses DNS-SD service types (TP8009:
 // _nvme-disc._tcp and _nvme-disc._udp), resolves every instance it sees and reports what
 // happens; the bookkeeping (ZeroconfRegistry) sits above it and never sees Avahi.

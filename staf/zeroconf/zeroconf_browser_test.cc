@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AvahiBrowser against a private dbus-daemon that this test starts and stops (never the
 // machine's system bus, no avahi-daemon, no root): the browser must report avahi-daemon's
 // absence, the bus's absence, and recover when the bus comes back, without crashing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fakes of the zeroconf edges, for unit tests (and a future D-Bus test harness):
 // FakeTcpProber records connect attempts and lets the test complete them; FakeServiceBrowser
 // records what it was told and plays browser events into its observer. Header-only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TCP reachability check of mDNS-discovered discovery controllers (reference §4.9, stas
 // 2.3+ gutil.TcpChecker and avahi.Service._connect_check).
 //

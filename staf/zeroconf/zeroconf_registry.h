@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ZeroconfRegistry: the discovery controllers stafd learns about through mDNS (reference §4.9,
 // stas avahi.py's Avahi and Service classes, without the D-Bus plumbing).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "staf/zeroconf/zeroconf_txt.h"
 
 #include <cerrno>

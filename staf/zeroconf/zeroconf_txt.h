@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What an mDNS (TP8009) announcement of a discovery controller says, parsed and validated.
 //
 // Everything here comes from the network: any host on the link can announce a service with any

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # What the bench scripts share: a private dbus-daemon, the simulated host identity, process
 # control limited to PIDs the script started, and figures from /proc. Source it; it sets

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Bench (test tier 6): how fast stacd connects new subsystems, and its memory with many I/O
 # controllers, on the simulated kernel, printed as a Markdown table. Nothing here is a timed
 # assertion: the script fails only when it cannot take a measurement (a binary missing, a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Bench (test tier 6): stafd scale figures on the simulated kernel, printed as a Markdown table.
 # Nothing here is a timed assertion: the script fails only when it cannot take a measurement
 # (stafd-sim missing, the daemon not on the bus, a log page never ingested within its bound).

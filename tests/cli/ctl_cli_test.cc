@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stacctl and stafctl as a user runs them (reference §2.2–§2.4): the command line with no
 // daemon, and stacctl against a fake stacd on a private dbus-daemon (no root needed).
 #include <array>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemons' command line as a user runs it: --help, --version, --dump-config.
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a program and captures its output, for tests of the real binaries.
 #pragma once
 

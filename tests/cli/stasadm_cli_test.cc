@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stasadm as a user runs it (reference §2.5), on files in a private directory: what each
 // subcommand writes, the errors, and the exit statuses.
 #include <filesystem>

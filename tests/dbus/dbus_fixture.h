@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StafdDbusTest: a private dbus-daemon with stafd-sim (stafd on the simulated kernel) on it, for
 // tests that talk to stafd through D-Bus the way users do (busctl, gdbus, stafctl, sdbus-c++).
 // Needs no root: the daemon's "system bus" is the private bus, via DBUS_SYSTEM_BUS_ADDRESS.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the D-Bus tests of stafd and stacd: JSON views of what busctl, gdbus and
 // the daemons print.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stacd's D-Bus API (reference §1.3, §1.5) and stacctl (§2.3, §2.4), tested the way users reach
 // them, with stafd-sim and stacd-sim on one private bus: stacd learns the I/O controllers from
 // stafd through the real get_all_log_pages call and log_pages_changed signal.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stafd's D-Bus API (reference §1) and stafctl (§2.2, §2.4), tested the way users reach them:
 // busctl, gdbus, stafctl and an sdbus-c++ client, against stafd-sim on a private bus.
 #include <filesystem>

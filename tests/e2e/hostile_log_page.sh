@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 8: a hostile discovery log page. nvmet accepts any configfs directory name as a
 # subsystem NQN, so the DC on 127.0.0.1:8009 serves, beside 2 normal subsystems (SUB1, SUB2),
 # 4 entries whose subnqn would inject options into the "key=value,key=value" connect string

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e smoke test: proves the QEMU harness. The guest's nvmet target exposes 3 subsystems on
 # 127.0.0.1:8009; the kernel's NVMe/TCP host discovers them with nvme-cli, connects to one, sees
 # its block device and controller, and disconnects. Also records the kernel, the options of

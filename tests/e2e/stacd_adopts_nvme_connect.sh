@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 7: stacd adopts an I/O connection made by `nvme connect` before it started
 # (reference §4.8). A DC on 127.0.0.1:8009 exposes 3 subsystems; SUB1 is connected by hand
 # first. Proves that stafd + stacd end with 3 I/O controllers listed and exactly one kernel

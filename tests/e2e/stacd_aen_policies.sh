@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 2: a subsystem linked to the DC's port while everything runs → nvmet's AEN →
 # stafd re-fetches the log page → stacd connects it. Unlinked again → stacd disconnects it
 # under disconnect-scope=only-stas-connections (the default); after a SIGHUP switching stacd to

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 5 (stacd started before stafd): 3 subsystems on the target, stacd.conf without
 # controllers, and one I/O connection to SUB1 made beforehand with nvme connect. stacd starts
 # while stafd is absent: it asks stafd, gets no answer, and for 5 s connects nothing and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 1: a configured DC → stafd connects and fetches the log page (3 subsystems) →
 # stacd connects all 3 with the connect options of stacd.conf; stafctl ls/dlp/adlp, stacctl ls
 # and status, nvme list-subsys and /sys/class/nvme agree; the namespaces' block devices exist.

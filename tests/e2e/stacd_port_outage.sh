@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 3 (target port outage): 3 subsystems on nvmet port 1 (127.0.0.1:8009), stafd and
 # stacd connected to all of them. The port is then removed from the target, so the DC and the 3
 # I/O connections lose connectivity (the kernel keeps reconnecting: reconnect-delay=2,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 10: 64 subsystems appear in one log page change → how long until stacd has
 # connected all of them, next to nvme-cli's `connect-all` for the same 64 in the same guest.
 # Figures, not assertions: the test checks that every subsystem ends connected exactly once.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 9 (TP8010): stafd's DIM registration attempt against Linux nvmet's discovery
 # controller, and the clean fallback. nvmet's DC reports dctype "none" (neither a DDC nor a
 # CDC) and answers Get Supported Log Pages with an NVMe error. This proves that stafd:

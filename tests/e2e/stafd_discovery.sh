@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e: stafd against the real Linux NVMe/TCP host and nvmet target (issue 3 features).
 # A DC on 127.0.0.1:8009 exposes 3 subsystems. stafd connects (persistent, kato=30), tries the
 # TP8010 registration, fetches the log page and serves it on a private system bus; linking a

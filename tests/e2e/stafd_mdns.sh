@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e: a discovery controller found by mDNS (TP8009), connected on the real kernel.
 # A network namespace "tgt" behind a veth pair (v0 192.0.2.1 here, v1 192.0.2.2 there) holds
 # the nvmet port (192.0.2.2:8009, two subsystems) and its own /run, system bus and avahi-daemon,

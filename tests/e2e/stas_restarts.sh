@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e scenario 4 (daemon restarts): 3 subsystems, stafd and stacd connected to all of them.
 #  (a) SIGTERM stafd, restart it: the DC connection stayed (persistent-connections) and is
 #      adopted, not duplicated; the cached log page (last-known-config.json) is served at once;

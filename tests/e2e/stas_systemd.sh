@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e: the installed units under systemd as PID 1, sandbox and all. The build is installed with
 # `cmake --install --prefix /usr` (the package's layout); `systemctl start stafd stacd` runs
 # stas-config@hostnqn/hostid (creating the host identity with stasadm), starts both as

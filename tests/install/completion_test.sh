@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The bash completion offers what the programs' --help lists: subcommands, options, option
 # choices and interface names. Usage: completion_test.sh COMPLETION_DIR STAFCTL STACCTL STASADM
 set -u

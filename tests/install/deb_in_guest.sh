@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # e2e: the Debian package on a Debian 12 system that has never seen it (the QEMU guest: this
 # machine's root, read-only, under a throw-away overlay). dpkg -i installs it (the postinst
 # creates the host identity with stasadm), every file dpkg -L lists exists, the daemons start

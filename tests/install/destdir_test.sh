@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `cmake --install` into a DESTDIR with --prefix /usr gives exactly the tree a Debian system
 # needs: the programs, the configuration (identical to etc/stas), the units naming the
 # installed programs, the bus policy where the system bus reads it, the introspection XML,

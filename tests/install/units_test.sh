@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The systemd units as installed: `systemd-analyze verify` reports nothing (the programs, the
 # kill command and the man pages they name all exist), and `systemd-analyze security` gives
 # each daemon's exposure score (a figure, printed as STAS-FIGURE). Needs root (a private mount

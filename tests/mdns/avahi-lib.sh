@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Configuration files for the private avahi-daemons of the mDNS tests (tests/mdns, and the
 # QEMU scenario tests/e2e/stafd_mdns.sh). POSIX sh; source it.
 

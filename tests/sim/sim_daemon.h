@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What stafd-sim and stacd-sim share: a daemon environment on the simulated kernel, set from
 // the environment variables STAS_SIM_SCENARIO (JSON scenario, re-applied on SIGUSR1),
 // STAS_SIM_ETC (a directory holding stas/sys.conf and nvme/hostnqn, nvme/hostid) and

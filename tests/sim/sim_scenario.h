@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON scenario that drives the simulated kernel of the test harness daemons:
 // {"connect_latency_ms": 0, "ports": [{"traddr": "192.0.2.1", "trsvcid": "8009",
 //   "dctype": "ddc", "up": true, "subsystems": ["nqn..."],

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stacd-sim: stacd on the simulated kernel, for D-Bus integration tests and benchmarks.
 // Environment as stafd-sim's: STAS_SIM_SCENARIO (JSON scenario, re-applied on SIGUSR1: new
 // subsystems become connectable), STAS_SIM_ETC, RUNTIME_DIRECTORY.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stafd-sim: stafd on the simulated kernel, for D-Bus integration tests and benchmarks.
 // Environment: see tests/sim/sim_daemon.h.
 #include "staf/stafd_app.h"

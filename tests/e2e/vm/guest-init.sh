@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Stage 2 of the e2e guest: PID 1 after the initramfs's /init (build-initramfs.sh) has switched
 # into the overlay of the host's root and prepared /proc, /sys, /dev, /run, /tmp, configfs, lo and
 # the host name. No systemd, no udevd. Runs the scenario as root from the repository root, prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shell functions for end-to-end scenarios; source it in a scenario that run-in-vm.sh runs in the
 # guest:   . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 # POSIX sh (dash) compatible. Every wait is bounded. The guest powers off after the scenario, so

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages the QEMU end-to-end harness needs: a kernel with the NVMe/TCP host and
 # nvmet target modules, QEMU, a static busybox for the initramfs, nvme-cli for checks in the guest,
 # kmod (modprobe --show-depends) and cpio. Idempotent and non-interactive.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs one end-to-end scenario as root inside a throw-away QEMU guest that boots Debian's kernel on
 # the host's root filesystem (9p, read-only, with a tmpfs overlay), so that the scenario meets the
 # real Linux NVMe/TCP host and nvmet target. See doc reference/vm-recipe.md.

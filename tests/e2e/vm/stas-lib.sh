@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shell functions for the end-to-end scenarios of stafd and stacd; source it after guest-lib.sh:
 #   . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"; . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
 # The daemons run as systemd would start them: RUNTIME_DIRECTORY=/run/<daemon>, on the system
