@@ -10,7 +10,9 @@ BUILD_PKGS="g++ cmake ninja-build pkg-config
   libavahi-client-dev libavahi-glib-dev
   libsystemd-dev libudev-dev libglib2.0-dev libinih-dev
   nlohmann-json3-dev libcli11-dev scdoc dpkg-dev"
-TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 man-db procps systemd"
+# clang-format and clang-tidy (14 on Debian 12) for the lint tier, lintian for the package.
+TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 man-db procps systemd
+  clang-format clang-tidy lintian"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

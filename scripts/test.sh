@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON
 cmake --build build
 # Tiers are CTest labels: unit, cli, dbus, mdns (network namespaces, root), install, e2e (QEMU guest,
-# root), bench (figures only).
+# root), lint (clang-format and clang-tidy: fails on unformatted code or a finding), bench
+# (figures only).
 status=0
 ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
 
