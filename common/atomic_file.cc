@@ -1,57 +1,89 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/state_file.h"
+#include "common/atomic_file.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
 namespace stas {
 namespace {
 
-Unexpected Errno(const std::string& what, int err) {
-  return Fail(err, what + ": " + std::generic_category().message(err));
+std::string ErrnoText(int err) {
+  return std::generic_category().message(err);
 }
 
-}  // namespace
+Unexpected WriteError(const std::string& path, const std::string& what, int err) {
+  return Fail(err, "cannot write " + path + ": " + what + ErrnoText(err));
+}
 
-Status WriteFileAtomic(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Errno(tmp, errno);
+// Returns 0 or an errno value.
+int WriteAll(int fd, const std::string& content) {
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Errno(tmp, err);
-    }
+    if (n < 0)
+      return errno;
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  return 0;
+}
+
+// Fills the open temporary `fd` and closes it. Returns 0 or an errno value; `fd` is closed
+// either way.
+int FillAndClose(int fd, const std::string& content, mode_t mode) {
+  int err = 0;
+  // mkostemp() creates mode 0600; set the mode explicitly so that the umask does not matter.
+  if (::fchmod(fd, mode) != 0)
+    err = errno;
+  if (err == 0)
+    err = WriteAll(fd, content);
+  if (err == 0 && ::fsync(fd) != 0)
+    err = errno;
+  if (::close(fd) != 0 && err == 0)
+    err = errno;
+  return err;
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, mode_t mode) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty())
+    dir = ".";
+  std::string tmp = path + ".XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC | O_NOFOLLOW);  // adds O_CREAT | O_EXCL
+  if (fd < 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return Errno(tmp, err);
+    return WriteError(path, "cannot create a file in " + dir + ": ", err);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
+  int err = FillAndClose(fd, content, mode);
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0)
+    err = errno;
+  if (err != 0) {
     ::unlink(tmp.c_str());
-    return Errno(path, err);
+    return WriteError(path, "", err);
+  }
+  // The rename is durable only once the directory is synced; failing that is not worth an
+  // error, the file is in place.
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
   }
   return {};
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Errno(path, errno);
+  if (fd < 0) {
+    int err = errno;
+    return Fail(err, path + ": " + ErrnoText(err));
+  }
   std::string text;
   char buf[65536];
   for (;;) {
@@ -61,7 +93,7 @@ Result<std::string> ReadWholeFile(const std::string& path) {
     if (n < 0) {
       int err = errno;
       ::close(fd);
-      return Errno(path, err);
+      return Fail(err, path + ": " + ErrnoText(err));
     }
     if (n == 0)
       break;
@@ -69,14 +101,6 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   }
   ::close(fd);
   return text;
-}
-
-std::string RuntimeStatePath(const char* prog, const char* file) {
-  const char* dir = std::getenv("RUNTIME_DIRECTORY");  // NOLINT(concurrency-mt-unsafe): start-up
-  std::string base = (dir && *dir) ? std::string(dir) : std::string("/run/") + prog;
-  // systemd may pass several directories separated by ':'; ours is the first.
-  base = base.substr(0, base.find(':'));
-  return base + "/" + file;
 }
 
 Status EnsureParentDirectory(const std::string& path) {

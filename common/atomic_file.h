@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-// Small files that must survive a daemon restart (the last-known configuration): written
-// atomically (temporary file, fsync, rename) so that a crash never leaves half a file.
+// Whole small files (state files, sys.conf, hostnqn, the udev rule override): read in one go,
+// and replaced atomically, so that a crash or a full disk leaves the old file or the new one,
+// never half of one. Not thread-safe per path: two writers of one file race (the last rename
+// wins); daemons write their state files through StateWriter (common/daemon/state_writer.h).
 #pragma once
 
 #include <string>
+#include <sys/types.h>
 
 #include "common/result.h"
 
 namespace stas {
 
-Status WriteFileAtomic(const std::string& path, const std::string& content);
-// ENOENT when the file does not exist.
-Result<std::string> ReadWholeFile(const std::string& path);
+// Replaces `path` with a regular file holding `content`, with permission bits `mode` (the
+// umask does not apply) and the caller as owner. Steps: a new temporary file beside `path`
+// (unique name, O_EXCL and O_NOFOLLOW, so that nothing planted there is opened), write, fsync,
+// rename over `path`, fsync of the directory. A symbolic link at `path` is replaced, never
+// followed. On failure nothing is left behind and `path` is untouched; the Error has the errno
+// and the message "cannot write <path>: <reason>", where the reason is strerror() or
+// "cannot create a file in <dir>: <strerror>" when the temporary cannot be created.
+Status WriteFileAtomic(const std::string& path, const std::string& content, mode_t mode);
 
-// Where a daemon keeps `file` across restarts: $RUNTIME_DIRECTORY/<file> (systemd's
-// RuntimeDirectory=), or /run/<prog>/<file> when it is not set.
-std::string RuntimeStatePath(const char* prog, const char* file);
+// The whole file. ENOENT when it does not exist; the message is "<path>: <strerror>".
+Result<std::string> ReadWholeFile(const std::string& path);
 
 // Creates the directory that holds `path` (mode 0755, parents included) if it is missing, so
 // that a daemon started by hand, without systemd's RuntimeDirectory=, can save its state.

@@ -66,7 +66,7 @@ void Log(LogLevel level, const char* fmt, ...) {
   char buf[2048];
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  (void)std::vsnprintf(buf, sizeof(buf), fmt, ap);  // a longer message is cut, not lost
   va_end(ap);
   LogState& s = State();
   std::lock_guard<std::mutex> lock(s.mu);
@@ -74,7 +74,7 @@ void Log(LogLevel level, const char* fmt, ...) {
     sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", Priority(level), "SYSLOG_IDENTIFIER=%s",
                     s.ident.c_str(), nullptr);
   } else {
-    std::fprintf(stderr, "%s\n", buf);
+    (void)std::fprintf(stderr, "%s\n", buf);  // nowhere to report a failure to
   }
   if (s.sink)
     s.sink(level, buf);

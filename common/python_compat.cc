@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "ctl/pyformat.h"
+#include "common/python_compat.h"
 
 #include <algorithm>
 #include <charconv>
@@ -12,9 +12,10 @@
 #include <utility>
 #include <vector>
 
-// This follows CPython 3.11 Lib/pprint.py (PrettyPrinter._format, _pprint_dict, _pprint_list,
-// _pprint_str, _format_dict_items, _format_items) line by line, for indent=1 and compact=False.
-// Names of locals mirror the Python ones so that the two can be compared side by side.
+// The pretty printer follows CPython 3.11 Lib/pprint.py (PrettyPrinter._format, _pprint_dict,
+// _pprint_list, _pprint_str, _format_dict_items, _format_items) line by line, for indent=1 and
+// compact=False. Names of locals mirror the Python ones so that the two can be compared side by
+// side.
 
 namespace stas {
 namespace {
@@ -190,73 +191,37 @@ std::string BytesRepr(const std::vector<std::uint8_t>& bytes) {
   return out;
 }
 
-// float_repr(): the shortest round-tripping digits, fixed notation when the decimal exponent is
-// in (-4, 16], otherwise d.ddde+XX; integral values keep a ".0".
-std::string FloatRepr(double value) {
-  if (std::isnan(value))
-    return "nan";
-  if (std::isinf(value))
-    return value < 0 ? "-inf" : "inf";
-  std::string out = std::signbit(value) ? "-" : "";
-  char buf[64];
-  // Shortest round-trip form, e.g. "1.2345e+02"; the same digits as Python's repr.
-  const auto res =
-      std::to_chars(buf, buf + sizeof(buf), std::fabs(value), std::chars_format::scientific);
-  const std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
-  const size_t e_pos = sci.find('e');
-  std::string digits;
-  for (char ch : sci.substr(0, e_pos)) {
-    if (ch != '.')
-      digits += ch;
-  }
-  int exp = 0;
-  std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+' ? 1 : 0), sci.data() + sci.size(),
-                  exp);
-  const int decpt = exp + 1;
-  const int ndigits = static_cast<int>(digits.size());
-  if (decpt > -4 && decpt <= 16) {
-    if (decpt <= 0) {
-      out += "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
-    } else if (decpt >= ndigits) {
-      out += digits + std::string(static_cast<size_t>(decpt - ndigits), '0') + ".0";
-    } else {
-      out += digits.substr(0, static_cast<size_t>(decpt)) + "." +
-             digits.substr(static_cast<size_t>(decpt));
-    }
-    return out;
-  }
-  out += digits[0];
-  if (ndigits > 1)
-    out += "." + digits.substr(1);
-  char exp_buf[16];
-  std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
-  return out + exp_buf;
-}
-
-// Dict items in sorted() order; keys are unique, so comparing keys is enough. Byte order of UTF-8
-// is code point order, which is how Python compares str.
-std::vector<std::pair<std::string_view, const Json*>> SortedItems(const Json& object) {
+// Dict items in insertion order, or in sorted() order; keys are unique, so comparing keys is
+// enough. Byte order of UTF-8 is code point order, which is how Python compares str.
+std::vector<std::pair<std::string_view, const Json*>> DictItems(const Json& object, bool sorted) {
   std::vector<std::pair<std::string_view, const Json*>> items;
   items.reserve(object.size());
   for (const auto& item : object.items())
     items.emplace_back(item.key(), &item.value());
-  std::sort(items.begin(), items.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (sorted) {
+    std::sort(items.begin(), items.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
   return items;
 }
 
-void AppendRepr(const Json& value, std::string& out) {
+std::vector<std::pair<std::string_view, const Json*>> SortedItems(const Json& object) {
+  return DictItems(object, true);
+}
+
+// repr(); pprint's own one-line form when `sort_dicts`.
+void AppendRepr(const Json& value, bool sort_dicts, std::string& out) {
   switch (value.type()) {
     case Json::value_t::object: {
       out += '{';
       bool first = true;
-      for (const auto& [key, ent] : SortedItems(value)) {
+      for (const auto& [key, ent] : DictItems(value, sort_dicts)) {
         if (!first)
           out += ", ";
         first = false;
         out += StrRepr(DecodeUtf8(key));
         out += ": ";
-        AppendRepr(*ent, out);
+        AppendRepr(*ent, sort_dicts, out);
       }
       out += '}';
       return;
@@ -268,7 +233,7 @@ void AppendRepr(const Json& value, std::string& out) {
         if (!first)
           out += ", ";
         first = false;
-        AppendRepr(ent, out);
+        AppendRepr(ent, sort_dicts, out);
       }
       out += ']';
       return;
@@ -277,7 +242,7 @@ void AppendRepr(const Json& value, std::string& out) {
       out += StrRepr(DecodeUtf8(value.get_ref<const std::string&>()));
       return;
     case Json::value_t::boolean:
-      out += value.get<bool>() ? "True" : "False";
+      out += PythonBool(value.get<bool>());
       return;
     case Json::value_t::number_integer:
       out += std::to_string(value.get<std::int64_t>());
@@ -286,7 +251,7 @@ void AppendRepr(const Json& value, std::string& out) {
       out += std::to_string(value.get<std::uint64_t>());
       return;
     case Json::value_t::number_float:
-      out += FloatRepr(value.get<double>());
+      out += PythonFloatRepr(value.get<double>());
       return;
     case Json::value_t::binary:
       out += BytesRepr(value.get_binary());
@@ -464,11 +429,103 @@ class Printer {
   std::string out_;
 };
 
+// json.dumps: nlohmann writes scalars as Python does with ensure_ascii; only the separators
+// of containers differ.
+void AppendJsonDumps(const Json& v, std::string& out) {
+  if (v.is_object()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [key, item] : v.items()) {
+      if (!first)
+        out += ", ";
+      first = false;
+      out += Json(key).dump(-1, ' ', /*ensure_ascii=*/true);
+      out += ": ";
+      AppendJsonDumps(item, out);
+    }
+    out += '}';
+  } else if (v.is_array()) {
+    out += '[';
+    bool first = true;
+    for (const auto& item : v) {
+      if (!first)
+        out += ", ";
+      first = false;
+      AppendJsonDumps(item, out);
+    }
+    out += ']';
+  } else {
+    out += v.dump(-1, ' ', /*ensure_ascii=*/true);
+  }
+}
+
 }  // namespace
+
+const char* PythonBool(bool value) {
+  return value ? "True" : "False";
+}
+
+// float_repr() in Objects/floatobject.c, with the layout of format_float_short(): the decimal
+// point position `decpt` picks fixed notation in (-4, 16].
+std::string PythonFloatRepr(double value) {
+  if (std::isnan(value))
+    return "nan";
+  if (std::isinf(value))
+    return value < 0 ? "-inf" : "inf";
+  std::string out = std::signbit(value) ? "-" : "";
+  char buf[64];
+  // Shortest round-trip form, e.g. "1.2345e+02"; the same digits as Python's repr.
+  const auto res =
+      std::to_chars(buf, buf + sizeof(buf), std::fabs(value), std::chars_format::scientific);
+  const std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
+  const size_t e_pos = sci.find('e');
+  std::string digits;
+  for (char ch : sci.substr(0, e_pos)) {
+    if (ch != '.')
+      digits += ch;
+  }
+  int exp = 0;
+  std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+' ? 1 : 0), sci.data() + sci.size(),
+                  exp);
+  const int decpt = exp + 1;
+  const int ndigits = static_cast<int>(digits.size());
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) {
+      out += "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
+    } else if (decpt >= ndigits) {
+      out += digits + std::string(static_cast<size_t>(decpt - ndigits), '0') + ".0";
+    } else {
+      out += digits.substr(0, static_cast<size_t>(decpt)) + "." +
+             digits.substr(static_cast<size_t>(decpt));
+    }
+    return out;
+  }
+  out += digits[0];
+  if (ndigits > 1)
+    out += "." + digits.substr(1);
+  char exp_buf[16];
+  std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+  return out + exp_buf;
+}
 
 std::string PythonRepr(const nlohmann::ordered_json& value) {
   std::string out;
-  AppendRepr(value, out);
+  AppendRepr(value, /*sort_dicts=*/true, out);
+  return out;
+}
+
+std::string PythonDictRepr(const std::vector<std::pair<std::string, std::string>>& dict) {
+  Json object = Json::object();
+  for (const auto& [key, value] : dict)
+    object[key] = value;
+  std::string out;
+  AppendRepr(object, /*sort_dicts=*/false, out);
+  return out;
+}
+
+std::string PythonJsonDumps(const nlohmann::ordered_json& value) {
+  std::string out;
+  AppendJsonDumps(value, out);
   return out;
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Expected strings were produced by CPython 3.11.7:
+// Expected pformat strings were produced by CPython 3.11.7:
 //   json.loads(<input>) -> pprint.pformat(obj, width=<width>)
 // by a throw-away generator; json.loads yields exactly dict/list/str/int/float/bool/None.
-#include "ctl/pyformat.h"
+#include "common/python_compat.h"
 
 #include <string>
 
@@ -484,6 +484,46 @@ TEST(PythonPformatTest, AllLogPagesDetailed) {
 TEST(PythonPformatTest, ReprIsTheOneLineForm) {
   EXPECT_EQ(R"py({'a': [1, 'b'], 'b': None})py",
             PythonRepr(nlohmann::ordered_json::parse(R"json({"b": null, "a": [1, "b"]})json")));
+}
+
+TEST(PythonBoolTest, IsStrOfBool) {
+  EXPECT_STREQ(PythonBool(true), "True");
+  EXPECT_STREQ(PythonBool(false), "False");
+}
+
+TEST(PythonFloatReprTest, PrintsLikePythonRepr) {
+  EXPECT_EQ(PythonFloatRepr(1.5), "1.5");
+  EXPECT_EQ(PythonFloatRepr(60.0), "60.0");
+  EXPECT_EQ(PythonFloatRepr(0.0), "0.0");
+  EXPECT_EQ(PythonFloatRepr(0.1), "0.1");
+  EXPECT_EQ(PythonFloatRepr(0.49871), "0.49871");
+  EXPECT_EQ(PythonFloatRepr(259200.0), "259200.0");
+  EXPECT_EQ(PythonFloatRepr(0.0001), "0.0001");
+  EXPECT_EQ(PythonFloatRepr(0.00005), "5e-05");
+  EXPECT_EQ(PythonFloatRepr(0.000012), "1.2e-05");
+  EXPECT_EQ(PythonFloatRepr(1e16), "1e+16");
+  EXPECT_EQ(PythonFloatRepr(123456789012345.6), "123456789012345.6");
+  EXPECT_EQ(PythonFloatRepr(-2.5), "-2.5");
+}
+
+TEST(PythonDictReprTest, KeepsInsertionOrder) {
+  EXPECT_EQ(PythonDictRepr({{"trtype", "tcp"}, {"adrfam", "ipv4"}, {"portid", "1"}}),
+            "{'trtype': 'tcp', 'adrfam': 'ipv4', 'portid': '1'}");
+  EXPECT_EQ(PythonDictRepr({}), "{}");
+}
+
+TEST(PythonJsonTest, UsesPythonSeparatorsAndEscapes) {
+  nlohmann::ordered_json j = {{"tron", false},
+                              {"n", 3},
+                              {"s", "a\"b\\c\n\x01\xc3\xa9"},
+                              {"l", {1, nullptr, "x"}},
+                              {"o", nlohmann::ordered_json::object()}};
+  // The same text as: json.dumps({"tron": False, "n": 3, "s": "a\"b\\c\n\x01é",
+  //                               "l": [1, None, "x"], "o": {}})
+  EXPECT_EQ(
+      PythonJsonDumps(j),
+      R"({"tron": false, "n": 3, "s": "a\"b\\c\n\u0001\u00e9", "l": [1, null, "x"], "o": {}})");
+  EXPECT_EQ(PythonJsonDumps(nlohmann::ordered_json::array()), "[]");
 }
 
 }  // namespace

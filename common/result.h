@@ -31,6 +31,7 @@ inline Unexpected Fail(Error error) {
 template <class T>
 class [[nodiscard]] Result {
  public:
+  // Implicit, as std::expected's: `return value;` and `return Fail(...);` both convert.
   Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Unexpected u) : v_(std::move(u.error)) {}  // NOLINT(google-explicit-constructor)
 
@@ -67,8 +68,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Unexpected u)
-      : error_(std::move(u.error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit, so that `return Fail(...);` converts.
+  Result(Unexpected u) : error_(std::move(u.error)), ok_(false) {}
 
   bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }

@@ -107,7 +107,7 @@ std::string Printable(std::string_view s) {
       out += c;
     } else {
       char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", u);
+      (void)std::snprintf(buf, sizeof(buf), "\\x%02x", u);  // 4 characters: always fits
       out += buf;
     }
   }

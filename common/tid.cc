@@ -39,7 +39,8 @@ Tid Tid::Make(TidFields fields, const TidDefaults& defaults) {
   tid.host_traddr_ = std::move(fields.host_traddr);
   if (!defaults.ignore_iface)
     tid.host_iface_ = std::move(fields.host_iface);
-  // A present but empty host-nqn stays empty (stas quirk §4.22.8): D-Bus lookups must pass
+  // A present but empty host-nqn stays empty, as in nvme-stas (docs/compatibility.md,
+  // "Controller lookup on D-Bus"): D-Bus lookups must pass
   // the exact host-nqn that list_controllers reports.
   if (fields.host_nqn) {
     tid.host_nqn_ = std::move(*fields.host_nqn);
@@ -73,6 +74,20 @@ std::optional<std::string> Tid::Field(std::string_view dash_key) const {
       return std::move(value);
   }
   return std::nullopt;
+}
+
+TidFields TidFieldsFromDict(const std::map<std::string, std::string>& dict) {
+  auto get = [&dict](const char* key) {
+    auto it = dict.find(key);
+    return it == dict.end() ? std::string() : it->second;
+  };
+  return {.transport = get("transport"),
+          .traddr = get("traddr"),
+          .trsvcid = get("trsvcid"),
+          .subsysnqn = get("subsysnqn"),
+          .host_traddr = get("host-traddr"),
+          .host_iface = get("host-iface"),
+          .host_nqn = get("host-nqn")};
 }
 
 uint64_t Tid::StableHash() const {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tid: the identity of a controller (stas TID, reference §4.2). The 7-tuple
+// Tid: the identity of a controller, nvme-stas's TID (docs/compatibility.md, "Controller
+// identity (TID)"). The 7-tuple
 // (transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn) compared as exact
 // strings. Immutable value type; thread-safe. Holds no connect options (stas's cfg extras).
 #pragma once
@@ -7,6 +8,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,8 +17,11 @@
 
 namespace stas {
 
-// Raw fields as they come from a controller= entry, a DLPE, a D-Bus call or udev.
-// The `{}` initialisers let callers name only some fields: Tid::Make({.transport = "tcp"}, d).
+// The 7 strings that name a controller, raw, as they come in or go out: a controller= entry, a
+// DLPE, udev, a list_controllers dict, the arguments of get_log_pages/controller_info (a D-Bus
+// caller converts them to a Tid at the edge: TidFromDbusArgs). Only Tid::Make() gives them
+// meaning; compare and key controllers by Tid. The `{}` initialisers let callers name only some
+// fields: Tid::Make({.transport = "tcp"}, d).
 struct TidFields {
   std::string transport{};
   std::string traddr{};
@@ -26,6 +31,10 @@ struct TidFields {
   std::string host_iface{};
   std::optional<std::string> host_nqn{};  // absent: use TidDefaults::host_nqn; "" stays ""
 };
+
+// The fields of a controller dict keyed as on D-Bus (Tid::CoreFields's keys), e.g. one of
+// list_controllers; a missing key counts as "" (host_nqn too, so it is always present).
+TidFields TidFieldsFromDict(const std::map<std::string, std::string>& dict);
 
 // Daemon-wide settings that take part in normalisation: [Global] ignore-iface, sys.conf hostnqn.
 struct TidDefaults {
@@ -54,7 +63,8 @@ class Tid {
   // only when non-empty. Used in log lines, as in stas.
   std::string ToString() const;
 
-  // The 7 fields keyed as on D-Bus (§1.5.0), in that order: traddr, trsvcid, transport,
+  // The 7 fields keyed as on D-Bus (docs/compatibility.md, "Controller identity dicts"), in
+  // that order: traddr, trsvcid, transport,
   // subsysnqn, host-iface, host-traddr, host-nqn.
   std::vector<std::pair<std::string, std::string>> CoreFields() const;
 

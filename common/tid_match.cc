@@ -21,22 +21,6 @@ MatchResult Differs(std::string_view what, const std::string& cand, const std::s
   return Reject(std::string(what) + " " + cand + " != " + dev);
 }
 
-// udev writes the literal "none" for an unset NVME_HOST_TRADDR/NVME_HOST_IFACE.
-std::string Clean(std::string_view value) {
-  std::string_view trimmed = Trim(value);
-  return ToLower(trimmed) == "none" ? std::string() : std::string(trimmed);
-}
-
-std::string AddressKey(std::string_view address, std::string_view key) {
-  for (const std::string& item : Split(address, ',')) {
-    size_t eq = item.find('=');
-    if (eq != std::string::npos && Trim(std::string_view(item).substr(0, eq)) == key) {
-      return Clean(std::string_view(item).substr(eq + 1));
-    }
-  }
-  return {};
-}
-
 // IPv6 has many spellings of one address, so compare parsed values; text that is not an IP
 // (a hostname the user typed) can only be compared as text.
 bool SameAddress(std::string_view a, std::string_view b) {
@@ -147,19 +131,6 @@ MatchResult MatchHost(const Tid& cand, const KernelCtrl& dev, const InterfaceAdd
 }
 
 }  // namespace
-
-KernelCtrl KernelCtrl::FromRaw(const KernelCtrlRaw& raw) {
-  return KernelCtrl{
-      .transport = Clean(raw.trtype),
-      .traddr = Clean(raw.traddr),
-      .trsvcid = Clean(raw.trsvcid),
-      .host_traddr = Clean(raw.host_traddr),
-      .host_iface = Clean(raw.host_iface),
-      .subsysnqn = Clean(raw.subsysnqn),
-      .host_nqn = Clean(raw.hostnqn),
-      .src_addr = AddressKey(raw.address, "src_addr"),
-  };
-}
 
 MatchResult MatchExistingCtrl(const Tid& cand, const KernelCtrl& dev,
                               const InterfaceAddresses& ifaddrs) {

@@ -421,56 +421,5 @@ TEST_F(TidMatchTest, RdmaDoesNotCompareHostIfaceOrSrcAddr) {
   EXPECT_TRUE(Matches(Check()));
 }
 
-// KernelCtrl::FromRaw.
-
-TEST(KernelCtrlTest, FromRawTreatsNoneAsEmptyAndTrims) {
-  KernelCtrl dev = KernelCtrl::FromRaw({.trtype = "tcp",
-                                        .traddr = "192.168.1.10",
-                                        .trsvcid = "8009",
-                                        .host_traddr = "none",
-                                        .host_iface = "NONE",
-                                        .subsysnqn = "nqn.io\n",
-                                        .hostnqn = " nqn.host \n",
-                                        .address = "traddr=192.168.1.10,trsvcid=8009\n"});
-  EXPECT_EQ(dev.transport, "tcp");
-  EXPECT_EQ(dev.traddr, "192.168.1.10");
-  EXPECT_EQ(dev.trsvcid, "8009");
-  EXPECT_EQ(dev.host_traddr, "");
-  EXPECT_EQ(dev.host_iface, "");
-  EXPECT_EQ(dev.subsysnqn, "nqn.io");
-  EXPECT_EQ(dev.host_nqn, "nqn.host");
-  EXPECT_EQ(dev.src_addr, "");
-}
-
-TEST(KernelCtrlTest, FromRawExtractsSrcAddr) {
-  auto src = [](std::string address) {
-    return KernelCtrl::FromRaw({.address = std::move(address)}).src_addr;
-  };
-  EXPECT_EQ(src("traddr=1.2.3.4,trsvcid=4420,src_addr=10.0.0.5\n"), "10.0.0.5");
-  EXPECT_EQ(src("traddr=1.2.3.4,src_addr=fe80::5,trsvcid=4420"), "fe80::5");
-  EXPECT_EQ(src("traddr=1.2.3.4,trsvcid=4420,host_traddr=10.0.0.5"), "");
-  EXPECT_EQ(src("traddr=1.2.3.4,src_addr=none"), "");
-  EXPECT_EQ(src(""), "");
-}
-
-TEST(KernelCtrlTest, FromRawFeedsTheMatcher) {
-  KernelCtrl dev = KernelCtrl::FromRaw({.trtype = "tcp",
-                                        .traddr = "192.168.1.10",
-                                        .trsvcid = "8009",
-                                        .host_traddr = "none",
-                                        .host_iface = "none",
-                                        .subsysnqn = kUniqueDcNqn,
-                                        .hostnqn = kHostNqn,
-                                        .address = "traddr=192.168.1.10,trsvcid=8009,"
-                                                   "src_addr=10.0.0.5"});
-  InterfaceAddresses ifaddrs = {{"eth1", {Ip("10.0.0.5")}}};
-  Tid cand = Tid::Make({.transport = "tcp",
-                        .traddr = "192.168.1.10",
-                        .subsysnqn = kWellKnownDiscoveryNqn,
-                        .host_iface = "eth1"},
-                       {.ignore_iface = false, .host_nqn = kHostNqn});
-  EXPECT_TRUE(MatchExistingCtrl(cand, dev, ifaddrs).matches);
-}
-
 }  // namespace
 }  // namespace stas

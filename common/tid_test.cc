@@ -188,5 +188,22 @@ TEST(TidTest, FieldLooksUpDashedKeys) {
   EXPECT_EQ(tid.Field(""), std::nullopt);
 }
 
+TEST(TidFieldsFromDictTest, ReadsTheDashedKeysAndTakesMissingAsEmpty) {
+  Tid tid = Tid::Make({.transport = "tcp",
+                       .traddr = "10.0.0.1",
+                       .subsysnqn = "nqn.io",
+                       .host_traddr = "10.0.0.5",
+                       .host_iface = "eth1"},
+                      Defaults());
+  std::vector<std::pair<std::string, std::string>> core = tid.CoreFields();
+  std::map<std::string, std::string> dict(core.begin(), core.end());
+  dict["device"] = "nvme3";  // other keys of the dict are ignored
+  EXPECT_EQ(Tid::Make(TidFieldsFromDict(dict), {}), tid);
+  TidFields none = TidFieldsFromDict({});
+  EXPECT_EQ(none.transport, "");
+  EXPECT_EQ(none.host_iface, "");
+  EXPECT_EQ(none.host_nqn, std::optional<std::string>(""));
+}
+
 }  // namespace
 }  // namespace stas

@@ -26,11 +26,11 @@ struct Format {
 // The patterns are pytimeparse's TIMEFORMATS, with numbered instead of named groups.
 // Numbers in the unit form are [0-9.]+ there too, so "1.2.3 s" matches and is rejected later.
 const std::array<Format, 5>& Formats() {
-  static const std::string days = R"(([0-9.]+)\s*(?:d|dys?|days?))";
-  static const std::string hours = R"(([0-9.]+)\s*(?:h|hrs?|hours?))";
-  static const std::string mins = R"(([0-9.]+)\s*(?:m|mins?|minutes?))";
-  static const std::string secs = R"(([0-9.]+)\s*(?:s|secs?|seconds?))";
-  static const std::string clock_secs = R"(([0-9]{2}(?:\.[0-9]+)?))";
+  static const std::string kDaysRe = R"(([0-9.]+)\s*(?:d|dys?|days?))";
+  static const std::string kHoursRe = R"(([0-9.]+)\s*(?:h|hrs?|hours?))";
+  static const std::string kMinsRe = R"(([0-9.]+)\s*(?:m|mins?|minutes?))";
+  static const std::string kSecsRe = R"(([0-9.]+)\s*(?:s|secs?|seconds?))";
+  static const std::string kClockSecsRe = R"(([0-9]{2}(?:\.[0-9]+)?))";
   auto opt_sep = [](const std::string& part) {
     return "(?:" + part + R"(\s*(?:[,/]\s*)?)?)";
   };
@@ -38,16 +38,16 @@ const std::array<Format, 5>& Formats() {
     return std::regex(R"(\s*)" + body + R"(\s*)",
                       std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
   };
-  static const std::array<Format, 5> formats = {
-      Format{full(opt_sep(days) + R"(\s*)" + opt_sep(hours) + R"(\s*)" + opt_sep(mins) +
-                  R"(\s*(?:)" + secs + ")?"),
+  static const std::array<Format, 5> kFormats = {
+      Format{full(opt_sep(kDaysRe) + R"(\s*)" + opt_sep(kHoursRe) + R"(\s*)" + opt_sep(kMinsRe) +
+                  R"(\s*(?:)" + kSecsRe + ")?"),
              {1, 2, 3, 4}},
-      Format{full("([0-9]{1,2}):" + clock_secs), {0, 0, 1, 2}},
-      Format{full(opt_sep(days) + R"(\s*([0-9]+):([0-9]{2}):)" + clock_secs), {1, 2, 3, 4}},
-      Format{full("([0-9]+):([0-9]{2}):([0-9]{2}):" + clock_secs), {1, 2, 3, 4}},
-      Format{full(":" + clock_secs), {0, 0, 0, 1}},
+      Format{full("([0-9]{1,2}):" + kClockSecsRe), {0, 0, 1, 2}},
+      Format{full(opt_sep(kDaysRe) + R"(\s*([0-9]+):([0-9]{2}):)" + kClockSecsRe), {1, 2, 3, 4}},
+      Format{full("([0-9]+):([0-9]{2}):([0-9]{2}):" + kClockSecsRe), {1, 2, 3, 4}},
+      Format{full(":" + kClockSecsRe), {0, 0, 0, 1}},
   };
-  return formats;
+  return kFormats;
 }
 
 bool AllDigits(std::string_view s) {

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "build_config.h"
-#include "ctl/pyformat.h"
+#include "common/python_compat.h"
 
 namespace stas::ctl {
 
@@ -14,15 +14,6 @@ std::unique_ptr<sdbus::IConnection> ConnectSystemBus() {
   std::unique_ptr<sdbus::IConnection> conn = sdbus::createSystemBusConnection();
   conn->setMethodCallTimeout(kCallTimeout);
   return conn;
-}
-
-ControllerId IdOf(const std::map<std::string, std::string>& dict) {
-  auto get = [&dict](const char* key) {
-    auto it = dict.find(key);
-    return it == dict.end() ? std::string() : it->second;
-  };
-  return {get("transport"),   get("traddr"),     get("trsvcid"), get("subsysnqn"),
-          get("host-traddr"), get("host-iface"), get("host-nqn")};
 }
 
 int RunDbusCommand(const std::string& daemon, bool explain_access_denied,
@@ -75,7 +66,7 @@ void PrintTron(bool now, bool as_json) {
   if (as_json) {
     PrintValue({{"tron", now}}, true);
   } else {
-    std::cout << "tron = " << (now ? "True" : "False") << "\n";
+    std::cout << "tron = " << PythonBool(now) << "\n";
   }
 }
 

@@ -19,6 +19,8 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/tid.h"
+
 namespace stas::ctl {
 
 // How long one D-Bus call may take before the CLI gives up. stafd answers from memory, so this
@@ -27,14 +29,6 @@ inline constexpr std::chrono::seconds kCallTimeout{10};
 
 // The `aa{ss}` of list_controllers and get_log_pages.
 using DictList = std::vector<std::map<std::string, std::string>>;
-
-// The 7 strings that name a controller in get_log_pages and controller_info.
-struct ControllerId {
-  std::string transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn;
-};
-
-// The ControllerId of a list_controllers dict; a missing key counts as "".
-ControllerId IdOf(const std::map<std::string, std::string>& dict);
 
 // Opens a connection to the system bus (sd-bus honours DBUS_SYSTEM_BUS_ADDRESS) whose method
 // calls time out after kCallTimeout. Hand it to every proxy: a proxy made without one starts
@@ -85,7 +79,7 @@ int GuardedMain(const std::string& prog, const std::string& daemon,
 // Called by `status` for each controller, after its list_controllers(True) dict and before
 // controller_info is merged in: stafctl adds the controller's log pages there.
 template <class Proxy>
-using StatusHook = std::function<void(Proxy&, const ControllerId&, nlohmann::ordered_json&)>;
+using StatusHook = std::function<void(Proxy&, const TidFields&, nlohmann::ordered_json&)>;
 
 class CtlApp {
  public:
@@ -142,13 +136,13 @@ int StatusCommand(bool json, const StatusHook<Proxy>& hook) {
   nlohmann::ordered_json info = nlohmann::ordered_json::parse(proxy.process_info());
   nlohmann::ordered_json controllers = nlohmann::ordered_json::array();
   for (const auto& dict : proxy.list_controllers(true)) {
-    ControllerId id = IdOf(dict);
+    TidFields id = TidFieldsFromDict(dict);
     nlohmann::ordered_json controller = DictToJson(dict);
     if (hook)
       hook(proxy, id, controller);
     UpdateDict(controller, nlohmann::ordered_json::parse(proxy.controller_info(
                                id.transport, id.traddr, id.trsvcid, id.subsysnqn, id.host_traddr,
-                               id.host_iface, id.host_nqn)));
+                               id.host_iface, *id.host_nqn)));
     controllers.push_back(std::move(controller));
   }
   info["controllers"] = std::move(controllers);

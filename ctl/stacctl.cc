@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// stacctl: asks stacd over D-Bus what it knows (reference §2.3). stafctl's tron, troff, status
-// (without log pages) and ls, with stacd's proxy; prints Python pprint, or JSON with --json.
+// stacctl: asks stacd over D-Bus what it knows (docs/compatibility.md, "Command-line tools").
+// stafctl's tron, troff, status (without log pages) and ls, with stacd's proxy; prints Python
+// pprint, or JSON with --json.
 #include <optional>
 
 #include <sdbus-c++/sdbus-c++.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// stafctl: asks stafd over D-Bus what it knows (reference §2.2). Prints what nvme-stas's stafctl
-// prints (Python pprint), or JSON with --json.
+// stafctl: asks stafd over D-Bus what it knows (docs/compatibility.md, "Command-line tools").
+// Prints what nvme-stas's stafctl prints (Python pprint), or JSON with --json.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <optional>
@@ -29,10 +29,10 @@ struct DlpArgs {
 };
 
 // stafctl's part of `status`: each controller's cached log pages, before controller_info.
-void AddLogPages(StafProxy& staf, const ControllerId& id, nlohmann::ordered_json& controller) {
+void AddLogPages(StafProxy& staf, const TidFields& id, nlohmann::ordered_json& controller) {
   controller["log_pages"] =
       DictListToJson(staf.get_log_pages(id.transport, id.traddr, id.trsvcid, id.subsysnqn,
-                                        id.host_traddr, id.host_iface, id.host_nqn));
+                                        id.host_traddr, id.host_iface, *id.host_nqn));
 }
 
 int Dlp(const DlpArgs& a, bool json) {

@@ -14,10 +14,10 @@ namespace stas::stac {
 
 // One DC's log page as stafd reports it, with the host side of the DC's connection.
 struct DcLogPage {
-  std::string host_traddr;
-  std::string host_iface;
-  std::string host_nqn;
-  std::vector<LogEntry> entries;  // validated again: stafd is another process
+  std::string host_traddr{};
+  std::string host_iface{};
+  std::string host_nqn{};
+  std::vector<LogEntry> entries{};  // validated again: stafd is another process
 };
 
 class DlpSource {
@@ -33,6 +33,9 @@ class DlpSource {
   // time, or answers with an error: the caller must then keep what it has (never disconnect
   // on missing information, nvme-stas PR #510).
   virtual void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) = 0;
+  // From now on, `handler` gets stafd's events on the loop thread (replacing any earlier one).
+  // The source exists before its listener and may outlive it: the listener subscribes once,
+  // when it starts, with a handler guarded by its Lifetime (as for KernelEvents::Start()).
   virtual void Subscribe(std::function<void(Event)> handler) = 0;
 };
 

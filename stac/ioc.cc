@@ -2,25 +2,15 @@
 #include "stac/ioc.h"
 
 #include "common/log.h"
+#include "common/python_compat.h"
 
 namespace stas::stac {
-namespace {
-
-// Python's str(dict) of the DLPE, as nvme-stas shows it in list_controllers(detailed).
-std::string PythonDictRepr(const Dict& d) {
-  std::string out = "{";
-  for (const auto& [k, v] : d) {
-    if (out.size() > 1)
-      out += ", ";
-    out += "'" + k + "': '" + v + "'";
-  }
-  return out + "}";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Ioc::Ioc(IocContext& ctx, ConnectRequest request, Dict extras, std::optional<LogEntry> dlpe)
-    : Controller(ctx, std::move(request), std::move(extras)), ictx_(ctx), dlpe_(std::move(dlpe)) {}
+    : Controller(ctx.controller, std::move(request), std::move(extras)),
+      ictx_(ctx),
+      dlpe_(std::move(dlpe)) {}
 
 bool Ioc::ShouldRetryConnect() const {
   // TP8010: with NCC set the subsystem may simply not be reachable from this host yet; stop
@@ -49,8 +39,9 @@ void Ioc::Reload() {
 
 Dict Ioc::Details() const {
   Dict d = Controller::Details();
+  // Python's str(dict) of the DLPE, as nvme-stas shows it in list_controllers(detailed).
   d.emplace_back("dlpe", dlpe_ ? PythonDictRepr(dlpe_->AsDict()) : "None");
-  d.emplace_back("dlpe.eflags.ncc", ncc() ? "True" : "False");
+  d.emplace_back("dlpe.eflags.ncc", PythonBool(ncc()));
   return d;
 }
 

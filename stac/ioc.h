@@ -16,7 +16,9 @@
 
 namespace stas::stac {
 
-struct IocContext : ControllerContext {
+// What all I/O controllers of one service share. Owned by the service; outlives every Ioc.
+struct IocContext {
+  ControllerContext controller;
   int connect_attempts_on_ncc = 0;  // 0: no limit
 };
 

@@ -3,8 +3,7 @@
 
 #include "common/daemon/dbus_args.h"
 #include "common/defs.h"
-#include "common/log.h"
-#include "common/python_json.h"
+#include "common/python_compat.h"
 
 namespace stas::stac {
 namespace {
@@ -14,7 +13,9 @@ const std::string kErr = kStacdBusName;
 }  // namespace
 
 StacDbus::StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSource info)
-    : AdaptorInterfaces(conn, kStacdObjectPath), service_(service), info_(std::move(info)) {
+    : AdaptorInterfaces(conn, kStacdObjectPath),
+      service_(service),
+      debug_(kErr, service, std::move(info)) {
   registerAdaptor();
 }
 
@@ -32,9 +33,7 @@ std::vector<std::map<std::string, std::string>> StacDbus::list_controllers(const
 }
 
 std::string StacDbus::ProcessInfoJson() const {
-  return PythonJsonDumps(ProcessInfoBase(info_, service_.soak_timer().ToString(),
-                                         service_.kernel_supports("discovery"),
-                                         service_.kernel_supports("host_iface")));
+  return PythonJsonDumps(debug_.ProcessInfo());
 }
 
 std::string StacDbus::process_info() {
@@ -45,28 +44,25 @@ std::string StacDbus::controller_info(const std::string& transport, const std::s
                                       const std::string& trsvcid, const std::string& subsysnqn,
                                       const std::string& host_traddr, const std::string& host_iface,
                                       const std::string& host_nqn) {
-  return GuardDbus(kErr, [&] {
-    const Ioc* ioc = service_.Find(TidFromDbusArgs(
-        kErr, {transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn},
-        service_.tid_defaults()));
-    return ioc ? PythonJsonDumps(DictJson(ioc->Info())) : std::string("{}");
-  });
+  return debug_.ControllerInfo({.transport = transport,
+                                .traddr = traddr,
+                                .trsvcid = trsvcid,
+                                .subsysnqn = subsysnqn,
+                                .host_traddr = host_traddr,
+                                .host_iface = host_iface,
+                                .host_nqn = host_nqn});
 }
 
 bool StacDbus::tron() {
-  return LogDebugEnabled();
+  return debug_.tron();
 }
 
 void StacDbus::tron(const bool& value) {
-  GuardDbus(kErr, [&] {
-    if (info_.set_tron)
-      info_.set_tron(value);
-    LOG_INFO("tron set to %s over D-Bus", value ? "True" : "False");
-  });
+  debug_.set_tron(value);
 }
 
 std::string StacDbus::log_level() {
-  return LogLevelName();
+  return debug_.log_level();
 }
 
 }  // namespace stas::stac

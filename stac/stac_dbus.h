@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// StacDbus: stacd's object /org/nvmexpress/stac on D-Bus, the nvme-stas v2.3+ API (reference
-// §1.3, §1.5). It answers from StacService's state. Arguments from callers are checked; a bad
-// one gets org.nvmexpress.stac.Error.InvalidArgs. Secrets are never returned.
+// StacDbus: stacd's object /org/nvmexpress/stac on D-Bus, the nvme-stas v2.3+ API
+// (docs/compatibility.md, "D-Bus API"). It answers from StacService's state. Arguments from
+// callers are checked; a bad one gets org.nvmexpress.stac.Error.InvalidArgs. Secrets are never
+// returned.
 // Loop thread only (sdbus-c++ is driven from the GLib loop).
 #pragma once
 
@@ -11,6 +12,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/daemon/debug_interface.h"
 #include "common/daemon/process_info.h"
 #include "dbus/stac_adaptor.h"
 #include "stac/stac_service.h"
@@ -41,7 +43,7 @@ class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_ada
   std::string log_level() override;
 
   StacService& service_;
-  ProcessInfoSource info_;
+  DebugInterface<StacService> debug_;
 };
 
 }  // namespace stas::stac

@@ -5,10 +5,10 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/config/name_resolution.h"
 #include "common/controller/connect_or_adopt.h"
 #include "common/log.h"
-#include "common/state_file.h"
 #include "common/tid_json.h"
 
 namespace stas::stac {
@@ -22,15 +22,21 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}}, config_.connect_attempts_on_ncc},
+      ctx_{.controller = {.loop = deps_.loop,
+                          .runner = deps_.runner,
+                          .kernel = deps_.kernel,
+                          .owned_devices =
+                              [this] {
+                                return iocs_.OwnedDevices();
+                              }},
+           .connect_attempts_on_ncc = config_.connect_attempts_on_ncc},
       iocs_(deps_.loop),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
-      audit_timer_(deps_.loop, kAuditSoak, [this] { Audit(); }) {
+      audit_timer_(deps_.loop, kAuditSoak, [this] { Audit(); }),
+      state_writer_(deps_.runner, deps_.state_path, 0600,
+                    {.what = "the owned controllers", .skip_unchanged = true}) {
   if (!deps_.resolve)
     deps_.resolve = ResolveWithGetaddrinfo;
-  ctx_.owned_devices = [this] {
-    return iocs_.OwnedDevices();
-  };
 }
 
 StacService::~StacService() = default;
@@ -43,16 +49,11 @@ void StacService::Start() {
   kernel_options_ = deps_.kernel.SupportedOptions();
   // The event source may outlive us (a test restarts the service on one simulated kernel):
   // events queued for a destroyed service are dropped.
-  Status s = deps_.events.Start([this, alive = std::weak_ptr<int>(alive_)](const KernelEvent& ev) {
-    if (!alive.expired())
-      OnKernelEvent(ev);
-  });
+  Status s =
+      deps_.events.Start(lifetime_.Guard([this](const KernelEvent& ev) { OnKernelEvent(ev); }));
   if (!s)
     LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
-  deps_.stafd.Subscribe([this, alive = std::weak_ptr<int>(alive_)](DlpSource::Event ev) {
-    if (!alive.expired())
-      OnStafdEvent(ev);
-  });
+  deps_.stafd.Subscribe(lifetime_.Guard([this](DlpSource::Event ev) { OnStafdEvent(ev); }));
   RestoreOwned();
   if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
     Audit();
@@ -83,29 +84,15 @@ const Ioc* StacService::Find(const Tid& tid) const {
   return iocs_.Find(tid);
 }
 
-ConnectRequest StacService::MakeRequest(TidFields fields, const ControllerEntry* entry) const {
-  ConnectRequest r;
-  r.tid = Tid::Make(std::move(fields), tid_defaults_);
-  r.discovery = false;
-  r.options = entry ? config_.connect.MergedWith(entry->overrides) : config_.connect;
-  if (entry) {
-    r.dhchap_secret = entry->dhchap_secret;
-    r.dhchap_ctrl_secret = entry->dhchap_ctrl_secret;
-  }
-  r.host = deps_.host;
-  return r;
+RequestFactory StacService::Requests() const {
+  return RequestFactory{
+      .config = config_, .tid_defaults = tid_defaults_, .host = deps_.host, .discovery = false};
 }
 
 std::vector<StacService::Candidate> StacService::Configured(const ResolvedNames& resolved) {
   std::vector<Candidate> out;
-  for (const ControllerEntry& e : config_.controllers) {
-    std::optional<std::string> traddr = TraddrFor(e, resolved, config_.ip_family);
-    if (!traddr)
-      continue;
-    TidFields f{e.transport,   *traddr,      e.trsvcid, e.subsysnqn,
-                e.host_traddr, e.host_iface, e.host_nqn};
-    out.push_back(Candidate{MakeRequest(std::move(f), &e), e.extras, std::nullopt});
-  }
+  for (ConfiguredRequest& c : Requests().Configured(resolved))
+    out.push_back(Candidate{std::move(c.request), std::move(c.extras), std::nullopt});
   return out;
 }
 
@@ -116,9 +103,14 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
       if (!e.IsIoSubsystem())
         continue;
       // An I/O controller is reached the way its DC was: same host address, interface, NQN.
-      TidFields f{e.transport,      e.traddr,        e.trsvcid,    e.subnqn,
-                  page.host_traddr, page.host_iface, page.host_nqn};
-      out.push_back(Candidate{MakeRequest(std::move(f), nullptr), {}, e});
+      TidFields f{.transport = e.transport,
+                  .traddr = e.traddr,
+                  .trsvcid = e.trsvcid,
+                  .subsysnqn = e.subnqn,
+                  .host_traddr = page.host_traddr,
+                  .host_iface = page.host_iface,
+                  .host_nqn = page.host_nqn};
+      out.push_back(Candidate{Requests().Make(std::move(f), nullptr), {}, e});
     }
   }
   return out;
@@ -133,25 +125,15 @@ void StacService::Reconcile() {
   }
   reconciling_ = true;
   std::vector<std::string> names = NamesToResolve(config_.controllers);
-  auto resolve = deps_.resolve;
-  std::weak_ptr<int> alive = alive_;
   deps_.runner.RunBlocking<ResolvedNames>(
-      alive_,
-      [names, resolve]() {
-        ResolvedNames out;
-        for (const std::string& n : names)
-          out[n] = resolve(n);
-        return out;
-      },
-      [this, alive](ResolvedNames resolved) {
-        deps_.stafd.GetAll([this, alive, resolved = std::move(resolved)](
-                               std::optional<std::vector<DcLogPage>> pages) {
-          if (alive.expired())
-            return;
-          reconciling_ = false;
-          if (!stopping_)
-            OnLogPages(std::move(pages), resolved);
-        });
+      lifetime_, [names, resolve = deps_.resolve]() { return ResolveNames(names, resolve); },
+      [this](ResolvedNames resolved) {
+        deps_.stafd.GetAll(lifetime_.Guard(
+            [this, resolved = std::move(resolved)](std::optional<std::vector<DcLogPage>> pages) {
+              reconciling_ = false;
+              if (!stopping_)
+                OnLogPages(std::move(pages), resolved);
+            }));
       });
 }
 
@@ -185,35 +167,25 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
   }
   bool keep_unknown = !pages && !last_discovered_;
 
-  std::vector<Candidate> wanted;
-  std::set<Tid> seen;
   std::vector<Candidate> all = Configured(resolved);
   for (Candidate& c : discovered)
     all.push_back(std::move(c));
-  for (Candidate& c : all) {
-    if (seen.count(c.request.tid)) {
-      // The same subsystem in several log pages: the last entry wins (as nvme-stas).
-      for (Candidate& w : wanted) {
-        if (w.request.tid == c.request.tid && c.dlpe)
-          w.dlpe = c.dlpe;
-      }
-      continue;
-    }
-    if (!CandidateAllowed(c.request.tid, config_))
-      continue;
-    seen.insert(c.request.tid);
-    wanted.push_back(std::move(c));
-  }
+  WantedCandidates<Candidate> wanted =
+      SelectWanted<Candidate>(std::move(all), config_, [](Candidate& kept, const Candidate& later) {
+        // The same subsystem in several log pages: the last entry wins (as nvme-stas).
+        if (later.dlpe)
+          kept.dlpe = later.dlpe;
+      });
 
   for (const auto& ioc : iocs_.Snapshot()) {
-    if (seen.count(ioc->tid()) || keep_unknown)
+    if (wanted.tids.count(ioc->tid()) || keep_unknown)
       continue;
     bool keep = KeepOnRemoval(ioc->tid());
     LOG_INFO("%s no longer wanted; %s", ioc->tid().ToString().c_str(),
              keep ? "keeping the kernel connection" : "disconnecting");
     iocs_.Remove(ioc, keep);
   }
-  for (Candidate& c : wanted) {
+  for (Candidate& c : wanted.list) {
     if (Ioc* ioc = iocs_.Find(c.request.tid)) {
       if (c.dlpe)
         ioc->UpdateDlpe(c.dlpe);
@@ -236,6 +208,7 @@ void StacService::Stop(std::function<void()> done) {
   soak_timer_.Stop();
   audit_timer_.Stop();
   SaveOwned();
+  state_writer_.Flush();  // the controllers go now: the list must be on disk first
   // I/O connections always survive a stacd stop: the block devices are in use.
   iocs_.RemoveAll(/*keep_connection=*/true, std::move(done));
 }
@@ -273,7 +246,7 @@ void StacService::Audit() {
   std::set<std::string> owned = iocs_.OwnedDevices();
   NvmeKernel& kernel = deps_.kernel;
   deps_.runner.RunBlocking<std::vector<KernelDevice>>(
-      alive_,
+      lifetime_,
       [trtypes, owned, &kernel]() {
         std::vector<KernelDevice> out;
         for (const KernelDevice& d : kernel.ListDevices()) {
@@ -289,9 +262,14 @@ void StacService::Audit() {
         if (stopping_)
           return;
         for (const KernelDevice& d : found) {
-          TidFields f{d.transport,   d.traddr,     d.trsvcid, d.subsysnqn,
-                      d.host_traddr, d.host_iface, d.hostnqn};
-          ConnectRequest req = MakeRequest(std::move(f), nullptr);
+          TidFields f{.transport = d.transport,
+                      .traddr = d.traddr,
+                      .trsvcid = d.trsvcid,
+                      .subsysnqn = d.subsysnqn,
+                      .host_traddr = d.host_traddr,
+                      .host_iface = d.host_iface,
+                      .host_nqn = d.hostnqn};
+          ConnectRequest req = Requests().Make(std::move(f), nullptr);
           if (Find(req.tid))
             continue;
           LOG_INFO("%s audit: adopting %s", req.tid.ToString().c_str(), d.name.c_str());
@@ -309,15 +287,7 @@ void StacService::SaveOwned() {
   for (const auto& ioc : iocs_.active())
     list.push_back(TidToJson(ioc->tid()));
   nlohmann::json doc = {{"format", kStateFormat}, {"version", 1}, {"controllers", list}};
-  std::string text = doc.dump() + "\n";
-  if (text == saved_state_)
-    return;  // reconciliations that change nothing write nothing
-  Status s = WriteFileAtomic(deps_.state_path, text);
-  if (!s) {
-    LOG_ERROR("Unable to save the owned controllers: %s", s.error().message.c_str());
-    return;
-  }
-  saved_state_ = std::move(text);
+  state_writer_.Save(doc.dump() + "\n");  // reconciliations that change nothing write nothing
 }
 
 void StacService::RestoreOwned() {
@@ -340,7 +310,7 @@ void StacService::RestoreOwned() {
       std::optional<TidFields> f = TidFieldsFromJson(t);
       if (!f)
         throw std::runtime_error("bad controller entry");
-      owned.push_back(MakeRequest(std::move(*f), nullptr));
+      owned.push_back(Requests().Make(std::move(*f), nullptr));
     }
   } catch (const std::exception& e) {
     LOG_WARNING("Ignoring %s: %s", deps_.state_path.c_str(), e.what());
@@ -350,7 +320,7 @@ void StacService::RestoreOwned() {
   // that stacd keeps its right to disconnect them; the others are gone for good.
   NvmeKernel& kernel = deps_.kernel;
   deps_.runner.RunBlocking<std::vector<ConnectRequest>>(
-      alive_,
+      lifetime_,
       [owned, &kernel]() {
         std::vector<ConnectRequest> still_there;
         std::set<std::string> taken;

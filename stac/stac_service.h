@@ -18,25 +18,30 @@
 #include <vector>
 
 #include "common/config/config.h"
+#include "common/controller/candidates.h"
 #include "common/controller/controller_registry.h"
+#include "common/daemon/state_writer.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
 #include "common/loop/event_loop.h"
+#include "common/loop/lifetime.h"
 #include "common/loop/timer.h"
 #include "stac/dlp_source.h"
 #include "stac/ioc.h"
 
 namespace stas::stac {
 
+// What the service is built from. Built with designated initialisers; the `{}` initialisers
+// let callers name only the fields they set.
 struct StacDeps {
   EventLoop& loop;
   BlockingRunner& runner;
   NvmeKernel& kernel;
   KernelEvents& events;
   DlpSource& stafd;
-  HostInfo host;
-  std::string state_path;  // the controllers stacd owns, for warm restarts; empty: none
-  std::function<std::vector<std::string>(const std::string& name)> resolve;  // default getaddrinfo
+  HostInfo host{};
+  std::string state_path{};  // the controllers stacd owns, for warm restarts; empty: none
+  NameResolver resolve{};    // default: getaddrinfo
 };
 
 class StacService {
@@ -77,9 +82,8 @@ class StacService {
   std::vector<Candidate> Configured(
       const std::map<std::string, std::vector<std::string>>& resolved);
   std::vector<Candidate> Discovered(const std::vector<DcLogPage>& pages);
-  bool Allowed(const Tid& tid) const;
   bool KeepOnRemoval(const Tid& tid) const;
-  ConnectRequest MakeRequest(TidFields fields, const ControllerEntry* entry) const;
+  RequestFactory Requests() const;
   void Add(Candidate c);
   void OnKernelEvent(const KernelEvent& ev);
   void OnStafdEvent(DlpSource::Event ev);
@@ -95,12 +99,12 @@ class StacService {
   ControllerRegistry<Ioc> iocs_;
   // The discovered candidates of the last answer stafd gave: what we keep while it is away.
   std::optional<std::vector<Candidate>> last_discovered_;
-  std::string saved_state_;  // what the state file holds, as last written
   Timer soak_timer_;
   Timer audit_timer_;
+  StateWriter state_writer_;  // owned-controllers.json
   bool reconciling_ = false;
   bool stopping_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // drops events, replies and blocking results once the service is gone
 };
 
 }  // namespace stas::stac

@@ -33,7 +33,7 @@ class FakeStafd : public DlpSource {
 
   // One DC (host side: host_iface eth0) whose log page lists `entries`.
   void Serve(std::vector<RawLogEntry> entries) {
-    DcLogPage page{"", "", "nqn.host", ValidateLogEntries(entries).entries};
+    DcLogPage page{.host_nqn = "nqn.host", .entries = ValidateLogEntries(entries).entries};
     answer = std::vector<DcLogPage>{page};
   }
   std::optional<std::vector<DcLogPage>> answer;  // nullopt: stafd absent or erroring
@@ -59,7 +59,13 @@ class StacServiceTest : public ::testing::Test {
 
   void Start(const std::string& conf) {
     LoadedConfig l = ParseServiceConfig(Daemon::kStacd, ParseIniText(conf, "stacd.conf"));
-    StacDeps deps{loop_, runner_, kernel_, kernel_, stafd_, host_, state_, {}};
+    StacDeps deps{.loop = loop_,
+                  .runner = runner_,
+                  .kernel = kernel_,
+                  .events = kernel_,
+                  .stafd = stafd_,
+                  .host = host_,
+                  .state_path = state_};
     service_ = std::make_unique<StacService>(std::move(deps), l.config);
     service_->Start();
     Settle();
@@ -336,7 +342,12 @@ TEST_F(StacServiceParallelTest, SixtyFourConnectsAreInFlightAtOnce) {
   HostInfo host;
   host.hostnqn = "nqn.host";
   ThreadPoolRunner runner(loop_);
-  StacService service(StacDeps{loop_, runner, kernel, kernel, stafd, host, "", {}},
+  StacService service(StacDeps{.loop = loop_,
+                               .runner = runner,
+                               .kernel = kernel,
+                               .events = kernel,
+                               .stafd = stafd,
+                               .host = host},
                       ParseServiceConfig(Daemon::kStacd, ParseIniText("", "stacd.conf")).config);
   service.Start();
   auto all_connected = [&] {

@@ -3,9 +3,10 @@
 
 #include <memory>
 
+#include "common/atomic_file.h"
+#include "common/daemon/state_writer.h"
 #include "common/defs.h"
 #include "common/log.h"
-#include "common/state_file.h"
 #include "stac/stac_dbus.h"
 #include "stac/stac_service.h"
 #include "stac/staf_client.h"
@@ -19,16 +20,17 @@ class Stacd final : public DaemonService {
   Stacd(const DaemonParts& parts, ServiceConfig config)
       : state_path_(RuntimeStatePath("stacd", kOwnedControllersFileName)),
         stafd_(parts.bus),
-        service_(StacDeps{parts.loop,
-                          parts.runner,
-                          parts.kernel,
-                          parts.events,
-                          stafd_,
-                          parts.host,
-                          state_path_,
-                          {}},
+        service_(StacDeps{.loop = parts.loop,
+                          .runner = parts.runner,
+                          .kernel = parts.kernel,
+                          .events = parts.events,
+                          .stafd = stafd_,
+                          .host = parts.host,
+                          .state_path = state_path_},
                  std::move(config)),
-        dbus_(parts.bus, service_, ProcessInfoSource{parts.host, state_path_, parts.set_tron}) {
+        dbus_(parts.bus, service_,
+              ProcessInfoSource{
+                  .host = parts.host, .state_path = state_path_, .set_tron = parts.set_tron}) {
     if (Status s = EnsureParentDirectory(state_path_); !s)
       LOG_WARNING("Cannot create the state directory: %s", s.error().message.c_str());
   }
@@ -50,8 +52,9 @@ class Stacd final : public DaemonService {
 }  // namespace
 
 int RunStacd(int argc, char** argv, const DaemonEnvironment& env) {
-  DaemonSpec spec{Daemon::kStacd, kStacdBusName,
-                  [](const DaemonParts& parts, ServiceConfig config) {
+  DaemonSpec spec{.daemon = Daemon::kStacd,
+                  .bus_name = kStacdBusName,
+                  .make = [](const DaemonParts& parts, ServiceConfig config) {
                     return std::make_unique<Stacd>(parts, std::move(config));
                   }};
   return RunDaemon(spec, env, argc, argv);

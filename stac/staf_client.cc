@@ -87,20 +87,17 @@ void StafClient::Notify(Event ev) {
 
 void StafClient::GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) {
   try {
-    std::weak_ptr<int> alive = alive_;
     staf_->callMethodAsync("get_all_log_pages")
         .onInterface(kStafdBusName)
         .withTimeout(kCallTimeout)
         .withArguments(true)
-        .uponReplyInvoke([alive, done](const sdbus::Error* err, std::string json) {
-          if (alive.expired())
-            return;
+        .uponReplyInvoke(lifetime_.Guard([done](const sdbus::Error* err, std::string json) {
           if (err != nullptr) {
             LOG_INFO("stafd did not give its log pages: %s", err->what());
             return done(std::nullopt);
           }
           done(ParseAllLogPages(json));
-        });
+        }));
   } catch (const sdbus::Error& e) {
     LOG_INFO("Cannot ask stafd for its log pages: %s", e.what());
     done(std::nullopt);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// StafClient: stacd's view of stafd over D-Bus (reference §4.15). It calls
-// get_all_log_pages(true) asynchronously with a timeout, follows the log_pages_changed and
-// dc_removed signals and stafd's bus name. What stafd sends is validated again: it is another
-// process. Loop thread only; the connection must be driven by the same loop.
+// StafClient: stacd's view of stafd over D-Bus (docs/compatibility.md, "How stacd follows
+// stafd"). It calls get_all_log_pages(true) asynchronously with a timeout, follows the
+// log_pages_changed and dc_removed signals and stafd's bus name. What stafd sends is validated
+// again: it is another process. Loop thread only; the connection must be driven by the same
+// loop.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/loop/lifetime.h"
 #include "stac/dlp_source.h"
 
 namespace stas::stac {
@@ -36,7 +38,7 @@ class StafClient : public DlpSource {
   std::unique_ptr<sdbus::IProxy> staf_;
   std::unique_ptr<sdbus::IProxy> bus_;
   std::function<void(Event)> handler_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // drops replies that arrive after the client is gone
 };
 
 // Parses the JSON of get_all_log_pages(true); nullopt (logged) if it is not what stafd sends.

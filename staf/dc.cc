@@ -60,12 +60,12 @@ std::optional<Origin> OriginFromName(const std::string& name) {
 }
 
 Dc::Dc(DcContext& ctx, ConnectRequest request, Origin origin, Dict extras)
-    : Controller(ctx, std::move(request), std::move(extras)),
+    : Controller(ctx.controller, std::move(request), std::move(extras)),
       dctx_(ctx),
       origin_(origin),
-      register_timer_(ctx.loop, kRegisterRetry, [this] { RunIfIdle(&Dc::Register); }),
-      support_timer_(ctx.loop, kSupportRetry, [this] { RunIfIdle(&Dc::GetSupport); }),
-      log_timer_(ctx.loop, kLogRetry, [this] { RunIfIdle(&Dc::GetLog); }) {}
+      register_timer_(ctx.controller.loop, kRegisterRetry, [this] { RunIfIdle(&Dc::Register); }),
+      support_timer_(ctx.controller.loop, kSupportRetry, [this] { RunIfIdle(&Dc::GetSupport); }),
+      log_timer_(ctx.controller.loop, kLogRetry, [this] { RunIfIdle(&Dc::GetLog); }) {}
 
 std::vector<LogEntry> Dc::Referrals() const {
   std::vector<LogEntry> out;

@@ -27,19 +27,24 @@ enum class Origin { kConfigured, kDiscovered, kReferral };
 const char* OriginName(Origin o);
 std::optional<Origin> OriginFromName(const std::string& name);
 
-// What all DCs of one service share. Owned by the service; outlives every Dc.
-struct DcContext : ControllerContext {
-  HostInfo host;
+// What all DCs of one service share, and how a Dc tells the service what happened (the on_*
+// callbacks, set where the context is built; each may be empty). Owned by the service;
+// outlives every Dc. The on_* callbacks run on the loop thread, from the Dc's own completions,
+// never from a call the service makes to it; unresponsive_info is a question, asked by Info().
+struct DcContext {
+  ControllerContext controller;
+  HostInfo host{};
   bool pleo = true;
   // Called after every successful log page fetch (stafd emits log_pages_changed).
-  std::function<void(Dc&)> on_log_pages;
+  std::function<void(Dc&)> on_log_pages{};
   // Called when the set of referral entries in a DC's log page changed.
-  std::function<void(Dc&)> on_referrals_changed;
+  std::function<void(Dc&)> on_referrals_changed{};
   // Called after each connection (or adoption) and each failed attempt (mDNS aging).
-  std::function<void(Dc&)> on_connected;
-  std::function<void(Dc&)> on_connect_failed;
-  // The mDNS aging state of a discovered DC, for Info() (reference §1.5.3).
-  std::function<Dict(const Dc&)> unresponsive_info;
+  std::function<void(Dc&)> on_connected{};
+  std::function<void(Dc&)> on_connect_failed{};
+  // The mDNS aging state of a discovered DC, for Info()
+  // (docs/compatibility.md, "Controller info and details").
+  std::function<Dict(const Dc&)> unresponsive_info{};
 };
 
 class Dc : public Controller {

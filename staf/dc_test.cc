@@ -2,6 +2,8 @@
 #include "staf/dc.h"
 
 #include <cerrno>
+#include <set>
+#include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -59,14 +61,23 @@ class DcTest : public ::testing::Test {
   int referral_calls_ = 0;
   int connected_calls_ = 0;
   int connect_failed_calls_ = 0;
-  DcContext ctx_{{loop_, runner_, kernel_, {}},
-                 host_,
-                 true,
-                 [this](Dc&) { ++log_page_calls_; },
-                 [this](Dc&) { ++referral_calls_; },
-                 [this](Dc&) { ++connected_calls_; },
-                 [this](Dc&) { ++connect_failed_calls_; },
-                 {}};
+  std::set<std::string> owned_by_others_;  // devices other DCs of the service own
+  DcContext ctx_{.controller = {.loop = loop_,
+                                .runner = runner_,
+                                .kernel = kernel_,
+                                .owned_devices =
+                                    [this] {
+                                      return owned_by_others_;
+                                    }},
+                 .host = host_,
+                 .pleo = true,
+                 .on_log_pages = [this](Dc&) { ++log_page_calls_; },
+                 .on_referrals_changed = [this](Dc&) { ++referral_calls_; },
+                 .on_connected = [this](Dc&) { ++connected_calls_; },
+                 .on_connect_failed =
+                     [this](Dc&) {
+                       ++connect_failed_calls_;
+                     }};
   std::shared_ptr<Dc> dc_;
   std::string warnings_;
 };
@@ -106,7 +117,7 @@ TEST_F(DcTest, RetriesAfter3sThen60sAndLogsTheSecondFailure) {
   EXPECT_EQ(kernel_.connect_calls(), 4);
   EXPECT_TRUE(dc->connected());
   EXPECT_EQ(dc->log_pages().size(), 2u);
-  // The service hears of each failure and of the success (mDNS aging, reference §4.9).
+  // The service hears of each failure and of the success (mDNS aging).
   EXPECT_EQ(connect_failed_calls_, 3);
   EXPECT_EQ(connected_calls_, 1);
 }
@@ -197,9 +208,7 @@ TEST_F(DcTest, DoesNotAdoptADeviceOwnedByAnotherDc) {
   existing.hostnqn = host_.hostnqn;
   existing.cntrltype = "discovery";
   std::string name = kernel_.AddExistingDevice(existing);
-  ctx_.owned_devices = [name] {
-    return std::set<std::string>{name};
-  };
+  owned_by_others_ = {name};
   auto dc = MakeDc();
   dc->Start();
   loop_.RunUntilIdle();

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "common/state_file.h"
+#include "common/daemon/state_writer.h"
 #include "common/tid_json.h"
 
 namespace stas::staf {

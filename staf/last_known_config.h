@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The last-known configuration of stafd: every DC with its origin and cached log page, saved
 // as JSON after each reconciliation and at exit, restored at start-up so that stacd never sees
-// log pages vanish across a stafd restart (reference §4.12). The file is untrusted input on
+// log pages vanish across a stafd restart (docs/compatibility.md, "State across restarts").
+// The file is untrusted input on
 // reading: entries are validated again, a corrupt or foreign file is logged and ignored.
 #pragma once
 

@@ -7,8 +7,8 @@
 
 #include <glib.h>
 
+#include "common/atomic_file.h"
 #include "common/log.h"
-#include "common/state_file.h"
 
 namespace stas::staf {
 namespace {
@@ -45,7 +45,7 @@ void InstallUdevRuleOverride(const std::string& path) {
       ".service\"\n";
   std::string dir = path.substr(0, path.rfind('/'));
   g_mkdir_with_parents(dir.c_str(), 0755);
-  Status s = WriteFileAtomic(path, rule);
+  Status s = WriteFileAtomic(path, rule, 0600);
   if (!s)
     LOG_ERROR("Cannot write the udev rule override: %s", s.error().message.c_str());
 }

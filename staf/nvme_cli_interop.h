@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Coexistence with nvme-cli (reference §4.16): while stafd runs, nvme-cli's udev rule that
+// Coexistence with nvme-cli (docs/compatibility.md, "Coexistence with nvme-cli"): while stafd
+// runs, nvme-cli's udev rule that
 // runs `nvme connect-all` on discovery AENs is overridden, and stafd starts nvme-cli's
 // nvmf-connect@ service itself for the discovery controllers it does not manage.
 #pragma once

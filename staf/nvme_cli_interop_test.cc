@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/state_file.h"
+#include "common/atomic_file.h"
 #include "common/testing/file_helpers.h"
 
 namespace stas::staf {
@@ -34,7 +34,7 @@ TEST(NvmeCliInteropTest, OverrideRuleIsWrittenReplacedAndRemoved) {
   EXPECT_THAT(*text, HasSubstr("SUBSYSTEM==\"fc\""));
   EXPECT_THAT(*text, HasSubstr("nvmf-connect@--device\\x3dnone\\x09--transport\\x3dfc"));
   EXPECT_EQ(text->find("NVME_AEN"), std::string::npos);
-  ASSERT_TRUE(WriteFileAtomic(path, "stale rule from a crashed stafd\n"));
+  ASSERT_TRUE(WriteFileAtomic(path, "stale rule from a crashed stafd\n", 0600));
   InstallUdevRuleOverride(path);
   EXPECT_THAT(*ReadWholeFile(path), HasSubstr("SUBSYSTEM==\"fc\""));
   RemoveUdevRuleOverride(path);

@@ -7,7 +7,7 @@
 #include "common/daemon/process_info.h"
 #include "common/defs.h"
 #include "common/log.h"
-#include "common/python_json.h"
+#include "common/python_compat.h"
 
 namespace stas::staf {
 namespace {
@@ -17,7 +17,9 @@ const std::string kErr = kStafdBusName;
 }  // namespace
 
 StafDbus::StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSource info)
-    : AdaptorInterfaces(conn, kStafdObjectPath), service_(service), info_(std::move(info)) {
+    : AdaptorInterfaces(conn, kStafdObjectPath),
+      service_(service),
+      debug_(kErr, service, std::move(info)) {
   registerAdaptor();
 }
 
@@ -43,15 +45,6 @@ void StafDbus::OnDcRemoved() {
   }
 }
 
-const Dc* StafDbus::Lookup(const std::string& transport, const std::string& traddr,
-                           const std::string& trsvcid, const std::string& subsysnqn,
-                           const std::string& host_traddr, const std::string& host_iface,
-                           const std::string& host_nqn) const {
-  return service_.Find(TidFromDbusArgs(
-      kErr, {transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn},
-      service_.tid_defaults()));
-}
-
 std::vector<std::map<std::string, std::string>> StafDbus::list_controllers(const bool& detailed) {
   return GuardDbus(kErr, [&] {
     std::vector<std::map<std::string, std::string>> out;
@@ -67,7 +60,13 @@ std::vector<std::map<std::string, std::string>> StafDbus::get_log_pages(
     const std::string& host_nqn) {
   return GuardDbus(kErr, [&] {
     std::vector<std::map<std::string, std::string>> out;
-    const Dc* dc = Lookup(transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn);
+    const Dc* dc = debug_.Find({.transport = transport,
+                                .traddr = traddr,
+                                .trsvcid = trsvcid,
+                                .subsysnqn = subsysnqn,
+                                .host_traddr = host_traddr,
+                                .host_iface = host_iface,
+                                .host_nqn = host_nqn});
     if (dc == nullptr)
       return out;
     for (const LogEntry& e : dc->log_pages())
@@ -93,9 +92,7 @@ std::string StafDbus::get_all_log_pages(const bool& detailed) {
 }
 
 std::string StafDbus::ProcessInfoJson() const {
-  nlohmann::ordered_json info = ProcessInfoBase(info_, service_.soak_timer().ToString(),
-                                                service_.kernel_supports("discovery"),
-                                                service_.kernel_supports("host_iface"));
+  nlohmann::ordered_json info = debug_.ProcessInfo();
   info["avahi"] = service_.AvahiInfo();
   return PythonJsonDumps(info);
 }
@@ -108,26 +105,25 @@ std::string StafDbus::controller_info(const std::string& transport, const std::s
                                       const std::string& trsvcid, const std::string& subsysnqn,
                                       const std::string& host_traddr, const std::string& host_iface,
                                       const std::string& host_nqn) {
-  return GuardDbus(kErr, [&] {
-    const Dc* dc = Lookup(transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface, host_nqn);
-    return dc ? PythonJsonDumps(DictJson(dc->Info())) : std::string("{}");
-  });
+  return debug_.ControllerInfo({.transport = transport,
+                                .traddr = traddr,
+                                .trsvcid = trsvcid,
+                                .subsysnqn = subsysnqn,
+                                .host_traddr = host_traddr,
+                                .host_iface = host_iface,
+                                .host_nqn = host_nqn});
 }
 
 bool StafDbus::tron() {
-  return LogDebugEnabled();
+  return debug_.tron();
 }
 
 void StafDbus::tron(const bool& value) {
-  GuardDbus(kErr, [&] {
-    if (info_.set_tron)
-      info_.set_tron(value);
-    LOG_INFO("tron set to %s over D-Bus", value ? "True" : "False");
-  });
+  debug_.set_tron(value);
 }
 
 std::string StafDbus::log_level() {
-  return LogLevelName();
+  return debug_.log_level();
 }
 
 }  // namespace stas::staf

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// StafDbus: stafd's object /org/nvmexpress/staf on D-Bus, the nvme-stas v2.3+ API (reference
-// §1.2, §1.5, §1.6). It answers from StafService's state and emits log_pages_changed and
+// StafDbus: stafd's object /org/nvmexpress/staf on D-Bus, the nvme-stas v2.3+ API
+// (docs/compatibility.md, "D-Bus API"). It answers from StafService's state and emits
+// log_pages_changed and
 // dc_removed. Arguments from callers are checked; a bad one gets
 // org.nvmexpress.staf.Error.InvalidArgs, never a crash. Secrets are never returned.
 // Loop thread only (sdbus-c++ is driven from the GLib loop).
@@ -11,6 +12,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/daemon/debug_interface.h"
 #include "common/daemon/process_info.h"
 #include "dbus/staf_adaptor.h"
 #include "staf/staf_service.h"
@@ -19,16 +21,17 @@ namespace stas::staf {
 
 class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_adaptor,
                                                        org::nvmexpress::staf::debug_adaptor,
-                                                       sdbus::Properties_adaptor>,
-                       public StafObserver {
+                                                       sdbus::Properties_adaptor> {
  public:
   StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSource info);
-  ~StafDbus() override;
+  ~StafDbus();
   StafDbus(const StafDbus&) = delete;
   StafDbus& operator=(const StafDbus&) = delete;
 
-  void OnLogPagesChanged(const Dc& dc) override;
-  void OnDcRemoved() override;
+  // The signals, emitted when StafService reports (StafDeps::on_log_pages_changed,
+  // on_dc_removed).
+  void OnLogPagesChanged(const Dc& dc);
+  void OnDcRemoved();
 
   // The JSON documents of the API, also used by tests without a bus.
   std::string ProcessInfoJson() const;
@@ -50,14 +53,8 @@ class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_ada
   void tron(const bool& value) override;
   std::string log_level() override;
 
-  // Finds the DC the 7 strings name, after the checks and TID normalisation of §1.2.
-  const Dc* Lookup(const std::string& transport, const std::string& traddr,
-                   const std::string& trsvcid, const std::string& subsysnqn,
-                   const std::string& host_traddr, const std::string& host_iface,
-                   const std::string& host_nqn) const;
-
   StafService& service_;
-  ProcessInfoSource info_;
+  DebugInterface<StafService> debug_;
 };
 
 }  // namespace stas::staf

@@ -5,9 +5,9 @@
 #include <cerrno>
 #include <set>
 
+#include "common/atomic_file.h"
 #include "common/config/name_resolution.h"
 #include "common/log.h"
-#include "common/state_file.h"
 #include "staf/last_known_config.h"
 
 namespace stas::staf {
@@ -15,14 +15,34 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      ctx_{{deps_.loop, deps_.runner, deps_.kernel, {}},
-           deps_.host,
-           config_.pleo,
-           {},
-           {},
-           {},
-           {},
-           {}},
+      ctx_{.controller = {.loop = deps_.loop,
+                          .runner = deps_.runner,
+                          .kernel = deps_.kernel,
+                          .owned_devices =
+                              [this] {
+                                return dcs_.OwnedDevices();
+                              }},
+           .host = deps_.host,
+           .pleo = config_.pleo,
+           .on_log_pages =
+               [this](Dc& dc) {
+                 if (deps_.on_log_pages_changed)
+                   deps_.on_log_pages_changed(dc);
+                 // A kill -9 must not lose a fresh log page; an unchanged one needs no save.
+                 if (dc.last_fetch_changed() && !lkc_timer_.running())
+                   lkc_timer_.Start();
+               },
+           .on_referrals_changed =
+               [this](Dc&) {
+                 if (!stopping_)
+                   soak_timer_.Start();
+               },
+           .on_connected = [this](Dc& dc) { aging_.Restored(dc.tid()); },
+           .on_connect_failed = [this](Dc& dc) { CheckLost(dc, Reported()); },
+           .unresponsive_info =
+               [this](const Dc& dc) {
+                 return aging_.Info(dc.tid());
+               }},
       dcs_(deps_.loop),
       aging_(deps_.loop,
              [this](const Tid&) {
@@ -30,32 +50,10 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
                  soak_timer_.Start();  // the pass removes what IsUnresponsive() says
              }),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
-      lkc_timer_(deps_.loop, kLkcSaveDelay, [this] { SaveLkcSoon(); }) {
+      lkc_timer_(deps_.loop, kLkcSaveDelay, [this] { SaveLkcSoon(); }),
+      lkc_writer_(deps_.runner, deps_.lkc_path, 0600, {.what = "last known config"}) {
   if (!deps_.resolve)
     deps_.resolve = ResolveWithGetaddrinfo;
-  ctx_.on_log_pages = [this](Dc& dc) {
-    if (deps_.observer)
-      deps_.observer->OnLogPagesChanged(dc);
-    // A kill -9 must not lose a fresh log page; an unchanged one needs no save.
-    if (dc.last_fetch_changed() && !lkc_timer_.running())
-      lkc_timer_.Start();
-  };
-  ctx_.on_referrals_changed = [this](Dc&) {
-    if (!stopping_)
-      soak_timer_.Start();
-  };
-  ctx_.owned_devices = [this] {
-    return dcs_.OwnedDevices();
-  };
-  ctx_.on_connected = [this](Dc& dc) {
-    aging_.Restored(dc.tid());
-  };
-  ctx_.on_connect_failed = [this](Dc& dc) {
-    CheckLost(dc, Reported());
-  };
-  ctx_.unresponsive_info = [this](const Dc& dc) {
-    return aging_.Info(dc.tid());
-  };
   aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
 }
 
@@ -90,10 +88,8 @@ void StafService::Start() {
   RestoreLkc();
   // The event source may outlive us (a test restarts the service on one simulated kernel):
   // events queued for a destroyed service are dropped.
-  Status s = deps_.events.Start([this, alive = std::weak_ptr<int>(alive_)](const KernelEvent& ev) {
-    if (!alive.expired())
-      OnKernelEvent(ev);
-  });
+  Status s =
+      deps_.events.Start(lifetime_.Guard([this](const KernelEvent& ev) { OnKernelEvent(ev); }));
   if (!s)
     LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
   soak_timer_.Start();
@@ -137,37 +133,15 @@ const Dc* StafService::Find(const Tid& tid) const {
   return dcs_.Find(tid);
 }
 
-ConnectRequest StafService::MakeRequest(TidFields fields,
-                                        const std::optional<ControllerEntry>& entry) const {
-  ConnectRequest r;
-  r.tid = Tid::Make(std::move(fields), tid_defaults_);
-  r.discovery = true;
-  r.options = config_.connect;
-  if (entry) {
-    r.options = config_.connect.MergedWith(entry->overrides);
-    r.dhchap_secret = entry->dhchap_secret;
-    r.dhchap_ctrl_secret = entry->dhchap_ctrl_secret;
-  }
-  r.host = deps_.host;
-  return r;
+RequestFactory StafService::Requests() const {
+  return RequestFactory{
+      .config = config_, .tid_defaults = tid_defaults_, .host = deps_.host, .discovery = true};
 }
 
 std::vector<StafService::Candidate> StafService::Configured(const ResolvedNames& resolved) {
   std::vector<Candidate> out;
-  for (const ControllerEntry& e : config_.controllers) {
-    std::optional<std::string> traddr = TraddrFor(e, resolved, config_.ip_family);
-    if (!traddr)
-      continue;
-    TidFields f;
-    f.transport = e.transport;
-    f.traddr = *traddr;
-    f.trsvcid = e.trsvcid;
-    f.subsysnqn = e.subsysnqn;
-    f.host_traddr = e.host_traddr;
-    f.host_iface = e.host_iface;
-    f.host_nqn = e.host_nqn;
-    out.push_back(Candidate{MakeRequest(std::move(f), e), Origin::kConfigured, e.extras});
-  }
+  for (ConfiguredRequest& c : Requests().Configured(resolved))
+    out.push_back(Candidate{std::move(c.request), Origin::kConfigured, std::move(c.extras)});
   return out;
 }
 
@@ -175,16 +149,15 @@ std::vector<StafService::Candidate> StafService::FromReferrals() {
   std::vector<Candidate> out;
   for (const auto& dc : dcs_.active()) {
     for (const LogEntry& e : dc->Referrals()) {
-      // A referral inherits the host side of the DC that sent it (reference §4.3 step 3).
-      TidFields f;
-      f.transport = e.transport;
-      f.traddr = e.traddr;
-      f.trsvcid = e.trsvcid;
-      f.subsysnqn = e.subnqn;
-      f.host_traddr = dc->tid().host_traddr();
-      f.host_iface = dc->tid().host_iface();
-      f.host_nqn = dc->tid().host_nqn();
-      out.push_back(Candidate{MakeRequest(std::move(f), std::nullopt), Origin::kReferral, {}});
+      // A referral inherits the host side of the DC that sent it, as in nvme-stas.
+      TidFields f{.transport = e.transport,
+                  .traddr = e.traddr,
+                  .trsvcid = e.trsvcid,
+                  .subsysnqn = e.subnqn,
+                  .host_traddr = dc->tid().host_traddr(),
+                  .host_iface = dc->tid().host_iface(),
+                  .host_nqn = dc->tid().host_nqn()};
+      out.push_back(Candidate{Requests().Make(std::move(f), nullptr), Origin::kReferral, {}});
     }
   }
   return out;
@@ -195,7 +168,7 @@ std::vector<StafService::Candidate> StafService::Discovered() {
   if (!zc_)
     return out;
   for (TidFields& f : zc_->Candidates())
-    out.push_back(Candidate{MakeRequest(std::move(f), std::nullopt), Origin::kDiscovered, {}});
+    out.push_back(Candidate{Requests().Make(std::move(f), nullptr), Origin::kDiscovered, {}});
   return out;
 }
 
@@ -235,15 +208,8 @@ void StafService::Reconcile() {
   if (names.empty())
     return FinishReconcile({});
   reconciling_ = true;
-  auto resolve = deps_.resolve;
   deps_.runner.RunBlocking<ResolvedNames>(
-      alive_,
-      [names, resolve]() {
-        ResolvedNames out;
-        for (const std::string& n : names)
-          out[n] = resolve(n);
-        return out;
-      },
+      lifetime_, [names, resolve = deps_.resolve]() { return ResolveNames(names, resolve); },
       [this](ResolvedNames resolved) {
         reconciling_ = false;
         if (!stopping_)
@@ -252,8 +218,6 @@ void StafService::Reconcile() {
 }
 
 void StafService::FinishReconcile(ResolvedNames resolved) {
-  std::vector<Candidate> wanted;
-  std::set<Tid> seen;
   // Configured first, then referrals, then mDNS (stas's origin priority): a DC found several
   // ways takes the first origin, so a referred DC is removed as soon as nothing refers to it.
   std::vector<Candidate> all = Configured(resolved);
@@ -261,17 +225,12 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     all.push_back(std::move(c));
   for (Candidate& c : Discovered())
     all.push_back(std::move(c));
-  for (Candidate& c : all) {
-    if (seen.count(c.request.tid) || !CandidateAllowed(c.request.tid, config_))
-      continue;
-    seen.insert(c.request.tid);
-    wanted.push_back(std::move(c));
-  }
+  WantedCandidates<Candidate> wanted = SelectWanted(std::move(all), config_);
 
   const std::set<Tid> reported = Reported();
   bool removed = false;
   for (const auto& dc : dcs_.Snapshot()) {
-    if (!seen.count(dc->tid()) && MustRemove(*dc, reported)) {
+    if (!wanted.tids.count(dc->tid()) && MustRemove(*dc, reported)) {
       LOG_INFO("%s no longer wanted (%s); removing", dc->tid().ToString().c_str(),
                OriginName(dc->origin()));
       aging_.Forget(dc->tid());
@@ -279,7 +238,7 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
       removed = true;
     }
   }
-  for (Candidate& c : wanted) {
+  for (Candidate& c : wanted.list) {
     const Tid tid = c.request.tid;
     if (Dc* dc = dcs_.Find(tid)) {
       dc->set_origin(c.origin);
@@ -289,8 +248,8 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     if (const Dc* dc = dcs_.Find(tid))
       CheckLost(*dc, reported);
   }
-  if (removed && deps_.observer)
-    deps_.observer->OnDcRemoved();
+  if (removed && deps_.on_dc_removed)
+    deps_.on_dc_removed();
   SaveLkc();
 }
 
@@ -309,6 +268,7 @@ void StafService::Stop(std::function<void()> done) {
   if (zc_)
     zc_->Configure(false);
   SaveLkc();
+  lkc_writer_.Flush();  // the DCs go now: their state must be on disk first
   dcs_.RemoveAll(config_.persistent_connections, std::move(done));
 }
 
@@ -324,7 +284,7 @@ void StafService::OnKernelEvent(const KernelEvent& ev) {
   NvmeKernel& kernel = deps_.kernel;
   std::string device = ev.device;
   deps_.runner.RunBlocking<std::optional<KernelDevice>>(
-      alive_, [device, &kernel]() { return kernel.GetDevice(device); },
+      lifetime_, [device, &kernel]() { return kernel.GetDevice(device); },
       [this, ev](std::optional<KernelDevice> d) {
         if (d && d->IsDiscovery())
           deps_.on_unmanaged_dc_event(ev, *d);
@@ -342,21 +302,12 @@ void StafService::SaveLkc() {
   if (deps_.lkc_path.empty())
     return;
   lkc_timer_.Stop();
-  Status s = WriteFileAtomic(deps_.lkc_path, LkcText());
-  if (!s)
-    LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
+  lkc_writer_.Save(LkcText());
 }
 
 void StafService::SaveLkcSoon() {
-  if (deps_.lkc_path.empty() || stopping_)
-    return;
-  std::string path = deps_.lkc_path;
-  deps_.runner.RunBlocking<Status>(
-      alive_, [path, text = LkcText()]() { return WriteFileAtomic(path, text); },
-      [](Status s) {
-        if (!s)
-          LOG_ERROR("Unable to save last known config: %s", s.error().message.c_str());
-      });
+  if (!stopping_)
+    SaveLkc();  // once stopping, the DCs being removed must not reach the file
 }
 
 void StafService::RestoreLkc() {
@@ -380,7 +331,7 @@ void StafService::RestoreLkc() {
     auto it = std::find_if(configured.begin(), configured.end(),
                            [&](const Candidate& c) { return c.request.tid == s.tid; });
     Candidate c =
-        it != configured.end() ? *it : Candidate{MakeRequest({}, std::nullopt), s.origin, {}};
+        it != configured.end() ? *it : Candidate{Requests().Make({}, nullptr), s.origin, {}};
     if (it == configured.end())
       c.request.tid = s.tid;
     c.origin = s.origin;

@@ -18,10 +18,13 @@
 
 #include "common/config/config.h"
 #include "common/config/name_resolution.h"
+#include "common/controller/candidates.h"
 #include "common/controller/controller_registry.h"
+#include "common/daemon/state_writer.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
 #include "common/loop/event_loop.h"
+#include "common/loop/lifetime.h"
 #include "common/loop/timer.h"
 #include "staf/dc.h"
 #include "staf/zeroconf/zeroconf_aging.h"
@@ -31,27 +34,28 @@
 
 namespace stas::staf {
 
-// What the D-Bus layer is told about (stafd signals, reference §1.6).
-class StafObserver {
- public:
-  virtual ~StafObserver() = default;
-  virtual void OnLogPagesChanged(const Dc& dc) = 0;
-  virtual void OnDcRemoved() = 0;
-};
-
+// What the service is built from, and how it tells its owner what happened: the on_*
+// callbacks, given here at construction and never changed (each may be empty). They run on
+// the loop thread, never from a call the owner makes to the service. Built with designated
+// initialisers; the `{}` initialisers let callers name only the fields they set.
 struct StafDeps {
   EventLoop& loop;
   BlockingRunner& runner;
   NvmeKernel& kernel;
   KernelEvents& events;
-  HostInfo host;
-  std::string lkc_path;              // empty: no last-known configuration
-  StafObserver* observer = nullptr;  // may be set later with set_observer()
+  HostInfo host{};
+  std::string lkc_path{};  // empty: no last-known configuration
   // Resolves host names of configured controllers (blocking; worker thread). Default: getaddrinfo.
-  std::function<std::vector<std::string>(const std::string& name)> resolve;
-  // Called for AEN/rediscover events of DCs we do not manage (nvme-cli interop, §4.16).
-  std::function<void(const KernelEvent&, const KernelDevice&)> on_unmanaged_dc_event;
-  // mDNS discovery (reference §4.9). Both outlive the service; null: no zeroconf at all.
+  NameResolver resolve{};
+  // A DC fetched its log page (stafd emits log_pages_changed; docs/compatibility.md, "Signals").
+  std::function<void(const Dc&)> on_log_pages_changed{};
+  // A reconciliation pass removed DCs (stafd emits dc_removed).
+  std::function<void()> on_dc_removed{};
+  // Called for AEN/rediscover events of DCs we do not manage (docs/compatibility.md,
+  // "Coexistence with nvme-cli").
+  std::function<void(const KernelEvent&, const KernelDevice&)> on_unmanaged_dc_event{};
+  // mDNS discovery (docs/compatibility.md, "mDNS discovery"). Both outlive the service; null:
+  // no zeroconf at all.
   ServiceBrowser* browser = nullptr;
   TcpProber* prober = nullptr;
 };
@@ -67,8 +71,6 @@ class StafService {
   ~StafService();
   StafService(const StafService&) = delete;
   StafService& operator=(const StafService&) = delete;
-
-  void set_observer(StafObserver* o) { deps_.observer = o; }
 
   // Restores the last-known configuration, subscribes to kernel events, starts the soak timer.
   void Start();
@@ -86,7 +88,8 @@ class StafService {
   const TidDefaults& tid_defaults() const { return tid_defaults_; }
   // Kernel feature support found at start-up (for process_info).
   bool kernel_supports(const std::string& option) const;
-  // process_info's "avahi" object (reference §1.5.1); the shape of a disabled browser when
+  // process_info's "avahi" object (docs/compatibility.md, "process_info"); the shape of a
+  // disabled browser when
   // the service has no zeroconf.
   nlohmann::ordered_json AvahiInfo() const;
   const ZeroconfRegistry* zeroconf() const { return zc_.get(); }
@@ -109,12 +112,12 @@ class StafService {
   // stas Dc._handle_lost_controller(): starts or cancels the mDNS aging countdown.
   void CheckLost(const Dc& dc, const std::set<Tid>& reported);
   bool MustRemove(const Dc& dc, const std::set<Tid>& reported) const;
-  ConnectRequest MakeRequest(TidFields fields, const std::optional<ControllerEntry>& entry) const;
+  RequestFactory Requests() const;
   void Add(Candidate c, std::vector<LogEntry> cached);
   void OnKernelEvent(const KernelEvent& ev);
-  // Saves now, on the loop thread (after a reconciliation pass and at stop).
+  // Hands the state to lkc_writer_ (after a reconciliation pass and at stop).
   void SaveLkc();
-  // Saves soon, coalescing bursts, writing on a worker thread.
+  // lkc_timer_'s: saves the log pages that changed while it ran (bursts are coalesced).
   void SaveLkcSoon();
   std::string LkcText() const;
   void RestoreLkc();
@@ -129,9 +132,10 @@ class StafService {
   std::unique_ptr<ZeroconfRegistry> zc_;  // created in Start(), once TP8013 support is known
   Timer soak_timer_;
   Timer lkc_timer_;
+  StateWriter lkc_writer_;  // last-known-config.json
   bool reconciling_ = false;
   bool stopping_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // owner token for blocking work
+  Lifetime lifetime_;  // drops kernel events and blocking results once the service is gone
 };
 
 }  // namespace stas::staf

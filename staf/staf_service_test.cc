@@ -8,9 +8,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/atomic_file.h"
 #include "common/defs.h"
 #include "common/log.h"
-#include "common/state_file.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/file_helpers.h"
 #include "common/testing/simulated_kernel.h"
@@ -22,10 +22,9 @@ using ::testing::HasSubstr;
 using testing::SimEntry;
 using testing::SimPort;
 
-class RecordingObserver : public StafObserver {
- public:
-  void OnLogPagesChanged(const Dc& dc) override { changed.push_back(dc.tid().traddr()); }
-  void OnDcRemoved() override { ++removed; }
+// What the service told its owner: the traddr of each DC whose log page was fetched, and how
+// many passes removed DCs (the signals stafd emits).
+struct Signals {
   std::vector<std::string> changed;
   int removed = 0;
 };
@@ -61,11 +60,25 @@ class StafServiceTest : public ::testing::Test {
   }
 
   StafService& Start(const std::string& conf_text) {
-    StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_, {}};
-    service_ = std::make_unique<StafService>(std::move(deps), Config(conf_text));
+    service_ = std::make_unique<StafService>(Deps(), Config(conf_text));
     service_->Start();
     Settle();
     return *service_;
+  }
+
+  // The service's dependencies, recording its signals in signals_.
+  StafDeps Deps(std::function<void(const KernelEvent&, const KernelDevice&)> on_unmanaged = {}) {
+    return StafDeps{.loop = loop_,
+                    .runner = runner_,
+                    .kernel = kernel_,
+                    .events = kernel_,
+                    .host = host_,
+                    .lkc_path = lkc_,
+                    .resolve = resolve_,
+                    .on_log_pages_changed =
+                        [this](const Dc& dc) { signals_.changed.push_back(dc.tid().traddr()); },
+                    .on_dc_removed = [this] { ++signals_.removed; },
+                    .on_unmanaged_dc_event = std::move(on_unmanaged)};
   }
 
   // Past the 1.5 s soak, with every resulting operation done.
@@ -82,7 +95,7 @@ class StafServiceTest : public ::testing::Test {
   InlineRunner runner_{loop_};
   testing::SimulatedKernel kernel_{loop_};
   HostInfo host_;
-  RecordingObserver observer_;
+  Signals signals_;
   std::function<std::vector<std::string>(const std::string&)> resolve_ =
       [](const std::string& name) -> std::vector<std::string> {
     if (name == "dc.example")
@@ -97,9 +110,8 @@ class StafServiceTest : public ::testing::Test {
 };
 
 TEST_F(StafServiceTest, ConnectsConfiguredDcsAfterTheSoak) {
-  StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_, {}};
   service_ = std::make_unique<StafService>(
-      std::move(deps), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
+      Deps(), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
   service_->Start();
   loop_.AdvanceBy(std::chrono::milliseconds(1499));
   EXPECT_TRUE(service_->dcs().empty());
@@ -107,7 +119,7 @@ TEST_F(StafServiceTest, ConnectsConfiguredDcsAfterTheSoak) {
   loop_.RunUntilIdle();
   ASSERT_EQ(service_->dcs().size(), 1u);
   EXPECT_TRUE(service_->dcs()[0]->connected());
-  EXPECT_EQ(observer_.changed, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(signals_.changed, std::vector<std::string>{"192.0.2.10"});
   EXPECT_EQ(service_->dcs()[0]->origin(), Origin::kConfigured);
 }
 
@@ -158,7 +170,7 @@ TEST_F(StafServiceTest, ReferralsBecomeDcsWithTheParentsHostSide) {
   loop_.RunUntilIdle();
   Settle();
   EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
-  EXPECT_EQ(observer_.removed, 1);
+  EXPECT_EQ(signals_.removed, 1);
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
 }
 
@@ -168,7 +180,7 @@ TEST_F(StafServiceTest, ReloadRemovesAndAddsDcs) {
   service_->Reload(Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.11\n"));
   Settle();
   EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.11"});
-  EXPECT_EQ(observer_.removed, 1);
+  EXPECT_EQ(signals_.removed, 1);
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
 }
 
@@ -202,9 +214,8 @@ TEST_F(StafServiceTest, RestartRestoresTheCacheAndAdoptsTheConnection) {
   service_.reset();
 
   kernel_.SetPortUp("192.0.2.10", "8009", false);  // the DC is unreachable after the restart
-  StafDeps deps{loop_, runner_, kernel_, kernel_, host_, lkc_, &observer_, resolve_, {}};
   service_ = std::make_unique<StafService>(
-      std::move(deps), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
+      Deps(), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
   service_->Start();
   // Before any reconciliation, the restored DC already serves its cached log page.
   ASSERT_EQ(service_->dcs().size(), 1u);
@@ -217,7 +228,7 @@ TEST_F(StafServiceTest, RestartRestoresTheCacheAndAdoptsTheConnection) {
 }
 
 TEST_F(StafServiceTest, CorruptLastKnownConfigIsLoggedAndIgnored) {
-  ASSERT_TRUE(WriteFileAtomic(lkc_, "{ this is not json"));
+  ASSERT_TRUE(WriteFileAtomic(lkc_, "{ this is not json", 0600));
   Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
   EXPECT_THAT(warnings_, HasSubstr("Ignoring the last known config"));
   EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
@@ -252,18 +263,9 @@ TEST_F(StafServiceTest, OnlyChangedLogPagesAreSavedAndBurstsOnce) {
 
 TEST_F(StafServiceTest, UnmanagedDcEventsAreHandedToNvmeCli) {
   std::vector<std::string> handed;
-  StafDeps deps{loop_,
-                runner_,
-                kernel_,
-                kernel_,
-                host_,
-                lkc_,
-                &observer_,
-                resolve_,
-                [&](const KernelEvent& ev, const KernelDevice&) {
-                  handed.push_back(ev.device);
-                }};
-  service_ = std::make_unique<StafService>(std::move(deps), Config(""));
+  service_ = std::make_unique<StafService>(
+      Deps([&](const KernelEvent& ev, const KernelDevice&) { handed.push_back(ev.device); }),
+      Config(""));
   service_->Start();
   KernelDevice foreign;
   foreign.transport = "tcp";

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// StafService with mDNS-discovered DCs (reference §4.9): origin priority, the deletion rule,
+// StafService with mDNS-discovered DCs (docs/compatibility.md, "mDNS discovery"): origin
+// priority, the deletion rule,
 // aging with zeroconf-connections-persistence, exclusion, SIGHUP and process_info. The browser
 // and the TCP prober are fakes; the kernel is simulated.
 #include <chrono>
@@ -59,8 +60,13 @@ class StafServiceZeroconfTest : public ::testing::Test {
   }
 
   void Start(const std::string& conf_text) {
-    StafDeps deps{loop_,   runner_, kernel_, kernel_,   host_,   "",
-                  nullptr, {},      {},      &browser_, &prober_};
+    StafDeps deps{.loop = loop_,
+                  .runner = runner_,
+                  .kernel = kernel_,
+                  .events = kernel_,
+                  .host = host_,
+                  .browser = &browser_,
+                  .prober = &prober_};
     service_ = std::make_unique<StafService>(std::move(deps), Config(conf_text));
     service_->Start();
     Settle();
@@ -297,7 +303,7 @@ TEST(StafServiceWithoutZeroconf, ShowsAnIdleAvahiSection) {
   FakeEventLoop loop;
   InlineRunner runner{loop};
   testing::SimulatedKernel kernel{loop};
-  StafService service(StafDeps{loop, runner, kernel, kernel, {}, "", nullptr, {}, {}},
+  StafService service(StafDeps{.loop = loop, .runner = runner, .kernel = kernel, .events = kernel},
                       ServiceConfig{});
   EXPECT_EQ(service.AvahiInfo().dump(),
             R"({"avahi wake up timer":"60.0s [off]","service types":[],"services":{}})");

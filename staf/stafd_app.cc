@@ -3,9 +3,9 @@
 
 #include <memory>
 
+#include "common/atomic_file.h"
 #include "common/defs.h"
 #include "common/log.h"
-#include "common/state_file.h"
 #include "staf/last_known_config.h"
 #include "staf/nvme_cli_interop.h"
 #include "staf/staf_dbus.h"
@@ -22,25 +22,29 @@ class Stafd final : public DaemonService {
         lkc_path_(DefaultLkcPath("stafd")),
         prober_(parts.loop),
         browser_(parts.loop),
-        service_(StafDeps{parts.loop,
-                          parts.runner,
-                          parts.kernel,
-                          parts.events,
-                          parts.host,
-                          lkc_path_,
-                          nullptr,
-                          {},
-                          [](const KernelEvent& ev, const KernelDevice&) { StartNvmfConnect(ev); },
-                          &browser_,
-                          &prober_},
-                 std::move(config)),
-        dbus_(parts.bus, service_, ProcessInfoSource{parts.host, lkc_path_, parts.set_tron}) {
+        // dbus_ is built after service_, which it serves; the service calls it only from loop
+        // events, which never run while Stafd is being built or destroyed.
+        service_(
+            StafDeps{.loop = parts.loop,
+                     .runner = parts.runner,
+                     .kernel = parts.kernel,
+                     .events = parts.events,
+                     .host = parts.host,
+                     .lkc_path = lkc_path_,
+                     .on_log_pages_changed = [this](const Dc& dc) { dbus_.OnLogPagesChanged(dc); },
+                     .on_dc_removed = [this] { dbus_.OnDcRemoved(); },
+                     .on_unmanaged_dc_event = [](const KernelEvent& ev,
+                                                 const KernelDevice&) { StartNvmfConnect(ev); },
+                     .browser = &browser_,
+                     .prober = &prober_},
+            std::move(config)),
+        dbus_(parts.bus, service_,
+              ProcessInfoSource{
+                  .host = parts.host, .state_path = lkc_path_, .set_tron = parts.set_tron}) {
     if (Status s = EnsureParentDirectory(lkc_path_); !s)
       LOG_WARNING("Cannot create the state directory: %s", s.error().message.c_str());
-    service_.set_observer(&dbus_);
   }
   ~Stafd() override {
-    service_.set_observer(nullptr);
     // Only ours: when another stafd owns the bus name we never started, and the override in
     // place is the running daemon's.
     if (override_installed_)
@@ -71,8 +75,9 @@ class Stafd final : public DaemonService {
 }  // namespace
 
 int RunStafd(int argc, char** argv, const StafdEnvironment& env) {
-  DaemonSpec spec{Daemon::kStafd, kStafdBusName,
-                  [&env](const DaemonParts& parts, ServiceConfig config) {
+  DaemonSpec spec{.daemon = Daemon::kStafd,
+                  .bus_name = kStafdBusName,
+                  .make = [&env](const DaemonParts& parts, ServiceConfig config) {
                     return std::make_unique<Stafd>(parts, std::move(config), env.udev_rule_path);
                   }};
   return RunDaemon(spec, env, argc, argv);

@@ -10,7 +10,8 @@
 namespace stas::staf {
 
 struct StafdEnvironment : DaemonEnvironment {
-  // nvme-cli's udev rule is overridden while stafd runs (reference §4.16).
+  // nvme-cli's udev rule is overridden while stafd runs (docs/compatibility.md,
+  // "Coexistence with nvme-cli").
   std::string udev_rule_path = "/run/udev/rules.d/70-nvmf-autoconnect.rules";
 };
 

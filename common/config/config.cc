@@ -301,7 +301,8 @@ ServiceConfig ServiceConfig::Defaults(Daemon d) {
   c.connect.hdr_digest = false;
   c.connect.data_digest = false;
   // stafd keeps persistent discovery connections, which need an explicit keep-alive
-  // (reference §4.11); stacd leaves the I/O controller keep-alive to the kernel.
+  // (docs/compatibility.md, "Persistent discovery connections"); stacd leaves the I/O
+  // controller keep-alive to the kernel.
   if (d == Daemon::kStafd)
     c.connect.kato = 30;
   return c;

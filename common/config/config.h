@@ -19,7 +19,8 @@ namespace stas {
 enum class Daemon { kStafd, kStacd };
 const char* DaemonName(Daemon d);
 
-// The per-connection tunables of reference §3.5. nullopt = not passed: the kernel decides.
+// The per-connection tunables of [Global] and controller= entries (docs/compatibility.md,
+// "controller= and exclude= entries"). nullopt = not passed: the kernel decides.
 struct ConnectOptions {
   std::optional<bool> hdr_digest;
   std::optional<bool> data_digest;
@@ -64,7 +65,8 @@ struct ControllerEntry {
   std::optional<std::string> dhchap_ctrl_secret;  // controller key (bidirectional auth)
   ConnectOptions overrides;
   // The optional keys as given (host-nqn, secrets, overrides), in file order, values in their
-  // canonical text form; this is what D-Bus shows after the identity keys (reference §1.5.0).
+  // canonical text form; this is what D-Bus shows after the identity keys
+  // (docs/compatibility.md, "Controller identity dicts").
   std::vector<std::pair<std::string, std::string>> extras;
   int line = 0;
 };
@@ -103,7 +105,8 @@ LoadedConfig ParseServiceConfig(Daemon d, const IniDocument& doc);
 // `missing_is_error`, when it does not exist; a missing file otherwise means defaults.
 Result<LoadedConfig> LoadServiceConfig(Daemon d, const std::string& path, bool missing_is_error);
 
-// Parses one controller= or exclude= value (the tokeniser of reference §3.5 plus validation).
+// Parses one controller= or exclude= value: nvme-stas's tokeniser plus validation
+// (docs/compatibility.md, "controller= and exclude= entries").
 // Problems are appended to `diag` with the given file and line; nullopt if the entry is unusable.
 std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view text,
                                                     const std::string& file, int line,

@@ -3,6 +3,7 @@
 
 #include <climits>
 
+#include "common/python_compat.h"
 #include "common/str_util.h"
 #include "common/timespan.h"
 
@@ -320,7 +321,7 @@ std::optional<std::string> ConnectOptionText(const ConnectOptions& o, std::strin
     const std::optional<bool>& v = o.*(t->bool_field);
     if (!v)
       return std::nullopt;
-    return *v ? "True" : "False";  // Python's str(bool): what nvme-stas clients see
+    return PythonBool(*v);  // what nvme-stas clients see
   }
   const std::optional<int>& v = o.*(t->int_field);
   if (!v)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// exclude= entries of stafd.conf/stacd.conf (reference §3.5): which controllers to leave alone.
+// exclude= entries of stafd.conf/stacd.conf: which controllers to leave alone
+// (docs/compatibility.md, "controller= and exclude= entries").
 // Plain values; thread-safe.
 #pragma once
 

@@ -147,7 +147,8 @@ IniDocument ParseIniText(std::string_view text, std::string label) {
   st.doc = &doc;
 
   std::lock_guard<std::mutex> lock(InihMutex());
-  // Debian's libinih exposes its compile-time options as run-time knobs (see cpp-libs.md §5).
+  // Debian's libinih exposes its compile-time options as run-time knobs (docs/compatibility.md,
+  // "inih 55 (Debian): compile-time options are run-time knobs").
   ini_max_line = static_cast<int>(kMaxIniLineLength) + 16;
   ini_allow_inline_comments = false;  // done in Sanitize(): ';' separates controller= fields
   ini_allow_no_value = true;

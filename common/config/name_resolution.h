@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Turning configured controllers into addresses both daemons accept (reference §4.18):
+// Turning configured controllers into addresses both daemons accept, as nvme-stas does
+// (docs/compatibility.md, "Name resolution and address checks"):
 // host names resolved off the loop, the address picked by ip-family, and the checks of
 // transport, address syntax, family and exclusions applied to every candidate.
 #pragma once

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The blocking half of bringing up a controller, shared by stafd's Dc and stacd's Ioc: reuse
-// an existing kernel controller that matches the candidate (reference §4.8) when there is one,
-// else connect. Blocking; worker thread only.
+// an existing kernel controller that matches the candidate when there is one, else connect
+// (docs/compatibility.md, "Adopting existing kernel connections"). Blocking; worker thread
+// only.
 #pragma once
 
 #include <optional>

@@ -3,12 +3,13 @@
 
 #include "common/config/config_json.h"
 #include "common/log.h"
+#include "common/python_compat.h"
 
 namespace stas {
 
 std::string Controller::OpStats::ToString() const {
   return std::string("{'fail count': ") + std::to_string(fail_count) +
-         ", 'completed': " + (completed ? "True" : "False") + ", 'alive': True}";
+         ", 'completed': " + PythonBool(completed) + ", 'alive': True}";
 }
 
 Controller::Controller(ControllerContext& ctx, ConnectRequest request, Dict extras)
@@ -25,10 +26,7 @@ std::string Controller::Prefix() const {
 
 void Controller::Start() {
   // Deferred so that the service finishes its reconciliation pass first (stas: Deferred).
-  ctx_.loop.Post([weak = weak_from_this()] {
-    if (auto self = weak.lock())
-      self->TryConnect();
-  });
+  ctx_.loop.Post(lifetime_.Guard([this] { TryConnect(); }));
 }
 
 void Controller::TryConnect() {
@@ -179,7 +177,7 @@ Dict Controller::Details() const {
   d.emplace_back("serial", attr(&KernelDevice::serial));
   d.emplace_back("dctype", attr(&KernelDevice::dctype));
   d.emplace_back("cntrltype", attr(&KernelDevice::cntrltype));
-  d.emplace_back("connected", connected() ? "True" : "False");
+  d.emplace_back("connected", PythonBool(connected()));
   return d;
 }
 

@@ -2,10 +2,11 @@
 // Controller: what stafd's discovery controllers (Dc) and stacd's I/O controllers (Ioc) have
 // in common: connecting (or adopting an existing kernel controller), retrying failed connects
 // after 3 s and then every 60 s, reconnecting when the kernel removes the device, the
-// operations in flight, disposal, and the D-Bus views (reference §1.5.0, §1.5.3, §1.5.4).
+// operations in flight, disposal, and the D-Bus views, as nvme-stas shows them
+// (docs/compatibility.md, "Controller identity dicts", "Controller info and details").
 //
 // Loop thread only. Owned through a shared_ptr: blocking work runs on the BlockingRunner and
-// its result is dropped if the controller is gone by then.
+// its result is dropped if the controller is gone by then (its Lifetime).
 #pragma once
 
 #include <chrono>
@@ -21,28 +22,32 @@
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
 #include "common/loop/event_loop.h"
+#include "common/loop/lifetime.h"
 #include "common/loop/timer.h"
 #include "common/tid.h"
 
 namespace stas {
 
-// What all controllers of one daemon share. Owned by the service; outlives every controller.
+// What all controllers of one daemon share. Owned by the service (inside its DcContext or
+// IocContext); outlives every controller.
 struct ControllerContext {
   EventLoop& loop;
   BlockingRunner& runner;
   NvmeKernel& kernel;
-  // The devices that other controllers already own: never adopt one of those.
-  std::function<std::set<std::string>()> owned_devices;
+  // The devices that other controllers already own: never adopt one of those. Asked on the
+  // loop thread before each connect; empty: none.
+  std::function<std::set<std::string>()> owned_devices{};
 };
 
 using Dict = std::vector<std::pair<std::string, std::string>>;
 
-class Controller : public std::enable_shared_from_this<Controller> {
+class Controller {
  public:
   static constexpr std::chrono::seconds kFastConnectRetry{3};
   static constexpr std::chrono::seconds kConnectRetry{60};
 
-  // `extras` are the controller= keys shown on D-Bus after the identity (reference §1.5.0).
+  // `extras` are the controller= keys shown on D-Bus after the identity
+  // (docs/compatibility.md, "Controller identity dicts").
   Controller(ControllerContext& ctx, ConnectRequest request, Dict extras);
   virtual ~Controller();
   Controller(const Controller&) = delete;
@@ -116,17 +121,17 @@ class Controller : public std::enable_shared_from_this<Controller> {
   std::function<void()> on_idle_;  // disposal waiting for the operation in flight
   OpStats connect_stats_;
   Timer connect_timer_;
+  Lifetime lifetime_;  // drops the results of work that outlives the controller
 };
 
 template <class T>
 void Controller::RunOp(std::function<T()> work, std::function<void(T)> done) {
   ++ops_in_flight_;
-  ctx_.runner.RunBlocking<T>(weak_from_this(), std::move(work),
-                             [this, done = std::move(done)](T result) {
-                               --ops_in_flight_;
-                               done(std::move(result));
-                               AfterOp();
-                             });
+  ctx_.runner.RunBlocking<T>(lifetime_, std::move(work), [this, done = std::move(done)](T result) {
+    --ops_in_flight_;
+    done(std::move(result));
+    AfterOp();
+  });
 }
 
 }  // namespace stas

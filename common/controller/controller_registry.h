@@ -15,6 +15,7 @@
 
 #include "common/controller/controller.h"
 #include "common/loop/event_loop.h"
+#include "common/loop/lifetime.h"
 
 namespace stas {
 
@@ -72,14 +73,12 @@ class ControllerRegistry {
     std::weak_ptr<T> weak = c;
     c->Dispose(keep_connection, [this, weak](bool) {
       // Deferred: Dispose() may call back before returning.
-      loop_.Post([this, weak, alive = std::weak_ptr<int>(alive_)] {
-        if (alive.expired())
-          return;
+      loop_.Post(lifetime_.Guard([this, weak] {
         if (auto d = weak.lock()) {
           disposing_.erase(std::remove(disposing_.begin(), disposing_.end(), d), disposing_.end());
         }
         MaybeFinishStop();
-      });
+      }));
     });
   }
 
@@ -88,10 +87,7 @@ class ControllerRegistry {
     stop_done_ = std::move(done);
     for (const auto& c : Snapshot())
       Remove(c, keep_connection);
-    loop_.Post([this, alive = std::weak_ptr<int>(alive_)] {
-      if (!alive.expired())
-        MaybeFinishStop();
-    });
+    loop_.Post(lifetime_.Guard([this] { MaybeFinishStop(); }));
   }
 
  private:
@@ -107,7 +103,7 @@ class ControllerRegistry {
   std::vector<std::shared_ptr<T>> active_;
   std::vector<std::shared_ptr<T>> disposing_;
   std::function<void()> stop_done_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // drops the posted steps once the registry is gone
 };
 
 }  // namespace stas

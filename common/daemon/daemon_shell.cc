@@ -158,7 +158,13 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
   std::unique_ptr<SdbusGlibSource> bus_source;
   try {
     conn = sdbus::createSystemBusConnection();
-    DaemonParts parts{loop, runner, *backend.kernel, *backend.events, *host, *conn, set_tron};
+    DaemonParts parts{.loop = loop,
+                      .runner = runner,
+                      .kernel = *backend.kernel,
+                      .events = *backend.events,
+                      .host = *host,
+                      .bus = *conn,
+                      .set_tron = set_tron};
     service = spec.make(parts, std::move(*config));
     bus_source = std::make_unique<SdbusGlibSource>(*conn, nullptr, [&] {
       LOG_ERROR("Lost the D-Bus connection; exiting");

@@ -22,18 +22,17 @@ void CheckControllerIdArgs(const std::string& error_prefix,
   }
 }
 
-Tid TidFromDbusArgs(const std::string& error_prefix, const ControllerIdArgs& a,
+Tid TidFromDbusArgs(const std::string& error_prefix, const TidFields& a,
                     const TidDefaults& defaults) {
+  const std::string no_host_nqn;  // a D-Bus call always has one; checked only if present
   CheckControllerIdArgs(error_prefix, {{"transport", &a.transport},
                                        {"traddr", &a.traddr},
                                        {"trsvcid", &a.trsvcid},
                                        {"subsysnqn", &a.subsysnqn},
                                        {"host_traddr", &a.host_traddr},
                                        {"host_iface", &a.host_iface},
-                                       {"host_nqn", &a.host_nqn}});
-  return Tid::Make(
-      {a.transport, a.traddr, a.trsvcid, a.subsysnqn, a.host_traddr, a.host_iface, a.host_nqn},
-      defaults);
+                                       {"host_nqn", a.host_nqn ? &*a.host_nqn : &no_host_nqn}});
+  return Tid::Make(a, defaults);
 }
 
 std::map<std::string, std::string> ToMap(

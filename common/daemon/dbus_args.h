@@ -30,21 +30,11 @@ auto GuardDbus(const std::string& error_prefix, Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// The 7 strings by which controller_info and get_log_pages name a controller.
-struct ControllerIdArgs {
-  const std::string& transport;
-  const std::string& traddr;
-  const std::string& trsvcid;
-  const std::string& subsysnqn;
-  const std::string& host_traddr;
-  const std::string& host_iface;
-  const std::string& host_nqn;
-};
-
-// Checks the 7 strings (CheckControllerIdArgs) and makes the TID they name, normalised as the
-// daemon's own TIDs are (reference §1.2). host_nqn is taken as given, even empty: callers
-// pass what list_controllers reported.
-Tid TidFromDbusArgs(const std::string& error_prefix, const ControllerIdArgs& args,
+// Checks the 7 strings by which controller_info and get_log_pages name a controller
+// (CheckControllerIdArgs) and makes the TID they name, normalised as the daemon's own TIDs are
+// (docs/compatibility.md, "Controller lookup on D-Bus"). host_nqn is taken as given, even
+// empty: callers pass what list_controllers reported.
+Tid TidFromDbusArgs(const std::string& error_prefix, const TidFields& args,
                     const TidDefaults& defaults);
 
 std::map<std::string, std::string> ToMap(const std::vector<std::pair<std::string, std::string>>& v);

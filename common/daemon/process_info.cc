@@ -3,6 +3,7 @@
 
 #include "common/config/config_json.h"
 #include "common/log.h"
+#include "common/python_compat.h"
 
 namespace stas {
 
@@ -23,8 +24,8 @@ nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
   j["symname"] = optional(source.host.symname);
   j["last known config file"] = source.state_path;
   j["config soak timer"] = soak_timer;
-  j["kernel support.TP8013"] = kernel_tp8013 ? "True" : "False";
-  j["kernel support.host_iface"] = kernel_host_iface ? "True" : "False";
+  j["kernel support.TP8013"] = PythonBool(kernel_tp8013);
+  j["kernel support.host_iface"] = PythonBool(kernel_host_iface);
   return j;
 }
 

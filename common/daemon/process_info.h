@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The keys of process_info (reference §1.5.1) that stafd and stacd share, and what the .debug
-// interface of both needs to answer them.
+// The keys of process_info (docs/compatibility.md, "process_info") that stafd and stacd
+// share, and what the .debug interface of both needs to answer them.
 #pragma once
 
 #include <functional>

@@ -26,7 +26,8 @@ namespace {
 
 std::atomic<bool> g_trace{false};
 
-// One libnvme tree per call (reference cpp-libs.md 1.10: the tree is not thread-safe).
+// One libnvme tree per call: the tree is not thread-safe (docs/compatibility.md,
+// "libnvme 1.3: the tree is not thread-safe").
 // nvme_free_tree() frees every host, subsystem and linked controller, and closes the
 // /dev/nvmeN fd that nvme_ctrl_get_fd() opened lazily (1.3 has no release function, but
 // __nvme_free_ctrl -> nvme_deconfigure_ctrl closes it: checked in libnvme.so.1.3).
@@ -80,7 +81,8 @@ int ErrnoOfLibnvmeCode(int code) {
   }
 }
 
-// Converts an errno (or a libnvme connect code) into an Error at the edge (STYLE B.5).
+// Converts an errno (or a libnvme connect code) into an Error at the edge
+// (docs/compatibility.md, "libnvme 1.3: connect errors are not errnos").
 Unexpected ErrnoFail(const char* what, int code) {
   if (code == 0)
     code = EIO;  // some libnvme paths fail without setting errno
@@ -140,7 +142,8 @@ void ApplyOptions(const ConnectOptions& o, nvme_fabrics_config* cfg) {
     cfg->disable_sqflow = *o.disable_sqflow;
 }
 
-// Sets the host identity and keys (reference nvme-stas-behaviour.md 4.17). libnvme 1.3 never
+// Sets the host identity and keys (docs/compatibility.md, "libnvme 1.3: DH-HMAC-CHAP keys").
+// libnvme 1.3 never
 // sends DH-HMAC-CHAP secrets to discovery controllers; the host key wins over the per-ctrl one.
 void SetIdentityAndKeys(const ConnectRequest& req, nvme_host_t h, nvme_ctrl_t c) {
   if (req.host.symname)
@@ -341,7 +344,7 @@ bool NvmeKernelLibnvme::FabricsAvailable() {
 
 // Reading /dev/nvme-fabrics without writing returns the option table the kernel's fabrics
 // driver accepts (kernel >= 5.17): "instance=%d,cntlid=%d,transport=%s,...,discovery,..."
-// (reference nvme-stas-behaviour.md 3.10). libnvme 1.3 does not wrap this.
+// (docs/compatibility.md, "Kernel option detection"). libnvme 1.3 does not wrap this.
 std::vector<std::string> NvmeKernelLibnvme::SupportedOptions() {
   std::vector<std::string> names;
   int fd = open(fabrics_dev_.c_str(), O_RDONLY | O_CLOEXEC);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "common/defs.h"
 #include "common/str_util.h"
 #include "common/testing/file_helpers.h"
+#include "common/tid_match.h"
 
 namespace stas {
 namespace {
@@ -284,6 +286,67 @@ TEST(KernelDeviceTest, ParseAddressAttributeIgnoresUnknownKeys) {
   EXPECT_EQ(dev.host_iface, "");
 }
 
+// The controller attributes as the real reader cleans them: trimmed, "none" in any case empty.
+TEST_F(LibnvmeSysfsTest, GetDeviceTreatsNoneAsEmptyAndTrims) {
+  MakeController(root_, "nvme5",
+                 {{"transport", "tcp"},
+                  {"address", "traddr=192.168.1.10,trsvcid=8009,host_traddr=none,host_iface=NONE"},
+                  {"subsysnqn", "nqn.io\n"},
+                  {"hostnqn", " nqn.host "}});
+  std::optional<KernelDevice> dev = Kernel().GetDevice("nvme5");
+  ASSERT_TRUE(dev.has_value());
+  EXPECT_EQ(dev->transport, "tcp");
+  EXPECT_EQ(dev->traddr, "192.168.1.10");
+  EXPECT_EQ(dev->trsvcid, "8009");
+  EXPECT_EQ(dev->host_traddr, "");
+  EXPECT_EQ(dev->host_iface, "");
+  EXPECT_EQ(dev->subsysnqn, "nqn.io");
+  EXPECT_EQ(dev->hostnqn, "nqn.host");
+  EXPECT_EQ(dev->src_addr, "");
+}
+
+TEST(KernelDeviceTest, ParseAddressAttributeExtractsSrcAddr) {
+  auto src = [](const std::string& address) {
+    KernelDevice dev;
+    ParseAddressAttribute(address, &dev);
+    return dev.src_addr;
+  };
+  EXPECT_EQ(src("traddr=1.2.3.4,trsvcid=4420,src_addr=10.0.0.5\n"), "10.0.0.5");
+  EXPECT_EQ(src("traddr=1.2.3.4,src_addr=fe80::5,trsvcid=4420"), "fe80::5");
+  EXPECT_EQ(src("traddr=1.2.3.4,trsvcid=4420,host_traddr=10.0.0.5"), "");
+  EXPECT_EQ(src("traddr=1.2.3.4,src_addr=none"), "");
+  EXPECT_EQ(src(""), "");
+}
+
+// What the reader makes of a kernel >= 6.1 controller is what the adoption matcher needs.
+TEST_F(LibnvmeSysfsTest, GetDeviceFeedsTheMatcher) {
+  const std::string unique_dc_nqn = "nqn.1988-11.com.example:dc:unique-1";
+  MakeController(root_, "nvme6",
+                 {{"transport", "tcp"},
+                  {"address",
+                   "traddr=192.168.1.10,trsvcid=8009,host_traddr=none,"
+                   "host_iface=none,src_addr=10.0.0.5"},
+                  {"subsysnqn", unique_dc_nqn.c_str()},
+                  {"hostnqn", kHostNqn}});
+  std::optional<KernelDevice> d = Kernel().GetDevice("nvme6");
+  ASSERT_TRUE(d.has_value());
+  KernelCtrl dev{.transport = d->transport,
+                 .traddr = d->traddr,
+                 .trsvcid = d->trsvcid,
+                 .host_traddr = d->host_traddr,
+                 .host_iface = d->host_iface,
+                 .subsysnqn = d->subsysnqn,
+                 .host_nqn = d->hostnqn,
+                 .src_addr = d->src_addr};
+  InterfaceAddresses ifaddrs = {{"eth1", {IpAddress::Parse("10.0.0.5").value()}}};
+  Tid cand = Tid::Make({.transport = "tcp",
+                        .traddr = "192.168.1.10",
+                        .subsysnqn = kWellKnownDiscoveryNqn,
+                        .host_iface = "eth1"},
+                       {.ignore_iface = false, .host_nqn = kHostNqn});
+  EXPECT_TRUE(MatchExistingCtrl(cand, dev, ifaddrs).matches);
+}
+
 TEST(KernelDeviceTest, IsControllerName) {
   EXPECT_TRUE(IsControllerName("nvme0"));
   EXPECT_TRUE(IsControllerName("nvme123"));
@@ -301,7 +364,7 @@ TEST(KernelDeviceTest, IsControllerName) {
 // then mounts a tmpfs over /dev (and /sys/class for the fake controllers): the host's /dev is
 // never touched. A regular file as /dev/nvme-fabrics receives the option string that
 // nvmf_add_ctrl() writes; libnvme then fails to parse "instance=" from it (ENVME_CONNECT_PARSE),
-// the trick of cpp-libs.md 1.4.
+// which the test expects (docs/compatibility.md, "libnvme 1.3: device paths are hard-coded").
 
 struct ChildOutcome {
   enum class Kind { kOk, kSkip, kFail } kind = Kind::kFail;

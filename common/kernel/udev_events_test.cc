@@ -100,7 +100,8 @@ TEST_F(UdevKernelEventsTest, UnknownSourceIsAnError) {
   EXPECT_NE(s.error().message.find("udev_monitor_new_from_netlink(bogus)"), std::string::npos);
 }
 
-// A synthetic uevent (cpp-libs.md 4): writing "change <uuid> KEY=value" to a device's uevent
+// A synthetic uevent (docs/compatibility.md, "libudev: the udev source needs udevd"): writing
+// "change <uuid> KEY=value" to a device's uevent
 // file makes the kernel emit a change event for it, with SYNTH_ARG_KEY=value properties.
 // /dev/null's device (subsystem "mem") is always there and nothing reacts to it without udevd.
 TEST_F(UdevKernelEventsTest, DeliversSyntheticKernelUevent) {

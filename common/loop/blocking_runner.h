@@ -2,8 +2,8 @@
 // BlockingRunner: runs blocking calls (libnvme connect, get log page, DIM registration,
 // disconnect) off the loop thread and hands their results back to it.
 //
-// The loop thread owns all state (STYLE B.0); work functions take values in and return a value
-// out, and must not touch loop-thread objects. Two implementations:
+// The loop thread owns all state (docs/ARCHITECTURE.md, "Threads"); work functions take values
+// in and return a value out, and must not touch loop-thread objects. Two implementations:
 //  * ThreadPoolRunner: a growing pool of worker threads over an unbounded FIFO queue. It starts
 //    a thread per job while none is idle, up to a cap, so that 64 connects (each ~50 ms, or tens
 //    of seconds against an unreachable target) take about one connect's time, not 64. Threads
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "common/loop/event_loop.h"
+#include "common/loop/lifetime.h"
 
 namespace stas {
 
@@ -43,11 +44,12 @@ class BlockingRunner {
   BlockingRunner& operator=(BlockingRunner&&) = delete;
 
   // Runs `work` on a worker thread, then `done(result)` on the loop thread; `done` is dropped
-  // if `owner` has expired by then (it replaces stas's _alive()). `work` always runs once
-  // started, whatever happens to `owner`. REQUIRES: `work` does not throw (an exception aborts).
-  // Thread-safe. T must be movable; use Status rather than void.
+  // if `owner` (the Lifetime member of the object that asked) is destroyed by then (it replaces
+  // stas's _alive()). `work` always runs once started, whatever happens to `owner`.
+  // REQUIRES: `work` does not throw (an exception aborts). Thread-safe. T must be movable; use
+  // Status rather than void.
   template <class T>
-  void RunBlocking(std::weak_ptr<void> owner, std::function<T()> work, std::function<void(T)> done);
+  void RunBlocking(const Lifetime& owner, std::function<T()> work, std::function<void(T)> done);
 
   // Stops taking work: queued jobs are dropped, jobs in flight finish (and post their result),
   // later RunBlocking() calls are ignored. Waits for the workers to exit. Idempotent.
@@ -143,11 +145,12 @@ class InlineRunner final : public BlockingRunner {
 };
 
 template <class T>
-void BlockingRunner::RunBlocking(std::weak_ptr<void> owner, std::function<T()> work,
+void BlockingRunner::RunBlocking(const Lifetime& owner, std::function<T()> work,
                                  std::function<void(T)> done) {
   static_assert(!std::is_void_v<T>, "return a Status instead of void");
-  Submit([loop = &loop_, owner = std::move(owner), work = std::move(work),
-          done = std::move(done)]() mutable {
+  if (done)
+    done = owner.Guard(std::move(done));
+  Submit([loop = &loop_, work = std::move(work), done = std::move(done)]() mutable {
     // Boxed, because std::function needs a copyable closure and T may be move-only.
     std::shared_ptr<T> result;
     try {
@@ -159,9 +162,8 @@ void BlockingRunner::RunBlocking(std::weak_ptr<void> owner, std::function<T()> w
       (void)std::fprintf(stderr, "stas: BlockingRunner: work threw\n");
       std::abort();
     }
-    loop->Post([owner = std::move(owner), done = std::move(done), result = std::move(result)] {
-      std::shared_ptr<void> alive = owner.lock();  // keeps the owner alive during `done`
-      if (alive && done)
+    loop->Post([done = std::move(done), result = std::move(result)] {
+      if (done)
         done(std::move(*result));
     });
   });

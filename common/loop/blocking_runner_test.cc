@@ -78,7 +78,7 @@ std::size_t WaitForThreadCount(const ThreadPoolRunner& runner, std::size_t want)
 TEST(InlineRunnerTest, RunsWorkAtOnceAndPostsDone) {
   FakeEventLoop loop;
   InlineRunner runner(loop);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   bool worked = false;
   std::string got;
   runner.RunBlocking<Result<std::string>>(
@@ -99,10 +99,10 @@ TEST(InlineRunnerTest, RunsWorkAtOnceAndPostsDone) {
 TEST(InlineRunnerTest, DropsDoneWhenTheOwnerIsGone) {
   FakeEventLoop loop;
   InlineRunner runner(loop);
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_unique<Lifetime>();  // destroyed below
   bool called = false;
   runner.RunBlocking<Status>(
-      owner, [] { return Status(Fail(ETIMEDOUT, "t/o")); }, [&](const Status&) { called = true; });
+      *owner, [] { return Status(Fail(ETIMEDOUT, "t/o")); }, [&](const Status&) { called = true; });
   owner.reset();
   loop.RunUntilIdle();
   EXPECT_FALSE(called);
@@ -111,7 +111,7 @@ TEST(InlineRunnerTest, DropsDoneWhenTheOwnerIsGone) {
 TEST(InlineRunnerTest, MoveOnlyResultsAndShutdown) {
   FakeEventLoop loop;
   InlineRunner runner(loop);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   int got = 0;
   runner.RunBlocking<std::unique_ptr<int>>(
       owner, [] { return std::make_unique<int>(7); }, [&](std::unique_ptr<int> p) { got = *p; });
@@ -133,7 +133,7 @@ TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
   constexpr auto kJobTime = milliseconds(50);
   ThreadPoolRunner runner(loop_, 2, 4);  // starts 2, grows to at most 4
   ASSERT_EQ(runner.thread_count(), 2u);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   const auto loop_thread = std::this_thread::get_id();
 
   std::atomic<int> running{0};
@@ -184,14 +184,14 @@ TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
 }
 
 TEST_F(ThreadPoolRunnerTest, DoneIsDroppedWhenTheOwnerExpiresMeanwhile) {
-  ThreadPoolRunner runner(loop_, 1, 1);  // one thread: the jobs run in order
-  auto owner = std::make_shared<int>(0);
+  ThreadPoolRunner runner(loop_, 1, 1);       // one thread: the jobs run in order
+  auto owner = std::make_unique<Lifetime>();  // destroyed below
   std::atomic<bool> release{false};
   bool dropped_done_ran = false;
   bool kept_done_ran = false;
-  auto keeper = std::make_shared<int>(0);
+  Lifetime keeper;
   runner.RunBlocking<int>(
-      owner,
+      *owner,
       [&] {
         while (!release)
           std::this_thread::sleep_for(milliseconds(1));
@@ -213,7 +213,7 @@ TEST_F(ThreadPoolRunnerTest, DoneIsDroppedWhenTheOwnerExpiresMeanwhile) {
 
 TEST_F(ThreadPoolRunnerTest, ShutdownDropsQueuedJobsAndFinishesInFlightOnes) {
   ThreadPoolRunner runner(loop_, 1, 1);  // one thread: the other jobs stay queued
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   std::atomic<bool> started{false};
   std::atomic<bool> release{false};
   std::atomic<int> work_runs{0};
@@ -268,7 +268,7 @@ TEST_F(ThreadPoolRunnerTest, GrowsToRunEveryBlockedJobAtOnce) {
   constexpr auto kJobTime = milliseconds(50);
   ThreadPoolRunner runner(loop_);
   ASSERT_EQ(runner.thread_count(), ThreadPoolRunner::kDefaultMinThreads);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   JobGate gate;
   int all_started = 0;
   int done_calls = 0;
@@ -305,7 +305,7 @@ TEST_F(ThreadPoolRunnerTest, NeverExceedsMaxThreads) {
   constexpr int kJobs = 20;
   constexpr std::size_t kMax = 8;
   ThreadPoolRunner runner(loop_, 1, kMax);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   JobGate gate;
   std::atomic<int> running{0};
   std::atomic<int> max_running{0};
@@ -350,7 +350,7 @@ TEST_F(ThreadPoolRunnerTest, ThousandJobsQueueBehindTheDefaultCap) {
   constexpr int kJobs = 1000;
   constexpr std::size_t kMax = ThreadPoolRunner::kDefaultMaxThreads;
   ThreadPoolRunner runner(loop_);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   JobGate gate;
   int done_calls = 0;
 
@@ -381,7 +381,7 @@ TEST_F(ThreadPoolRunnerTest, ShrinksBackToMinThreadsAfterABurst) {
   constexpr int kJobs = 16;
   constexpr std::size_t kMin = 2;
   ThreadPoolRunner runner(loop_, kMin, 32, milliseconds(50));
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   JobGate gate;
   int done_calls = 0;
   for (int i = 0; i < kJobs; ++i) {
@@ -422,7 +422,7 @@ TEST_F(ThreadPoolRunnerTest, ShrinksBackToMinThreadsAfterABurst) {
 TEST_F(ThreadPoolRunnerTest, WithNoMinimumStartsWorkersOnDemandAndRetiresThemAll) {
   ThreadPoolRunner runner(loop_, 0, 4, milliseconds(20));
   EXPECT_EQ(runner.thread_count(), 0u);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   int got = 0;
   for (int round = 1; round <= 2; ++round) {
     runner.RunBlocking<int>(
@@ -442,7 +442,7 @@ TEST_F(ThreadPoolRunnerTest, ShutdownDuringABurstFinishesRunningJobsAndDropsQueu
   constexpr int kRunning = 3;
   constexpr int kQueued = 5;
   ThreadPoolRunner runner(loop_, 1, kRunning);
-  auto owner = std::make_shared<int>(0);
+  Lifetime owner;
   JobGate gate;
   std::atomic<int> work_runs{0};
   int done_calls = 0;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // EventLoop: the one loop thread of a daemon, as seen by the code that runs on it.
 //
-// Everything a daemon owns lives on the loop thread (STYLE B.0): services, controllers and
-// timers call AddTimer()/CancelTimer()/Now() from it. Worker threads only hand results back
-// through Post(), the one thread-safe method. GlibEventLoop is the production implementation,
+// Everything a daemon owns lives on the loop thread (docs/ARCHITECTURE.md, "Threads"):
+// services, controllers and timers call AddTimer()/CancelTimer()/Now() from it. Worker threads
+// only hand results back through Post(), the one thread-safe method. GlibEventLoop is the
+// production implementation,
 // testing/fake_event_loop.h a manual-clock one for unit tests.
 #pragma once
 

@@ -51,7 +51,8 @@ void Refresh(GSource* source, SourceState* st) {
     st->fd = pd.fd;
   } else if (events != st->events) {
     // g_source_modify_unix_fd() wakes the context up: calling it on every prepare() turns
-    // the loop into a 100 % CPU busy loop (cpp-libs.md 2.5, trap 2).
+    // the loop into a 100 % CPU busy loop (docs/compatibility.md,
+    // "sdbus-c++ 1.2: no external event loop", trap 2).
     g_source_modify_unix_fd(source, st->fd_tag, events);
   }
   st->events = events;
@@ -75,7 +76,8 @@ gboolean Prepare(GSource* source, gint* timeout_ms) noexcept {
     return TRUE;  // dispatch reports it
   try {
     // Every time: sd-bus drops POLLIN and asks for timeout 0 while messages already sit in
-    // its read queue (e.g. a signal read during a synchronous call) (cpp-libs.md 2.5, trap 1).
+    // its read queue (e.g. a signal read during a synchronous call) (docs/compatibility.md,
+    // "sdbus-c++ 1.2: no external event loop", trap 1).
     Refresh(source, st);
   } catch (const sdbus::Error& e) {
     (void)std::fprintf(stderr, "stas: D-Bus connection lost: %s\n", e.what());

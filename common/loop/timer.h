@@ -55,8 +55,4 @@ class Timer {
   EventLoop::Clock::time_point deadline_;
 };
 
-// Formats a number of seconds as Python's repr(float) does: shortest round-trip digits,
-// "60.0" for whole numbers, "5e-05" below 1e-4. Exposed for tests and D-Bus output.
-std::string FormatPythonFloat(double value);
-
 }  // namespace stas

@@ -156,21 +156,6 @@ TEST_F(TimerTest, ToStringShowsZeroWhenDueButNotYetDispatched) {
   EXPECT_EQ(a.ToString(), "1.5s [off]");
 }
 
-TEST(TimerFormatTest, PrintsSecondsLikePythonRepr) {
-  EXPECT_EQ(FormatPythonFloat(1.5), "1.5");
-  EXPECT_EQ(FormatPythonFloat(60.0), "60.0");
-  EXPECT_EQ(FormatPythonFloat(0.0), "0.0");
-  EXPECT_EQ(FormatPythonFloat(0.1), "0.1");
-  EXPECT_EQ(FormatPythonFloat(0.49871), "0.49871");
-  EXPECT_EQ(FormatPythonFloat(259200.0), "259200.0");
-  EXPECT_EQ(FormatPythonFloat(0.0001), "0.0001");
-  EXPECT_EQ(FormatPythonFloat(0.00005), "5e-05");
-  EXPECT_EQ(FormatPythonFloat(0.000012), "1.2e-05");
-  EXPECT_EQ(FormatPythonFloat(1e16), "1e+16");
-  EXPECT_EQ(FormatPythonFloat(123456789012345.6), "123456789012345.6");
-  EXPECT_EQ(FormatPythonFloat(-2.5), "-2.5");
-}
-
 TEST(FakeEventLoopTest, RunsPostsInOrderAndNeverInline) {
   FakeEventLoop loop;
   std::vector<int> order;

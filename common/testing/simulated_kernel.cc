@@ -272,8 +272,6 @@ Status SimulatedKernel::Disconnect(const std::string& device) {
 
 Result<std::vector<RawLogEntry>> SimulatedKernel::GetDiscoveryLog(const std::string& device,
                                                                   uint8_t /*lsp*/) {
-  if (log_latency_.count() > 0)
-    std::this_thread::sleep_for(log_latency_);
   std::lock_guard<std::mutex> lock(mu_);
   if (auto code = TakeFailure("log"))
     return Errno("nvmf_get_discovery_log", *code);

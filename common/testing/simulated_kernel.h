@@ -48,7 +48,6 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
                      std::vector<std::string> subsystems);
   bool HasPort(const std::string& traddr, const std::string& trsvcid) const;
   void SetConnectLatency(std::chrono::milliseconds latency) { latency_ = latency; }
-  void SetLogLatency(std::chrono::milliseconds latency) { log_latency_ = latency; }
   // The next `count` calls of `op` ("connect", "log", "register", "support", "disconnect")
   // fail with `code`.
   void FailNext(const std::string& op, int count, int code);
@@ -107,7 +106,6 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   int parallel_ = 0;
   int max_parallel_ = 0;
   std::chrono::milliseconds latency_{0};
-  std::chrono::milliseconds log_latency_{0};
 };
 
 // A discovery log entry for tests: tcp, IPv4 (IPv6 if traddr contains ':').

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// stasadm: writes the host's NVMe identity into sys.conf (reference §2.5): hostnqn, hostid,
-// set-symname, clear-symname. Prints nothing on success; errors go to stderr with exit status 1
+// stasadm: writes the host's NVMe identity into sys.conf (docs/compatibility.md, "stasadm"):
+// hostnqn, hostid, set-symname, clear-symname. Prints nothing on success; errors go to stderr
+// with exit status 1
 // (2 for a usage error).
 #include <CLI/CLI.hpp>
 #include <exception>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Changes one [Host] option in the text of sys.conf (reference §2.5, save() steps 3–5).
+// Changes one [Host] option in the text of sys.conf (docs/compatibility.md, "stasadm").
 // nvme-stas rewrote the whole file with configparser, which lost every comment; this changes
 // only the lines of that option and keeps every other byte. On a file stasadm wrote (or none)
 // the result is what nvme-stas writes: "[Host]\nnqn = ...\n\n". Pure function, thread-safe.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where `stasadm hostnqn` gets the host's UUID (reference §2.5), in nvme-stas's order:
+// Where `stasadm hostnqn` gets the host's UUID (docs/compatibility.md, "stasadm"), in
+// nvme-stas's order:
 //  1. /etc/machine-id, hashed (see AppSpecificUuid()): stable, and needs no privilege;
 //  2. only root may go on (the DMI file is mode 0400): otherwise "Permission denied";
 //  3. /sys/class/dmi/id/product_uuid, its first three fields byte-swapped (SMBIOS stores them

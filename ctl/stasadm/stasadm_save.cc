@@ -2,13 +2,12 @@
 #include "ctl/stasadm/stasadm_save.h"
 
 #include <cerrno>
-#include <fcntl.h>
 #include <filesystem>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
-#include "common/state_file.h"
+#include "common/atomic_file.h"
 #include "ctl/stasadm/stasadm_conf_edit.h"
 
 namespace stas::ctl {
@@ -21,28 +20,18 @@ std::string ErrnoText(int err) {
 }
 
 // Most failures of a non-root user are permissions on /etc: say what would fix them.
-std::string Explain(int err) {
-  std::string text = ErrnoText(err);
+std::string Hint(int err) {
   if ((err == EACCES || err == EPERM) && ::geteuid() != 0)
-    text += " (root privileges required)";
-  return text;
+    return " (root privileges required)";
+  return "";
+}
+
+std::string Explain(int err) {
+  return ErrnoText(err) + Hint(err);
 }
 
 Unexpected WriteError(const std::string& path, const std::string& what, int err) {
   return Fail(err, "cannot write " + path + ": " + what + Explain(err));
-}
-
-Status WriteAll(int fd, const std::string& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return Fail(errno, "");
-    done += static_cast<size_t>(n);
-  }
-  return {};
 }
 
 // The file to write for `path`: its target when it is a symbolic link, so that a link (say,
@@ -89,11 +78,10 @@ Status WriteFileReplacing(const std::string& path, const std::string& content) {
   if (!resolved)
     return Fail(resolved.error());
   const std::string target = *resolved;
-  std::string dir = std::filesystem::path(target).parent_path().string();
-  if (dir.empty())
-    dir = ".";
-  if (Status s = EnsureParentDirectory(target); !s)
+  if (Status s = EnsureParentDirectory(target); !s) {
+    std::string dir = std::filesystem::path(target).parent_path().string();
     return WriteError(path, "cannot create directory " + dir + ": ", s.error().code);
+  }
 
   mode_t mode = kDefaultMode;
   struct stat old {};
@@ -107,40 +95,14 @@ Status WriteFileReplacing(const std::string& path, const std::string& content) {
       mode = old.st_mode & 07777;
   }
 
-  std::string tmp = target + ".XXXXXX";
-  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0)
-    return WriteError(path, "cannot create a file in " + dir + ": ", errno);
-
-  auto fail = [&](int err, const std::string& what) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return WriteError(path, what, err);
-  };
-  if (Status s = WriteAll(fd, content); !s)
-    return fail(s.error().code, "");
-  // mkostemp() creates mode 0600; set the mode explicitly so that the umask does not matter.
-  if (::fchmod(fd, mode) != 0)
-    return fail(errno, "");
-  if (::fsync(fd) != 0)
-    return fail(errno, "");
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return WriteError(path, "", err);
-  }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return WriteError(path, "", err);
-  }
-  // The rename is durable only once the directory is synced; failing that is not worth an
-  // error, the file is in place.
-  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
+  Status s = WriteFileAtomic(target, content, mode);
+  if (s)
+    return {};
+  // The message names the path the user gave (the link, when one was followed), and says
+  // what would fix a permission error.
+  const int err = s.error().code;
+  const std::string reason = s.error().message.substr(("cannot write " + target).size());
+  return Fail(err, "cannot write " + path + reason + Hint(err));
 }
 
 Status Save(const SaveRequest& request) {

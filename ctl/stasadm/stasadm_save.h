@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// stasadm's save() (reference §2.5): the value goes to the -f file, if any, and sys.conf's
-// [Host] section names it. Unlike nvme-stas, every file is replaced atomically (a crash leaves
+// stasadm's save(), as nvme-stas's (docs/compatibility.md, "stasadm"): the value goes to the
+// -f file, if any, and sys.conf's [Host] section names it. Unlike nvme-stas, every file is
+// replaced atomically (a crash leaves
 // the old or the new file, never half of one), missing directories are created, and an
 // unreadable sys.conf is an error rather than a file to overwrite. Not thread-safe: it writes
 // files.
@@ -26,7 +27,7 @@ struct SaveRequest {
 // name the file and the reason, ready for the user.
 Status Save(const SaveRequest& request);
 
-// Replaces `path` with `content`: a temporary file in the same directory, fsync, rename. The
+// Replaces `path` with `content` through WriteFileAtomic() (common/atomic_file.h). The
 // directory is created (mode 0755) if missing. The new file keeps the mode of a file the caller
 // owns, else gets mode 0644 (and the caller as owner). A symbolic link is followed, not
 // replaced, if root or the caller made it in a directory no one else may write to.

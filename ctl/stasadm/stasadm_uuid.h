@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// UUID helpers of stasadm (reference §2.5): RFC 4122 version-4 UUIDs, random or derived from
-// /etc/machine-id the way nvme-stas derives them. Pure functions, thread-safe.
+// UUID helpers of stasadm (docs/compatibility.md, "stasadm"): RFC 4122 version-4 UUIDs, random
+// or derived from /etc/machine-id the way nvme-stas derives them. Pure functions, thread-safe.
 #pragma once
 
 #include <array>

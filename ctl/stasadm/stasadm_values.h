@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// What stasadm agrees to write into sys.conf (reference §2.5): nvme-stas wrote any string, so a
-// newline in a symbolic name broke the file and a name the daemons refuse was only noticed in
+// What stasadm agrees to write into sys.conf (docs/compatibility.md, "Tools and files"):
+// nvme-stas wrote any string, so a newline in a symbolic name broke the file and a name the
+// daemons refuse was only noticed in
 // their logs. Each check returns why a value is refused, or nullopt when it is fine.
 // Pure functions, thread-safe.
 #pragma once

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/python_compat.h"
 
 namespace stas::staf {
 namespace {
@@ -85,7 +86,7 @@ std::vector<std::pair<std::string, std::string>> ZeroconfAging::Info(const Tid& 
     timer = it->second.timer->ToString();
   } else {
     // The timer stas arms at detection, shown while idle.
-    timer = FormatPythonFloat(static_cast<double>(persistence_sec_ < 0 ? 0 : persistence_sec_)) +
+    timer = PythonFloatRepr(static_cast<double>(persistence_sec_ < 0 ? 0 : persistence_sec_)) +
             "s [off]";
   }
   return {{"unresponsive timer", timer},

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ZeroconfAging: how long stafd keeps a DC found by mDNS after it stops being announced
-// (reference §4.9 "Aging of mDNS DCs", stas Dc._handle_lost_controller and is_unresponsive).
+// (docs/compatibility.md, "mDNS discovery"; stas Dc._handle_lost_controller, is_unresponsive).
 //
 // A DC whose origin is `discovered`, which Avahi no longer reports (ZeroconfRegistry::
 // Candidates() lacks it) and which is not connected gets zeroconf-connections-persistence
@@ -53,7 +53,8 @@ class ZeroconfAging {
   bool IsUnresponsive(const Tid& tid, bool discovered, bool reported, bool connected) const;
   // Time left on a running countdown; 0 once it ran out; nullopt if the DC is not aging.
   std::optional<std::chrono::milliseconds> Remaining(const Tid& tid) const;
-  // What Dc.info() shows of a discovered DC (reference §1.5.3), in stas's order:
+  // What Dc.info() shows of a discovered DC, in stas's order (docs/compatibility.md,
+  // "Controller info and details"):
   // "unresponsive timer" (GTimer string), "unresponsive timeout" ("N sec" or "forever"),
   // "unresponsive time" (when the countdown started, time.asctime(), or "---").
   std::vector<std::pair<std::string, std::string>> Info(const Tid& tid) const;

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/loop/glib_event_loop.h"
+#include "common/loop/lifetime.h"
 #include "common/loop/timer.h"
 #include "common/str_util.h"
 
@@ -143,13 +144,7 @@ struct AvahiBrowser::Impl {
   Impl& operator=(Impl&&) = delete;
 
   // Runs `fn` later on the loop, unless this object is gone by then.
-  void Defer(std::function<void()> fn) {
-    std::weak_ptr<int> weak = alive;
-    loop.Post([weak, fn = std::move(fn)] {
-      if (weak.lock())
-        fn();
-    });
-  }
+  void Defer(std::function<void()> fn) { loop.Post(lifetime.Guard(std::move(fn))); }
 
   void SetTypes(const std::vector<std::string>& wanted) {
     types = std::set<std::string>(wanted.begin(), wanted.end());
@@ -170,7 +165,9 @@ struct AvahiBrowser::Impl {
   void CreateClient() {
     int error = 0;
     ++clients_created;
-    // The first state callback runs inside avahi_client_new(), before it returns (cpp-libs §3.3).
+    // The first state callback runs inside avahi_client_new(), before it returns
+    // (docs/compatibility.md, "Avahi 0.8: the first client callback runs inside
+    // avahi_client_new").
     AvahiClient* c = avahi_client_new(avahi_glib_poll_get(poll), AVAHI_CLIENT_NO_FAIL,
                                       &Impl::OnClientEvent, this, &error);
     if (c == nullptr) {
@@ -453,7 +450,7 @@ struct AvahiBrowser::Impl {
   ServiceBrowserObserver* observer = nullptr;
   Timer kick_timer;
   int clients_created = 0;
-  std::shared_ptr<int> alive = std::make_shared<int>(0);  // owner token for deferred work
+  Lifetime lifetime;  // drops deferred work once the browser is gone
 };
 
 AvahiBrowser::AvahiBrowser(EventLoop& loop, GMainContext* context)

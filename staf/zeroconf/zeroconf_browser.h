@@ -73,6 +73,8 @@ const char* BrowserStateName(BrowserState s);
 
 // Events of a ServiceBrowser, on the loop thread. When the state leaves kRunning, every
 // service seen so far is gone without OnServiceRemoved() calls.
+// An interface rather than callbacks, because the four events are one conversation with one
+// listener (ZeroconfRegistry), one of them with an answer; the fake browser plays them.
 class ServiceBrowserObserver {
  public:
   ServiceBrowserObserver() = default;
@@ -101,6 +103,8 @@ class ServiceBrowser {
   ServiceBrowser& operator=(const ServiceBrowser&) = delete;
   ServiceBrowser(ServiceBrowser&&) = delete;
   ServiceBrowser& operator=(ServiceBrowser&&) = delete;
+  // The one listener from now on; null: none. The browser exists before its listener and may
+  // outlive it: the listener registers itself when built and unregisters when destroyed.
   virtual void SetObserver(ServiceBrowserObserver* observer) = 0;
   // Browses exactly `types` from now on (stas config_stypes). Browsers of types no longer
   // listed are freed with their resolvers, without OnServiceRemoved() for their instances.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The TCP reachability check of mDNS-discovered discovery controllers (reference §4.9, stas
-// 2.3+ gutil.TcpChecker and avahi.Service._connect_check).
+// The TCP reachability check of mDNS-discovered discovery controllers (docs/compatibility.md,
+// "mDNS discovery"; stas 2.3+ gutil.TcpChecker and avahi.Service._connect_check).
 //
 // A DC announced over mDNS becomes a candidate only once a TCP connect to traddr:trsvcid,
 // bound to the interface it was found on, succeeds. On failure the check is retried after

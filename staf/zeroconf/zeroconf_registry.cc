@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/nvme_names.h"
+#include "common/python_compat.h"
 #include "common/str_util.h"
 
 namespace stas::staf {
@@ -138,7 +139,7 @@ nlohmann::ordered_json ZeroconfRegistry::AvahiInfo() const {
       for (const auto& [k, v] : s->identity->AsDict())
         data[k] = v;
     }
-    data["reachable"] = s->reachable ? "True" : "False";
+    data["reachable"] = PythonBool(s->reachable);
     services[s->key_str] = std::move(data);
   }
   nlohmann::ordered_json info = nlohmann::ordered_json::object();

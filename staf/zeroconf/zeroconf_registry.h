@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// ZeroconfRegistry: the discovery controllers stafd learns about through mDNS (reference §4.9,
-// stas avahi.py's Avahi and Service classes, without the D-Bus plumbing).
+// ZeroconfRegistry: the discovery controllers stafd learns about through mDNS, as stas
+// avahi.py's Avahi and Service classes do without the D-Bus plumbing (docs/compatibility.md,
+// "mDNS discovery").
 //
 // It observes a ServiceBrowser and keeps one entry per service instance, keyed as stas keys
 // them: (interface, protocol, name, type, domain). A resolved instance is validated
@@ -8,7 +9,7 @@
 // reachable instances are candidates. `on_change` runs whenever the candidate list may have
 // changed (an instance became reachable or unreachable, changed, or went away), so that
 // StafService can start its soak timer; it never runs inline from a call made by the owner
-// except from Configure(). AvahiInfo() is the `avahi` object of process_info (§1.5.1).
+// except from Configure(). AvahiInfo() is the `avahi` object of process_info.
 //
 // Loop thread only. The loop, browser and prober must outlive the registry.
 #pragma once

@@ -4,7 +4,8 @@
 // Everything here comes from the network: any host on the link can announce a service with any
 // TXT records. ParseTxt() decodes the TXT strings the way nvme-stas's _txt2dict does, but only
 // keeps printable ASCII; ParseIdentity() turns a resolved service into the fields of a DC
-// candidate (reference §4.9): transport from `p=`, traddr/trsvcid from the resolved address and
+// candidate (docs/compatibility.md, "mDNS discovery"): transport from `p=`, traddr/trsvcid from
+// the resolved address and
 // port, host-iface from the interface for tcp, subsysnqn from `nqn=` (TP8013). What it accepts
 // cannot inject an option into the connect string libnvme writes to /dev/nvme-fabrics.
 // Pure functions, thread-safe.
@@ -66,7 +67,8 @@ struct ZeroconfIdentity {
 
   std::string trsvcid() const { return std::to_string(port); }
   TidFields ToTidFields() const;
-  // The stas `data` dict (§1.5.1, one entry of "services"), in its order: transport, traddr,
+  // The stas `data` dict (one entry of process_info's "services"), in its order: transport,
+  // traddr,
   // trsvcid, host-iface, subsysnqn.
   std::vector<std::pair<std::string, std::string>> AsDict() const;
   friend bool operator==(const ZeroconfIdentity&, const ZeroconfIdentity&) = default;

@@ -20,7 +20,7 @@ STAFD_SIM="$BUILD_DIR/tests/stafd-sim"
 STACD_SIM="$BUILD_DIR/tests/stacd-sim"
 LATENCY_MS=50
 CONNECT_BOUND=120  # seconds allowed for N connections (serially, 1,000 would take 50 s)
-SOAK_MS=1500       # stacd's soak after log_pages_changed (reference §4.15)
+SOAK_MS=1500       # stacd's soak after log_pages_changed, as nvme-stas's
 STAF=org.nvmexpress.staf
 STAC=org.nvmexpress.stac
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// stacctl and stafctl as a user runs them (reference §2.2–§2.4): the command line with no
+// stacctl and stafctl as a user runs them (docs/compatibility.md, "Command-line tools"): the
+// command line with no
 // daemon, and stacctl against a fake stacd on a private dbus-daemon (no root needed).
 #include <array>
 #include <map>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// stasadm as a user runs it (reference §2.5), on files in a private directory: what each
+// stasadm as a user runs it (docs/compatibility.md, "stasadm"), on files in a private
+// directory: what each
 // subcommand writes, the errors, and the exit statuses.
 #include <filesystem>
 #include <fstream>

@@ -20,6 +20,8 @@
 #include <glib.h>
 
 #include "common/defs.h"
+#include "common/python_compat.h"
+#include "common/tid.h"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -337,12 +339,12 @@ bool StafdDbusTest::StafdReady() {
         auto it = dc.find(k);
         return it == dc.end() ? std::string() : it->second;
       };
-      if (at("traddr") != kDcTraddr || at("connected") != "True" || at("device") == "nvme?") {
+      if (at("traddr") != kDcTraddr || at("connected") != PythonBool(true) ||
+          at("device") == "nvme?") {
         continue;
       }
-      auto pages =
-          staf_->get_log_pages(at("transport"), at("traddr"), at("trsvcid"), at("subsysnqn"),
-                               at("host-traddr"), at("host-iface"), at("host-nqn"));
+      std::vector<std::string> id = IdArgs(dc);
+      auto pages = staf_->get_log_pages(id[0], id[1], id[2], id[3], id[4], id[5], id[6]);
       return pages.size() == expected_log_entries_;
     }
   } catch (const sdbus::Error&) {
@@ -355,8 +357,7 @@ std::vector<std::string> StafdDbusTest::DcId() {
   for (const auto& dc : staf_->list_controllers(false)) {
     if (dc.at("traddr") != kDcTraddr)
       continue;
-    return {dc.at("transport"),   dc.at("traddr"),     dc.at("trsvcid"), dc.at("subsysnqn"),
-            dc.at("host-traddr"), dc.at("host-iface"), dc.at("host-nqn")};
+    return IdArgs(dc);
   }
   ADD_FAILURE() << "no DC at " << kDcTraddr;
   return std::vector<std::string>(7);
@@ -462,6 +463,17 @@ nlohmann::ordered_json DictListToJson(const DictList& list) {
     out.push_back(std::move(o));
   }
   return out;
+}
+
+std::vector<std::string> IdArgs(const std::map<std::string, std::string>& dict) {
+  TidFields f = TidFieldsFromDict(dict);
+  return {f.transport,
+          f.traddr,
+          f.trsvcid,
+          f.subsysnqn,
+          f.host_traddr,
+          f.host_iface,
+          f.host_nqn.value_or("")};
 }
 
 }  // namespace stas::testing

@@ -171,4 +171,9 @@ nlohmann::ordered_json GvariantTextToJson(const std::string& text);
 // `dict` as a JSON object, and a list of them as an array.
 nlohmann::ordered_json DictListToJson(const DictList& list);
 
+// The 7 arguments of get_log_pages and controller_info, in signature order, that name the
+// controller of a list_controllers `dict` (TidFieldsFromDict): what the proxies and Args7 take,
+// kept as a list so that a test can spoil one of them.
+std::vector<std::string> IdArgs(const std::map<std::string, std::string>& dict);
+
 }  // namespace stas::testing

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// stacd's D-Bus API (reference §1.3, §1.5) and stacctl (§2.3, §2.4), tested the way users reach
+// stacd's D-Bus API and stacctl (docs/compatibility.md, "D-Bus API", "Command-line tools"),
+// tested the way users reach
 // them, with stafd-sim and stacd-sim on one private bus: stacd learns the I/O controllers from
 // stafd through the real get_all_log_pages call and log_pages_changed signal.
 #include <nlohmann/json.hpp>
@@ -11,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
+#include "common/python_compat.h"
 #include "ctl/daemon_proxies.h"
-#include "ctl/pyformat.h"
 #include "tests/dbus/dbus_fixture.h"
 #include "tests/dbus/dbus_test_util.h"
 
@@ -110,8 +111,7 @@ class StacdDbusTest : public StafdDbusTest {
     for (const auto& c : stac_->list_controllers(false)) {
       if (c.at("subsysnqn") != subsysnqn)
         continue;
-      return {c.at("transport"),   c.at("traddr"),     c.at("trsvcid"), c.at("subsysnqn"),
-              c.at("host-traddr"), c.at("host-iface"), c.at("host-nqn")};
+      return IdArgs(c);
     }
     ADD_FAILURE() << "stacd lists no " << subsysnqn;
     return std::vector<std::string>(7);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// stafd's D-Bus API (reference §1) and stafctl (§2.2, §2.4), tested the way users reach them:
+// stafd's D-Bus API and stafctl (docs/compatibility.md, "D-Bus API", "Command-line tools"),
+// tested the way users reach them:
 // busctl, gdbus, stafctl and an sdbus-c++ client, against stafd-sim on a private bus.
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,7 +15,7 @@
 
 #include "common/config/host_identity.h"
 #include "common/defs.h"
-#include "ctl/pyformat.h"
+#include "common/python_compat.h"
 #include "tests/dbus/dbus_fixture.h"
 #include "tests/dbus/dbus_test_util.h"
 
@@ -170,7 +171,8 @@ TEST_F(StafdDbusTest, GetLogPagesWithBusctlAndGdbus) {
   EXPECT_EQ(pages[1]["trsvcid"], "4421");
   EXPECT_EQ(pages[1]["subnqn"], "nqn.2014-08.io.example:subsys2");
 
-  // An empty trsvcid is the tcp default 8009 (TID normalisation, §1.2).
+  // An empty trsvcid is the tcp default 8009 (docs/compatibility.md, "Controller lookup on
+  // D-Bus").
   std::vector<std::string> no_port = id;
   no_port[2] = "";
   EXPECT_EQ(staf()
@@ -190,7 +192,8 @@ TEST_F(StafdDbusTest, GetAllLogPagesKeepsKeyOrder) {
   json all = json::parse(by_gdbus[0].get<std::string>());
   ASSERT_EQ(all.size(), 1u);
   EXPECT_THAT(Keys(all[0]), ElementsAreArray({"discovery-controller", "log-pages"}));
-  // A JSON string keeps the daemon's insertion order: TID.as_dict() then device (§1.5.0).
+  // A JSON string keeps the daemon's insertion order: TID.as_dict() then device
+  // (docs/compatibility.md, "Controller identity dicts").
   EXPECT_THAT(Keys(all[0]["discovery-controller"]), ElementsAreArray(IdKeys()));
   EXPECT_EQ(all[0]["discovery-controller"]["host-nqn"], kTestHostNqn);
   ASSERT_EQ(all[0]["log-pages"].size(), 2u);
@@ -252,7 +255,7 @@ TEST_F(StafdDbusTest, UnknownControllerGivesEmptyResults) {
 TEST_F(StafdDbusTest, EmptyHostNqnDoesNotMatch) {
   std::vector<std::string> id = DcId();
   ASSERT_EQ(id[6], kTestHostNqn);
-  id[6] = "";  // §1.2: taken verbatim, no fallback to the sys.conf host NQN
+  id[6] = "";  // taken verbatim, no fallback to the sys.conf host NQN (as nvme-stas)
   EXPECT_TRUE(staf().get_log_pages(id[0], id[1], id[2], id[3], id[4], id[5], id[6]).empty());
   EXPECT_EQ(staf().controller_info(id[0], id[1], id[2], id[3], id[4], id[5], id[6]), "{}");
   json by_gdbus = GdbusData(GdbusCall("org.nvmexpress.staf.get_log_pages", Args7(id)));
@@ -311,7 +314,7 @@ TEST_F(StafdDbusTest, ProcessInfoWithBusctlAndGdbus) {
   EXPECT_THAT(info["kernel support.TP8013"].get<std::string>(), ::testing::AnyOf("True", "False"));
 }
 
-// §1.5.1: json.dumps() with its default separators (", ", ": "), as stafd now sends it,
+// json.dumps() with its default separators (", ", ": "), as stafd now sends it,
 // so clients comparing text see what nvme-stas sent.
 TEST_F(StafdDbusTest, JsonTextUsesPythonSeparators) {
   EXPECT_THAT(staf().process_info(), ::testing::StartsWith("{\"tron\": false, \"log-level\": "));
@@ -423,7 +426,7 @@ TEST_F(StafdDbusTest, StafctlLsPrintsPythonPprint) {
   json list = DictListToJson(staf().list_controllers(false));
   EXPECT_EQ(r.out, PythonPformat(list, 120) + "\n");
   std::string device = list[0]["device"];
-  // §2.4's example layout: one key per line, sorted, aligned after "[{".
+  // nvme-stas's layout: one key per line, sorted, aligned after "[{".
   EXPECT_EQ(r.out, "[{'device': '" + device +
                        "',\n"
                        "  'host-iface': '',\n"

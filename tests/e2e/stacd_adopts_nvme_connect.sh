@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # e2e scenario 7: stacd adopts an I/O connection made by `nvme connect` before it started
-# (reference §4.8). A DC on 127.0.0.1:8009 exposes 3 subsystems; SUB1 is connected by hand
+# (docs/compatibility.md, "Adopting existing kernel connections"). A DC on 127.0.0.1:8009
+# exposes 3 subsystems; SUB1 is connected by hand
 # first. Proves that stafd + stacd end with 3 I/O controllers listed and exactly one kernel
 # controller per subsystem: SUB1's is the very controller nvme connect created (same device
 # name, same controller ID: it was not disconnected and re-made), stacd logs the adoption for it

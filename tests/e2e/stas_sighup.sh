@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# e2e scenario 6: configuration changes applied by SIGHUP (reference §4.3, §4.7, §4.13).
+# e2e scenario 6: configuration changes applied by SIGHUP (docs/compatibility.md, "Reload and
+# stop").
 # Two nvmet discovery ports on loopback: DC1 127.0.0.1:8009 exposes SUB1 and SUB2, DC2
 # 127.0.0.1:8010 exposes SUB3 (nvmet's log page only lists the subsystems of the port it is
 # asked on). stafd starts with DC1 only; stacd connects SUB1 and SUB2. Proves that:

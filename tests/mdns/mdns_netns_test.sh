@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# mDNS discovery against real avahi-daemons (issue 6, reference §4.9): two network namespaces
+# mDNS discovery against real avahi-daemons (docs/compatibility.md, "mDNS discovery"): two
+# network namespaces
 # joined by a veth pair, each with its own /run, system dbus-daemon and avahi-daemon.
 #   "pub"  (192.0.2.1): avahi-publish of _nvme-disc._tcp/_udp records, valid and not, and TCP
 #                       listeners standing in for the DCs' ports;

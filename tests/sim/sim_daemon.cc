@@ -25,15 +25,17 @@ std::optional<std::string> SetUpSimDaemon(const char* prog, DaemonEnvironment& e
   std::string scenario_path = scenario;
   std::string name = prog;
   env.require_root = false;
-  env.sysconf = {std::string(etc) + "/stas/sys.conf", std::string(etc) + "/nvme/hostnqn",
-                 std::string(etc) + "/nvme/hostid", std::string(etc) + "/nvme/hostkey"};
+  env.sysconf = {.sys_conf = std::string(etc) + "/stas/sys.conf",
+                 .hostnqn_file = std::string(etc) + "/nvme/hostnqn",
+                 .hostid_file = std::string(etc) + "/nvme/hostid",
+                 .hostkey_file = std::string(etc) + "/nvme/hostkey"};
   env.backend = [sim, scenario_path, name](GlibEventLoop& loop) {
     *sim = std::make_shared<SimulatedKernel>(loop);
     if (Status s = ApplyScenarioFile(scenario_path, **sim, true); !s) {
       std::fprintf(stderr, "%s: %s\n", name.c_str(), s.error().message.c_str());
       std::exit(2);  // NOLINT(concurrency-mt-unsafe): start-up, single thread
     }
-    return KernelBackend{*sim, *sim, {}};
+    return KernelBackend{.kernel = *sim, .events = *sim, .set_trace = {}};
   };
   env.on_started = [sim, scenario_path, name](GlibEventLoop& loop) {
     (void)loop.AddUnixSignal(SIGUSR1, [sim, scenario_path, name] {

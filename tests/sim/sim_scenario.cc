@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "common/state_file.h"
+#include "common/atomic_file.h"
 
 namespace stas::testing {
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Builds the boot files of the end-to-end QEMU guest (see doc reference/vm-recipe.md):
+# Builds the boot files of the QEMU guest (docs/ARCHITECTURE.md, "The end-to-end guest"):
 #   OUTDIR/initrd.gz  static busybox, the 9p/virtio/overlay/configfs modules and an /init that
 #                     mounts the host's root read-only over 9p under a tmpfs overlay, prepares
 #                     /run, /tmp, /dev/pts, configfs, lo and the host name, then switch_roots into

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs one end-to-end scenario as root inside a throw-away QEMU guest that boots Debian's kernel on
 # the host's root filesystem (9p, read-only, with a tmpfs overlay), so that the scenario meets the
-# real Linux NVMe/TCP host and nvmet target. See doc reference/vm-recipe.md.
+# real Linux NVMe/TCP host and nvmet target. See docs/ARCHITECTURE.md, "The end-to-end guest".
 #
 # usage: run-in-vm.sh SCRIPT [TIMEOUT_SECONDS]     (default timeout 240 s)
 #
