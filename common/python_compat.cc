@@ -131,7 +131,7 @@ std::ptrdiff_t Len(std::string_view s) {
 
 void AppendHex(std::string& out, char prefix, unsigned value, int digits) {
   char buf[12];
-  std::snprintf(buf, sizeof(buf), "\\%c%0*x", prefix, digits, value);
+  (void)std::snprintf(buf, sizeof(buf), "\\%c%0*x", prefix, digits, value);
   out += buf;
 }
 
@@ -504,7 +504,7 @@ std::string PythonFloatRepr(double value) {
   if (ndigits > 1)
     out += "." + digits.substr(1);
   char exp_buf[16];
-  std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+  (void)std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
   return out + exp_buf;
 }
 

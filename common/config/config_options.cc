@@ -188,7 +188,7 @@ OptionSpec Multi(const char* name, OptionStatus status) {
 }
 
 std::vector<OptionSpec> BuildTable() {
-  const auto kCur = OptionStatus::kCurrent;
+  constexpr auto kCur = OptionStatus::kCurrent;
   std::vector<OptionSpec> t;
   t.push_back(Make(
       "Global", "tron", "fc", kCur,

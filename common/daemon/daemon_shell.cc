@@ -67,13 +67,13 @@ std::optional<DaemonOptions> ParseDaemonArgs(Daemon d, int argc, char** argv, in
 int DumpConfig(Daemon d, const DaemonOptions& opts) {
   Result<LoadedConfig> loaded = LoadServiceConfig(d, opts.conf_file, opts.conf_file_given);
   if (!loaded) {
-    std::fprintf(stderr, "%s: cannot read the configuration: %s\n", DaemonName(d),
-                 loaded.error().message.c_str());
+    (void)std::fprintf(stderr, "%s: cannot read the configuration: %s\n", DaemonName(d),
+                       loaded.error().message.c_str());
     return 1;
   }
   for (const Diagnostic& diag : loaded->diagnostics) {
-    std::fprintf(stderr, "%s: %s\n", diag.severity == Severity::kError ? "error" : "warning",
-                 diag.ToString().c_str());
+    (void)std::fprintf(stderr, "%s: %s\n", diag.severity == Severity::kError ? "error" : "warning",
+                       diag.ToString().c_str());
   }
   nlohmann::ordered_json j = ConfigToJson(loaded->config);
   std::cout << j.dump(2) << std::endl;
@@ -123,7 +123,7 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
   if (opts->dump_config)
     return DumpConfig(spec.daemon, *opts);
   if (env.require_root && ::geteuid() != 0) {
-    std::fprintf(stderr, "Permission denied. You need root privileges to run %s.\n", prog);
+    (void)std::fprintf(stderr, "Permission denied. You need root privileges to run %s.\n", prog);
     return 1;
   }
   LogInit(prog, opts->syslog);
@@ -131,7 +131,7 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
   // of them its own malloc arena (up to 8 per core) that keeps its memory afterwards: with
   // 1,000 controllers that doubled stacd's RSS (tests/bench). The state lives on the loop
   // thread; workers allocate little.
-  (void)mallopt(M_ARENA_MAX, 2);
+  (void)mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no other thread yet
 
   GlibEventLoop loop;
   KernelBackend backend = env.backend(loop);
