@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
+#include <vector>
 
 namespace stas {
 namespace {
@@ -78,16 +80,20 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, mode
   return {};
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+namespace {
+
+// Reads until `done(text)` or the end of the file.
+Result<std::string> ReadFileWhile(const std::string& path, size_t chunk,
+                                  const std::function<bool(const std::string&)>& done) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     int err = errno;
     return Fail(err, path + ": " + ErrnoText(err));
   }
   std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
+  std::vector<char> buf(chunk);
+  while (!done(text)) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
@@ -97,10 +103,22 @@ Result<std::string> ReadWholeFile(const std::string& path) {
     }
     if (n == 0)
       break;
-    text.append(buf, static_cast<size_t>(n));
+    text.append(buf.data(), static_cast<size_t>(n));
   }
   ::close(fd);
   return text;
+}
+
+}  // namespace
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  return ReadFileWhile(path, 65536, [](const std::string&) { return false; });
+}
+
+Result<std::string> ReadFileHead(const std::string& path, size_t max_bytes, char stop) {
+  return ReadFileWhile(path, 512, [max_bytes, stop](const std::string& text) {
+    return text.size() >= max_bytes || text.find(stop) != std::string::npos;
+  });
 }
 
 Status EnsureParentDirectory(const std::string& path) {

@@ -24,6 +24,12 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, mode
 // The whole file. ENOENT when it does not exist; the message is "<path>: <strerror>".
 Result<std::string> ReadWholeFile(const std::string& path);
 
+// The start of the file: what read() returns until `stop` has been read, at least `max_bytes`
+// have been read, or the file ends (a result may pass `max_bytes` by less than one read, and
+// contains what follows `stop` in the same read). Stopping at `stop` means a FIFO or a device
+// is never read past the line asked for. Errors as ReadWholeFile().
+Result<std::string> ReadFileHead(const std::string& path, size_t max_bytes, char stop);
+
 // Creates the directory that holds `path` (mode 0755, parents included) if it is missing, so
 // that a daemon started by hand, without systemd's RuntimeDirectory=, can save its state.
 Status EnsureParentDirectory(const std::string& path);

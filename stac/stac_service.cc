@@ -74,10 +74,7 @@ void StacService::Reload(ServiceConfig config) {
 }
 
 std::vector<const Ioc*> StacService::iocs() const {
-  std::vector<const Ioc*> out;
-  for (const auto& ioc : iocs_.active())
-    out.push_back(ioc.get());
-  return out;
+  return iocs_.ActiveView();
 }
 
 const Ioc* StacService::Find(const Tid& tid) const {

@@ -123,10 +123,7 @@ nlohmann::ordered_json StafService::AvahiInfo() const {
 }
 
 std::vector<const Dc*> StafService::dcs() const {
-  std::vector<const Dc*> out;
-  for (const auto& dc : dcs_.active())
-    out.push_back(dc.get());
-  return out;
+  return dcs_.ActiveView();
 }
 
 const Dc* StafService::Find(const Tid& tid) const {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "common/atomic_file.h"
 #include "common/config/ini_file.h"
 #include "common/defs.h"
 #include "common/nvme_names.h"
@@ -52,27 +53,10 @@ bool IsBlank(char c) {
 // The first whitespace-separated token of the first line of `path` (Python's
 // f.readline().split()[0]); nullopt when there is none.
 Result<std::optional<std::string>> ReadFirstToken(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    int err = errno;
-    return Fail(err, path + ": " + ErrnoText(err));
-  }
-  std::string line;
-  char buf[512];
-  while (line.size() < kMaxFirstLineLength && line.find('\n') == std::string::npos) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Fail(err, path + ": " + ErrnoText(err));
-    }
-    if (n == 0)
-      break;
-    line.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
+  Result<std::string> head = ReadFileHead(path, kMaxFirstLineLength, '\n');
+  if (!head)
+    return Fail(head.error());
+  std::string line = std::move(*head);
   line = line.substr(0, std::min(line.find('\n'), kMaxFirstLineLength));
 
   auto begin = std::find_if_not(line.begin(), line.end(), IsBlank);

@@ -28,6 +28,14 @@ class ControllerRegistry {
 
   // The active controllers, in the order they were added.
   const std::vector<std::shared_ptr<T>>& active() const { return active_; }
+  // The same, as the read-only view the services hand to their D-Bus objects.
+  std::vector<const T*> ActiveView() const {
+    std::vector<const T*> out;
+    out.reserve(active_.size());
+    for (const auto& c : active_)
+      out.push_back(c.get());
+    return out;
+  }
   // A copy, safe to iterate while removing.
   std::vector<std::shared_ptr<T>> Snapshot() const { return active_; }
 
