@@ -44,8 +44,9 @@ start_traced() {
 # fabrics_writes DAEMON: the connect strings DAEMON wrote to /dev/nvme-fabrics, one a line
 # (strace -f shows a write that blocks as `write(9</dev/nvme-fabrics>, "...", 215 <unfinished ...>`).
 fabrics_writes() {
+  [ -r "$E2E/$1.strace" ] || fail "no strace output $E2E/$1.strace"
   grep -F 'write(' "$E2E/$1.strace" | grep -F '</dev/nvme-fabrics>' |
-    sed 's/^[^"]*"//; s/", [0-9]*\( <unfinished \.\.\.>\|) *= .*\)$//' || true
+    sed 's/^[^"]*"//; s/", [0-9]*\( <unfinished \.\.\.>\|) *= .*\)$//'
 }
 
 H1="nqn.2014-08.org.example:evil,hostnqn=nqn.2014-08.org.example:intruder"
@@ -100,7 +101,7 @@ assert_eq 1 "$(grep -F "Rejected discovery log entry" "$L" | grep -F "(subnqn co
 assert_eq 1 "$(grep -F "Rejected discovery log entry" "$L" |
   grep -F "(subnqn contains a control character)" | grep -cF "evil4")" "rejection lines for evil4"
 assert_eq 1 "$(nlines "$L" "Received discovery log pages (num records=3).")" "log page lines"
-adlp=$(stafctl adlp)
+adlp=$(stafctl adlp) || fail "stafctl adlp failed"
 for i in 1 2; do assert_contains "$adlp" "$SUB$i" "stafctl adlp"; done
 case "$adlp" in *evil*) fail "stafd serves a hostile entry: $adlp" ;; esac
 
@@ -115,7 +116,9 @@ assert_eq 0 "$(nlines "$E2E/stacd.log" "Rejected log page entry from stafd")" \
 log "stacd connected SUB1 and SUB2 only"
 assert_eq 2 "$(ioc_listed)" "I/O controllers stacd lists"
 assert_each_subsystem_once 1 2
-case "$(stacctl ls)" in *evil*) fail "stacd lists a hostile controller: $(stacctl ls)" ;; esac
+assert_eq 2 "$(ioc_connected)" "I/O controllers stacd lists live in the kernel"
+ls_out=$(stacctl ls) || fail "stacctl ls failed"
+case "$ls_out" in *evil*) fail "stacd lists a hostile controller: $ls_out" ;; esac
 # Every kernel controller is one of the 3 expected ones (so none of a hostile NQN), with our
 # host NQN.
 n=0
@@ -124,6 +127,7 @@ for c in /sys/class/nvme/nvme*; do
   nqn=$(cat "$c/subsysnqn")
   case "$nqn" in "$WKDN" | "${SUB}1" | "${SUB}2") ;; *) fail "$c is connected to '$nqn'" ;; esac
   assert_eq "$HOSTNQN" "$(cat "$c/hostnqn")" "hostnqn of $c"
+  assert_eq live "$(cat "$c/state")" "state of $c"
 done
 assert_eq 3 "$n" "kernel controllers (1 DC + 2 I/O)"
 

@@ -45,6 +45,7 @@ done
 log "controller $ctrl: transport $(cat "/sys/class/nvme/$ctrl/transport")," \
   "address $(cat "/sys/class/nvme/$ctrl/address"), state $(cat "/sys/class/nvme/$ctrl/state")"
 assert_eq tcp "$(cat "/sys/class/nvme/$ctrl/transport")" "transport of $ctrl"
+assert_eq live "$(cat "/sys/class/nvme/$ctrl/state")" "state of $ctrl"
 
 # The daemons rely on these uevents (libudev monitor on the "kernel" netlink source).
 wait_for "grep -q 'add .*/$ctrl (nvme)' /tmp/uevents" 10

@@ -23,8 +23,9 @@ nvme connect -t tcp -a 127.0.0.1 -s 8009 -n "${SUB}1" --hostnqn="$HOSTNQN" ||
   fail "nvme connect to ${SUB}1 failed"
 wait_for "[ \"\$(kernel_ctrl_count ${SUB}1)\" = 1 ]" 20
 F=$(kernel_ctrls "${SUB}1")
-wait_for "[ \"\$(cat /sys/class/nvme/$F/state)\" = live ]" 20
-assert_eq 1 "$(kernel_io_count)" "I/O controllers in the kernel before stacd"
+wait_for "[ \"\$(ctrl_state $F)\" = live ]" 20
+assert_kernel_io 1 "I/O controllers in the kernel before stacd"
+SNAP=$(kernel_snapshot)
 
 log "start stacd without stafd"
 ! busctl status org.nvmexpress.staf >/dev/null 2>&1 || fail "stafd is on the bus already"
@@ -36,8 +37,8 @@ while [ "$n" -lt 5 ]; do
   sleep 1
   n=$((n + 1))
   assert_eq 0 "$(ioc_listed)" "I/O controllers stacd lists without stafd (check $n)"
-  assert_eq 1 "$(kernel_io_count)" "I/O controllers in the kernel without stafd (check $n)"
-  assert_eq "$F" "$(kernel_ctrls "${SUB}1")" "the nvme-cli connection to ${SUB}1 (check $n)"
+  # The nvme-cli connection to SUB1, as it was (same device and cntlid, live), and nothing else.
+  assert_eq "$SNAP" "$(kernel_snapshot)" "the kernel's controllers without stafd (check $n)"
   assert_stacd_disconnected_nothing
 done
 assert_eq 0 "$(kernel_ctrl_count "$WKDN")" "discovery controllers (nobody should connect one)"
@@ -50,9 +51,10 @@ wait_for "[ \"\$(dlp_count)\" = 4 ]" 60
 wait_for "[ \"\$(ioc_connected)\" = 3 ]" 60
 log "stacd connected $(ioc_connected) I/O controllers, $(echo "$(cut -d' ' -f1 /proc/uptime) $t0" | awk '{ printf "%.1f", $1 - $2 }') s after stafd was started"
 assert_each_subsystem_once 1 3
-assert_eq 3 "$(kernel_io_count)" "I/O controllers in the kernel"
-assert_eq "$F" "$(kernel_ctrls "${SUB}1")" "${SUB}1's kernel controller (adopted, not duplicated)"
-assert_eq "$F" "$(ioc_device "${SUB}1")" "stacd's device for ${SUB}1"
+assert_kernel_io 3 "I/O controllers in the kernel"
+assert_ioc_live "${SUB}1" "$F" "${SUB}1's kernel controller (adopted, not duplicated)"
+assert_eq "$(echo "$SNAP" | grep -F " ${SUB}1 ")" "$(kernel_snapshot | grep -F " ${SUB}1 ")" \
+  "${SUB}1's controller (the same association: same cntlid)"
 grep "Connection adopted" "$E2E/stacd.log" | grep -q "${SUB}1" ||
   fail "stacd did not log the adoption of ${SUB}1's connection"
 for i in 2 3; do
@@ -64,13 +66,16 @@ assert_eq 2 "$(count_lines "$E2E/stacd.log" 'Connection established')" "stacd's 
 # A later reconciliation (stafd's log_pages_changed, 1.5 s soak) must not add anything.
 sleep 3
 assert_each_subsystem_once 1 3
-assert_eq 3 "$(kernel_io_count)" "I/O controllers in the kernel after settling"
+assert_kernel_io 3 "I/O controllers in the kernel after settling"
 assert_eq 3 "$(ioc_listed)" "I/O controllers stacd lists after settling"
+assert_eq 3 "$(ioc_connected)" "I/O controllers stacd lists live in the kernel after settling"
+SNAP=$(kernel_snapshot)
 assert_stacd_disconnected_nothing
 
 log "stop both: connections stay"
 stop_pid "$STACD_PID"
 stop_pid "$STAFD_PID"
-assert_eq 3 "$(kernel_io_count)" "I/O controllers after stopping the daemons"
+assert_kernel_io 3 "I/O controllers after stopping the daemons"
+assert_eq "$SNAP" "$(kernel_snapshot)" "the kernel's controllers after stopping the daemons"
 [ "${STAS_E2E_SHOW_LOGS:-0}" != 1 ] || stas_show_logs
 log "PASS"

@@ -14,20 +14,13 @@ set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
 
-# ctrl_state DEVICE: the kernel's state of controller DEVICE ("" when it is gone).
-ctrl_state() {
-  _s=""
-  [ -r "/sys/class/nvme/$1/state" ] && read -r _s <"/sys/class/nvme/$1/state"
-  echo "$_s"
-}
-# ioc_counts: "<I/O controllers stacd lists> <those with a kernel device>", one stacctl call.
-ioc_counts() {
-  stacctl --json ls 2>/dev/null | jq -r '"\(length) \([.[] | select(.device != "nvme?")] | length)"'
-}
 # dc_connected: what stafctl ls -d says about the (only) DC's connection.
 dc_connected() {
-  stafctl --json ls -d 2>/dev/null | jq -r '.[0].connected'
+  _j=$(stas_json staf ls -d) || return 1
+  printf '%s\n' "$_j" | jq -r '.[0].connected'
 }
+# kernel_devices: the names of the kernel's controllers (any state), sorted, on one line.
+kernel_devices() { kernel_snapshot | awk '{ print $1 }' | sort | tr '\n' ' '; }
 # all_ioc_state STATE: each of the recorded I/O controllers is in STATE.
 all_ioc_state() {
   for _d in $DEVS; do [ "$(ctrl_state "$_d")" = "$1" ] || return 1; done
@@ -58,11 +51,16 @@ DC=$(kernel_ctrls "$WKDN")
 DEVS=""
 for i in 1 2 3; do
   d=$(ioc_device "$SUB$i")
-  assert_eq "$d" "$(kernel_ctrls "$SUB$i")" "stacd's device for $SUB$i"
+  assert_ioc_live "$SUB$i" "$d" "before the outage"
   DEVS="$DEVS $d"
 done
 log "DC $DC, I/O controllers$DEVS"
-wait_for "[ \"\$(ctrl_state $DC)\" = live ] && all_ioc_state live" 20
+assert_eq live "$(ctrl_state "$DC")" "state of the DC $DC"
+# What the daemons claim and what the kernel has, to compare during and after the outage.
+STAF_DEVS=$(stas_devices staf)
+STAC_DEVS=$(stas_devices stac)
+KDEVS=$(kernel_devices)
+assert_eq "$(printf '%s\n' $DC $DEVS | sort | tr '\n' ' ')" "$KDEVS" "the kernel's controllers"
 assert_eq True "$(dc_connected)" "stafctl ls -d connected (before the outage)"
 # The settings that let the kernel ride out the outage really reached it.
 for d in $DC $DEVS; do
@@ -72,13 +70,8 @@ done
 logpages_before=$(count_lines "$E2E/stafd.log" 'Received discovery log pages (num records=4)')
 
 log "outage: remove nvmet port 1"
-# One process unlinks the 3 subsystems and removes the port, microseconds apart: the first
-# unlink makes the target send a DLP-change AEN, and stafd must not get the chance to read a
-# (legitimately) shorter log page before the port, and with it the DC connection, is gone.
-perl -e '$p = shift; for (@ARGV) { unlink("$p/subsystems/$_") or die "unlink $_: $!\n" }
-  rmdir($p) or die "rmdir $p: $!\n"' "$NVMET/ports/1" "${SUB}1" "${SUB}2" "${SUB}3" ||
-  fail "cannot remove nvmet port 1"
-[ ! -d "$NVMET/ports/1" ] || fail "nvmet port 1 still exists"
+# (stafd must not get the chance to read a shorter log page: see nvmet_port_down)
+nvmet_port_down 1 "${SUB}1" "${SUB}2" "${SUB}3"
 wait_for "[ \"\$(ctrl_state $DC)\" != live ] && no_ioc_state live" 30
 log "connectivity lost: DC $(ctrl_state "$DC"), I/O$(for d in $DEVS; do printf ' %s' "$(ctrl_state "$d")"; done)"
 
@@ -89,9 +82,11 @@ while [ "$n" -lt 4 ]; do
   sleep 2
   n=$((n + 1))
   assert_eq 4 "$(dlp_count)" "log page entries stafd serves during the outage (check $n)"
-  assert_eq "3 3" "$(ioc_counts)" "I/O controllers stacd lists / with a device, during the outage (check $n)"
-  # The same 4 kernel controllers (DC + 3 I/O), none gone, none duplicated, none live.
-  assert_eq 4 "$(ls /sys/class/nvme | wc -l)" "kernel controllers during the outage (check $n)"
+  # Both daemons still claim the same devices, and the kernel still has exactly those (DC + 3
+  # I/O): none gone, none duplicated, none live.
+  assert_eq "$STAC_DEVS" "$(stas_devices stac)" "stacd's controllers during the outage (check $n)"
+  assert_eq "$STAF_DEVS" "$(stas_devices staf)" "stafd's DC during the outage (check $n)"
+  assert_eq "$KDEVS" "$(kernel_devices)" "kernel controllers during the outage (check $n)"
   for d in $DC $DEVS; do
     s=$(ctrl_state "$d")
     [ -n "$s" ] || fail "$d vanished during the outage"
@@ -104,16 +99,13 @@ pid_alive "$STACD_PID" || fail "stacd died during the outage"
 log "outage checks passed; states: DC $(ctrl_state "$DC"), I/O$(for d in $DEVS; do printf ' %s' "$(ctrl_state "$d")"; done)"
 
 log "restore nvmet port 1"
-nvmet_setup_port 1 127.0.0.1 8009
-# All 3 at once, so that a DC reconnecting in between cannot read a partial log page.
-perl -e '$c = shift; $p = shift; for (@ARGV) {
-  symlink("$c/subsystems/$_", "$p/subsystems/$_") or die "link $_: $!\n" }' \
-  "$NVMET" "$NVMET/ports/1" "${SUB}1" "${SUB}2" "${SUB}3" || fail "cannot re-link the subsystems"
+nvmet_port_up 1 127.0.0.1 8009 "${SUB}1" "${SUB}2" "${SUB}3"
 wait_for "[ \"\$(ctrl_state $DC)\" = live ]" 40
 log "DC $DC live again"
 wait_for "all_ioc_state live" 40
 log "I/O controllers live again"
 wait_for "[ \"\$(dc_connected)\" = True ]" 20
+wait_for "[ \"\$(dc_connected_live)\" = 1 ]" 20
 # The reconnected DC was asked again for its log page (rediscover/connected event).
 wait_for "[ \"\$(count_lines $E2E/stafd.log 'Received discovery log pages (num records=4)')\" -gt $logpages_before ]" 30
 assert_eq 4 "$(dlp_count)" "log page entries after the outage"
@@ -122,21 +114,23 @@ assert_eq "$DC" "$(kernel_ctrls "$WKDN")" "the DC's device after the outage"
 # Give stacd a reconciliation (1.5 s soak after stafd's log_pages_changed) to misbehave in.
 sleep 3
 assert_each_subsystem_once 1 3
-assert_eq 3 "$(kernel_io_count)" "I/O controllers in the kernel after the outage"
-assert_eq 3 "$(ioc_connected)" "I/O controllers stacd lists after the outage"
+assert_kernel_io 3 "I/O controllers in the kernel after the outage"
+assert_eq 3 "$(ioc_connected)" "I/O controllers stacd lists live in the kernel after the outage"
 i=1
 for d in $DEVS; do
-  assert_eq "$d" "$(ioc_device "$SUB$i")" "stacd's device for $SUB$i after the outage"
-  assert_eq "$d" "$(kernel_ctrls "$SUB$i")" "kernel controller of $SUB$i after the outage"
+  assert_ioc_live "$SUB$i" "$d" "after the outage"
   i=$((i + 1))
 done
-all_ioc_state live || fail "an I/O controller is no longer live"
+assert_eq "$STAC_DEVS" "$(stas_devices stac)" "stacd's controllers after the outage"
+assert_eq "$STAF_DEVS" "$(stas_devices staf)" "stafd's DC after the outage"
+assert_eq "$KDEVS" "$(kernel_devices)" "kernel controllers after the outage"
 assert_stacd_disconnected_nothing
 
 log "stop both: connections stay"
 stop_pid "$STACD_PID"
 stop_pid "$STAFD_PID"
-assert_eq 3 "$(kernel_io_count)" "I/O controllers after stopping the daemons"
-assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "DC after stopping stafd (persistent-connections)"
+assert_kernel_io 3 "I/O controllers after stopping the daemons"
+assert_eq "$KDEVS" "$(kernel_devices)" "kernel controllers after stopping the daemons"
+assert_eq live "$(ctrl_state "$DC")" "the DC after stopping stafd (persistent-connections)"
 [ "${STAS_E2E_SHOW_LOGS:-0}" != 1 ] || stas_show_logs
 log "PASS"

@@ -54,7 +54,7 @@ wait_for "[ \"\$(ls /sys/class/nvme | wc -l)\" = 0 ]" 120
 t1=$(now_ms)
 nvme connect-all -t tcp -a 127.0.0.1 -s 8009 --hostnqn="$HOSTNQN" --hostid="$HOSTID" \
   --nr-io-queues=1 >/dev/null 2>&1 || log "nvme connect-all exited with $?"
-wait_for "[ \"\$(kernel_io_count)\" = $((N + 1)) ]" 240
+wait_for "[ \"\$(kernel_live_io_count)\" = $((N + 1)) ]" 240
 t_cli=$(now_ms)
 assert_each_subsystem_once 1 "$N"
 

@@ -31,6 +31,8 @@ log "the kernel's view of nvmet's DC"
 dev=$(stafctl --json ls | jq -r '.[0].device')
 case "$dev" in nvme[0-9]*) ;; *) fail "stafd lists no device for its DC: '$dev'" ;; esac
 assert_eq discovery "$(cat /sys/class/nvme/$dev/cntrltype)" "cntrltype of $dev"
+kernel_ctrl_live "$dev" "$WKDN" 127.0.0.1 8009 || fail "$dev is not a live DC at 127.0.0.1:8009"
+cntlid=$(ctrl_cntlid "$dev")
 assert_eq none "$(cat /sys/class/nvme/$dev/dctype)" "dctype of $dev (nvmet is neither DDC nor CDC)"
 
 log "registration skipped, supported log pages refused, log page fetched"
@@ -84,6 +86,8 @@ assert_eq 1 "$(nlines $L "$REFUSED")" "'$REFUSED' lines after SIGHUP with pleo=d
 assert_eq 0 "$(nlines $L "Failed to")" "'Failed to' lines"
 assert_eq 3 "$(dlp_count)" "log page entries after SIGHUP"
 assert_eq "$dev" "$(stafctl --json ls | jq -r '.[0].device')" "DC device after SIGHUP"
+kernel_ctrl_live "$dev" "$WKDN" 127.0.0.1 8009 || fail "$dev is no longer a live DC after SIGHUP"
+assert_eq "$cntlid" "$(ctrl_cntlid "$dev")" "cntlid of $dev after SIGHUP (the same connection)"
 
 stop_pid "$STAFD_PID"
 log "PASS"

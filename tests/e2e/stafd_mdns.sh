@@ -109,7 +109,11 @@ T0=$(date +%s%3N)
 start_stafd
 start_stacd
 
-dc_listed() { stafctl --json ls | jq -e --arg a $DCADDR '.[] | select(.traddr == $a and .["host-iface"] == "v0" and .device != "nvme?")'; }
+# dc_listed: stafd lists the DC at $DCADDR through v0, on a device live in the kernel at that address.
+dc_listed() {
+  _d=$(stafctl --json ls | jq -r --arg a $DCADDR '.[] | select(.traddr == $a and .["host-iface"] == "v0") | .device') &&
+    kernel_ctrl_live "$_d" "$WKDN" $DCADDR 8009 v0
+}
 wait_for dc_listed 60
 T1=$(date +%s%3N)
 log "stafd connected the mDNS DC: $(stafctl ls)"
@@ -151,6 +155,7 @@ wait_for no_service 20
 kill -HUP "$STAFD_PID"  # runs the lost-DC check now; the persistence is 1 s
 sleep 4
 dc_listed >/dev/null || fail "the connected mDNS DC was removed when the announcement stopped"
+assert_eq "$dc" "$(stafctl --json ls | jq -r '.[0].device')" "the mDNS DC's device after the announcement stopped"
 assert_eq 2 "$(ioc_connected)" "I/O controllers after the announcement stopped"
 
 log "SIGHUP with zeroconf disabled: no more browsing"

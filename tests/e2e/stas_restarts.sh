@@ -11,6 +11,9 @@
 #      makes stacd disconnect SUB3's controller (disconnect-scope only-stas-connections), and
 #      nothing else.
 #  (d) SIGKILL stacd, restart it: SUB1 and SUB2 re-adopted again, no duplicates, SUB3 stays gone.
+# "Stayed" and "adopted" are checked in the kernel: the same controllers (device names, and each
+# one's cntlid: a new connection would be a new controller of the target) in state live before
+# and after each stop and restart, and the daemons list exactly those devices again.
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
@@ -52,6 +55,10 @@ wait_stacd_reread() {
 # restart_stafd SIGNAL: stop stafd with SIGNAL (TERM or KILL), check what must survive, start it
 # again and check the warm restart.
 restart_stafd() {
+  _snap=$(kernel_snapshot)
+  _staf=$(stas_devices staf)
+  _stac=$(stas_devices stac)
+  assert_eq 1 "$(dc_connected_live)" "stafd's DC live in the kernel before the $1"
   grep -q "${SUB}3" "$LKC" || fail "last-known config lacks the log page before the $1"
   if [ -f "$E2E/stafd-start.mark" ]; then
     # The file SIGKILL leaves behind must be one that the running stafd wrote, not the one its
@@ -64,7 +71,7 @@ restart_stafd() {
   if [ "$1" = TERM ]; then stop_pid "$STAFD_PID"; else kill9_pid "$STAFD_PID"; fi
   assert_eq "$DC" "$(kernel_ctrls "$WKDN")" "the DC connection after SIG$1 of stafd"
   wait_for "[ \"\$(count_lines $E2E/stacd.log 'stafd left the bus')\" -gt $_vanished ]" 20
-  assert_eq 3 "$(kernel_io_count)" "I/O controllers while stafd is away"
+  assert_eq "$_snap" "$(kernel_snapshot)" "the kernel's controllers while stafd is away"
   mark_getall
   touch "$E2E/stafd-start.mark"
   start_stafd
@@ -76,12 +83,15 @@ restart_stafd() {
   wait_for "[ \"\$(count_lines $E2E/stafd.log 'Connection adopted')\" -gt $_adopted ]" 30
   assert_eq "$DC" "$(kernel_ctrls "$WKDN")" "the DC connection after the restart (adopted, no duplicate)"
   assert_eq True "$(stafctl --json ls -d | jq -r '.[0].connected')" "stafctl ls -d connected"
+  assert_eq "$_staf" "$(stas_devices staf)" "stafd's DC after its SIG$1 restart"
+  assert_eq 1 "$(dc_connected_live)" "stafd's DC live in the kernel after its SIG$1 restart"
   wait_stacd_reread "stafd restarted after SIG$1"
   assert_eq 4 "$(dlp_count)" "log page entries after the restart"
   assert_eq 0 "$(stacd_removals)" "I/O controllers stacd dropped"
-  if grep -E 'Disconnected|disconnecting' "$E2E/stacd.log"; then fail "stacd disconnected something"; fi
+  assert_no_match "$E2E/stacd.log" 'Disconnected|disconnecting' "stacd disconnected something"
   assert_devices_unchanged 1 3 "after stafd's SIG$1 restart"
-  assert_eq 3 "$(kernel_io_count)" "I/O controllers in the kernel"
+  assert_eq "$_stac" "$(stas_devices stac)" "stacd's controllers after stafd's SIG$1 restart"
+  assert_eq "$_snap" "$(kernel_snapshot)" "the kernel's controllers after stafd's SIG$1 restart"
 }
 # restart_stacd SIGNAL N: stop stacd with SIGNAL, check that its N I/O connections stay, start it
 # again and check that it re-adopted SUB1..SUB<N>, without duplicates.
@@ -91,8 +101,11 @@ restart_stacd() {
   done
   _readopt=$(count_lines "$E2E/stacd.log" 'owned before the restart; re-adopting')
   _adopted=$(count_lines "$E2E/stacd.log" 'Connection adopted')
+  _snap=$(kernel_snapshot)
+  _stac=$(stas_devices stac)
+  assert_eq "$2" "$(ioc_connected)" "stacd's controllers live in the kernel before the $1"
   if [ "$1" = TERM ]; then stop_pid "$STACD_PID"; else kill9_pid "$STACD_PID"; fi
-  assert_eq "$2" "$(kernel_io_count)" "I/O controllers after SIG$1 of stacd"
+  assert_eq "$_snap" "$(kernel_snapshot)" "the kernel's controllers after SIG$1 of stacd"
   assert_devices_in_kernel "$2" "after SIG$1 of stacd"
   mark_getall
   start_stacd
@@ -107,7 +120,8 @@ restart_stacd() {
   wait_for "[ \"\$(ioc_connected)\" = $2 ]" 30
   wait_stacd_reread "stacd restarted after SIG$1"
   assert_devices_unchanged 1 "$2" "after stacd's SIG$1 restart"
-  assert_eq "$2" "$(kernel_io_count)" "I/O controllers in the kernel after stacd's SIG$1 restart"
+  assert_eq "$_stac" "$(stas_devices stac)" "stacd's controllers after its SIG$1 restart"
+  assert_eq "$_snap" "$(kernel_snapshot)" "the kernel's controllers after stacd's SIG$1 restart"
 }
 # assert_devices_in_kernel N: DEV1..DEV<N> still exist with their subsystem.
 assert_devices_in_kernel() {
@@ -149,6 +163,8 @@ log "(c) SIGTERM stacd, restart"
 restart_stacd TERM 3
 assert_eq 0 "$(stacd_removals)" "I/O controllers stacd dropped"
 log "unlink ${SUB}3 from the port: stacd must disconnect the controller it re-adopted"
+# The kernel's controllers but SUB3's: they must stay as they are.
+SNAP_NOT3=$(kernel_snapshot | grep -vF " ${SUB}3 ")
 nvmet_unlink 1 "${SUB}3"
 wait_for "[ \"\$(dlp_count)\" = 3 ]" 30
 wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 0 ]" 30
@@ -156,10 +172,11 @@ wait_for "grep -q 'Disconnected' $E2E/stacd.log" 10
 assert_eq 1 "$(stacd_removals)" "I/O controllers stacd dropped"
 grep 'no longer wanted; disconnecting' "$E2E/stacd.log" | grep -q "${SUB}3" ||
   fail "stacd did not log the disconnection of ${SUB}3"
-assert_eq 2 "$(kernel_io_count)" "I/O controllers after ${SUB}3 left"
+assert_kernel_io 2 "I/O controllers after ${SUB}3 left"
 assert_eq 2 "$(ioc_listed)" "I/O controllers stacd lists after ${SUB}3 left"
 assert_devices_unchanged 1 2 "after ${SUB}3 left"
-wait_for "! grep -q '${SUB}3' $OWNED" 10
+assert_eq "$SNAP_NOT3" "$(kernel_snapshot)" "the kernel's other controllers after ${SUB}3 left"
+wait_for "[ -r $OWNED ] && ! grep -q '${SUB}3' $OWNED" 10
 
 log "(d) SIGKILL stacd, restart"
 restart_stacd KILL 2
@@ -169,9 +186,11 @@ assert_eq 1 "$(stacd_removals)" "I/O controllers stacd dropped"
 assert_eq "$DC" "$(kernel_ctrls "$WKDN")" "the DC connection at the end"
 
 log "stop both: connections stay"
+SNAP=$(kernel_snapshot)
 stop_pid "$STACD_PID"
 stop_pid "$STAFD_PID"
-assert_eq 2 "$(kernel_io_count)" "I/O controllers after stopping the daemons"
+assert_kernel_io 2 "I/O controllers after stopping the daemons"
+assert_eq "$SNAP" "$(kernel_snapshot)" "the kernel's controllers after stopping the daemons"
 kill "$MON_PID" 2>/dev/null || true
 [ "${STAS_E2E_SHOW_LOGS:-0}" != 1 ] || stas_show_logs
 log "PASS"

@@ -17,7 +17,8 @@ set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
 
-# kernel_dc_count PORT: the kernel's discovery controllers connected to 127.0.0.1:PORT.
+# kernel_dc_count PORT: the kernel's discovery controllers (in any state) connected to
+# 127.0.0.1:PORT. (That stafd's DC is live: dc_connected_live.)
 kernel_dc_count() {
   _n=0
   for _c in /sys/class/nvme/nvme*; do
@@ -30,9 +31,15 @@ kernel_dc_count() {
   echo "$_n"
 }
 # staf_ports: the trsvcid of every DC stafd lists, comma-separated, sorted.
-staf_ports() { stafctl --json ls 2>/dev/null | jq -r '[.[].trsvcid] | sort | join(",")'; }
-# dlp_count_port PORT: the number of log page entries stafd serves for the DC 127.0.0.1:PORT.
-dlp_count_port() { stafctl --json dlp -a 127.0.0.1 -s "$1" 2>/dev/null | jq length; }
+staf_ports() {
+  _j=$(stas_json staf ls) || return 1
+  printf '%s\n' "$_j" | jq -r '[.[].trsvcid] | sort | join(",")'
+}
+# adlp_without NQN: stafctl adlp succeeds, and none of its lines contains NQN.
+adlp_without() {
+  _adlp=$(stafctl adlp) || fail "stafctl adlp failed"
+  case "$_adlp" in *"$1"*) fail "stafd still serves $1: $_adlp" ;; esac
+}
 
 stas_setup 2 3
 nvmet_setup_port 2 127.0.0.1 8010
@@ -50,6 +57,7 @@ wait_for "[ \"\$(dlp_count)\" = 3 ]" 60
 start_stacd
 wait_for "[ \"\$(ioc_connected)\" = 2 ]" 60
 assert_eq 8009 "$(staf_ports)" "DCs stafd lists"
+assert_eq 1 "$(dc_connected_live)" "stafd's DCs live in the kernel"
 assert_eq 1 "$(kernel_dc_count 8009)" "kernel DC connections to 8009"
 assert_eq 0 "$(kernel_dc_count 8010)" "kernel DC connections to 8010"
 assert_each_subsystem_once 1 2
@@ -69,11 +77,14 @@ kill -HUP "$STAFD_PID"
 wait_for "[ \"\$(staf_ports)\" = 8010 ]" 30
 wait_for "[ \"\$(dlp_count_port 8010)\" = 2 ]" 60
 wait_for "[ \"\$(kernel_dc_count 8009)\" = 0 ]" 30
+wait_for "[ \"\$(dc_connected_live)\" = 1 ]" 30
 assert_eq 1 "$(kernel_dc_count 8010)" "kernel DC connections to 8010"
 assert_eq 1 "$(nlines "$E2E/stafd.log" "(tcp, 127.0.0.1, 8009, $WKDN) no longer wanted (configured); removing")" \
   "DC1 removal lines"
-assert_eq "" "$(stafctl adlp | grep -F "${SUB}1" || true)" "${SUB}1 in stafd's log pages"
-assert_contains "$(stafctl adlp)" "${SUB}3" "stafctl adlp"
+adlp_without "${SUB}1"
+adlp_without "${SUB}2"
+adlp=$(stafctl adlp) || fail "stafctl adlp failed"
+assert_contains "$adlp" "${SUB}3" "stafctl adlp"
 
 log "stacd: SUB3 connected; SUB1 and SUB2 (DC1's) disconnected"
 wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 1 ]" 60
@@ -81,7 +92,8 @@ wait_for "[ \"\$(kernel_ctrl_count ${SUB}1)\" = 0 ] && [ \"\$(kernel_ctrl_count 
 wait_for "[ \"\$(ioc_connected)\" = 1 ]" 30
 assert_eq 1 "$(ioc_listed)" "I/O controllers stacd lists"
 assert_each_subsystem_once 3 3
-assert_eq 1 "$(kernel_io_count)" "I/O controllers in the kernel"
+assert_ioc_live "${SUB}3" "$(ioc_device "${SUB}3")" "after stafd's reload"
+assert_kernel_io 1 "I/O controllers in the kernel"
 for i in 1 2; do
   assert_eq 1 "$(nlines "$E2E/stacd.log" "$SUB$i) no longer wanted; disconnecting")" \
     "disconnect lines for $SUB$i"
@@ -100,7 +112,8 @@ wait_for "[ \"\$(ioc_listed)\" = 0 ]" 10
 assert_eq 1 "$(nlines "$E2E/stacd.log" "${SUB}3) no longer wanted; disconnecting")" \
   "disconnect lines for ${SUB}3"
 assert_eq 0 "$(kernel_io_count)" "I/O controllers in the kernel"
-assert_contains "$(stafctl adlp)" "${SUB}3" "stafctl adlp (the exclusion is stacd's own)"
+adlp=$(stafctl adlp) || fail "stafctl adlp failed"
+assert_contains "$adlp" "${SUB}3" "stafctl adlp (the exclusion is stacd's own)"
 pid_alive "$STAFD_PID" || fail "stafd died"
 pid_alive "$STACD_PID" || fail "stacd died"
 
@@ -115,6 +128,9 @@ cline=$(($(wc -l <"$E2E/stacd.conf") + 1))
 echo "controller = transport=tcp;traddr=127.0.0.1;trsvcid=8010" >>"$E2E/stacd.conf"
 cat -n "$E2E/stafd.conf" "$E2E/stacd.conf"
 dc2=$(stafctl --json ls | jq -r '.[0].device')
+snap=$(kernel_snapshot)
+staf_devs=$(stas_devices staf)
+assert_eq 1 "$(dc_connected_live)" "stafd's DC2 live in the kernel before the broken reload"
 reloads_f=$(nlines "$E2E/stafd.log" "Reloading")
 reloads_c=$(nlines "$E2E/stacd.log" "Reloading")
 kill -HUP "$STAFD_PID"
@@ -136,6 +152,9 @@ pid_alive "$STAFD_PID" || fail "stafd died on a SIGHUP with a broken stafd.conf"
 pid_alive "$STACD_PID" || fail "stacd died on a SIGHUP with a broken stacd.conf"
 assert_eq 8010 "$(staf_ports)" "DCs stafd lists after the broken reload"
 assert_eq "$dc2" "$(stafctl --json ls | jq -r '.[0].device')" "DC2 device after the broken reload"
+assert_eq "$staf_devs" "$(stas_devices staf)" "stafd's DC after the broken reload"
+assert_eq "$snap" "$(kernel_snapshot)" "the kernel's controllers after the broken reload (same, live)"
+assert_eq 1 "$(dc_connected_live)" "stafd's DC2 live in the kernel after the broken reload"
 assert_eq 0 "$(kernel_dc_count 8009)" "kernel DC connections to 8009 after the broken reload"
 assert_eq 1 "$(kernel_dc_count 8010)" "kernel DC connections to 8010 after the broken reload"
 assert_eq 2 "$(dlp_count_port 8010)" "DC2 log page entries after the broken reload"

@@ -61,18 +61,21 @@ assert_eq "$pid" "$(systemctl show -p MainPID --value stafd)" "stafd's PID after
 assert_eq active "$(systemctl is-active stafd)" "stafd after reload"
 
 log "systemctl stop: connections and state stay"
+assert_eq 1 "$(dc_connected_live)" "stafd's DC live in the kernel"
+snap=$(kernel_snapshot)
 systemctl stop stacd stafd
 assert_eq inactive "$(systemctl is-active stafd)" "stafd after stop"
-assert_eq 3 "$(kernel_io_count)" "I/O controllers after stop"
-assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "DC connections after stop"
+assert_kernel_io 3 "I/O controllers after stop"
+assert_eq "$snap" "$(kernel_snapshot)" "the kernel's controllers after stop (the same, live)"
 [ -f /run/stafd/last-known-config.json ] || fail "RuntimeDirectoryPreserve: /run/stafd/last-known-config.json is gone"
 [ ! -e /run/udev/rules.d/70-nvmf-autoconnect.rules ] || fail "the udev override outlived stafd"
 
 log "systemctl start again: the connections are adopted"
 systemctl start stafd stacd
 wait_for "[ \"\$(ioc_connected)\" = 3 ]" 60
+wait_for "[ \"\$(dc_connected_live)\" = 1 ]" 60
 assert_each_subsystem_once 1 3
-assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "DC connections after the restart"
+assert_eq "$snap" "$(kernel_snapshot)" "the kernel's controllers after the restart (adopted, not re-made)"
 
 # Disconnecting writes the controllers' sysfs delete_controller files: the sandbox (no
 # CAP_DAC_OVERRIDE, ProtectSystem=full) must allow it.
@@ -80,7 +83,8 @@ log "systemctl reload stacd with ${SUB}3 excluded: disconnected through the sand
 printf '[Controllers]\nexclude = nqn=%s\n' "${SUB}3" >/etc/stas/stacd.conf
 systemctl reload stacd || fail "systemctl reload stacd failed"
 wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 0 ]" 30
-assert_eq 2 "$(kernel_io_count)" "I/O controllers after the exclusion"
+assert_kernel_io 2 "I/O controllers after the exclusion"
+assert_eq "$(echo "$snap" | grep -vF " ${SUB}3 ")" "$(kernel_snapshot)" "the other controllers after the exclusion"
 log "systemctl reload stafd without its DC: the DC disconnected through the sandbox"
 : >/etc/stas/stafd.conf
 systemctl reload stafd || fail "systemctl reload stafd failed"

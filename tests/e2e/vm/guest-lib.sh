@@ -139,6 +139,30 @@ nvmet_remove_port() {
   rmdir "$NVMET/ports/$1" || fail "cannot remove nvmet port $1"
 }
 
+# nvmet_port_down ID NQN...: in one process, unlinks the subsystems NQN... from port ID and
+# removes the port, microseconds apart (its connections are dropped, its address stops
+# listening). The first unlink makes the target send a DLP-change AEN: a host must not get the
+# chance to read a (legitimately) shorter log page before the port, and with it the discovery
+# connection, is gone.
+nvmet_port_down() {
+  _pd=$NVMET/ports/$1
+  shift
+  perl -e '$p = shift; for (@ARGV) { unlink("$p/subsystems/$_") or die "unlink $_: $!\n" }
+    rmdir($p) or die "rmdir $p: $!\n"' "$_pd" "$@" || fail "cannot remove nvmet port $_pd"
+  [ ! -d "$_pd" ] || fail "nvmet port $_pd still exists"
+}
+
+# nvmet_port_up ID TRADDR TRSVCID NQN...: port ID again, its subsystems NQN... linked in one
+# process (so that a host reconnecting in between cannot read a partial log page).
+nvmet_port_up() {
+  nvmet_setup_port "$1" "$2" "$3"
+  _pu=$1
+  shift 3
+  perl -e '$c = shift; $p = shift; for (@ARGV) {
+    symlink("$c/subsystems/$_", "$p/subsystems/$_") or die "link $_: $!\n" }' \
+    "$NVMET" "$NVMET/ports/$_pu" "$@" || fail "cannot link the subsystems of port $_pu"
+}
+
 # start_system_bus: a dbus-daemon on the standard system bus socket
 # (/run/dbus/system_bus_socket) with Debian's system.conf, which includes the policy files of
 # /usr/share/dbus-1/system.d and /etc/dbus-1/system.d. Sets STAS_DBUS_PID.

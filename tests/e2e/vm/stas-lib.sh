@@ -65,16 +65,20 @@ start_stacd() {
 }
 
 # start_both_connected N: stafd (serving its DC's N+1 entries), then stacd, until stacd has
-# connected SUB1..SUB<N>, each exactly once, and the kernel has N I/O controllers and one DC.
+# connected SUB1..SUB<N>, each exactly once: stafd's DC and stacd's N I/O controllers are live in
+# the kernel, on the devices and with the addresses the daemons report, and the kernel has no
+# other controller.
 start_both_connected() {
   log "start stafd and stacd"
   start_stafd
   wait_for "[ \"\$(dlp_count)\" = $(($1 + 1)) ]" 60
+  wait_for "[ \"\$(dc_connected_live)\" = 1 ]" 20
   start_stacd
   wait_for "[ \"\$(ioc_connected)\" = $1 ]" 60
   assert_each_subsystem_once 1 "$1"
-  assert_eq "$1" "$(kernel_io_count)" "I/O controllers in the kernel"
+  assert_kernel_io "$1" "I/O controllers in the kernel"
   assert_eq 1 "$(kernel_ctrl_count "$WKDN")" "discovery controllers in the kernel"
+  assert_eq 1 "$(dc_connected_live)" "DCs stafd lists on a live kernel device"
 }
 
 # stop_pid PID: SIGTERM, then wait (up to 20 s) until it is gone.
@@ -91,25 +95,64 @@ kill9_pid() {
 stafctl() { "$B/ctl/stafctl" "$@"; }
 stacctl() { "$B/ctl/stacctl" "$@"; }
 
+# A failing query must fail the check that uses it: the functions below print nothing and return
+# 1 when stafctl/stacctl fails (an empty string never equals an expected count), and say why on
+# stderr.
+# stas_json DAEMON ARGS...: the JSON that `stafctl`/`stacctl --json ARGS` prints.
+stas_json() {
+  _sj_d=$1
+  shift
+  _sj_out=$("$B/ctl/${_sj_d}ctl" --json "$@" 2>/tmp/stas-ctl.stderr) || {
+    echo "${_sj_d}ctl --json $*: failed: $(cat /tmp/stas-ctl.stderr)" >&2
+    return 1
+  }
+  printf '%s\n' "$_sj_out"
+}
+
 # dlp_count: the number of log page entries stafd serves for the DC at 127.0.0.1:8009.
 dlp_count() {
-  stafctl --json dlp -a 127.0.0.1 -s 8009 2>/dev/null | jq length
+  _j=$(stas_json staf dlp -a 127.0.0.1 -s 8009) || return 1
+  printf '%s\n' "$_j" | jq length
 }
 
-# ioc_connected: the number of I/O controllers stacd lists with a kernel device.
-ioc_connected() {
-  stacctl --json ls 2>/dev/null | jq '[.[] | select(.device != "nvme?")] | length'
-}
-# ioc_listed: the number of I/O controllers stacd lists.
-ioc_listed() {
-  stacctl --json ls 2>/dev/null | jq length
-}
-# ioc_device NQN: the kernel device stacd reports for subsystem NQN ("" if none).
-ioc_device() {
-  stacctl --json ls 2>/dev/null | jq -r --arg n "$1" '.[] | select(.subsysnqn == $n) | .device'
+# dlp_count_port PORT: the number of log page entries stafd serves for the DC 127.0.0.1:PORT.
+dlp_count_port() {
+  _j=$(stas_json staf dlp -a 127.0.0.1 -s "$1") || return 1
+  printf '%s\n' "$_j" | jq length
 }
 
-# kernel_ctrls NQN: the kernel's controllers (any state) of subsystem NQN, one name a line.
+# --- The kernel's view. A controller exists in /sys/class/nvme while it connects, reconnects
+# --- and is being deleted: only state "live" means connected.
+
+# ctrl_state DEVICE: the kernel's state of controller DEVICE ("" when it does not exist).
+ctrl_state() {
+  _cs=""
+  [ -r "/sys/class/nvme/$1/state" ] && read -r _cs <"/sys/class/nvme/$1/state" 2>/dev/null
+  echo "$_cs"
+}
+# ctrl_cntlid DEVICE: the controller ID the target gave DEVICE ("" when it does not exist).
+ctrl_cntlid() {
+  _cc=""
+  [ -r "/sys/class/nvme/$1/cntlid" ] && read -r _cc <"/sys/class/nvme/$1/cntlid" 2>/dev/null
+  echo "$_cc"
+}
+# kernel_ctrl_live DEVICE NQN TRADDR TRSVCID [HOST_IFACE]: the kernel has controller DEVICE, it
+# is live, and it is connected to subsystem NQN at TRADDR:TRSVCID (through HOST_IFACE if given).
+kernel_ctrl_live() {
+  case "$1" in nvme[0-9]*) ;; *) return 1 ;; esac
+  _kd=/sys/class/nvme/$1
+  [ -r "$_kd/state" ] && [ -r "$_kd/subsysnqn" ] && [ -r "$_kd/address" ] || return 1
+  read -r _ks <"$_kd/state" && read -r _kq <"$_kd/subsysnqn" && read -r _ka <"$_kd/address" ||
+    return 1
+  [ "$_ks" = live ] && [ "$_kq" = "$2" ] || return 1
+  case ",$_ka," in *",traddr=$3,"*) ;; *) return 1 ;; esac
+  case ",$_ka," in *",trsvcid=$4,"*) ;; *) return 1 ;; esac
+  [ -z "${5:-}" ] || case ",$_ka," in *",host_iface=$5,"*) ;; *) return 1 ;; esac
+}
+
+# kernel_ctrls NQN: the kernel's controllers of subsystem NQN in ANY state (connecting and
+# deleting ones too), one name a line: for "gone" and "no duplicate" checks. A connection is
+# checked with kernel_live_ctrls / kernel_ctrl_live.
 # (sysfs is read with the shell's `read`: starting a process per file is slow in the guest.)
 kernel_ctrls() {
   for _c in /sys/class/nvme/nvme*; do
@@ -117,11 +160,17 @@ kernel_ctrls() {
     [ "$_q" != "$1" ] || echo "${_c##*/}"
   done
 }
-# kernel_ctrl_count NQN
+# kernel_ctrl_count NQN: how many controllers of NQN the kernel has, in any state.
 kernel_ctrl_count() {
   kernel_ctrls "$1" | wc -l
 }
-# kernel_io_count: every I/O controller the kernel has.
+# kernel_live_ctrls NQN: the kernel's live controllers of subsystem NQN, one name a line.
+kernel_live_ctrls() {
+  for _c in $(kernel_ctrls "$1"); do
+    [ "$(ctrl_state "$_c")" != live ] || echo "$_c"
+  done
+}
+# kernel_io_count: every I/O controller the kernel has, in any state ("0": none left at all).
 kernel_io_count() {
   _n=0
   for _c in /sys/class/nvme/nvme*; do
@@ -130,30 +179,146 @@ kernel_io_count() {
   done
   echo "$_n"
 }
-
-# count_lines FILE REGEX: the number of lines of FILE matching REGEX (0 if none or no file).
-count_lines() {
-  _n=$(grep -c -e "$2" "$1" 2>/dev/null) || true
-  echo "${_n:-0}"
+# kernel_live_io_count: the kernel's live I/O controllers.
+kernel_live_io_count() {
+  _n=0
+  for _c in /sys/class/nvme/nvme*; do
+    [ -r "$_c/cntrltype" ] && read -r _t <"$_c/cntrltype" || continue
+    [ "$_t" = io ] && [ "$(ctrl_state "${_c##*/}")" = live ] && _n=$((_n + 1))
+  done
+  echo "$_n"
+}
+# assert_kernel_io N WHAT: the kernel has exactly N I/O controllers and every one of them is live.
+assert_kernel_io() {
+  assert_eq "$1" "$(kernel_io_count)" "$2"
+  assert_eq "$1" "$(kernel_live_io_count)" "$2 (live)"
+}
+# kernel_snapshot: every controller of the kernel as "DEVICE SUBSYSNQN CNTLID STATE", sorted.
+# Equal snapshots before and after something mean that no controller was deleted, re-made (a
+# new connection gets a new association, and its cntlid is the target's choice again) or added.
+kernel_snapshot() {
+  for _c in /sys/class/nvme/nvme*; do
+    [ -r "$_c/subsysnqn" ] && read -r _q <"$_c/subsysnqn" || continue
+    echo "${_c##*/} $_q $(ctrl_cntlid "${_c##*/}") $(ctrl_state "${_c##*/}")"
+  done | sort
 }
 
-# nlines FILE TEXT: the number of lines of FILE containing TEXT (a fixed string).
-nlines() { grep -cF -- "$2" "$1" || true; }
+# --- What the daemons report, checked against the kernel.
+
+# stas_listed DAEMON: what stafd ("staf") or stacd ("stac") lists, one controller a line:
+# "DEVICE<TAB>SUBSYSNQN<TAB>TRADDR<TAB>TRSVCID<TAB>HOST-IFACE" (DEVICE "nvme?" when none).
+stas_listed() {
+  _j=$(stas_json "$1" ls) || return 1
+  printf '%s\n' "$_j" |
+    jq -r '.[] | [.device, .subsysnqn, .traddr, .trsvcid, .["host-iface"]] | @tsv'
+}
+# stas_live_count DAEMON: how many of the controllers DAEMON lists are live in the kernel on the
+# device DAEMON reports, with the subsystem NQN, address and interface DAEMON claims for it.
+stas_live_count() {
+  _rows=$(stas_listed "$1") || return 1
+  _n=0
+  _tab=$(printf '\t')
+  while IFS=$_tab read -r _dev _nqn _addr _svc _if; do
+    [ -n "$_dev" ] || continue
+    kernel_ctrl_live "$_dev" "$_nqn" "$_addr" "$_svc" "$_if" && _n=$((_n + 1))
+  done <<ROWS
+$_rows
+ROWS
+  echo "$_n"
+}
+# ioc_connected: the number of I/O controllers stacd lists whose device is live in the kernel
+# with the subsystem and address stacd claims (a controller still connecting, reconnecting
+# after an outage or being deleted does not count).
+ioc_connected() { stas_live_count stac; }
+# dc_connected_live: the same for the discovery controllers stafd lists.
+dc_connected_live() { stas_live_count staf; }
+# ioc_listed: the number of I/O controllers stacd lists (connected or not).
+ioc_listed() {
+  _j=$(stas_json stac ls) || return 1
+  printf '%s\n' "$_j" | jq length
+}
+# ioc_device NQN: the kernel device stacd reports for subsystem NQN ("nvme?" while it has none,
+# "" if stacd does not list NQN).
+ioc_device() {
+  _j=$(stas_json stac ls) || return 1
+  printf '%s\n' "$_j" | jq -r --arg n "$1" '.[] | select(.subsysnqn == $n) | .device'
+}
+# stas_devices DAEMON: "SUBSYSNQN DEVICE" of every controller DAEMON (staf/stac) lists, sorted.
+stas_devices() {
+  _rows=$(stas_listed "$1") || return 1
+  printf '%s\n' "$_rows" | awk -F '\t' 'NF { print $2 " " $1 }' | sort
+}
+# assert_ioc_live NQN DEVICE WHAT: stacd lists subsystem NQN on DEVICE, which is live in the
+# kernel with the address stacd claims, and is the kernel's only controller of NQN.
+assert_ioc_live() {
+  _rows=$(stas_listed stac) || fail "$3: stacctl ls failed"
+  _row=$(printf '%s\n' "$_rows" | awk -F '\t' -v n="$1" '$2 == n')
+  [ -n "$_row" ] || fail "$3: stacd does not list $1"
+  _tab=$(printf '\t')
+  IFS=$_tab read -r _dev _nqn _addr _svc _if <<ROW
+$_row
+ROW
+  assert_eq "$2" "$_dev" "$3: stacd's device for $1"
+  kernel_ctrl_live "$_dev" "$1" "$_addr" "$_svc" "$_if" ||
+    fail "$3: $_dev is not live for $1 at $_addr:$_svc in the kernel (state '$(ctrl_state "$_dev")', $(cat "/sys/class/nvme/$_dev/subsysnqn" "/sys/class/nvme/$_dev/address" 2>&1 | tr '\n' ' '))"
+  assert_eq "$2" "$(kernel_ctrls "$1")" "$3: the kernel's controllers of $1"
+}
+
+# --- Logs.
+
+# dmesg_count TEXT: the number of kernel log lines containing TEXT (a fixed string). The NVMe/TCP
+# host logs 'new ctrl: NQN "<nqn>"' for each controller it creates (not for reconnections).
+dmesg_count() {
+  _dm=$(dmesg) || { fail "dmesg failed"; return 1; }
+  printf '%s\n' "$_dm" | grep -cF -- "$1" || [ $? -eq 1 ]
+}
+
+# count_lines FILE REGEX: the number of lines of FILE matching REGEX (0 if none). An unreadable
+# or missing FILE fails the scenario (and prints nothing, so that a comparison with 0 fails too).
+count_lines() {
+  [ -r "$1" ] || { fail "count_lines: cannot read $1"; return 1; }
+  _rc=0
+  _n=$(grep -c -e "$2" "$1") || _rc=$?
+  [ "$_rc" -le 1 ] || { fail "count_lines: grep failed on $1"; return 1; }
+  echo "$_n"
+}
+
+# nlines FILE TEXT: the number of lines of FILE containing TEXT (a fixed string); like count_lines.
+nlines() {
+  [ -r "$1" ] || { fail "nlines: cannot read $1"; return 1; }
+  _rc=0
+  _n=$(grep -cF -- "$2" "$1") || _rc=$?
+  [ "$_rc" -le 1 ] || { fail "nlines: grep failed on $1"; return 1; }
+  echo "$_n"
+}
+
+# assert_no_match FILE ERE WHAT: FILE exists and has no line matching ERE (else the scenario
+# fails, showing them).
+assert_no_match() {
+  [ -r "$1" ] || fail "$3: cannot read $1"
+  _rc=0
+  grep -E -e "$2" "$1" || _rc=$?
+  case "$_rc" in
+    1) ;;
+    0) fail "$3: see the lines of $1 above" ;;
+    *) fail "$3: grep failed on $1" ;;
+  esac
+}
 
 # assert_stacd_disconnected_nothing: stacd's log has no removal or disconnection.
 assert_stacd_disconnected_nothing() {
-  if grep -E 'no longer wanted|Disconnected|disconnecting|Failed to disconnect' "$E2E/stacd.log"; then
-    fail "stacd disconnected (or dropped) an I/O controller: see the lines above"
-  fi
+  assert_no_match "$E2E/stacd.log" 'no longer wanted|Disconnected|disconnecting|Failed to disconnect' \
+    "stacd disconnected (or dropped) an I/O controller"
 }
 
 # assert_each_subsystem_once FIRST LAST: SUB<FIRST>..SUB<LAST> each have exactly one kernel
-# controller and a namespace block device.
+# controller (in any state), it is live, and it has a namespace.
 assert_each_subsystem_once() {
   _i=$1
   while [ "$_i" -le "$2" ]; do
     assert_eq 1 "$(kernel_ctrl_count "$SUB$_i")" "kernel controllers of $SUB$_i"
     _c=$(kernel_ctrls "$SUB$_i")
+    assert_eq live "$(ctrl_state "$_c")" "state of $_c ($SUB$_i)"
     # nvme<C>n1, or nvme<S>c<C>n1 with native multipath: the namespace's path on this controller
     ls -d /sys/class/nvme/"$_c"/nvme*n1 >/dev/null 2>&1 || fail "no namespace on $_c ($SUB$_i)"
     _i=$((_i + 1))
