@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stac/stac_service.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -318,16 +321,79 @@ TEST_F(StacServiceTest, ConnectsWithEveryPerControllerOption) {
   EXPECT_EQ(discovered.host.hostkey, host_.hostkey);
 }
 
+// A kernel whose Connect() holds every caller until `expected` connects are in the kernel at
+// once, then lets them all through: only callers that really run in parallel get there, however
+// slow the machine. A wait that times out opens the gate for everyone, so that a serial caller
+// fails the test in kMaxWait instead of hanging it. Everything else goes straight to `kernel`.
+class ConnectGateKernel : public NvmeKernel {
+ public:
+  static constexpr std::chrono::milliseconds kMaxWait{10000};
+
+  ConnectGateKernel(NvmeKernel& kernel, int expected) : kernel_(kernel), expected_(expected) {}
+
+  // The most Connect() calls that were waiting at the gate at the same time.
+  int max_in_flight() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_in_flight_;
+  }
+
+  Result<std::string> Connect(const ConnectRequest& req) override {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+      if (in_flight_ >= expected_)
+        open_ = true;
+      cv_.notify_all();
+      if (!cv_.wait_for(lock, kMaxWait, [this] { return open_; })) {
+        open_ = true;
+        cv_.notify_all();
+      }
+      --in_flight_;
+    }
+    return kernel_.Connect(req);
+  }
+  bool FabricsAvailable() override { return kernel_.FabricsAvailable(); }
+  std::vector<std::string> SupportedOptions() override { return kernel_.SupportedOptions(); }
+  Status Disconnect(const std::string& device) override { return kernel_.Disconnect(device); }
+  Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device,
+                                                   uint8_t lsp) override {
+    return kernel_.GetDiscoveryLog(device, lsp);
+  }
+  Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) override {
+    return kernel_.GetDiscoveryLogSupport(device);
+  }
+  Result<RegistrationResult> RegisterHost(const std::string& device,
+                                          const HostInfo& host) override {
+    return kernel_.RegisterHost(device, host);
+  }
+  std::vector<KernelDevice> ListDevices() override { return kernel_.ListDevices(); }
+  std::optional<KernelDevice> GetDevice(const std::string& device) override {
+    return kernel_.GetDevice(device);
+  }
+  std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) override {
+    return kernel_.ListDevicesOf(subsysnqn);
+  }
+
+ private:
+  NvmeKernel& kernel_;
+  const int expected_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+  bool open_ = false;
+};
+
 // The production pool and loop: N new subsystems are connected in parallel, not one after
-// the other (each connect blocks a worker for the simulated latency).
+// the other (each connect blocks a worker until all N are in the kernel).
 class StacServiceParallelTest : public GlibLoopTest {
  protected:
   static constexpr int kSubsystems = 64;
 };
 
 TEST_F(StacServiceParallelTest, SixtyFourConnectsAreInFlightAtOnce) {
-  testing::SimulatedKernel kernel(loop_);
-  kernel.SetConnectLatency(std::chrono::milliseconds(300));
+  testing::SimulatedKernel sim(loop_);
+  ConnectGateKernel kernel(sim, kSubsystems);
   SimPort port;
   port.traddr = "192.0.2.20";
   port.trsvcid = "4420";
@@ -336,7 +402,7 @@ TEST_F(StacServiceParallelTest, SixtyFourConnectsAreInFlightAtOnce) {
     port.subsystems.push_back("nqn.io:" + std::to_string(i));
     entries.push_back(SimEntry(port.subsystems.back(), "192.0.2.20", "4420"));
   }
-  kernel.AddPort(port);
+  sim.AddPort(port);
   FakeStafd stafd;
   stafd.Serve(entries);
   HostInfo host;
@@ -345,7 +411,7 @@ TEST_F(StacServiceParallelTest, SixtyFourConnectsAreInFlightAtOnce) {
   StacService service(StacDeps{.loop = loop_,
                                .runner = runner,
                                .kernel = kernel,
-                               .events = kernel,
+                               .events = sim,
                                .stafd = stafd,
                                .host = host},
                       ParseServiceConfig(Daemon::kStacd, ParseIniText("", "stacd.conf")).config);
@@ -366,9 +432,9 @@ TEST_F(StacServiceParallelTest, SixtyFourConnectsAreInFlightAtOnce) {
   loop_.CancelTimer(poll_id);
   EXPECT_TRUE(done) << "not all " << kSubsystems << " connected within 30 s";
   EXPECT_TRUE(all_connected());
-  EXPECT_EQ(kernel.connect_calls(), kSubsystems);
+  EXPECT_EQ(sim.connect_calls(), kSubsystems);
   // Every connect was in the kernel at the same time: the pool grew to one worker each.
-  EXPECT_EQ(kernel.max_parallel_connects(), kSubsystems);
+  EXPECT_EQ(kernel.max_in_flight(), kSubsystems);
   bool stopped = false;
   service.Stop([&] { stopped = true; });
   runner.Shutdown();

@@ -75,6 +75,13 @@ std::size_t WaitForThreadCount(const ThreadPoolRunner& runner, std::size_t want)
   return count;
 }
 
+// Polls until the queue is empty (Shutdown() drops it first thing), for at most 5 s.
+void WaitForQueueDropped(const ThreadPoolRunner& runner) {
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(5000);
+  while (runner.queued() != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(1));
+}
+
 TEST(InlineRunnerTest, RunsWorkAtOnceAndPostsDone) {
   FakeEventLoop loop;
   InlineRunner runner(loop);
@@ -128,21 +135,24 @@ TEST(InlineRunnerTest, MoveOnlyResultsAndShutdown) {
 // The real pool, driven by the real loop: results come back on the thread that runs the loop.
 class ThreadPoolRunnerTest : public GlibLoopTest {};
 
+// The first kMax jobs each hold their worker until kMax jobs are running at once, which only
+// a pool that really runs kMax of them in parallel reaches (it starts with 2 threads and must
+// grow). The wait is bounded: a pool that cannot reach kMax fails instead of hanging.
 TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
   constexpr int kJobs = 16;
-  constexpr auto kJobTime = milliseconds(50);
-  ThreadPoolRunner runner(loop_, 2, 4);  // starts 2, grows to at most 4
+  constexpr int kMax = 4;
+  ThreadPoolRunner runner(loop_, 2, kMax);  // starts 2, grows to at most kMax
   ASSERT_EQ(runner.thread_count(), 2u);
   Lifetime owner;
   const auto loop_thread = std::this_thread::get_id();
 
+  JobGate gate;
   std::atomic<int> running{0};
   std::atomic<int> max_running{0};
   std::atomic<bool> work_on_loop_thread{false};
   std::vector<int> results;
   bool done_on_loop_thread = true;
 
-  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kJobs; ++i) {
     runner.RunBlocking<int>(
         owner,
@@ -153,7 +163,9 @@ TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
           int prev = max_running.load();
           while (prev < now && !max_running.compare_exchange_weak(prev, now)) {
           }
-          std::this_thread::sleep_for(kJobTime);  // stands in for a blocking libnvme call
+          gate.Start();
+          if (i < kMax)
+            (void)gate.WaitStarted(kMax);
           --running;
           return i * i;
         },
@@ -164,13 +176,7 @@ TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
             loop_.Quit();
         });
   }
-  ASSERT_TRUE(RunFor(milliseconds(20000)));
-  const auto elapsed =
-      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-  const milliseconds serial = kJobs * kJobTime;
-  std::printf("[ pool     ] %d jobs x %d ms on %zu threads: %d ms (serial: %d ms)\n", kJobs,
-              static_cast<int>(kJobTime.count()), runner.peak_threads(),
-              static_cast<int>(elapsed.count()), static_cast<int>(serial.count()));
+  ASSERT_TRUE(RunFor(milliseconds(30000)));
 
   EXPECT_FALSE(work_on_loop_thread);
   EXPECT_TRUE(done_on_loop_thread);
@@ -178,9 +184,8 @@ TEST_F(ThreadPoolRunnerTest, ParallelJobsCompleteWithResultsOnTheLoopThread) {
   ASSERT_EQ(results.size(), static_cast<size_t>(kJobs));
   for (int i = 0; i < kJobs; ++i)
     EXPECT_EQ(results[i], i * i);
-  EXPECT_GE(max_running.load(), 1);
-  EXPECT_LE(max_running.load(), 4);  // bounded
-  EXPECT_LE(runner.peak_threads(), 4u);
+  EXPECT_EQ(max_running.load(), kMax);  // in parallel, and bounded
+  EXPECT_EQ(runner.peak_threads(), static_cast<std::size_t>(kMax));
 }
 
 TEST_F(ThreadPoolRunnerTest, DoneIsDroppedWhenTheOwnerExpiresMeanwhile) {
@@ -243,8 +248,9 @@ TEST_F(ThreadPoolRunnerTest, ShutdownDropsQueuedJobsAndFinishesInFlightOnes) {
   }
   ASSERT_TRUE(started);
   EXPECT_EQ(runner.queued(), 5u);
+  // Released only once Shutdown() has dropped the queue, so the job is in flight during it.
   std::thread releaser([&] {
-    std::this_thread::sleep_for(milliseconds(20));
+    WaitForQueueDropped(runner);
     release = true;
   });
   runner.Shutdown();  // joins: returns once the in-flight job is done
@@ -254,9 +260,10 @@ TEST_F(ThreadPoolRunnerTest, ShutdownDropsQueuedJobsAndFinishesInFlightOnes) {
   runner.RunBlocking<int>(
       owner, [&] { return ++work_runs; }, [&](int) { ++done_calls; });  // ignored
   runner.Shutdown();                                                    // idempotent
-  // The in-flight job's result was posted before the join returned.
-  loop_.AddTimer(milliseconds(50), [&] { loop_.Quit(); });
-  RunFor(milliseconds(5000));
+  // The in-flight job's result was posted before the join returned: posts run in order, so
+  // it runs before this Quit().
+  loop_.Post([&] { loop_.Quit(); });
+  ASSERT_TRUE(RunFor(milliseconds(5000)));
   EXPECT_EQ(done_calls, 1);
   EXPECT_EQ(work_runs.load(), 1);
 }
@@ -460,8 +467,9 @@ TEST_F(ThreadPoolRunnerTest, ShutdownDuringABurstFinishesRunningJobsAndDropsQueu
   ASSERT_TRUE(gate.WaitStarted(kRunning));
   EXPECT_EQ(runner.thread_count(), static_cast<std::size_t>(kRunning));
   EXPECT_EQ(runner.queued(), static_cast<std::size_t>(kQueued));
+  // Released only once Shutdown() has dropped the queue, so the jobs are in flight during it.
   std::thread releaser([&] {
-    std::this_thread::sleep_for(milliseconds(20));
+    WaitForQueueDropped(runner);
     gate.Release();
   });
   runner.Shutdown();  // returns once the running jobs are done and every worker has exited
@@ -473,8 +481,8 @@ TEST_F(ThreadPoolRunnerTest, ShutdownDuringABurstFinishesRunningJobsAndDropsQueu
       owner, [&] { return ++work_runs; }, [&](int) { ++done_calls; });  // ignored
   EXPECT_EQ(runner.thread_count(), 0u);                                 // nothing started
   runner.Shutdown();                                                    // idempotent
-  loop_.AddTimer(milliseconds(50), [&] { loop_.Quit(); });
-  RunFor(milliseconds(5000));
+  loop_.Post([&] { loop_.Quit(); });  // after the results posted by the running jobs
+  ASSERT_TRUE(RunFor(milliseconds(5000)));
   EXPECT_EQ(done_calls, kRunning);
   EXPECT_EQ(work_runs.load(), kRunning);
   EXPECT_EQ(gate.started(), kRunning);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -113,9 +114,14 @@ TEST_F(GlibEventLoopTest, QuitBeforeRunReturnsAtOnce) {
 }
 
 TEST_F(GlibEventLoopTest, QuitFromAnotherThreadWakesTheLoop) {
-  std::thread t([this] {
-    std::this_thread::sleep_for(milliseconds(20));
-    loop_.Quit();
+  // The other thread quits once a posted callback has run, so inside Run(): a Quit() before
+  // Run() returns at once (QuitBeforeRunReturnsAtOnce) and would prove nothing here.
+  std::promise<void> running;
+  std::future<void> is_running = running.get_future();
+  loop_.Post([&] { running.set_value(); });
+  std::thread t([&] {
+    if (is_running.wait_for(milliseconds(5000)) == std::future_status::ready)
+      loop_.Quit();
   });
   bool quit = RunFor(milliseconds(5000));
   t.join();

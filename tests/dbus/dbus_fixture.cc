@@ -28,6 +28,10 @@ extern char** environ;  // NOLINT: POSIX
 namespace stas::testing {
 namespace {
 
+std::string SimKernelDevicesPath(const std::string& runtime) {
+  return runtime + "/sim-kernel-devices.json";
+}
+
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
@@ -158,7 +162,7 @@ void StafdDbusTest::SetUp() {
   dir_ = tmpl;
   std::filesystem::create_directories(dir_ + "/etc/nvme");
   std::filesystem::create_directories(dir_ + "/etc/stas");
-  std::filesystem::create_directories(dir_ + "/run");
+  std::filesystem::create_directories(StafdRuntime());
   WriteFile(dir_ + "/etc/nvme/hostnqn", std::string(kTestHostNqn) + "\n");
   WriteFile(dir_ + "/etc/nvme/hostid", std::string(kTestHostId) + "\n");
   if (!hostkey_.empty())
@@ -231,11 +235,20 @@ void StafdDbusTest::StartBus() {
 
 std::vector<std::string> StafdDbusTest::SimEnvironment(const std::string& runtime) const {
   return {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "STAS_SIM_SCENARIO=" + ScenarioPath(),
-          "STAS_SIM_ETC=" + dir_ + "/etc", "RUNTIME_DIRECTORY=" + runtime};
+          "STAS_SIM_ETC=" + dir_ + "/etc", "RUNTIME_DIRECTORY=" + runtime,
+          "STAS_SIM_DEVICES_FILE=" + SimKernelDevicesPath(runtime)};
+}
+
+nlohmann::json StafdDbusTest::SimKernelDevices(const std::string& runtime) {
+  std::ifstream f(SimKernelDevicesPath(runtime));
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // Replaced atomically, so a missing file is the only state that does not parse.
+  nlohmann::json devices = nlohmann::json::parse(text, nullptr, false);
+  return devices.is_discarded() ? nlohmann::json() : devices;
 }
 
 void StafdDbusTest::StartStafd() {
-  stafd_.Start(STAFD_SIM_BIN, ConfPath(), dir_ + "/stafd.log", SimEnvironment(dir_ + "/run"));
+  stafd_.Start(STAFD_SIM_BIN, ConfPath(), dir_ + "/stafd.log", SimEnvironment(StafdRuntime()));
 }
 
 bool StafdDbusTest::NameHasOwner(const std::string& name) {
@@ -246,6 +259,20 @@ bool StafdDbusTest::NameHasOwner(const std::string& name) {
       .withArguments(name)
       .storeResultsTo(owned);
   return owned;
+}
+
+pid_t StafdDbusTest::NameOwnerPid(const std::string& name) {
+  auto bus = sdbus::createProxy(*conn_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+  uint32_t pid = 0;
+  try {
+    bus->callMethod("GetConnectionUnixProcessID")
+        .onInterface("org.freedesktop.DBus")
+        .withArguments(name)
+        .storeResultsTo(pid);
+  } catch (const sdbus::Error&) {  // NameHasNoOwner
+    return -1;
+  }
+  return static_cast<pid_t>(pid);
 }
 
 SimDaemon::~SimDaemon() {

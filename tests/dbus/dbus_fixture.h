@@ -113,6 +113,7 @@ class StafdDbusTest : public ::testing::Test {
   const std::string& bus_address() const { return bus_address_; }
   pid_t stafd_pid() const { return stafd_.pid(); }
   std::string ScenarioPath() const { return dir_ + "/scenario.json"; }
+  std::string StafdRuntime() const { return dir_ + "/run"; }  // stafd-sim's RUNTIME_DIRECTORY
   std::string ConfPath() const { return dir_ + "/stafd.conf"; }
   std::string LogText() const;  // stafd-sim's stdout and stderr so far
 
@@ -122,6 +123,11 @@ class StafdDbusTest : public ::testing::Test {
   int StopStafd() { return stafd_.Stop(); }
   // The variables a daemon of the harness runs with; `runtime` is its RUNTIME_DIRECTORY.
   std::vector<std::string> SimEnvironment(const std::string& runtime) const;
+  // The controllers in the simulated kernel of the daemon whose RUNTIME_DIRECTORY is
+  // `runtime`, as that daemon last published them (tests/sim/sim_kernel_devices.h): what the
+  // daemon really connected and disconnected, not what it logged or says on D-Bus. Null
+  // before the daemon's first publication.
+  static nlohmann::json SimKernelDevices(const std::string& runtime);
 
   // --- Programs, with DBUS_SYSTEM_BUS_ADDRESS set to the private bus. ---
   ProgramOutput Stafctl(const std::string& args) const;
@@ -149,6 +155,9 @@ class StafdDbusTest : public ::testing::Test {
   static void WriteFile(const std::string& path, const std::string& text);
   // Whether `name` has an owner on the private bus.
   bool NameHasOwner(const std::string& name);
+  // The process that owns `name`, as the bus knows it (GetConnectionUnixProcessID); -1 when
+  // nobody does.
+  pid_t NameOwnerPid(const std::string& name);
 
  private:
   void StartBus();

@@ -3,6 +3,7 @@
 // the daemons print.
 #pragma once
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -76,6 +77,43 @@ inline std::string ReadFileText(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// A golden output of stafctl or stacctl, tests/dbus/golden/<name>: CPython's pprint of the
+// expected value (make_goldens.py there regenerates them), so that the tools' output is not
+// checked with the formatter that made it.
+inline std::string Golden(const std::string& name) {
+  std::string text = ReadFileText(std::string(STAS_DBUS_GOLDEN_DIR) + "/" + name);
+  EXPECT_NE(text, "") << "no golden " << name;
+  return text;
+}
+
+// `text` with each key of `renames` replaced by its value, in one pass (so that two names may
+// swap). Every value must be exactly as long as its key: pprint breaks lines by length, so a
+// same-length stand-in leaves the layout of the output as it was.
+inline std::string ReplaceSameLength(const std::string& text,
+                                     const std::map<std::string, std::string>& renames) {
+  for (const auto& [from, to] : renames)
+    EXPECT_EQ(from.size(), to.size()) << "'" << from << "' -> '" << to << "'";
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    auto hit = std::find_if(renames.begin(), renames.end(), [&](const auto& r) {
+      return text.compare(i, r.first.size(), r.first) == 0;
+    });
+    if (hit == renames.end()) {
+      out += text[i++];
+    } else {
+      out += hit->second;
+      i += hit->first.size();
+    }
+  }
+  return out;
+}
+
+// `text` (stafctl or stacctl output) with the test's temp dir `dir` as the goldens write it: the
+// template mkdtemp() filled in, which is as long.
+inline std::string WithGoldenTempDir(const std::string& text, const std::string& dir) {
+  return ReplaceSameLength(text, {{dir, "/tmp/stas-dbus-test-XXXXXX"}});
 }
 
 // `busctl introspect` as {interface: {member: words of its line}}; member lines are

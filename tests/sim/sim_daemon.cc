@@ -8,21 +8,26 @@
 
 #include "common/log.h"
 #include "common/testing/simulated_kernel.h"
+#include "tests/sim/sim_kernel_devices.h"
 #include "tests/sim/sim_scenario.h"
 
 namespace stas::testing {
 
-std::optional<std::string> SetUpSimDaemon(const char* prog, DaemonEnvironment& env) {
-  const char* scenario = std::getenv("STAS_SIM_SCENARIO");  // NOLINT(concurrency-mt-unsafe)
-  const char* etc = std::getenv("STAS_SIM_ETC");            // NOLINT(concurrency-mt-unsafe)
-  const char* runtime = std::getenv("RUNTIME_DIRECTORY");   // NOLINT(concurrency-mt-unsafe)
+int RunSimDaemon(const char* prog, DaemonEnvironment& env,
+                 const std::function<int(const std::string& runtime)>& run) {
+  const char* scenario = std::getenv("STAS_SIM_SCENARIO");     // NOLINT(concurrency-mt-unsafe)
+  const char* etc = std::getenv("STAS_SIM_ETC");               // NOLINT(concurrency-mt-unsafe)
+  const char* runtime = std::getenv("RUNTIME_DIRECTORY");      // NOLINT(concurrency-mt-unsafe)
+  const char* devices = std::getenv("STAS_SIM_DEVICES_FILE");  // NOLINT(concurrency-mt-unsafe)
   if (!scenario || !etc || !runtime) {
     std::fprintf(stderr, "%s: set STAS_SIM_SCENARIO, STAS_SIM_ETC and RUNTIME_DIRECTORY\n", prog);
-    return std::nullopt;
+    return 2;
   }
-  // Shared by the two callbacks below; lives as long as the environment.
+  // Shared by the callbacks below; lives as long as this function, so past the daemon's loop.
   auto sim = std::make_shared<std::shared_ptr<SimulatedKernel>>();
+  auto publisher = std::make_shared<std::unique_ptr<KernelDevicesPublisher>>();
   std::string scenario_path = scenario;
+  std::string devices_path = devices ? devices : "";
   std::string name = prog;
   env.require_root = false;
   env.sysconf = {.sys_conf = std::string(etc) + "/stas/sys.conf",
@@ -37,7 +42,7 @@ std::optional<std::string> SetUpSimDaemon(const char* prog, DaemonEnvironment& e
     }
     return KernelBackend{.kernel = *sim, .events = *sim, .set_trace = {}};
   };
-  env.on_started = [sim, scenario_path, name](GlibEventLoop& loop) {
+  env.on_started = [sim, publisher, scenario_path, devices_path, name](GlibEventLoop& loop) {
     (void)loop.AddUnixSignal(SIGUSR1, [sim, scenario_path, name] {
       Status s = ApplyScenarioFile(scenario_path, **sim, false);
       if (!s)
@@ -45,8 +50,16 @@ std::optional<std::string> SetUpSimDaemon(const char* prog, DaemonEnvironment& e
       else
         LOG_INFO("%s: scenario re-applied", name.c_str());
     });
+    if (!devices_path.empty()) {
+      *publisher = std::make_unique<KernelDevicesPublisher>(*sim, devices_path);
+      (*publisher)->Start(loop);
+    }
   };
-  return std::string(runtime);
+  int status = run(runtime);
+  // The loop is gone and the workers joined: this is the list shutdown left.
+  if (*publisher)
+    (*publisher)->Publish();
+  return status;
 }
 
 }  // namespace stas::testing

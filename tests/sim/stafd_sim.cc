@@ -6,9 +6,8 @@
 
 int main(int argc, char** argv) {
   stas::staf::StafdEnvironment env;
-  std::optional<std::string> runtime = stas::testing::SetUpSimDaemon("stafd-sim", env);
-  if (!runtime)
-    return 2;
-  env.udev_rule_path = *runtime + "/70-nvmf-autoconnect.rules";
-  return stas::staf::RunStafd(argc, argv, env);
+  return stas::testing::RunSimDaemon("stafd-sim", env, [&](const std::string& runtime) {
+    env.udev_rule_path = runtime + "/70-nvmf-autoconnect.rules";
+    return stas::staf::RunStafd(argc, argv, env);
+  });
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes the golden outputs of stafctl and stacctl for the D-Bus tests (tests/dbus/).
+
+Each golden is what nvme-stas's tools print for the value below: print(pprint.pformat(value,
+width=120)), here by CPython itself, so that the tests do not check our pprint formatter
+against itself. The values are what stafd-sim and stacd-sim hold in the tests' default
+scenarios (tests/dbus/dbus_fixture.cc, Scenario() in stacd_dbus_test.cc). What varies per run
+is normalised by the tests, to the placeholders used here: the temp dir (TEMP_DIR, as long as
+the real one) and the avahi kick timer's time left (AVAHI_TIMER); device names and serials
+follow the kernel's own device list.
+
+Regenerate (from the repository root): python3 tests/dbus/golden/make_goldens.py
+"""
+
+import os
+import pprint
+
+HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555'
+HOSTID = '11111111-2222-3333-4444-555555555555'
+TEMP_DIR = '/tmp/stas-dbus-test-XXXXXX'  # mkdtemp("/tmp/stas-dbus-test-XXXXXX")
+AVAHI_TIMER = '60.0s [REMAINING]'
+OP_DONE = "{'fail count': 0, 'completed': True, 'alive': True}"
+
+
+def dlpe(subnqn, traddr, trsvcid):
+    return {'trtype': 'tcp', 'adrfam': 'ipv4', 'traddr': traddr, 'trsvcid': trsvcid,
+            'subnqn': subnqn, 'subtype': 'nvme', 'treq': 'not specified', 'portid': '1',
+            'cntlid': '65535', 'asqsz': '32', 'eflags': '0'}
+
+
+SUBSYS1 = ('nqn.2014-08.io.example:subsys1', '192.0.2.20', '4420')
+SUBSYS2 = ('nqn.2014-08.io.example:subsys2', '192.0.2.21', '4421')
+LOG_PAGES = [dlpe(*SUBSYS1), dlpe(*SUBSYS2)]
+
+
+def tid(transport, traddr, trsvcid, subsysnqn, device):
+    return {'traddr': traddr, 'trsvcid': trsvcid, 'transport': transport, 'subsysnqn': subsysnqn,
+            'host-iface': '', 'host-traddr': '', 'host-nqn': HOSTNQN, 'device': device}
+
+
+def sysfs(serial, dctype, cntrltype):
+    return {'hostid': HOSTID, 'hostnqn': HOSTNQN, 'model': 'Linux', 'serial': serial,
+            'dctype': dctype, 'cntrltype': cntrltype, 'connected': 'True'}
+
+
+def process_info(config_file):
+    return {'tron': False, 'log-level': 'INFO', 'hostnqn': HOSTNQN, 'hostid': HOSTID,
+            'hostkey': None, 'symname': None, 'last known config file': config_file,
+            'config soak timer': '1.5s [off]', 'kernel support.TP8013': 'True',
+            'kernel support.host_iface': 'True'}
+
+
+# stafd: one configured DC, 192.0.2.10:8009, serving LOG_PAGES.
+DC = tid('tcp', '192.0.2.10', '8009', 'nqn.2014-08.org.nvmexpress.discovery', 'nvme0')
+DC_INFO = {'connect attempts': '0', 'retry connect timer': '3.0s [off]',
+           'connect operation': OP_DONE, 'origin': 'configured',
+           'get log page operation': OP_DONE, 'register operation': OP_DONE,
+           'get supported log page operation': OP_DONE}
+DC_DETAILED = {**DC, **DC_INFO, **sysfs('sim1', 'ddc', 'discovery')}
+STAFD_STATUS = {
+    **process_info(TEMP_DIR + '/run/last-known-config.json'),
+    'avahi': {'avahi wake up timer': AVAHI_TIMER,
+              'service types': ['_nvme-disc._tcp', '_nvme-disc._udp'], 'services': {}},
+    'controllers': [{**DC_DETAILED, 'log_pages': LOG_PAGES}],
+}
+
+
+# stacd: the two I/O controllers of LOG_PAGES; nvme0/sim1 is subsys1's, nvme1/sim2 subsys2's.
+def ioc(subsys, device, serial):
+    entry = dlpe(*subsys)
+    return {**tid('tcp', subsys[1], subsys[2], subsys[0], device),
+            'connect attempts': '0', 'retry connect timer': '3.0s [off]',
+            'connect operation': OP_DONE, 'dlpe': str(entry), 'dlpe.eflags.ncc': 'False',
+            **sysfs(serial, 'none', 'io')}
+
+
+IOCS = [ioc(SUBSYS1, 'nvme0', 'sim1'), ioc(SUBSYS2, 'nvme1', 'sim2')]
+IOC_IDS = [{k: c[k] for k in tid('', '', '', '', '')} for c in IOCS]
+STACD_STATUS = {**process_info(TEMP_DIR + '/run-stacd/owned-controllers.json'),
+                'controllers': IOCS}
+
+GOLDENS = {
+    'stafctl-ls.txt': [DC],
+    'stafctl-ls-detailed.txt': [DC_DETAILED],
+    'stafctl-status.txt': STAFD_STATUS,
+    'stafctl-dlp.txt': LOG_PAGES,
+    'stafctl-adlp.txt': [{'discovery-controller': DC, 'log-pages': LOG_PAGES}],
+    'stafctl-adlp-detailed.txt': [{'discovery-controller': DC_DETAILED, 'log-pages': LOG_PAGES}],
+    'stacctl-ls.txt': IOC_IDS,
+    'stacctl-status.txt': STACD_STATUS,
+}
+
+if __name__ == '__main__':
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name, value in GOLDENS.items():
+        with open(os.path.join(here, name), 'w', encoding='utf-8') as f:
+            f.write(pprint.pformat(value, width=120) + '\n')
