@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stac/stac_dbus.h"
 
+#include "common/controller/detailed_listing.h"
 #include "common/daemon/dbus_args.h"
 #include "common/defs.h"
 #include "common/python_compat.h"
@@ -15,6 +16,7 @@ const std::string kErr = kStacdBusName;
 StacDbus::StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSource info)
     : AdaptorInterfaces(conn, kStacdObjectPath),
       service_(service),
+      list_replies_(kErr),
       debug_(kErr, service, std::move(info)) {
   registerAdaptor();
 }
@@ -23,13 +25,16 @@ StacDbus::~StacDbus() {
   unregisterAdaptor();
 }
 
-std::vector<std::map<std::string, std::string>> StacDbus::list_controllers(const bool& detailed) {
-  return GuardDbus(kErr, [&] {
-    std::vector<std::map<std::string, std::string>> out;
-    for (const Ioc* ioc : service_.iocs())
-      out.push_back(ToMap(detailed ? ioc->Details() : ioc->IdDict()));
-    return out;
-  });
+void StacDbus::list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) {
+  ControllerListReply reply = list_replies_.Take(std::move(result));
+  try {
+    if (!detailed)
+      return reply.Send(IdDicts(service_.iocs()));
+    // The kernel's states are read on a worker: the answer goes out when they are back.
+    service_.ListDetailed([reply](const std::vector<Dict>& dicts) { reply.Send(dicts); });
+  } catch (const std::exception& e) {
+    reply.SendError(e.what());
+  }
 }
 
 std::string StacDbus::ProcessInfoJson() const {

@@ -12,6 +12,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/daemon/controller_list_reply.h"
 #include "common/daemon/debug_interface.h"
 #include "common/daemon/process_info.h"
 #include "dbus/stac_adaptor.h"
@@ -32,7 +33,7 @@ class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_ada
   std::string ProcessInfoJson() const;
 
  private:
-  std::vector<std::map<std::string, std::string>> list_controllers(const bool& detailed) override;
+  void list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) override;
   std::string process_info() override;
   std::string controller_info(const std::string& transport, const std::string& traddr,
                               const std::string& trsvcid, const std::string& subsysnqn,
@@ -43,6 +44,7 @@ class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_ada
   std::string log_level() override;
 
   StacService& service_;
+  ControllerListReplies list_replies_;  // list_controllers calls not answered yet
   DebugInterface<StacService> debug_;
 };
 

@@ -8,6 +8,8 @@
 #include "common/atomic_file.h"
 #include "common/config/name_resolution.h"
 #include "common/controller/connect_or_adopt.h"
+#include "common/controller/detailed_listing.h"
+#include "common/kernel/controller_state.h"
 #include "common/log.h"
 #include "common/tid_json.h"
 
@@ -75,6 +77,11 @@ void StacService::Reload(ServiceConfig config) {
 
 std::vector<const Ioc*> StacService::iocs() const {
   return iocs_.ActiveView();
+}
+
+void StacService::ListDetailed(std::function<void(std::vector<Dict>)> done) const {
+  stas::ListDetailed(deps_.runner, deps_.kernel, lifetime_, SnapshotDetails(iocs()),
+                     std::move(done));
 }
 
 const Ioc* StacService::Find(const Tid& tid) const {
@@ -247,7 +254,8 @@ void StacService::Audit() {
       [trtypes, owned, &kernel]() {
         std::vector<KernelDevice> out;
         for (const KernelDevice& d : kernel.ListDevices()) {
-          if (!d.IsIo() || owned.count(d.name))
+          // One the kernel is deleting is nobody's to manage any more.
+          if (!d.IsIo() || owned.count(d.name) || IsBeingDeleted(d.state))
             continue;
           if (std::find(trtypes.begin(), trtypes.end(), d.transport) == trtypes.end())
             continue;

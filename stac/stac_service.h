@@ -63,6 +63,10 @@ class StacService {
   void Stop(std::function<void()> done);
 
   std::vector<const Ioc*> iocs() const;
+  // list_controllers(detailed=True): every IOC's Details() with the kernel's state of its
+  // device (detailed_listing.h), read on a worker; `done` runs later on the loop thread,
+  // not at all if the service is gone by then.
+  void ListDetailed(std::function<void(std::vector<Dict>)> done) const;
   const Ioc* Find(const Tid& tid) const;
   const ServiceConfig& config() const { return config_; }
   const Timer& soak_timer() const { return soak_timer_; }

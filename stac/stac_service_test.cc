@@ -215,6 +215,119 @@ TEST_F(StacServiceTest, AdoptsAnExistingConnectionInsteadOfDuplicating) {
   EXPECT_EQ(service_->iocs()[0]->device(), name);
 }
 
+// list_controllers(detailed=True) as stacd answers it: the kernel's states are read on the
+// runner, and the answer comes back through the loop.
+std::vector<Dict> ListDetailed(const StacService& service, FakeEventLoop& loop) {
+  std::optional<std::vector<Dict>> out;
+  service.ListDetailed([&out](std::vector<Dict> dicts) { out = std::move(dicts); });
+  loop.RunUntilIdle();
+  EXPECT_TRUE(out.has_value());
+  return out.value_or(std::vector<Dict>{});
+}
+
+std::string ValueOf(const Dict& d, const std::string& key) {
+  for (const auto& [k, v] : d) {
+    if (k == key)
+      return v;
+  }
+  return "<missing>";
+}
+
+KernelDevice ExistingIoController(const std::string& state) {
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = "192.0.2.20";
+  d.trsvcid = "4420";
+  d.subsysnqn = "nqn.io:1";
+  d.hostnqn = "nqn.host";
+  d.cntrltype = "io";
+  d.has_namespaces = true;
+  d.state = state;
+  return d;
+}
+
+TEST_F(StacServiceTest, AdoptsAConnectingControllerAndShowsItNotLive) {
+  std::string name = kernel_.AddExistingDevice(ExistingIoController("connecting"));
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  EXPECT_EQ(kernel_.connect_calls(), 0);  // a new connect would be refused (EALREADY)
+  ASSERT_EQ(service_->iocs().size(), 1u);
+  EXPECT_EQ(service_->iocs()[0]->device(), name);
+  std::vector<Dict> detailed = ListDetailed(*service_, loop_);
+  ASSERT_EQ(detailed.size(), 1u);
+  EXPECT_EQ(ValueOf(detailed[0], "connected"), "True");  // nvme-stas 2.x: a device is recorded
+  EXPECT_EQ(ValueOf(detailed[0], "state"), "connecting");
+  kernel_.SetDeviceState(name, "live");
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+}
+
+TEST_F(StacServiceTest, NeverAdoptsAControllerTheKernelIsDeleting) {
+  for (const char* state : {"deleting", "deleting (no IO)", "dead"})
+    kernel_.AddExistingDevice(ExistingIoController(state));
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  ASSERT_EQ(service_->iocs().size(), 1u);
+  EXPECT_EQ(service_->iocs()[0]->device(), "nvme3");
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+}
+
+TEST_F(StacServiceTest, DetailedListShowsConnectingDuringAnOutageAndLiveAfter) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  ASSERT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+  kernel_.SetPortUp("192.0.2.20", "4420", false);
+  loop_.AdvanceBy(std::chrono::seconds(30));  // well within the kernel's 600 s
+  Dict during = ListDetailed(*service_, loop_).at(0);
+  EXPECT_EQ(ValueOf(during, "state"), "connecting");
+  EXPECT_EQ(ValueOf(during, "connected"), "True");
+  EXPECT_EQ(ValueOf(during, "device"), "nvme0");
+  kernel_.SetPortUp("192.0.2.20", "4420", true);
+  loop_.AdvanceBy(std::chrono::seconds(10));  // the kernel's next retry
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+  EXPECT_EQ(kernel_.connect_calls(), 1);  // the kernel restored it: no new connect
+}
+
+TEST_F(StacServiceTest, OutageLongerThanCtrlLossTmoRecreatesTheController) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[Global]\nctrl-loss-tmo=30\n");
+  ASSERT_EQ(service_->iocs().size(), 1u);
+  const Ioc* ioc = service_->iocs()[0];
+  ASSERT_EQ(ioc->device(), "nvme0");
+  kernel_.SetPortUp("192.0.2.20", "4420", false);
+  loop_.AdvanceBy(std::chrono::seconds(30));  // the kernel gives up and deletes it
+  EXPECT_EQ(kernel_.device_count(), 0u);
+  EXPECT_FALSE(ioc->connected());
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "");
+  loop_.AdvanceBy(std::chrono::minutes(5));  // stacd keeps trying while the port is down
+  EXPECT_FALSE(ioc->connected());
+  kernel_.SetPortUp("192.0.2.20", "4420", true);
+  loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_TRUE(ioc->connected());
+  EXPECT_NE(ioc->device(), "nvme0");
+  EXPECT_EQ(kernel_.device_count(), 1u);
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+}
+
+TEST_F(StacServiceTest, KernelRemovalReconnectsOnlyWhileWanted) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[I/O controller connection management]\ndisconnect-scope=no-disconnect\n");
+  kernel_.RemoveDevice("nvme0");  // `nvme disconnect`, or ctrl-loss-tmo
+  loop_.AdvanceBy(Controller::kFastConnectRetry);
+  ASSERT_EQ(service_->iocs().size(), 1u);
+  EXPECT_EQ(service_->iocs()[0]->device(), "nvme1");
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  // No longer wanted: the controller is let go (its connection kept, by disconnect-scope)...
+  stafd_.Serve({});
+  ReconcileAfterSignal();
+  EXPECT_TRUE(service_->iocs().empty());
+  // ...so its removal by the kernel is nobody's business.
+  kernel_.RemoveDevice("nvme1");
+  loop_.AdvanceBy(std::chrono::minutes(5));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  EXPECT_EQ(kernel_.device_count(), 0u);
+}
+
 TEST_F(StacServiceTest, WarmRestartReadoptsAndKeepsTheRightToDisconnect) {
   stafd_.Serve(
       {SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420")});

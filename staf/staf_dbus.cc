@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/controller/detailed_listing.h"
 #include "common/daemon/dbus_args.h"
 #include "common/daemon/process_info.h"
 #include "common/defs.h"
@@ -19,6 +20,7 @@ const std::string kErr = kStafdBusName;
 StafDbus::StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSource info)
     : AdaptorInterfaces(conn, kStafdObjectPath),
       service_(service),
+      list_replies_(kErr),
       debug_(kErr, service, std::move(info)) {
   registerAdaptor();
 }
@@ -45,13 +47,16 @@ void StafDbus::OnDcRemoved() {
   }
 }
 
-std::vector<std::map<std::string, std::string>> StafDbus::list_controllers(const bool& detailed) {
-  return GuardDbus(kErr, [&] {
-    std::vector<std::map<std::string, std::string>> out;
-    for (const Dc* dc : service_.dcs())
-      out.push_back(ToMap(detailed ? dc->Details() : dc->IdDict()));
-    return out;
-  });
+void StafDbus::list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) {
+  ControllerListReply reply = list_replies_.Take(std::move(result));
+  try {
+    if (!detailed)
+      return reply.Send(IdDicts(service_.dcs()));
+    // The kernel's states are read on a worker: the answer goes out when they are back.
+    service_.ListDetailed([reply](const std::vector<Dict>& dicts) { reply.Send(dicts); });
+  } catch (const std::exception& e) {
+    reply.SendError(e.what());
+  }
 }
 
 std::vector<std::map<std::string, std::string>> StafDbus::get_log_pages(

@@ -12,6 +12,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/daemon/controller_list_reply.h"
 #include "common/daemon/debug_interface.h"
 #include "common/daemon/process_info.h"
 #include "dbus/staf_adaptor.h"
@@ -38,7 +39,7 @@ class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_ada
   std::string AllLogPagesJson(bool detailed) const;
 
  private:
-  std::vector<std::map<std::string, std::string>> list_controllers(const bool& detailed) override;
+  void list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) override;
   std::vector<std::map<std::string, std::string>> get_log_pages(
       const std::string& transport, const std::string& traddr, const std::string& trsvcid,
       const std::string& subsysnqn, const std::string& host_traddr, const std::string& host_iface,
@@ -54,6 +55,7 @@ class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_ada
   std::string log_level() override;
 
   StafService& service_;
+  ControllerListReplies list_replies_;  // list_controllers calls not answered yet
   DebugInterface<StafService> debug_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.h"
 #include "common/config/name_resolution.h"
+#include "common/controller/detailed_listing.h"
 #include "common/log.h"
 #include "staf/last_known_config.h"
 
@@ -124,6 +125,11 @@ nlohmann::ordered_json StafService::AvahiInfo() const {
 
 std::vector<const Dc*> StafService::dcs() const {
   return dcs_.ActiveView();
+}
+
+void StafService::ListDetailed(std::function<void(std::vector<Dict>)> done) const {
+  stas::ListDetailed(deps_.runner, deps_.kernel, lifetime_, SnapshotDetails(dcs()),
+                     std::move(done));
 }
 
 const Dc* StafService::Find(const Tid& tid) const {

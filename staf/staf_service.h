@@ -82,6 +82,10 @@ class StafService {
 
   // Controllers in the order they were added (restored ones first).
   std::vector<const Dc*> dcs() const;
+  // list_controllers(detailed=True): every DC's Details() with the kernel's state of its
+  // device (detailed_listing.h), read on a worker; `done` runs later on the loop thread,
+  // not at all if the service is gone by then.
+  void ListDetailed(std::function<void(std::vector<Dict>)> done) const;
   const Dc* Find(const Tid& tid) const;
   const ServiceConfig& config() const { return config_; }
   const Timer& soak_timer() const { return soak_timer_; }

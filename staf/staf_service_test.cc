@@ -227,6 +227,120 @@ TEST_F(StafServiceTest, RestartRestoresTheCacheAndAdoptsTheConnection) {
   EXPECT_EQ(service_->dcs()[0]->log_pages().size(), 1u);  // fetch fails: the cache stays
 }
 
+// list_controllers(detailed=True) as stafd answers it: the kernel's states are read on the
+// runner, and the answer comes back through the loop.
+std::vector<Dict> ListDetailed(const StafService& service, FakeEventLoop& loop) {
+  std::optional<std::vector<Dict>> out;
+  service.ListDetailed([&out](std::vector<Dict> dicts) { out = std::move(dicts); });
+  loop.RunUntilIdle();
+  EXPECT_TRUE(out.has_value());
+  return out.value_or(std::vector<Dict>{});
+}
+
+std::string ValueOf(const Dict& d, const std::string& key) {
+  for (const auto& [k, v] : d) {
+    if (k == key)
+      return v;
+  }
+  return "<missing>";
+}
+
+KernelDevice ExistingDc(const std::string& hostnqn, const std::string& state) {
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = "192.0.2.10";
+  d.trsvcid = "8009";
+  d.subsysnqn = kWellKnownDiscoveryNqn;
+  d.hostnqn = hostnqn;
+  d.cntrltype = "discovery";
+  d.dctype = "ddc";
+  d.state = state;
+  return d;
+}
+
+constexpr const char* kOneDc = "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n";
+
+TEST_F(StafServiceTest, AdoptsAConnectingDcAndShowsItNotLive) {
+  std::string name = kernel_.AddExistingDevice(ExistingDc(host_.hostnqn, "resetting"));
+  Start(kOneDc);
+  EXPECT_EQ(kernel_.connect_calls(), 0);
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_EQ(service_->dcs()[0]->device(), name);
+  std::vector<Dict> detailed = ListDetailed(*service_, loop_);
+  ASSERT_EQ(detailed.size(), 1u);
+  EXPECT_EQ(ValueOf(detailed[0], "connected"), "True");  // nvme-stas 2.x: a device is recorded
+  EXPECT_EQ(ValueOf(detailed[0], "state"), "resetting");
+  EXPECT_TRUE(signals_.changed.empty());  // no log page from a controller that is not live
+  // The kernel restores it and says so: stafd registers and fetches the log page.
+  kernel_.SetDeviceState(name, "live");
+  kernel_.SendEvent(name, "connected");
+  loop_.RunUntilIdle();
+  EXPECT_EQ(signals_.changed, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+}
+
+TEST_F(StafServiceTest, NeverAdoptsADcTheKernelIsDeleting) {
+  for (const char* state : {"deleting", "deleting (no IO)", "dead"})
+    kernel_.AddExistingDevice(ExistingDc(host_.hostnqn, state));
+  Start(kOneDc);
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_EQ(service_->dcs()[0]->device(), "nvme3");
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+}
+
+TEST_F(StafServiceTest, DetailedListShowsConnectingDuringAnOutageAndLiveAfter) {
+  Start(kOneDc);
+  ASSERT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+  size_t fetches = signals_.changed.size();
+  kernel_.SetPortUp("192.0.2.10", "8009", false);
+  loop_.AdvanceBy(std::chrono::seconds(30));  // well within the kernel's 600 s
+  Dict during = ListDetailed(*service_, loop_).at(0);
+  EXPECT_EQ(ValueOf(during, "state"), "connecting");
+  EXPECT_EQ(ValueOf(during, "connected"), "True");
+  kernel_.SetPortUp("192.0.2.10", "8009", true);
+  loop_.AdvanceBy(std::chrono::seconds(10));  // the kernel's next retry: NVME_EVENT=connected
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+  EXPECT_EQ(kernel_.connect_calls(), 1);            // restored by the kernel, not by us
+  EXPECT_EQ(signals_.changed.size(), fetches + 1);  // and the log page fetched again
+}
+
+TEST_F(StafServiceTest, OutageLongerThanCtrlLossTmoRecreatesTheDc) {
+  Start(std::string("[Global]\nctrl-loss-tmo=30\n") + kOneDc);
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  const Dc* dc = service_->dcs()[0];
+  ASSERT_EQ(dc->device(), "nvme0");
+  kernel_.SetPortUp("192.0.2.10", "8009", false);
+  loop_.AdvanceBy(std::chrono::seconds(30));  // the kernel gives up and deletes it
+  EXPECT_EQ(kernel_.device_count(), 0u);
+  EXPECT_FALSE(dc->connected());
+  EXPECT_EQ(dc->log_pages().size(), 1u);  // the cache stays: stacd keeps its connections
+  loop_.AdvanceBy(std::chrono::minutes(5));
+  EXPECT_FALSE(dc->connected());
+  kernel_.SetPortUp("192.0.2.10", "8009", true);
+  loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_TRUE(dc->connected());
+  EXPECT_NE(dc->device(), "nvme0");
+  EXPECT_EQ(ValueOf(ListDetailed(*service_, loop_).at(0), "state"), "live");
+}
+
+TEST_F(StafServiceTest, KernelRemovalReconnectsOnlyWhileWanted) {
+  Start(kOneDc);
+  kernel_.RemoveDevice("nvme0");  // `nvme disconnect`, or ctrl-loss-tmo
+  loop_.AdvanceBy(Controller::kFastConnectRetry);
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_EQ(service_->dcs()[0]->device(), "nvme1");
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  // No longer configured: the DC is disposed of (and disconnected), and its device's removal
+  // brings nothing back.
+  service_->Reload(Config(""));
+  Settle();
+  EXPECT_TRUE(service_->dcs().empty());
+  loop_.AdvanceBy(std::chrono::minutes(5));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  EXPECT_EQ(kernel_.device_count(), 0u);
+}
+
 TEST_F(StafServiceTest, CorruptLastKnownConfigIsLoggedAndIgnored) {
   ASSERT_TRUE(WriteFileAtomic(lkc_, "{ this is not json", 0600));
   Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");

@@ -2,6 +2,7 @@
 #include "common/controller/connect_or_adopt.h"
 
 #include "common/defs.h"
+#include "common/kernel/controller_state.h"
 #include "common/kernel/net_if.h"
 #include "common/tid_match.h"
 
@@ -15,7 +16,10 @@ std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, const ConnectReque
   for (const KernelDevice& d :
        any_nqn ? kernel.ListDevices() : kernel.ListDevicesOf(req.tid.subsysnqn())) {
     bool right_kind = req.discovery ? d.IsDiscovery() : d.IsIo();
-    if (!right_kind || owned.count(d.name) || d.state == "deleting")
+    // A controller the kernel is deleting is on its way out, and the kernel would let a new
+    // connect through; one that is connecting or resetting is still the kernel's (a new
+    // connect would be refused with EALREADY): it is adopted, and shown in its state.
+    if (!right_kind || owned.count(d.name) || IsBeingDeleted(d.state))
       continue;
     if (!ifaddrs)
       ifaddrs = ReadInterfaceAddresses();

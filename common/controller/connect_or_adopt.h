@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The blocking half of bringing up a controller, shared by stafd's Dc and stacd's Ioc: reuse
 // an existing kernel controller that matches the candidate when there is one, else connect
-// (docs/compatibility.md, "Adopting existing kernel connections"). Blocking; worker thread
-// only.
+// (docs/compatibility.md, "Adopting existing kernel connections"). A controller the kernel
+// is deleting ("deleting", "deleting (no IO)", "dead") is never adopted; one that is
+// "connecting" or "resetting" is. Blocking; worker thread only.
 #pragma once
 
 #include <optional>

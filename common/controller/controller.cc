@@ -2,6 +2,7 @@
 #include "common/controller/controller.h"
 
 #include "common/config/config_json.h"
+#include "common/kernel/controller_state.h"
 #include "common/log.h"
 #include "common/python_compat.h"
 
@@ -30,8 +31,15 @@ void Controller::Start() {
 }
 
 void Controller::TryConnect() {
-  if (disposing_ || busy() || connected())
+  if (disposing_ || connected())
     return;
+  if (busy()) {
+    // The device went away under an operation (the kernel deleted it while a log page
+    // fetch waited on it): connect once that operation is done, or the retry is lost.
+    connect_when_idle_ = true;
+    return;
+  }
+  connect_when_idle_ = false;
   ++connect_attempts_;
   connect_stats_.exists = true;
   connect_stats_.completed = false;
@@ -76,6 +84,12 @@ void Controller::OnConnectDone(ConnectOutcome o) {
   LOG_INFO(
       "%s%s", Prefix().c_str(),
       o.adopted ? "Connection adopted (existing kernel controller)" : "Connection established!");
+  if (o.adopted && kdev_ && kdev_->state != kCtrlStateLive && !kdev_->state.empty()) {
+    // Ours to wait for: the kernel reconnects it, or deletes it (a remove event) at
+    // ctrl-loss-tmo, and then we connect again.
+    LOG_INFO("%sThe kernel has it in state \"%s\", not live", Prefix().c_str(),
+             kdev_->state.c_str());
+  }
   OnConnected(o.adopted);
 }
 
@@ -90,6 +104,9 @@ void Controller::AfterOp() {
     }
     return;
   }
+  if (connect_when_idle_ && !connected())
+    return TryConnect();
+  connect_when_idle_ = false;
   OnIdle();
 }
 

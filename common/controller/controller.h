@@ -118,7 +118,8 @@ class Controller {
   int connect_attempts_ = 0;
   int ops_in_flight_ = 0;
   bool disposing_ = false;
-  std::function<void()> on_idle_;  // disposal waiting for the operation in flight
+  bool connect_when_idle_ = false;  // a connect was due while an operation was in flight
+  std::function<void()> on_idle_;   // disposal waiting for the operation in flight
   OpStats connect_stats_;
   Timer connect_timer_;
   Lifetime lifetime_;  // drops the results of work that outlives the controller

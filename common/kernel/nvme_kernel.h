@@ -65,7 +65,7 @@ struct KernelDevice {
   std::string cntrltype;  // "io", "discovery", "admin" or "" if unknown
   std::string dctype;     // "none", "ddc", "cdc" or ""
   std::string model, serial;
-  std::string state;  // "live", "connecting", "deleting"...
+  std::string state;  // "live", "connecting", "deleting"... (controller_state.h), or ""
   bool has_namespaces = false;
 
   bool IsDiscovery() const;  // stas udev.py is_dc_device()
@@ -116,6 +116,12 @@ class NvmeKernel {
   // Every NVMe controller the kernel has now, and one by name.
   virtual std::vector<KernelDevice> ListDevices() = 0;
   virtual std::optional<KernelDevice> GetDevice(const std::string& device) = 0;
+  // The kernel's state of one controller now (controller_state.h: "live", "connecting"...),
+  // "" if there is no such controller. Cheaper than GetDevice(): one attribute.
+  virtual std::string GetDeviceState(const std::string& device) {
+    std::optional<KernelDevice> d = GetDevice(device);
+    return d ? d->state : std::string();
+  }
   // The controllers of one subsystem. Every connect looks for one to adopt first, so with N
   // controllers a burst of N connects must not read all of sysfs N times.
   virtual std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) {

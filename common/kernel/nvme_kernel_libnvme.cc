@@ -19,6 +19,8 @@
 
 #include <libnvme.h>
 
+#include "common/atomic_file.h"
+#include "common/kernel/controller_state.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -545,9 +547,23 @@ std::optional<KernelDevice> NvmeKernelLibnvme::GetDevice(const std::string& devi
   dev.dctype = ReadAttr(dir, "dctype");  // "none" is a value here: not a DC of TP8010 type
   dev.model = NoneToEmpty(ReadAttr(dir, "model"));
   dev.serial = NoneToEmpty(ReadAttr(dir, "serial"));
-  dev.state = ReadAttr(dir, "state");
+  dev.state = ControllerStateFromSysfs(ReadAttr(dir, "state"));
   dev.has_namespaces = HasNamespaceChild(dir);
   return dev;
+}
+
+std::string NvmeKernelLibnvme::GetDeviceState(const std::string& device) {
+  if (!IsControllerName(device))
+    return "";
+  // The longest state name is 16 bytes; a line longer than this is not one (and is refused by
+  // ControllerStateFromSysfs() whatever the bound).
+  constexpr size_t kMaxStateText = 64;
+  Result<std::string> text =
+      ReadFileHead(sysfs_root_ + "/" + device + "/state", kMaxStateText, '\n');
+  if (!text)
+    return "";
+  std::string_view line = *text;
+  return ControllerStateFromSysfs(line.substr(0, line.find('\n')));
 }
 
 std::string LibnvmeVersion() {

@@ -12,7 +12,8 @@
 //   GetDiscoveryLogSupport, opens the fd lazily and nvme_free_tree() closes it (checked in the
 //   RegisterHost            1.3 binary), so no fd survives a call. nvme_scan_ctrl() also opens
 //                           and identifies every namespace: fine for DCs, which have none.
-//   ListDevices, GetDevice  `sysfs_root` (default /sys/class/nvme), read directly
+//   ListDevices, GetDevice,  `sysfs_root` (default /sys/class/nvme), read directly
+//   GetDeviceState
 //   FabricsAvailable,       `fabrics_dev` (default /dev/nvme-fabrics), read directly
 //   SupportedOptions
 // libnvme's own calls always use the real /sys/class/nvme and /dev paths; the two constructor
@@ -62,6 +63,7 @@ class NvmeKernelLibnvme : public NvmeKernel {
   std::vector<KernelDevice> ListDevices() override;
   std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) override;
   std::optional<KernelDevice> GetDevice(const std::string& device) override;
+  std::string GetDeviceState(const std::string& device) override;
 
  private:
   // Every controller, or only those whose subsysnqn is `*subsysnqn`.

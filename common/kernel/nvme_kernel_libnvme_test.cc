@@ -220,6 +220,22 @@ TEST_F(LibnvmeSysfsTest, GetDeviceRejectsUnknownAndBadNames) {
   EXPECT_FALSE(kernel.GetDevice("").has_value());
 }
 
+TEST_F(LibnvmeSysfsTest, GetDeviceStateReadsOneSanitisedLine) {
+  NvmeKernelLibnvme kernel = Kernel();
+  EXPECT_EQ(kernel.GetDeviceState("nvme0"), "live");
+  EXPECT_EQ(kernel.GetDeviceState("nvme1"), "connecting");
+  WriteFile(root_ / "nvme2" / "state", "deleting (no IO)\n");
+  EXPECT_EQ(kernel.GetDeviceState("nvme2"), "deleting (no IO)");
+  // Untrusted text: only the kernel's own names get through.
+  WriteFile(root_ / "nvme2" / "state", "live,hostnqn=x\n");
+  EXPECT_EQ(kernel.GetDeviceState("nvme2"), "unknown state");
+  EXPECT_EQ(kernel.GetDevice("nvme2")->state, "unknown state");
+  WriteFile(root_ / "nvme2" / "state", std::string(100000, 'l'));
+  EXPECT_EQ(kernel.GetDeviceState("nvme2"), "unknown state");
+  EXPECT_EQ(kernel.GetDeviceState("nvme7"), "");  // no such controller
+  EXPECT_EQ(kernel.GetDeviceState("../class-nvme/nvme0"), "");
+}
+
 TEST_F(LibnvmeSysfsTest, ListDevicesOfMissingRootIsEmpty) {
   NvmeKernelLibnvme kernel((dir_ / "missing").string(), fabrics_.string());
   EXPECT_TRUE(kernel.ListDevices().empty());

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/defs.h"
+#include "common/kernel/controller_state.h"
 
 namespace stas::testing {
 namespace {
@@ -66,8 +67,106 @@ void SimulatedKernel::SetLog(const std::string& traddr, const std::string& trsvc
 
 void SimulatedKernel::SetPortUp(const std::string& traddr, const std::string& trsvcid, bool up) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (SimPort* port = FindPort(traddr, trsvcid))
-    port->up = up;
+  SimPort* port = FindPort(traddr, trsvcid);
+  if (port == nullptr || port->up == up)
+    return;
+  port->up = up;
+  if (up)
+    return;  // the devices come back at their next retry
+  for (auto& [name, dev] : devices_) {
+    const KernelDevice& d = dev.info;
+    if (d.state == kCtrlStateLive && d.transport == port->transport && d.traddr == traddr &&
+        d.trsvcid == trsvcid) {
+      StartReconnecting(name, dev);
+    }
+  }
+  // Deleted at once (ctrl-loss-tmo 0): erased after the loop, which must not see it go.
+  for (auto it = devices_.begin(); it != devices_.end();) {
+    auto next = std::next(it);
+    if (it->second.info.state == kCtrlStateDeleting)
+      Delete(it->first);
+    it = next;
+  }
+}
+
+SimulatedKernel::Device SimulatedKernel::NewDevice(KernelDevice info, bool persistent,
+                                                   const ConnectOptions& options) {
+  Device dev{.info = std::move(info), .persistent = persistent};
+  // The kernel's option parsing (nvmf_parse_options()): reconnect_delay must be positive;
+  // a negative ctrl_loss_tmo means reconnect forever.
+  int delay = options.reconnect_delay.value_or(kDefaultReconnectDelay);
+  if (delay <= 0)
+    delay = kDefaultReconnectDelay;
+  dev.reconnect_delay = std::chrono::seconds(delay);
+  int tmo = options.ctrl_loss_tmo.value_or(kDefaultCtrlLossTmo);
+  dev.max_reconnects = tmo < 0 ? -1 : (tmo + delay - 1) / delay;
+  return dev;
+}
+
+void SimulatedKernel::StartReconnecting(const std::string& name, Device& dev) {
+  // The kernel's error recovery: resetting, then connecting, then nvme_*_reconnect_or_remove().
+  dev.info.state = kCtrlStateConnecting;
+  dev.nr_reconnects = 0;
+  dev.recovery = next_recovery_++;
+  if (dev.max_reconnects == 0) {
+    dev.info.state = kCtrlStateDeleting;
+    dev.recovery = 0;
+    return;
+  }
+  ScheduleRetry(name, dev);
+}
+
+void SimulatedKernel::ScheduleRetry(const std::string& name, const Device& dev) {
+  // Through Post(), which any thread may call; the timer is then added on the loop thread.
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(dev.reconnect_delay);
+  uint64_t recovery = dev.recovery;
+  loop_.Post(lifetime_.Guard([this, name, recovery, delay] {
+    loop_.AddTimer(delay, lifetime_.Guard([this, name, recovery] { Retry(name, recovery); }));
+  }));
+}
+
+void SimulatedKernel::Retry(const std::string& name, uint64_t recovery) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = devices_.find(name);
+  if (it == devices_.end() || it->second.recovery != recovery || recovery == 0)
+    return;
+  Device& dev = it->second;
+  ++dev.nr_reconnects;
+  const SimPort* port = FindPort(dev.info.traddr, dev.info.trsvcid);
+  if (port != nullptr && port->up) {
+    dev.info.state = kCtrlStateLive;
+    dev.recovery = 0;
+    dev.nr_reconnects = 0;
+    KernelEvent ev;
+    ev.action = KernelEvent::Action::kChange;
+    ev.device = name;
+    ev.event = "connected";  // nvme_start_ctrl()
+    Emit(ev);
+    return;
+  }
+  if (dev.max_reconnects >= 0 && dev.nr_reconnects >= dev.max_reconnects) {
+    Delete(name);  // "Removing controller..." once ctrl-loss-tmo has run out
+    return;
+  }
+  ScheduleRetry(name, dev);
+}
+
+void SimulatedKernel::Delete(const std::string& name) {
+  if (devices_.erase(name) == 0)
+    return;
+  KernelEvent ev;
+  ev.action = KernelEvent::Action::kRemove;
+  ev.device = name;
+  Emit(ev);
+}
+
+void SimulatedKernel::SetDeviceState(const std::string& name, const std::string& state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = devices_.find(name);
+  if (it == devices_.end())
+    return;
+  it->second.info.state = state;
+  it->second.recovery = 0;
 }
 
 void SimulatedKernel::SetSubsystems(const std::string& traddr, const std::string& trsvcid,
@@ -105,28 +204,23 @@ std::string SimulatedKernel::NewDeviceName() {
   return "nvme" + std::to_string(next_instance_++);
 }
 
-std::string SimulatedKernel::AddExistingDevice(KernelDevice device) {
+std::string SimulatedKernel::AddExistingDevice(KernelDevice device, const ConnectOptions& options) {
   std::lock_guard<std::mutex> lock(mu_);
   device.name = NewDeviceName();
   if (device.state.empty())
-    device.state = "live";
+    device.state = kCtrlStateLive;
   std::string name = device.name;
   KernelEvent ev;
   ev.action = KernelEvent::Action::kAdd;
   ev.device = name;
-  devices_[name] = Device{std::move(device), false};
+  devices_[name] = NewDevice(std::move(device), false, options);
   Emit(ev);
   return name;
 }
 
 void SimulatedKernel::RemoveDevice(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (devices_.erase(name) == 0)
-    return;
-  KernelEvent ev;
-  ev.action = KernelEvent::Action::kRemove;
-  ev.device = name;
-  Emit(ev);
+  Delete(name);
 }
 
 void SimulatedKernel::SendEvent(const std::string& name, const std::string& event) {
@@ -223,8 +317,10 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
       return Errno("nvmf_add_ctrl", EIO);  // the target refuses the connect
     for (const auto& [name, dev] : devices_) {
       const KernelDevice& d = dev.info;
-      if (d.IsIo() && d.subsysnqn == tid.subsysnqn() && d.traddr == tid.traddr() &&
-          d.trsvcid == tid.trsvcid() && d.hostnqn == tid.host_nqn() &&
+      // The kernel's duplicate check (nvmf_ctlr_matches_baseopts()) skips the controllers
+      // it is deleting.
+      if (d.IsIo() && !IsBeingDeleted(d.state) && d.subsysnqn == tid.subsysnqn() &&
+          d.traddr == tid.traddr() && d.trsvcid == tid.trsvcid() && d.hostnqn == tid.host_nqn() &&
           d.host_traddr == tid.host_traddr() && d.host_iface == tid.host_iface()) {
         return Errno("nvmf_add_ctrl", EALREADY);  // the kernel refuses duplicate I/O connects
       }
@@ -244,11 +340,11 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
   d.dctype = is_dc ? port->dctype : "none";
   d.model = "Linux";
   d.serial = "sim" + std::to_string(next_instance_);
-  d.state = "live";
+  d.state = kCtrlStateLive;
   d.has_namespaces = !is_dc;
   std::string name = d.name;
   bool persistent = is_dc && req.options.kato.value_or(0) > 0;
-  devices_[name] = Device{std::move(d), persistent};
+  devices_[name] = NewDevice(std::move(d), persistent, req.options);
   KernelEvent ev;
   ev.action = KernelEvent::Action::kAdd;
   ev.device = name;
@@ -270,16 +366,28 @@ Status SimulatedKernel::Disconnect(const std::string& device) {
   return {};
 }
 
+std::optional<Unexpected> SimulatedKernel::CheckAdmin(const char* what, const std::string& device) {
+  auto it = devices_.find(device);
+  if (it == devices_.end())
+    return Errno(what, ENODEV);
+  SimPort* port = FindPort(it->second.info.traddr, it->second.info.trsvcid);
+  // The real kernel holds a command to a controller that is not live until it is live again
+  // or deleted; failing it at once is what the caller sees of that, without the wait.
+  if ((port != nullptr && !port->up) || it->second.info.state != kCtrlStateLive)
+    return Errno(what, ETIMEDOUT);
+  return std::nullopt;
+}
+
 Result<std::vector<RawLogEntry>> SimulatedKernel::GetDiscoveryLog(const std::string& device,
                                                                   uint8_t /*lsp*/) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto code = TakeFailure("log"))
     return Errno("nvmf_get_discovery_log", *code);
-  auto it = devices_.find(device);
-  if (it == devices_.end())
-    return Errno("nvmf_get_discovery_log", ENODEV);
-  SimPort* port = FindPort(it->second.info.traddr, it->second.info.trsvcid);
-  if (port == nullptr || !port->up)
+  if (auto failed = CheckAdmin("nvmf_get_discovery_log", device))
+    return *failed;
+  const KernelDevice& d = devices_.at(device).info;
+  SimPort* port = FindPort(d.traddr, d.trsvcid);
+  if (port == nullptr)
     return Errno("nvmf_get_discovery_log", ETIMEDOUT);
   return port->log;
 }
@@ -288,10 +396,10 @@ Result<uint32_t> SimulatedKernel::GetDiscoveryLogSupport(const std::string& devi
   std::lock_guard<std::mutex> lock(mu_);
   if (auto code = TakeFailure("support"))
     return Errno("nvme_get_log_supported_log_pages", *code);
-  auto it = devices_.find(device);
-  if (it == devices_.end())
-    return Errno("nvme_get_log_supported_log_pages", ENODEV);
-  SimPort* port = FindPort(it->second.info.traddr, it->second.info.trsvcid);
+  if (auto failed = CheckAdmin("nvme_get_log_supported_log_pages", device))
+    return *failed;
+  const KernelDevice& d = devices_.at(device).info;
+  SimPort* port = FindPort(d.traddr, d.trsvcid);
   return port ? port->log_support : 0u;
 }
 
@@ -300,9 +408,9 @@ Result<RegistrationResult> SimulatedKernel::RegisterHost(const std::string& devi
   std::lock_guard<std::mutex> lock(mu_);
   if (auto code = TakeFailure("register"))
     return Errno("nvmf_register_ctrl", *code);
+  if (auto failed = CheckAdmin("nvmf_register_ctrl", device))
+    return *failed;
   auto it = devices_.find(device);
-  if (it == devices_.end())
-    return Errno("nvmf_register_ctrl", ENODEV);
   if (it->second.info.dctype != "ddc" && it->second.info.dctype != "cdc") {
     return Errno("nvmf_register_ctrl", ENOTSUP);
   }
@@ -324,6 +432,12 @@ std::optional<KernelDevice> SimulatedKernel::GetDevice(const std::string& device
   if (it == devices_.end())
     return std::nullopt;
   return it->second.info;
+}
+
+std::string SimulatedKernel::GetDeviceState(const std::string& device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = devices_.find(device);
+  return it == devices_.end() ? std::string() : it->second.info.state;
 }
 
 Status SimulatedKernel::Start(Handler handler) {

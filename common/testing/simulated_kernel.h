@@ -7,7 +7,17 @@
 // does, with a configurable latency and scripted failures; changing a port's log page sends
 // the 0x70f002 AEN to every connected persistent DC of that port, as nvmet does.
 //
-// Thread-safe: the NvmeKernel methods run on worker threads; events are posted to the loop.
+// Controller states follow the kernel's (common/kernel/controller_state.h): a device created
+// by Connect() is "live"; when its port goes down it goes to "connecting" (it is not removed)
+// and is retried every reconnect-delay seconds: the first retry after the port is back up
+// makes it "live" again, with the NVME_EVENT=connected change event the kernel sends, and once
+// ctrl-loss-tmo has run out (DIV_ROUND_UP(ctrl-loss-tmo, reconnect-delay) failed retries, as
+// the kernel counts them) it is deleted, with a remove event. The retries run on the loop's
+// timers, so a test drives them with FakeEventLoop::AdvanceBy() and nothing sleeps. Admin
+// commands (log page, registration, support query) to a device that is not live fail.
+//
+// Thread-safe: the NvmeKernel methods run on worker threads; events are posted to the loop,
+// and so is the scheduling of retries, whose timers then run on the loop thread.
 #pragma once
 
 #include <chrono>
@@ -21,6 +31,7 @@
 
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/event_loop.h"
+#include "common/loop/lifetime.h"
 
 namespace stas::testing {
 
@@ -37,12 +48,19 @@ struct SimPort {
 
 class SimulatedKernel : public NvmeKernel, public KernelEvents {
  public:
+  // The kernel's defaults for a connect that does not set them (NVMF_DEF_CTRL_LOSS_TMO,
+  // NVMF_DEF_RECONNECT_DELAY in drivers/nvme/host/fabrics.h).
+  static constexpr int kDefaultCtrlLossTmo = 600;
+  static constexpr int kDefaultReconnectDelay = 10;
+
   explicit SimulatedKernel(EventLoop& loop) : loop_(loop) {}
 
   // --- Test set-up and control. Thread-safe. ---
   void AddPort(SimPort port);
   // Replaces a port's log page; connected persistent DCs of that port get an AEN.
   void SetLog(const std::string& traddr, const std::string& trsvcid, std::vector<RawLogEntry> log);
+  // Down: connects to the port fail, and its live controllers start reconnecting (above).
+  // Up: they are live again at their next retry.
   void SetPortUp(const std::string& traddr, const std::string& trsvcid, bool up);
   void SetSubsystems(const std::string& traddr, const std::string& trsvcid,
                      std::vector<std::string> subsystems);
@@ -51,8 +69,13 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   // The next `count` calls of `op` ("connect", "log", "register", "support", "disconnect")
   // fail with `code`.
   void FailNext(const std::string& op, int count, int code);
-  // Adds a device as if created by someone else (nvme-cli); returns its name.
-  std::string AddExistingDevice(KernelDevice device);
+  // Adds a device as if created by someone else (nvme-cli); returns its name. Its state is
+  // device.state ("live" if empty) and stays so until the test changes it or its port goes
+  // down; `options` are its connect options (ctrl_loss_tmo, reconnect_delay).
+  std::string AddExistingDevice(KernelDevice device, const ConnectOptions& options = {});
+  // Puts a device in `state` ("resetting", "deleting"...) and stops any reconnect loop it
+  // was in: it stays so until the test changes it. No event, as the kernel sends none.
+  void SetDeviceState(const std::string& name, const std::string& state);
   // The kernel removes a device (ctrl-loss-tmo expired, `nvme disconnect`).
   void RemoveDevice(const std::string& name);
   // Sends a change uevent with NVME_EVENT=`event` ("connected", "rediscover") for a device.
@@ -78,6 +101,7 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   Result<RegistrationResult> RegisterHost(const std::string& device, const HostInfo& host) override;
   std::vector<KernelDevice> ListDevices() override;
   std::optional<KernelDevice> GetDevice(const std::string& device) override;
+  std::string GetDeviceState(const std::string& device) override;
 
   // --- KernelEvents ---
   Status Start(Handler handler) override;
@@ -86,11 +110,27 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   struct Device {
     KernelDevice info;
     bool persistent = false;  // a DC with a keep-alive: receives AENs
+    std::chrono::seconds reconnect_delay{kDefaultReconnectDelay};
+    int max_reconnects = 0;  // -1: forever (the kernel's nvmf_should_reconnect())
+    int nr_reconnects = 0;
+    // Which reconnect loop the pending retry belongs to (0: none): a retry of a loop that has
+    // ended (the device went live, was deleted or set by the test) finds another value.
+    uint64_t recovery = 0;
   };
+  static Device NewDevice(KernelDevice info, bool persistent, const ConnectOptions& options);
   SimPort* FindPort(const std::string& traddr, const std::string& trsvcid);  // REQUIRES: mu_
   std::optional<int> TakeFailure(const std::string& op);                     // REQUIRES: mu_
   void Emit(KernelEvent ev);                                                 // REQUIRES: mu_
   std::string NewDeviceName();                                               // REQUIRES: mu_
+  // The device's port is down: "connecting", and a retry after reconnect-delay (or deleted at
+  // once when ctrl-loss-tmo is 0).
+  void StartReconnecting(const std::string& name, Device& dev);    // REQUIRES: mu_
+  void ScheduleRetry(const std::string& name, const Device& dev);  // REQUIRES: mu_
+  // A retry's timer fired. Loop thread.
+  void Retry(const std::string& name, uint64_t recovery);
+  void Delete(const std::string& name);  // REQUIRES: mu_; the kernel deletes it, remove event
+  // Fails admin commands to a device that is missing, on a port that is down, or not live.
+  std::optional<Unexpected> CheckAdmin(const char* what, const std::string& device);  // mu_
 
   EventLoop& loop_;
   mutable std::mutex mu_;
@@ -101,11 +141,13 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   std::vector<std::string> registrations_;
   Handler handler_;
   int next_instance_ = 0;
+  uint64_t next_recovery_ = 1;
   int connect_calls_ = 0;
   int disconnect_calls_ = 0;
   int parallel_ = 0;
   int max_parallel_ = 0;
   std::chrono::milliseconds latency_{0};
+  Lifetime lifetime_;  // retries scheduled on the loop do nothing once the kernel is gone
 };
 
 // A discovery log entry for tests: tcp, IPv4 (IPv6 if traddr contains ':').

@@ -203,7 +203,8 @@ class FakeStacd final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_ad
     tron_ = value;
   }
   std::string log_level() override { return tron() ? "DEBUG" : "INFO"; }
-  std::vector<Dict> list_controllers(const bool& detailed) override {
+  // Asynchronous in the XML (stacd reads kernel states on a worker); answered at once here.
+  void list_controllers(sdbus::Result<std::vector<Dict>>&& result, bool detailed) override {
     std::lock_guard<std::mutex> lock(mutex_);
     detailed_calls_.push_back(detailed);
     std::vector<Dict> list = {Ioc1(), Ioc2()};
@@ -211,7 +212,7 @@ class FakeStacd final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_ad
       list[0]["connected"] = "True";
       list[1]["connected"] = "False";
     }
-    return list;
+    result.returnResults(list);
   }
 
   std::mutex mutex_;
