@@ -58,11 +58,14 @@ DC_INFO = {'connect attempts': '0', 'retry connect timer': '3.0s [off]',
            'get log page operation': OP_DONE, 'register operation': OP_DONE,
            'get supported log page operation': OP_DONE}
 DC_DETAILED = {**DC, **DC_INFO, **sysfs('sim1', 'ddc', 'discovery')}
+# list_controllers(detailed=True), hence ls -d and status, also has the kernel's controller state;
+# get_all_log_pages(detailed=True) does not.
+DC_LISTED = {**DC_DETAILED, 'state': 'live'}
 STAFD_STATUS = {
     **process_info(TEMP_DIR + '/run/last-known-config.json'),
     'avahi': {'avahi wake up timer': AVAHI_TIMER,
               'service types': ['_nvme-disc._tcp', '_nvme-disc._udp'], 'services': {}},
-    'controllers': [{**DC_DETAILED, 'log_pages': LOG_PAGES}],
+    'controllers': [{**DC_LISTED, 'log_pages': LOG_PAGES}],
 }
 
 
@@ -72,7 +75,7 @@ def ioc(subsys, device, serial):
     return {**tid('tcp', subsys[1], subsys[2], subsys[0], device),
             'connect attempts': '0', 'retry connect timer': '3.0s [off]',
             'connect operation': OP_DONE, 'dlpe': str(entry), 'dlpe.eflags.ncc': 'False',
-            **sysfs(serial, 'none', 'io')}
+            **sysfs(serial, 'none', 'io'), 'state': 'live'}
 
 
 IOCS = [ioc(SUBSYS1, 'nvme0', 'sim1'), ioc(SUBSYS2, 'nvme1', 'sim2')]
@@ -82,7 +85,7 @@ STACD_STATUS = {**process_info(TEMP_DIR + '/run-stacd/owned-controllers.json'),
 
 GOLDENS = {
     'stafctl-ls.txt': [DC],
-    'stafctl-ls-detailed.txt': [DC_DETAILED],
+    'stafctl-ls-detailed.txt': [DC_LISTED],
     'stafctl-status.txt': STAFD_STATUS,
     'stafctl-dlp.txt': LOG_PAGES,
     'stafctl-adlp.txt': [{'discovery-controller': DC, 'log-pages': LOG_PAGES}],
