@@ -13,6 +13,7 @@
 #include "common/defs.h"
 #include "common/log.h"
 #include "common/loop/blocking_runner.h"
+#include "common/testing/detailed_list.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/file_helpers.h"
 #include "common/testing/glib_loop_fixture.h"
@@ -21,8 +22,10 @@
 namespace stas::stac {
 namespace {
 
+using testing::ListDetailed;
 using testing::SimEntry;
 using testing::SimPort;
+using testing::ValueOf;
 
 // stafd as stacd sees it: answers, errors, silence, and its signals.
 class FakeStafd : public DlpSource {
@@ -213,24 +216,6 @@ TEST_F(StacServiceTest, AdoptsAnExistingConnectionInsteadOfDuplicating) {
   Start("");
   EXPECT_EQ(kernel_.connect_calls(), 0);
   EXPECT_EQ(service_->iocs()[0]->device(), name);
-}
-
-// list_controllers(detailed=True) as stacd answers it: the kernel's states are read on the
-// runner, and the answer comes back through the loop.
-std::vector<Dict> ListDetailed(const StacService& service, FakeEventLoop& loop) {
-  std::optional<std::vector<Dict>> out;
-  service.ListDetailed([&out](std::vector<Dict> dicts) { out = std::move(dicts); });
-  loop.RunUntilIdle();
-  EXPECT_TRUE(out.has_value());
-  return out.value_or(std::vector<Dict>{});
-}
-
-std::string ValueOf(const Dict& d, const std::string& key) {
-  for (const auto& [k, v] : d) {
-    if (k == key)
-      return v;
-  }
-  return "<missing>";
 }
 
 KernelDevice ExistingIoController(const std::string& state) {

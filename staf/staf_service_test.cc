@@ -11,6 +11,7 @@
 #include "common/atomic_file.h"
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/testing/detailed_list.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/file_helpers.h"
 #include "common/testing/simulated_kernel.h"
@@ -19,8 +20,10 @@ namespace stas::staf {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::ListDetailed;
 using testing::SimEntry;
 using testing::SimPort;
+using testing::ValueOf;
 
 // What the service told its owner: the traddr of each DC whose log page was fetched, and how
 // many passes removed DCs (the signals stafd emits).
@@ -225,24 +228,6 @@ TEST_F(StafServiceTest, RestartRestoresTheCacheAndAdoptsTheConnection) {
   EXPECT_EQ(service_->dcs()[0]->device(), "nvme0");  // adopted, not reconnected
   EXPECT_EQ(kernel_.connect_calls(), 1);
   EXPECT_EQ(service_->dcs()[0]->log_pages().size(), 1u);  // fetch fails: the cache stays
-}
-
-// list_controllers(detailed=True) as stafd answers it: the kernel's states are read on the
-// runner, and the answer comes back through the loop.
-std::vector<Dict> ListDetailed(const StafService& service, FakeEventLoop& loop) {
-  std::optional<std::vector<Dict>> out;
-  service.ListDetailed([&out](std::vector<Dict> dicts) { out = std::move(dicts); });
-  loop.RunUntilIdle();
-  EXPECT_TRUE(out.has_value());
-  return out.value_or(std::vector<Dict>{});
-}
-
-std::string ValueOf(const Dict& d, const std::string& key) {
-  for (const auto& [k, v] : d) {
-    if (k == key)
-      return v;
-  }
-  return "<missing>";
 }
 
 KernelDevice ExistingDc(const std::string& hostnqn, const std::string& state) {

@@ -22,15 +22,9 @@ CLI_RULE=/usr/lib/udev/rules.d/70-nvmf-autoconnect.rules
 trap '[ $? -eq 0 ] || { systemctl --no-pager status stafd 2>&1 | tail -30;
   journalctl --no-pager -b -u stafd 2>&1 | tail -60; }' EXIT
 
-assert_eq systemd "$(cat /proc/1/comm)" "PID 1"
 [ -f "$CLI_RULE" ] || fail "nvme-cli's $CLI_RULE is not installed (tests/e2e/vm/install-vm-deps.sh)"
 command -v udevadm >/dev/null || fail "udevadm is not installed"
-if ! timeout 60 systemctl start systemd-journald.socket systemd-journald.service dbus.socket dbus.service; then
-  systemctl --no-pager list-jobs
-  fail "journald and dbus did not start"
-fi
-cmake --install "$B" --prefix /usr >/dev/null || fail "cmake --install failed"
-systemctl daemon-reload
+systemd_install_units
 
 load_nvme_modules 1
 nvmet_local_port "$SUB" 1

@@ -15,16 +15,7 @@ set -eu
 trap '[ $? -eq 0 ] || { systemctl --no-pager status stafd stacd stas-config@hostnqn 2>&1 | tail -40;
   journalctl --no-pager -b -u stafd -u stacd -u stas-config@hostnqn 2>&1 | tail -60; }' EXIT
 
-log "systemd $(systemctl --version | head -n 1 | cut -d' ' -f2) is PID 1: $(cat /proc/1/comm)"
-assert_eq systemd "$(cat /proc/1/comm)" "PID 1"
-# What the container image this root comes from would start at boot is not ours to wait for:
-# sysinit.target is marked reached (its jobs are dropped), then the journal and the bus start.
-if ! timeout 60 systemctl start systemd-journald.socket systemd-journald.service dbus.socket dbus.service; then
-  systemctl --no-pager list-jobs
-  fail "journald and dbus did not start"
-fi
-cmake --install "$B" --prefix /usr >/dev/null || fail "cmake --install failed"
-systemctl daemon-reload
+systemd_install_units
 
 load_nvme_modules 3
 nvmet_local_port "$SUB" 3

@@ -25,13 +25,7 @@ set -eu
 
 load_nvme_modules 3
 for i in 1 2 3; do nvmet_add_subsystem "$SUB$i" $((i - 1)); done
-cp dbus-interfaces/org.nvmexpress.staf.conf dbus-interfaces/org.nvmexpress.stac.conf \
-  /usr/share/dbus-1/system.d/
-start_system_bus
-mkdir -p /etc/nvme "$E2E" /run/stafd /run/stacd
-echo "$HOSTNQN" >/etc/nvme/hostnqn
-echo "$HOSTID" >/etc/nvme/hostid
-rm -f /etc/stas/sys.conf
+stas_host_setup
 
 log "network namespace tgt behind a veth pair, IPv4 and IPv6"
 ip netns add tgt

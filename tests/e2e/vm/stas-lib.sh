@@ -24,12 +24,9 @@ stas_show_logs() {
 }
 trap '[ $? -eq 0 ] || stas_show_logs' EXIT
 
-# stas_setup N_SUBSYSTEMS [N_NULLB]: the NVMe modules, an nvmet DC port 1 on 127.0.0.1:8009
-# exposing SUB1..SUB<N> (each on its own null_blk), the host identity, the policy files, a
-# system bus, and $E2E with empty stafd.conf / stacd.conf.
-stas_setup() {
-  load_nvme_modules "${2:-$1}"
-  nvmet_local_port "$SUB" "$1"
+# stas_host_setup: the host side every scenario needs: the host identity, the policy files, a
+# system bus, and $E2E with empty stafd.conf / stacd.conf (the NVMe modules are loaded first).
+stas_host_setup() {
   cp dbus-interfaces/org.nvmexpress.staf.conf dbus-interfaces/org.nvmexpress.stac.conf \
     /usr/share/dbus-1/system.d/
   start_system_bus
@@ -39,6 +36,30 @@ stas_setup() {
   rm -f /etc/stas/sys.conf
   : >"$E2E/stafd.conf"
   : >"$E2E/stacd.conf"
+}
+
+# stas_setup N_SUBSYSTEMS [N_NULLB]: the NVMe modules, an nvmet DC port 1 on 127.0.0.1:8009
+# exposing SUB1..SUB<N> (each on its own null_blk), and stas_host_setup.
+stas_setup() {
+  load_nvme_modules "${2:-$1}"
+  nvmet_local_port "$SUB" "$1"
+  stas_host_setup
+}
+
+# systemd_install_units: in a "# e2e-init: systemd" scenario, with systemd as PID 1: starts the
+# journal and the system bus (what the container image this root comes from would start at boot
+# is not ours to wait for: sysinit.target is marked reached and its jobs are dropped), then
+# installs the build with the package's layout (cmake --install --prefix /usr) and reloads
+# systemd, so that the project's units are the installed ones.
+systemd_install_units() {
+  log "systemd $(systemctl --version | head -n 1 | cut -d' ' -f2) is PID 1: $(cat /proc/1/comm)"
+  assert_eq systemd "$(cat /proc/1/comm)" "PID 1"
+  if ! timeout 60 systemctl start systemd-journald.socket systemd-journald.service dbus.socket dbus.service; then
+    systemctl --no-pager list-jobs
+    fail "journald and dbus did not start"
+  fi
+  cmake --install "$B" --prefix /usr >/dev/null || fail "cmake --install failed"
+  systemctl daemon-reload
 }
 
 # The DC configuration most scenarios use.
