@@ -11,7 +11,7 @@ BUILD_PKGS="g++ cmake ninja-build pkg-config
   libsystemd-dev libudev-dev libglib2.0-dev libinih-dev
   nlohmann-json3-dev libcli11-dev scdoc dpkg-dev"
 # clang-format and clang-tidy (14 on Debian 12) for the lint tier, lintian for the package.
-TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 man-db procps systemd udev
+TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 man-db procps systemd udev nftables
   clang-format clang-tidy lintian"
 
 missing=""

@@ -139,17 +139,42 @@ nvmet_remove_port() {
   rmdir "$NVMET/ports/$1" || fail "cannot remove nvmet port $1"
 }
 
-# nvmet_port_down ID NQN...: in one process, unlinks the subsystems NQN... from port ID and
-# removes the port, microseconds apart (its connections are dropped, its address stops
-# listening). The first unlink makes the target send a DLP-change AEN: a host must not get the
-# chance to read a (legitimately) shorter log page before the port, and with it the discovery
-# connection, is gone.
+# nvmet_port_down ID NQN...: a target outage on port ID that no host can observe half-done.
+# Removing a port means unlinking its subsystems first, and each unlink makes the target send a
+# discovery-change AEN on the discovery connections still open (a port's removal does not close
+# them): a host could read a legitimately shorter, or empty, log page and drop what it no longer
+# lists. So nftables first refuses new connections to the port's address (a reset, as from a
+# closed port) and drops what the target sends from it; `ss -K` then aborts every connection to and
+# from it, on both ends (the host's controllers go to "connecting" at once); only then are the
+# subsystems unlinked and the port removed, and the rules go (nothing listens there any more).
 nvmet_port_down() {
   _pd=$NVMET/ports/$1
   shift
+  read -r _fam <"$_pd/addr_adrfam"
+  read -r _addr <"$_pd/addr_traddr"
+  read -r _svc <"$_pd/addr_trsvcid"
+  case "$_fam" in
+    ipv4) _ip=ip _ep="$_addr:$_svc" ;;
+    ipv6) _ip=ip6 _ep="[$_addr]:$_svc" ;;
+    *) fail "nvmet_port_down: address family '$_fam' of $_pd" ;;
+  esac
+  nft -f - <<NFT || fail "nft: cannot cut $_ep off"
+table inet stas_e2e_outage {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    $_ip daddr $_addr tcp dport $_svc reject with tcp reset
+    $_ip saddr $_addr tcp sport $_svc drop
+  }
+}
+NFT
+  _conn="( src $_ep or dst $_ep )"
+  ss -K -t -n state connected "$_conn" >/dev/null || fail "ss -K could not abort the connections of $_ep"
+  _left=$(ss -t -n -H state connected "$_conn")
+  [ -z "$_left" ] || fail "connections of $_ep survived ss -K: $_left"
   perl -e '$p = shift; for (@ARGV) { unlink("$p/subsystems/$_") or die "unlink $_: $!\n" }
     rmdir($p) or die "rmdir $p: $!\n"' "$_pd" "$@" || fail "cannot remove nvmet port $_pd"
   [ ! -d "$_pd" ] || fail "nvmet port $_pd still exists"
+  nft delete table inet stas_e2e_outage || fail "nft: cannot delete the outage table"
 }
 
 # nvmet_port_up ID TRADDR TRSVCID NQN...: port ID again, its subsystems NQN... linked in one

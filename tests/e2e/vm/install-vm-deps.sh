@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages the QEMU end-to-end harness needs: a kernel with the NVMe/TCP host and
 # nvmet target modules, QEMU, a static busybox for the initramfs, nvme-cli for checks in the guest,
-# kmod (modprobe --show-depends), cpio, and udev (udevadm test: nvme-cli's udev rule against stafd's
-# override). Idempotent and non-interactive.
+# kmod (modprobe --show-depends), cpio, udev (udevadm test: nvme-cli's udev rule against stafd's
+# override) and nftables (a target outage that no host observes half-done). Idempotent and
+# non-interactive.
 set -eu
 
-PKGS="qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace udev"
+PKGS="qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace udev nftables"
 
 missing=""
 for p in $PKGS; do
