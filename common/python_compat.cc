@@ -429,6 +429,10 @@ class Printer {
   std::string out_;
 };
 
+// A writer never throws on content: a string that is not UTF-8 (nlohmann's default is to throw)
+// gets U+FFFD for each bad byte. Python's json.dumps never meets one (its str is decoded text).
+constexpr auto kReplaceBadUtf8 = Json::error_handler_t::replace;
+
 // json.dumps: nlohmann writes scalars as Python does with ensure_ascii; only the separators
 // of containers differ.
 void AppendJsonDumps(const Json& v, std::string& out) {
@@ -439,7 +443,7 @@ void AppendJsonDumps(const Json& v, std::string& out) {
       if (!first)
         out += ", ";
       first = false;
-      out += Json(key).dump(-1, ' ', /*ensure_ascii=*/true);
+      out += Json(key).dump(-1, ' ', /*ensure_ascii=*/true, kReplaceBadUtf8);
       out += ": ";
       AppendJsonDumps(item, out);
     }
@@ -455,7 +459,7 @@ void AppendJsonDumps(const Json& v, std::string& out) {
     }
     out += ']';
   } else {
-    out += v.dump(-1, ' ', /*ensure_ascii=*/true);
+    out += v.dump(-1, ' ', /*ensure_ascii=*/true, kReplaceBadUtf8);
   }
 }
 

@@ -76,7 +76,7 @@ int DumpConfig(Daemon d, const DaemonOptions& opts) {
                        diag.ToString().c_str());
   }
   nlohmann::ordered_json j = ConfigToJson(loaded->config);
-  std::cout << j.dump(2) << std::endl;
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   return 0;
 }
 

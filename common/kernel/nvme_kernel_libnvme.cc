@@ -10,9 +10,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <system_error>
 #include <unistd.h>
 #include <utility>
@@ -272,13 +270,15 @@ Result<std::vector<RawLogEntry>> ReadDiscoveryLog(int fd, uint8_t lsp) {
 
 // A sysfs attribute, trimmed; "" if absent or unreadable. The kernel prints "(efault)" for
 // some attributes it cannot read (nvme-stas maps that to "" too).
+// A sysfs attribute, made safe at the edge: model, serial and firmware are the controller's
+// Identify data as it sent them, so a DC may put any byte there; whatever is not printable
+// ASCII becomes a \xNN escape (D-Bus strings must be UTF-8, JSON writers refuse bad UTF-8).
 std::string ReadAttr(const std::filesystem::path& dir, const char* name) {
-  std::ifstream in(dir / name);
-  if (!in)
+  constexpr size_t kMaxAttr = 4096;  // a sysfs attribute is at most a page
+  Result<std::string> text = ReadFileHead((dir / name).string(), kMaxAttr, '\0');
+  if (!text)
     return "";
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string value(Trim(ss.str()));
+  std::string value = Printable(Trim(std::string_view(*text).substr(0, kMaxAttr)));
   if (value == "(efault)")
     return "";
   return value;

@@ -321,6 +321,21 @@ TEST_F(LibnvmeSysfsTest, GetDeviceTreatsNoneAsEmptyAndTrims) {
   EXPECT_EQ(dev->src_addr, "");
 }
 
+// A DC's Identify data reaches sysfs byte for byte: model and serial may hold anything.
+TEST_F(LibnvmeSysfsTest, GetDeviceEscapesWhatIsNotPrintableAscii) {
+  MakeController(root_, "nvme6",
+                 {{"transport", "tcp"},
+                  {"address", "traddr=192.168.1.10,trsvcid=8009"},
+                  {"subsysnqn", "nqn.2014-08.org.nvmexpress.discovery\n"},
+                  {"model", "Fake\xff\xfe DC \xc3\x28\x01\n"},
+                  {"serial", "S\x7fN"}});
+  std::optional<KernelDevice> dev = Kernel().GetDevice("nvme6");
+  ASSERT_TRUE(dev.has_value());
+  EXPECT_EQ(dev->model, "Fake\\xff\\xfe DC \\xc3(\\x01");
+  EXPECT_EQ(dev->serial, "S\\x7fN");
+  EXPECT_EQ(dev->subsysnqn, "nqn.2014-08.org.nvmexpress.discovery");
+}
+
 TEST(KernelDeviceTest, ParseAddressAttributeExtractsSrcAddr) {
   auto src = [](const std::string& address) {
     KernelDevice dev;
