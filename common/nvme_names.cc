@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/defs.h"
+#include "common/ip_address.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -145,7 +146,25 @@ std::optional<std::string> CheckPort(std::string_view s) {
   if (s.empty() || !IsDigit(s.front()) || !ParseInt(s, &v) || v < 1 || v > 65535) {
     return "is not a port number (1..65535)";
   }
+  if (s.front() == '0')
+    return "has a leading zero (the kernel would read the port as octal)";
   return std::nullopt;
+}
+
+std::optional<std::string> CheckTransportAddress(std::string_view transport, std::string* value) {
+  if (transport == "fc")
+    return CheckFcAddress(*value);
+  if (value->size() > 2 && value->front() == '[' && value->back() == ']') {
+    std::string inner = value->substr(1, value->size() - 2);
+    if (!IpAddress::Parse(inner))
+      return "is not an IPv6 address";
+    *value = inner;
+  }
+  if (auto why = CheckSafeToken(*value))
+    return why;
+  if (IpAddress::Parse(*value))
+    return std::nullopt;
+  return CheckHostname(*value);
 }
 
 }  // namespace stas

@@ -30,8 +30,13 @@ std::optional<std::string> CheckHostname(std::string_view s);
 // A Fibre Channel address "nn-0x<16 hex>:pn-0x<16 hex>".
 std::optional<std::string> CheckFcAddress(std::string_view s);
 
-// A TCP/UDP port number 1..65535, in decimal.
+// A TCP/UDP port number 1..65535, in decimal, without leading zeros: the kernel reads
+// trsvcid with base 0, so "04420" would be port 2320 (octal).
 std::optional<std::string> CheckPort(std::string_view s);
+
+// A traddr or host-traddr for `transport`: for fc an FC address; otherwise an IP literal or a
+// host name, an IPv6 literal in brackets being accepted and unbracketed in `*value`.
+std::optional<std::string> CheckTransportAddress(std::string_view transport, std::string* value);
 
 // Printable ASCII with no ',' and no blanks: the minimum for any value passed to the kernel.
 std::optional<std::string> CheckSafeToken(std::string_view s);

@@ -2,6 +2,8 @@
 #include "common/tid.h"
 
 #include "common/defs.h"
+#include "common/nvme_names.h"
+#include "common/str_util.h"
 
 namespace stas {
 namespace {
@@ -88,6 +90,57 @@ TidFields TidFieldsFromDict(const std::map<std::string, std::string>& dict) {
           .host_traddr = get("host-traddr"),
           .host_iface = get("host-iface"),
           .host_nqn = get("host-nqn")};
+}
+
+namespace {
+
+std::string Bad(const char* key, std::string_view value, const std::string& why) {
+  return std::string(key) + " '" + Printable(value) + "' " + why;
+}
+
+// An address as the kernel gets it: no brackets, IP literal or host name (or FC address).
+std::optional<std::string> CheckAddressField(const char* key, std::string_view transport,
+                                             const std::string& value) {
+  if (value.empty())
+    return std::nullopt;
+  std::string checked = value;
+  if (auto why = CheckTransportAddress(transport, &checked))
+    return Bad(key, value, *why);
+  if (checked != value)
+    return Bad(key, value, "is in brackets");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> CheckHostFields(std::string_view transport, const TidFields& f) {
+  if (auto why = CheckAddressField("host-traddr", transport, f.host_traddr))
+    return why;
+  if (!f.host_iface.empty()) {
+    if (auto why = CheckInterfaceName(f.host_iface))
+      return Bad("host-iface", f.host_iface, *why);
+  }
+  if (f.host_nqn && !f.host_nqn->empty()) {
+    if (auto why = CheckNqn(*f.host_nqn, /*require_nqn_prefix=*/true))
+      return Bad("host-nqn", *f.host_nqn, *why);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckTidFields(const TidFields& f) {
+  if (f.transport != "tcp" && f.transport != "rdma" && f.transport != "fc" &&
+      f.transport != "loop") {
+    return Bad("transport", f.transport, "is not one of tcp, rdma, fc, loop");
+  }
+  if (auto why = CheckAddressField("traddr", f.transport, f.traddr))
+    return why;
+  if (!f.trsvcid.empty()) {
+    if (auto why = CheckPort(f.trsvcid))
+      return Bad("trsvcid", f.trsvcid, *why);
+  }
+  if (auto why = CheckNqn(f.subsysnqn, /*require_nqn_prefix=*/false))
+    return Bad("subsysnqn", f.subsysnqn, *why);
+  return CheckHostFields(f.transport, f);
 }
 
 uint64_t Tid::StableHash() const {

@@ -36,6 +36,17 @@ struct TidFields {
 // list_controllers; a missing key counts as "" (host_nqn too, so it is always present).
 TidFields TidFieldsFromDict(const std::map<std::string, std::string>& dict);
 
+// The one check for a controller identity read from anywhere but the configuration file (which
+// reports each key with its line): a state file, stafd's JSON as stacd reads it. nullopt when
+// every field could go into the connect string as it is (the rules of common/nvme_names.h,
+// the same as for a controller= entry), else "<key> '<value>' <why>" for the first that could
+// not. An IPv6 address in brackets is refused here: only the configuration spells it so.
+std::optional<std::string> CheckTidFields(const TidFields& f);
+
+// The host side alone (host-traddr for `transport`, host-iface, host-nqn), by the same rules:
+// what the I/O controllers of a discovery controller inherit from it.
+std::optional<std::string> CheckHostFields(std::string_view transport, const TidFields& f);
+
 // Daemon-wide settings that take part in normalisation: [Global] ignore-iface, sys.conf hostnqn.
 struct TidDefaults {
   bool ignore_iface = false;

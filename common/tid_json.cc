@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/tid_json.h"
 
+#include <cerrno>
+#include <string>
+
 namespace stas {
 
 nlohmann::json TidToJson(const Tid& tid) {
@@ -10,7 +13,7 @@ nlohmann::json TidToJson(const Tid& tid) {
   return j;
 }
 
-std::optional<TidFields> TidFieldsFromJson(const nlohmann::json& t) {
+Result<TidFields> TidFieldsFromJson(const nlohmann::json& t) {
   try {
     TidFields f;
     f.transport = t.at("transport").get<std::string>();
@@ -20,9 +23,11 @@ std::optional<TidFields> TidFieldsFromJson(const nlohmann::json& t) {
     f.host_traddr = t.at("host-traddr").get<std::string>();
     f.host_iface = t.at("host-iface").get<std::string>();
     f.host_nqn = t.at("host-nqn").get<std::string>();
+    if (auto why = CheckTidFields(f))
+      return Fail(EINVAL, "controller identity: " + *why);
     return f;
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(EINVAL, std::string("controller identity: ") + e.what());
   }
 }
 

@@ -4,14 +4,15 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <optional>
 
+#include "common/result.h"
 #include "common/tid.h"
 
 namespace stas {
 
 nlohmann::json TidToJson(const Tid& tid);
-// nullopt when a key is missing or not a string (state files are read back as untrusted).
-std::optional<TidFields> TidFieldsFromJson(const nlohmann::json& j);
+// The fields of a state file's identity object, read back as untrusted: an error (EINVAL) when a
+// key is missing or not a string, or when CheckTidFields() refuses a value.
+Result<TidFields> TidFieldsFromJson(const nlohmann::json& j);
 
 }  // namespace stas

@@ -4,6 +4,7 @@
 #include <map>
 #include <unordered_set>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
@@ -203,6 +204,49 @@ TEST(TidFieldsFromDictTest, ReadsTheDashedKeysAndTakesMissingAsEmpty) {
   EXPECT_EQ(none.transport, "");
   EXPECT_EQ(none.host_iface, "");
   EXPECT_EQ(none.host_nqn, std::optional<std::string>(""));
+}
+
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+TEST(CheckTidFieldsTest, AcceptsWhatTheDaemonsWrite) {
+  EXPECT_FALSE(CheckTidFields({.transport = "tcp",
+                               .traddr = "192.0.2.1",
+                               .trsvcid = "4420",
+                               .subsysnqn = "nqn.2014-08.org.example:sub1",
+                               .host_traddr = "fe80::1",
+                               .host_iface = "eth0",
+                               .host_nqn = "nqn.2014-08.org.nvmexpress:uuid:x"}));
+  EXPECT_FALSE(CheckTidFields({.transport = "tcp", .traddr = "dc.example", .subsysnqn = "nqn.d"}));
+  EXPECT_FALSE(CheckTidFields({.transport = "loop", .subsysnqn = "nqn.d", .host_nqn = ""}));
+  EXPECT_FALSE(CheckTidFields({.transport = "fc",
+                               .traddr = "nn-0x1000000044001123:pn-0x2000000055001123",
+                               .subsysnqn = "nqn.d"}));
+}
+
+TEST(CheckTidFieldsTest, RefusesWhatCouldAddAnOptionOrMisdirectAConnect) {
+  const TidFields ok{
+      .transport = "tcp", .traddr = "192.0.2.1", .trsvcid = "4420", .subsysnqn = "nqn.d"};
+  auto with = [&ok](auto edit) {
+    TidFields f = ok;
+    edit(f);
+    return CheckTidFields(f);
+  };
+  EXPECT_THAT(with([](TidFields& f) { f.transport = "tcp,x"; }), Optional(HasSubstr("transport")));
+  EXPECT_THAT(with([](TidFields& f) { f.traddr = "1.2.3.4,hostnqn=nqn.evil"; }),
+              Optional(HasSubstr("traddr '1.2.3.4,hostnqn=nqn.evil'")));
+  EXPECT_THAT(with([](TidFields& f) { f.traddr = "[::1]"; }), Optional(HasSubstr("in brackets")));
+  EXPECT_THAT(with([](TidFields& f) { f.trsvcid = "04420"; }), Optional(HasSubstr("leading zero")));
+  EXPECT_THAT(with([](TidFields& f) { f.subsysnqn = "nqn.a\nhostnqn=x"; }),
+              Optional(HasSubstr("subsysnqn")));
+  EXPECT_THAT(with([](TidFields& f) { f.host_traddr = "a b"; }),
+              Optional(HasSubstr("host-traddr")));
+  EXPECT_THAT(with([](TidFields& f) { f.host_iface = "eth0,x"; }),
+              Optional(HasSubstr("host-iface")));
+  EXPECT_THAT(with([](TidFields& f) { f.host_nqn = "nqn.h,x=y"; }),
+              Optional(HasSubstr("host-nqn")));
+  EXPECT_THAT(with([](TidFields& f) { f.host_nqn = "uuid:no-prefix"; }),
+              Optional(HasSubstr("host-nqn")));
 }
 
 }  // namespace

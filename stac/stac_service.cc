@@ -292,7 +292,8 @@ void StacService::SaveOwned() {
   for (const auto& ioc : iocs_.active())
     list.push_back(TidToJson(ioc->tid()));
   nlohmann::json doc = {{"format", kStateFormat}, {"version", 1}, {"controllers", list}};
-  state_writer_.Save(doc.dump() + "\n");  // reconciliations that change nothing write nothing
+  state_writer_.Save(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                     "\n");  // reconciliations that change nothing write nothing
 }
 
 void StacService::RestoreOwned() {
@@ -308,13 +309,15 @@ void StacService::RestoreOwned() {
   std::vector<ConnectRequest> owned;
   try {
     nlohmann::json doc = nlohmann::json::parse(*text);
-    if (doc.value("format", "") != kStateFormat || doc.value("version", 0) != 1) {
+    // Compared as JSON values: value("version", 0) would convert a 1e300 to int.
+    if (!doc.is_object() || doc.value("format", "") != kStateFormat ||
+        doc.value("version", nlohmann::json()) != 1) {
       throw std::runtime_error("not a stacd state document");
     }
     for (const nlohmann::json& t : doc.at("controllers")) {
-      std::optional<TidFields> f = TidFieldsFromJson(t);
+      Result<TidFields> f = TidFieldsFromJson(t);
       if (!f)
-        throw std::runtime_error("bad controller entry");
+        throw std::runtime_error(f.error().message);
       owned.push_back(Requests().Make(std::move(*f), nullptr));
     }
   } catch (const std::exception& e) {

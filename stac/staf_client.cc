@@ -18,10 +18,20 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
     std::vector<DcLogPage> out;
     for (const nlohmann::json& dc : doc) {
       const nlohmann::json& id = dc.at("discovery-controller");
+      // The DC's host-* fields go into the connect strings of its I/O controllers: checked by
+      // the rules of any identity that does not come from the configuration.
+      TidFields host{.host_traddr = id.value("host-traddr", ""),
+                     .host_iface = id.value("host-iface", ""),
+                     .host_nqn = id.value("host-nqn", "")};
+      if (auto why = CheckHostFields(id.value("transport", "tcp"), host)) {
+        LOG_WARNING("Ignoring the log pages stafd sent for a discovery controller with %s",
+                    why->c_str());
+        continue;
+      }
       DcLogPage page;
-      page.host_traddr = id.value("host-traddr", "");
-      page.host_iface = id.value("host-iface", "");
-      page.host_nqn = id.value("host-nqn", "");
+      page.host_traddr = std::move(host.host_traddr);
+      page.host_iface = std::move(host.host_iface);
+      page.host_nqn = std::move(*host.host_nqn);
       std::vector<RawLogEntry> raw;
       for (const nlohmann::json& e : dc.at("log-pages")) {
         std::optional<RawLogEntry> r =

@@ -38,5 +38,22 @@ TEST(StafClientTest, RejectsHostileEntriesAndBrokenDocuments) {
   }
 }
 
+TEST(StafClientTest, ADcWhoseHostFieldsCouldInjectIsIgnoredTheOthersServed) {
+  // host-traddr, host-iface and host-nqn of a DC go into its I/O controllers' connect strings.
+  auto page_of = [](const std::string& dc) {
+    return std::string(R"({"discovery-controller":)") + dc + R"(,"log-pages":[)" + kEntry + "]}";
+  };
+  for (const char* bad :
+       {R"({"host-traddr":"10.0.0.1,hostnqn=nqn.evil"})", R"({"host-traddr":"[::1]"})",
+        R"({"host-iface":"eth0,x=y"})", R"({"host-iface":"eth0 tos=1"})",
+        R"({"host-nqn":"nqn.h\nnr_io_queues=9"})", R"({"host-nqn":"not-an-nqn"})"}) {
+    std::optional<std::vector<DcLogPage>> pages =
+        ParseAllLogPages("[" + page_of(bad) + "," + page_of(R"({"host-iface":"eth1"})") + "]");
+    ASSERT_TRUE(pages) << bad;
+    ASSERT_EQ(pages->size(), 1u) << bad;
+    EXPECT_EQ((*pages)[0].host_iface, "eth1");
+  }
+}
+
 }  // namespace
 }  // namespace stas::stac

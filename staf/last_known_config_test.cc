@@ -49,6 +49,45 @@ TEST(LastKnownConfigTest, HostileEntriesInTheFileAreRejected) {
   EXPECT_FALSE(ParseLkc(text));
 }
 
+// Replaces the first `from` in the serialised Sample() with `to`.
+std::string SampleWith(const std::string& from, const std::string& to) {
+  std::string text = SerializeLkc({Sample()});
+  size_t pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return pos == std::string::npos ? text : text.replace(pos, from.size(), to);
+}
+
+TEST(LastKnownConfigTest, NumbersOutOfRangeAreRejectedNotConverted) {
+  // get<uint8_t>() of 1e300 is undefined behaviour (UBSan: float-cast-overflow); -1 and 256
+  // would wrap around to another transport or address family.
+  ASSERT_TRUE(ParseLkc(SampleWith("\"trtype\":3", "\"trtype\":3")));
+  for (const char* bad : {"1e300", "-1", "256", "3.5", "\"3\"", "null"})
+    EXPECT_FALSE(ParseLkc(SampleWith("\"trtype\":3", std::string("\"trtype\":") + bad))) << bad;
+  for (const char* bad : {"1e300", "-1", "65536", "\"4\""}) {
+    EXPECT_FALSE(ParseLkc(SampleWith("\"cntlid\":", std::string("\"cntlid\":") + bad + ",\"x\":")))
+        << bad;
+  }
+  EXPECT_FALSE(ParseLkc(SampleWith("\"version\":1", "\"version\":1e300")));
+  EXPECT_FALSE(ParseLkc(SampleWith("\"version\":1", "\"version\":-1")));
+}
+
+TEST(LastKnownConfigTest, IdentitiesThatCouldNotGoIntoAConnectStringAreRejected) {
+  // The DC's own identity goes into the connect string stafd writes after a restart.
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"traddr\":\"192.0.2.10\"", "\"traddr\":\"192.0.2.10,hostnqn=nqn.evil\""},
+           {"\"trsvcid\":\"8009\"", "\"trsvcid\":\"08009\""},
+           {"\"host-iface\":\"\"", "\"host-iface\":\"eth0 x\""},
+           {"\"host-traddr\":\"\"", "\"host-traddr\":\"not an address!\""},
+           {"\"host-nqn\":\"nqn.host\"", "\"host-nqn\":\"nqn.host\\nx\""},
+           {"\"transport\":\"tcp\"", "\"transport\":\"tcp,x\""},
+           {"\"subsysnqn\":\"nqn.dc\"", "\"subsysnqn\":\"nqn dc\""}}) {
+    Result<std::vector<SavedDc>> r = ParseLkc(SampleWith(from, to));
+    ASSERT_FALSE(r) << to;
+    EXPECT_NE(r.error().message.find("controller identity"), std::string::npos)
+        << r.error().message;
+  }
+}
+
 TEST(LastKnownConfigTest, PathFollowsRuntimeDirectory) {
   setenv("RUNTIME_DIRECTORY", "/run/x:/run/y", 1);
   EXPECT_EQ(DefaultLkcPath("stafd"), "/run/x/last-known-config.json");

@@ -149,23 +149,6 @@ std::vector<Token> Tokenize(std::string_view text, int line, const std::string& 
   return tokens;
 }
 
-// An address for tcp/rdma (IP literal or host name, IPv6 in brackets accepted) or fc.
-std::optional<std::string> CheckAddress(std::string_view transport, std::string* value) {
-  if (transport == "fc")
-    return CheckFcAddress(*value);
-  if (value->size() > 2 && value->front() == '[' && value->back() == ']') {
-    std::string inner = value->substr(1, value->size() - 2);
-    if (!IpAddress::Parse(inner))
-      return "is not an IPv6 address";
-    *value = inner;
-  }
-  if (auto why = CheckSafeToken(*value))
-    return why;
-  if (IpAddress::Parse(*value))
-    return std::nullopt;
-  return CheckHostname(*value);
-}
-
 // Checks the identity fields of a controller entry; returns false if the entry is unusable.
 bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& what, Reporter* rep) {
   auto reject = [&](const std::string& key, const std::string& value, const std::string& why) {
@@ -186,7 +169,7 @@ bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& wh
   }
   if (!c->traddr.empty()) {
     std::string original = c->traddr;
-    if (auto why = CheckAddress(c->transport, &c->traddr))
+    if (auto why = CheckTransportAddress(c->transport, &c->traddr))
       return reject("traddr", original, *why);
   }
   if (!c->trsvcid.empty()) {
@@ -199,7 +182,7 @@ bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& wh
   }
   if (!c->host_traddr.empty()) {
     std::string original = c->host_traddr;
-    if (auto why = CheckAddress(c->transport, &c->host_traddr)) {
+    if (auto why = CheckTransportAddress(c->transport, &c->host_traddr)) {
       return reject("host-traddr", original, *why);
     }
   }

@@ -16,6 +16,10 @@
 
 namespace stas {
 
+// The longest zeroconf-connections-persistence kept (100 years, in seconds); longer values are
+// cut to it. It fits a guint of seconds, which is what the loop's longest timers count in.
+inline constexpr long long kMaxPersistenceSec = 100LL * 365 * 86400;
+
 enum class Daemon { kStafd, kStacd };
 const char* DaemonName(Daemon d);
 
@@ -81,7 +85,7 @@ struct ServiceConfig {
   bool pleo = true;
   bool zeroconf = true;
   bool persistent_connections = true;
-  long long zeroconf_persistence_sec = 72 * 3600;  // -1: never purge
+  long long zeroconf_persistence_sec = 72 * 3600;  // -1: never purge; at most kMaxPersistenceSec
   // stacd only
   DisconnectScope disconnect_scope = DisconnectScope::kOnlyStasConnections;
   std::vector<std::string> disconnect_trtypes{"tcp"};

@@ -138,12 +138,17 @@ Why ParseNccAttempts(std::string_view text, int* out, Notes* notes) {
   return std::nullopt;
 }
 
-Why ParsePersistence(std::string_view text, long long* out) {
+Why ParsePersistence(std::string_view text, long long* out, Notes* notes) {
   std::optional<double> secs = ParseTimeSpan(text);
   if (!secs)
     return std::string("expected seconds or a time span such as \"72hours\" or \"3 days 5 hours\"");
   if (*secs < 0) {
     *out = -1;  // any negative value means forever, -1 is the documented spelling
+  } else if (*secs > static_cast<double>(kMaxPersistenceSec)) {
+    // nvme-stas takes any float; converting one beyond long long would be undefined, and a
+    // century is as good as forever for a countdown.
+    notes->push_back("more than 100 years; 100 years used");
+    *out = kMaxPersistenceSec;
   } else {
     *out = static_cast<long long>(*secs + 0.5);
   }
@@ -239,8 +244,8 @@ std::vector<OptionSpec> BuildTable() {
       [](const ServiceConfig& c) { return Json(c.persistent_connections); }));
   t.push_back(Make(
       "Discovery controller connection management", "zeroconf-connections-persistence", "f", kCur,
-      [](std::string_view s, ServiceConfig& c, Notes*) {
-        return ParsePersistence(s, &c.zeroconf_persistence_sec);
+      [](std::string_view s, ServiceConfig& c, Notes* n) {
+        return ParsePersistence(s, &c.zeroconf_persistence_sec, n);
       },
       [](const ServiceConfig& c) { return Json(c.zeroconf_persistence_sec); }));
   t.push_back(Make(

@@ -126,6 +126,10 @@ TEST(ConfigTest, ZeroconfPersistenceSpellings) {
   EXPECT_EQ(persistence("-1"), -1);
   EXPECT_EQ(persistence("1:30"), 90);
   EXPECT_EQ(persistence("forever"), 259200);  // invalid: default
+  // Beyond long long (undefined to convert, as UBSan reports) or beyond a century: a century.
+  EXPECT_EQ(persistence("1e300"), kMaxPersistenceSec);
+  EXPECT_EQ(persistence("99999999999 days"), kMaxPersistenceSec);
+  EXPECT_EQ(persistence("3153600000"), kMaxPersistenceSec);
 }
 
 TEST(ConfigTest, StacdConnectionManagement) {

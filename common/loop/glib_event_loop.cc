@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/loop/glib_event_loop.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -119,12 +120,19 @@ void GlibEventLoop::RunPosted() {
   }
 }
 
+GSource* NewTimeoutSource(std::chrono::milliseconds delay) {
+  auto ms = delay.count() > 0 ? delay.count() : 0;
+  if (ms <= G_MAXUINT)
+    return g_timeout_source_new(static_cast<guint>(ms));
+  // zeroconf-connections-persistence may be years: a capped guint of milliseconds would fire
+  // after 49.7 days instead.
+  auto secs = std::min<long long>(ms / 1000, G_MAXUINT);
+  return g_timeout_source_new_seconds(static_cast<guint>(secs));
+}
+
 EventLoop::TimerId GlibEventLoop::AddTimer(std::chrono::milliseconds delay,
                                            std::function<void()> fn) {
-  auto ms = delay.count() > 0 ? delay.count() : 0;
-  if (ms > G_MAXUINT)
-    ms = G_MAXUINT;  // ~49 days; nothing in stas waits that long
-  return Attach(g_timeout_source_new(static_cast<guint>(ms)), std::move(fn), true);
+  return Attach(NewTimeoutSource(delay), std::move(fn), true);
 }
 
 void GlibEventLoop::CancelTimer(TimerId id) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -83,5 +84,9 @@ class GlibEventLoop : public EventLoop {
   // Timers, fd watches and signal sources by id; each entry holds a reference on its source.
   std::unordered_map<std::uint64_t, GSource*> sources_;
 };
+
+// A new, unattached GLib timeout source that expires `delay` from now. Delays beyond a guint of
+// milliseconds (~49.7 days) count in seconds rather than expiring early.
+GSource* NewTimeoutSource(std::chrono::milliseconds delay);
 
 }  // namespace stas

@@ -92,6 +92,22 @@ TEST_F(GlibEventLoopTest, TimersFireInOrderAndCanBeCancelled) {
   EXPECT_GE(loop_.Now() - start, milliseconds(60));
 }
 
+TEST(GlibTimeoutSourceTest, LongDelaysExpireWhenAskedNotAfter49Days) {
+  // zeroconf-connections-persistence may be 100 years; a guint of milliseconds ends at 49.7 days.
+  auto expires_in_days = [](std::chrono::milliseconds delay) {
+    GSource* source = NewTimeoutSource(delay);
+    double days = static_cast<double>(g_source_get_ready_time(source) - g_get_monotonic_time()) /
+                  (86400.0 * G_USEC_PER_SEC);
+    g_source_unref(source);
+    return days;
+  };
+  using Days = std::chrono::duration<long long, std::ratio<86400>>;
+  EXPECT_NEAR(expires_in_days(Days(3)), 3.0, 0.001);
+  EXPECT_NEAR(expires_in_days(Days(60)), 60.0, 0.001);
+  EXPECT_NEAR(expires_in_days(Days(100 * 365)), 36500.0, 0.001);
+  EXPECT_NEAR(expires_in_days(milliseconds(-5)), 0.0, 0.001);
+}
+
 TEST_F(GlibEventLoopTest, TimerCallbackMayCancelItselfAndAddTimers) {
   int n = 0;
   EventLoop::TimerId id = EventLoop::kNoTimer;
