@@ -11,6 +11,7 @@
 #include "common/defs.h"
 #include "common/ip_address.h"
 #include "common/nvme_names.h"
+#include "common/secrets.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -33,8 +34,9 @@ class Reporter {
   Diagnostics* out_;
 };
 
+// Every value a configuration message quotes goes through here: printable, and never a secret.
 std::string Quote(std::string_view s) {
-  return "\"" + Printable(s) + "\"";
+  return "\"" + Printable(RedactSecrets(s)) + "\"";
 }
 
 const OptionSpec* FindOption(Daemon d, std::string_view section, std::string_view name) {

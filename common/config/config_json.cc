@@ -14,8 +14,7 @@ nlohmann::ordered_json ControllerEntryToJson(const ControllerEntry& e) {
   j["host-traddr"] = e.host_traddr;
   j["host-iface"] = e.host_iface;
   for (const auto& [key, value] : e.extras) {
-    bool secret = key == "dhchap-secret" || key == "dhchap-ctrl-secret";
-    j[key] = secret ? std::string(kRedacted) : value;
+    j[key] = IsSecretKey(key) ? std::string(kRedacted) : value;
   }
   return j;
 }

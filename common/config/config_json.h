@@ -7,10 +7,9 @@
 #include <string>
 
 #include "common/config/config.h"
+#include "common/secrets.h"
 
 namespace stas {
-
-inline constexpr const char* kRedacted = "<redacted>";
 
 nlohmann::ordered_json ConfigToJson(const ServiceConfig& c);
 

@@ -10,6 +10,7 @@
 
 #include <ini.h>
 
+#include "common/secrets.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -58,7 +59,8 @@ std::string Sanitize(ParseState* st, std::string line) {
   if (body[0] == '[') {
     size_t close = body.find(']');
     if (close == std::string_view::npos || !Trim(body.substr(close + 1)).empty()) {
-      AddProblem(st, "malformed section header \"" + Printable(body) + "\"; ignored");
+      AddProblem(st,
+                 "malformed section header \"" + Printable(RedactSecrets(body)) + "\"; ignored");
       return "";
     }
     st->current_section = std::string(Trim(body.substr(1, close - 1)));
@@ -70,7 +72,8 @@ std::string Sanitize(ParseState* st, std::string line) {
   size_t eq = body.find('=');
   size_t colon = body.find(':');
   if (colon != std::string_view::npos && (eq == std::string_view::npos || colon < eq)) {
-    AddProblem(st, "expected \"name = value\", found \"" + Printable(body) + "\"; ignored");
+    AddProblem(
+        st, "expected \"name = value\", found \"" + Printable(RedactSecrets(body)) + "\"; ignored");
     return "";
   }
   return line;

@@ -5,6 +5,7 @@
 #include "common/kernel/controller_state.h"
 #include "common/log.h"
 #include "common/python_compat.h"
+#include "common/secrets.h"
 
 namespace stas {
 
@@ -162,7 +163,7 @@ Dict Controller::IdDict() const {
     if (key == "host-nqn") {
       d.push_back(host_nqn);  // keeps the position it had in the file, with the final value
       host_nqn_placed = true;
-    } else if (key == "dhchap-secret" || key == "dhchap-ctrl-secret") {
+    } else if (IsSecretKey(key)) {
       d.emplace_back(key, kRedacted);  // never hand secrets to D-Bus callers
     } else {
       d.emplace_back(key, value);

@@ -19,6 +19,7 @@
 
 #include "common/atomic_file.h"
 #include "common/kernel/controller_state.h"
+#include "common/kernel/redacting_stream.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -33,7 +34,9 @@ std::atomic<bool> g_trace{false};
 // __nvme_free_ctrl -> nvme_deconfigure_ctrl closes it: checked in libnvme.so.1.3).
 class Root {
  public:
-  Root() : r_(nvme_create_root(nullptr, g_trace.load() ? LOG_DEBUG : LOG_ERR)) {}
+  // libnvme writes through a stream that redacts secrets: at debug level (tron) it logs the
+  // whole connect string.
+  Root() : r_(nvme_create_root(RedactingStderr(), g_trace.load() ? LOG_DEBUG : LOG_ERR)) {}
   ~Root() {
     if (r_ != nullptr)
       nvme_free_tree(r_);
@@ -374,6 +377,21 @@ std::vector<std::string> NvmeKernelLibnvme::SupportedOptions() {
 }
 
 Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
+  // A kernel without DH-HMAC-CHAP (Debian's 6.1) refuses the option and quotes it, secret
+  // included, in its own log: a secret is sent only to a kernel that lists the option. An
+  // empty table (older kernels, or none readable) leaves the kernel to decide, as before.
+  const bool sends_secret = (!req.discovery && req.host.hostkey && !req.host.hostkey->empty()) ||
+                            (req.dhchap_secret && !req.dhchap_secret->empty()) ||
+                            (req.dhchap_ctrl_secret && !req.dhchap_ctrl_secret->empty());
+  if (sends_secret) {
+    std::vector<std::string> options = SupportedOptions();
+    if (!options.empty() &&
+        std::find(options.begin(), options.end(), "dhchap_secret") == options.end()) {
+      return Fail(EOPNOTSUPP,
+                  "the kernel does not support DH-HMAC-CHAP (no dhchap_secret in its "
+                  "/dev/nvme-fabrics options); not connecting with a secret it would log");
+    }
+  }
   Root root;
   if (root.get() == nullptr)
     return ErrnoFail("nvme_create_root", ENOMEM);

@@ -510,8 +510,9 @@ ChildOutcome RunWithPrivateMounts(bool fake_sys_class, const std::function<std::
 }
 
 // Result of one Connect in the child: "<code>\n<message>\n<what /dev/nvme-fabrics received>".
-std::string ConnectAndCapture(const ConnectRequest& req) {
-  std::ofstream("/dev/nvme-fabrics").close();  // a regular file
+// The file starts with `options`: the kernel's option table, as reading the device gives it.
+std::string ConnectAndCapture(const ConnectRequest& req, const std::string& options = "") {
+  std::ofstream("/dev/nvme-fabrics") << options;  // a regular file
   NvmeKernelLibnvme kernel;
   auto r = kernel.Connect(req);
   std::string written = ReadFile("/dev/nvme-fabrics");
@@ -560,8 +561,9 @@ class LibnvmeNamespaceTest : public ::testing::Test {
   }
 
   // Runs Connect in the child; fails the test unless the child ran.
-  static bool CaptureConnect(const ConnectRequest& req, Captured* out) {
-    ChildOutcome o = RunWithPrivateMounts(false, [&] { return ConnectAndCapture(req); });
+  static bool CaptureConnect(const ConnectRequest& req, Captured* out,
+                             const std::string& options = "") {
+    ChildOutcome o = RunWithPrivateMounts(false, [&] { return ConnectAndCapture(req, options); });
     if (o.kind == ChildOutcome::Kind::kSkip) {
       ADD_FAILURE() << "private mount namespace unavailable: " << o.text;
       return false;
@@ -679,6 +681,40 @@ TEST_F(LibnvmeNamespaceTest, ConnectIoControllerHostKeyWinsOverControllerKey) {
             Prefix("nqn.1988-11.com.example:io2",
                    std::string("trsvcid=4420,hostnqn=") + kHostNqn + ",hostid=" + kHostId +
                        ",dhchap_secret=DHHC-1:00:sys-conf-key:,ctrl_loss_tmo=600"));
+}
+
+// Debian's 6.1 lists no dhchap_secret, refuses the option and writes it, secret and all, to the
+// kernel log: the secret is never sent there.
+TEST_F(LibnvmeNamespaceTest, NoSecretIsSentToAKernelWithoutDhHmacChap) {
+  const std::string table =
+      "instance=-1,cntlid=-1,transport=%s,traddr=%s,trsvcid=%s,nqn=%s,queue_size=%d,"
+      "nr_io_queues=%d,reconnect_delay=%d,ctrl_loss_tmo=%d,keep_alive_tmo=%d,hostnqn=%s,"
+      "host_traddr=%s,host_iface=%s,hostid=%s,duplicate_connect,disable_sqflow,hdr_digest,"
+      "data_digest,nr_write_queues=%d,nr_poll_queues=%d,tos=%d,fast_io_fail_tmo=%d,discovery\n";
+  ConnectRequest req;
+  req.tid = Tid::Make({.transport = "tcp",
+                       .traddr = "127.0.0.1",
+                       .trsvcid = "4420",
+                       .subsysnqn = "nqn.1988-11.com.example:io3"},
+                      TidDefaults{false, kHostNqn});
+  req.host = Host();
+  for (int which = 0; which < 3; ++which) {
+    ConnectRequest r = req;
+    (which == 0   ? r.dhchap_secret
+     : which == 1 ? r.dhchap_ctrl_secret
+                  : r.host.hostkey) = "DHHC-1:00:ia6zGodOr2SGAaxX/1nZD5ytvqD6UR5ltdQFgEb0vIn0pkoP:";
+    Captured c;
+    if (!CaptureConnect(r, &c, table))
+      return;
+    EXPECT_EQ(c.code, EOPNOTSUPP) << which;
+    EXPECT_NE(c.message.find("does not support DH-HMAC-CHAP"), std::string::npos) << c.message;
+    EXPECT_EQ(c.written + "\n", table) << "nothing was written to /dev/nvme-fabrics";
+  }
+  // Without a secret the same kernel is asked as usual.
+  Captured c;
+  if (!CaptureConnect(req, &c, table))
+    return;
+  EXPECT_EQ(c.code, EPROTO) << c.message;
 }
 
 TEST_F(LibnvmeNamespaceTest, ConnectWithoutFabricsDeviceIsENODEV) {
