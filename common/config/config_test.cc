@@ -11,6 +11,7 @@ namespace stas {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 LoadedConfig Parse(Daemon d, const std::string& text) {
   return ParseServiceConfig(d, ParseIniText(text, "test.conf"));
@@ -363,6 +364,26 @@ TEST(ConfigTest, MalformedControllerTokens) {
   EXPECT_THAT(text, HasSubstr("field \"=x\" is not key=value"));
   EXPECT_THAT(text, HasSubstr("unknown key \"color\"; ignored"));
   EXPECT_THAT(text, HasSubstr("traddr given twice"));
+}
+
+TEST(ConfigTest, MessagesAboutAnEntryNeverQuoteItsSecrets) {
+  // Each message quotes the whole entry; the journal must not get the secrets in it.
+  const std::string secret = "DHHC-1:00:ia6zGodOr2SGAaxX/1nZD5ytvqD6UR5ltdQFgEb0vIn0pkoP:";
+  const std::string file =
+      "[Controllers]\n"
+      "controller=transport=tcp;traddr=192.0.2.1;nqn=nqn.a;dhchap-secret=" +
+      secret + ";dhchap-ctrl-secret=not-a-secret-form;color=blue;dhchap-secert:" + secret +
+      "\ncontroller=transport=tcp;traddr=bad address;nqn=nqn.b;" + "dhchap-secret=" + secret +
+      "\nthis line has no equals sign " + secret + "\n";
+  LoadedConfig l = Parse(Daemon::kStacd, file);
+  std::string text = AllText(l.diagnostics);
+  EXPECT_THAT(text, HasSubstr("unknown key \"color\""));
+  EXPECT_THAT(text, HasSubstr("dhchap-secret=<redacted>"));
+  EXPECT_THAT(text, HasSubstr("dhchap-secert:<redacted>"));
+  EXPECT_THAT(text, HasSubstr("traddr \"bad address\""));
+  for (const std::string& leak :
+       {std::string("ia6zGodOr2SGAaxX"), std::string("not-a-secret-form")})
+    EXPECT_THAT(text, Not(HasSubstr(leak))) << text;
 }
 
 TEST(ConfigTest, ControllerEntriesThatAreRejected) {
