@@ -13,12 +13,6 @@ void CheckControllerIdArgs(const std::string& error_prefix,
                          std::string("argument ") + name + " \"" + Printable(value->substr(0, 64)) +
                              "\" is not valid: printable ASCII of at most 512 characters expected");
     }
-    if (std::string(name) == "transport" && *value != "tcp" && *value != "rdma" && *value != "fc" &&
-        *value != "loop") {
-      throw sdbus::Error(
-          error_prefix + ".Error.InvalidArgs",
-          "argument transport \"" + Printable(*value) + "\" is not one of tcp, rdma, fc, loop");
-    }
   }
 }
 
