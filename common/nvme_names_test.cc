@@ -76,6 +76,10 @@ TEST(NvmeNamesTest, Port) {
   EXPECT_TRUE(CheckPort("-1"));
   EXPECT_TRUE(CheckPort("+80"));
   EXPECT_TRUE(CheckPort("80a"));
+  // The kernel reads trsvcid with base 0: "04420" would be port 2320.
+  EXPECT_TRUE(CheckPort("04420"));
+  EXPECT_TRUE(CheckPort("00"));
+  EXPECT_TRUE(CheckPort("0x1144"));
   EXPECT_TRUE(CheckPort(""));
 }
 
