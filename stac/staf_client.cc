@@ -43,10 +43,8 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
         raw.push_back(std::move(*r));
       }
       ValidatedLog v = ValidateLogEntries(raw);
-      for (const LogEntryProblem& p : v.rejected) {
-        LOG_WARNING("Rejected log page entry from stafd (%s): %s", p.reason.c_str(),
-                    p.shown.c_str());
-      }
+      for (const std::string& line : RejectedSummary(v.rejected))
+        LOG_WARNING("Rejected log page entry from stafd %s", line.c_str());
       page.entries = std::move(v.entries);
       out.push_back(std::move(page));
     }

@@ -208,10 +208,19 @@ void Dc::GetLog() {
         log_stats_.completed = true;
         log_stats_.fail_count = 0;
         ValidatedLog v = ValidateLogEntries(*r);
-        for (const LogEntryProblem& p : v.rejected) {
-          LOG_WARNING("%sRejected discovery log entry #%zu (%s): %s", Prefix().c_str(), p.index,
-                      p.reason.c_str(), p.shown.c_str());
+        // Summarised, and at warning level only when the refusals differ from the last fetch's:
+        // a DC may send the same bad page after every AEN.
+        std::vector<std::string> summary = RejectedSummary(v.rejected);
+        const bool new_refusals = summary != last_rejected_;
+        for (const std::string& line : summary) {
+          if (new_refusals) {
+            LOG_WARNING("%sRejected discovery log entry %s", Prefix().c_str(), line.c_str());
+          } else {
+            LOG_DEBUG("%sRejected discovery log entry %s (as before)", Prefix().c_str(),
+                      line.c_str());
+          }
         }
+        last_rejected_ = std::move(summary);
         std::vector<LogEntry> old_referrals = Referrals();
         last_fetch_changed_ = log_ != v.entries;
         log_ = std::move(v.entries);

@@ -88,8 +88,9 @@ class Dc : public Controller {
   std::vector<LogEntry> log_;
   uint8_t lsp_ = 0;
   bool last_fetch_changed_ = false;
-  bool refetch_pending_ = false;  // an AEN arrived during an operation
-  bool resync_pending_ = false;   // a reconnect event or reload arrived during an operation
+  std::vector<std::string> last_rejected_;  // RejectedSummary() of the last fetch
+  bool refetch_pending_ = false;            // an AEN arrived during an operation
+  bool resync_pending_ = false;  // a reconnect event or reload arrived during an operation
   OpStats register_stats_, support_stats_, log_stats_;
   Timer register_timer_;
   Timer support_timer_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "staf/dc.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 #include <string>
@@ -178,6 +179,37 @@ TEST_F(DcTest, HostileLogEntriesAreRejectedAndLogged) {
   EXPECT_THAT(warnings_, HasSubstr("(tcp, 192.0.2.10, 8009, nqn.2014-08.org.nvmexpress.discovery) "
                                    "| nvme0 - Rejected discovery log entry #0"));
   EXPECT_THAT(warnings_, HasSubstr("Rejected discovery log entry #2"));
+}
+
+TEST_F(DcTest, RefusedEntriesAreSummarisedAndNotRepeatedOnEachFetch) {
+  // A hostile DC sends thousands of bad entries, and the same page again after every AEN.
+  auto bad_page = [](const std::string& tag) {
+    std::vector<RawLogEntry> page;
+    for (int i = 0; i < 1000; ++i)
+      page.push_back(SimEntry("nqn.bad," + tag + std::to_string(i), "192.0.2.30", "4420"));
+    page.push_back(SimEntry("nqn.io:ok", "192.0.2.31", "4420"));
+    return page;
+  };
+  auto lines = [this] {
+    return std::count(warnings_.begin(), warnings_.end(), '\n');
+  };
+  kernel_.SetLog("192.0.2.10", "8009", bad_page("a"));
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(dc->log_pages().size(), 1u);
+  EXPECT_EQ(lines(), 6) << warnings_;
+  EXPECT_THAT(warnings_, HasSubstr("Rejected discovery log entry #0 (subnqn contains ','"));
+  EXPECT_THAT(warnings_, HasSubstr("Rejected discovery log entry #4 "));
+  EXPECT_THAT(warnings_, HasSubstr("... and 995 more refused entries (1000 in all)"));
+  warnings_.clear();
+  kernel_.SetLog("192.0.2.10", "8009", bad_page("a"));  // an AEN, the same refusals
+  loop_.RunUntilIdle();
+  EXPECT_EQ(log_page_calls_, 2);
+  EXPECT_EQ(warnings_, "");
+  kernel_.SetLog("192.0.2.10", "8009", bad_page("b"));  // different ones: reported again
+  loop_.RunUntilIdle();
+  EXPECT_EQ(lines(), 6) << warnings_;
 }
 
 TEST_F(DcTest, AdoptsAnExistingConnectionInsteadOfConnecting) {

@@ -302,4 +302,18 @@ std::optional<RawLogEntry> RawEntryFromDict(const std::map<std::string, std::str
   return e;
 }
 
+std::vector<std::string> RejectedSummary(const std::vector<LogEntryProblem>& rejected,
+                                         size_t max_shown) {
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < rejected.size() && i < max_shown; ++i) {
+    const LogEntryProblem& p = rejected[i];
+    lines.push_back("#" + std::to_string(p.index) + " (" + p.reason + "): " + p.shown);
+  }
+  if (rejected.size() > max_shown) {
+    lines.push_back("... and " + std::to_string(rejected.size() - max_shown) +
+                    " more refused entries (" + std::to_string(rejected.size()) + " in all)");
+  }
+  return lines;
+}
+
 }  // namespace stas

@@ -88,7 +88,7 @@ struct LogEntryProblem {
 
 struct ValidatedLog {
   std::vector<LogEntry> entries;          // accepted, in log order
-  std::vector<LogEntryProblem> rejected;  // refused; the caller logs each one
+  std::vector<LogEntryProblem> rejected;  // refused; the caller logs RejectedSummary()
   // Entries whose trimmed traddr is "", "0.0.0.0" or "::": nvme-stas drops these silently
   // (ctrl.py _on_get_log_success), so they are counted, not reported.
   size_t dropped_unspecified_addr = 0;
@@ -100,6 +100,12 @@ ValidatedLog ValidateLogEntries(const std::vector<RawLogEntry>& raw);
 // The inverse of LogEntry::AsDict(): a raw entry from the dict another process (stafd) sent,
 // to be validated with ValidateLogEntries(). nullopt if a key is missing or a value unknown.
 std::optional<RawLogEntry> RawEntryFromDict(const std::map<std::string, std::string>& dict);
+
+// What to log about refused entries, a line each: the first `max_shown` as "#N (reason): entry",
+// then "... and K more refused entries (M in all)". A DC may send 65,536 bad entries on each
+// fetch; the log gets a bounded summary, not a line per entry. Empty when nothing was refused.
+std::vector<std::string> RejectedSummary(const std::vector<LogEntryProblem>& rejected,
+                                         size_t max_shown = 5);
 
 // One line for logs: "tcp 192.0.2.1:4420 nqn.x", "tcp [2001:db8::1]:4420 nqn.x",
 // "fc nn-0x...:pn-0x... nqn.x" (no ":port" when trsvcid is empty).

@@ -218,17 +218,36 @@ void ZeroconfRegistry::OnServiceResolved(const ResolvedService& service) {
   const std::vector<TidFields> before = Candidates();
 
   TxtDict txt = ParseTxt(service.txt);
-  for (const std::string& problem : txt.problems) {
-    if (txt.important_problem) {
-      LOG_WARNING("mDNS TXT of %s: %s", s.key_str.c_str(), problem.c_str());
-    } else {
-      LOG_DEBUG("mDNS TXT of %s: %s", s.key_str.c_str(), problem.c_str());
-    }
-  }
   Result<ZeroconfIdentity> id =
       ParseIdentity(s.ifname, service.address, service.port, txt, kernel_tp8013_);
+  // At most kMaxTxtProblemsLogged problems, at their level only when what this resolution has
+  // to say differs from the last one's: an announcer may re-announce every second.
+  std::vector<std::string> report;
+  for (size_t i = 0; i < txt.problems.size() && i < kMaxTxtProblemsLogged; ++i)
+    report.push_back("mDNS TXT of " + s.key_str + ": " + txt.problems[i]);
+  if (txt.problems.size() > kMaxTxtProblemsLogged) {
+    report.push_back("mDNS TXT of " + s.key_str + ": ... and " +
+                     std::to_string(txt.problems.size() - kMaxTxtProblemsLogged) +
+                     " more problems");
+  }
+  const size_t txt_lines = report.size();
+  if (!id)
+    report.push_back(id.error().message);
+  const bool repeated = report == s.last_report;
+  for (size_t i = 0; i < report.size(); ++i) {
+    const char* line = report[i].c_str();
+    if (repeated) {
+      LOG_DEBUG("%s (as before)", line);
+    } else if (i == txt_lines) {
+      LOG_ERROR("%s", line);
+    } else if (txt.important_problem) {
+      LOG_WARNING("%s", line);
+    } else {
+      LOG_DEBUG("%s", line);
+    }
+  }
+  s.last_report = std::move(report);
   if (!id) {
-    LOG_ERROR("%s", id.error().message.c_str());
     s.check->Stop();
     s.identity.reset();
     s.reachable = false;

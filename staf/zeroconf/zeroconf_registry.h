@@ -49,6 +49,8 @@ class ZeroconfRegistry final : public ServiceBrowserObserver {
   // handful of DCs per interface. Below avahi-daemon's default limit of 1024 objects per
   // client, which counts the two browsers too.
   static constexpr std::size_t kMaxServices = 1000;
+  // The TXT problems of one resolution that are logged; the rest are counted.
+  static constexpr std::size_t kMaxTxtProblemsLogged = 5;
 
   // `kernel_tp8013`: the kernel accepts the `discovery` connect option, so a TXT `nqn=` is
   // honoured (stas NvmeOptions().discovery_supp). Registers itself as the browser's observer.
@@ -103,6 +105,9 @@ class ZeroconfRegistry final : public ServiceBrowserObserver {
     std::optional<ZeroconfIdentity> identity;
     bool reachable = false;
     std::unique_ptr<ReachabilityCheck> check;
+    // What the last resolution had to say about its TXT record: the same again (an announcer
+    // may re-announce every second) is logged at debug level only.
+    std::vector<std::string> last_report;
   };
 
   std::vector<const Service*> Ordered() const;

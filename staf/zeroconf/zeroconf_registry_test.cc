@@ -183,6 +183,33 @@ TEST_F(ZeroconfRegistryTest, HostileTxtIsLoggedAndNeverReachesACandidate) {
   EXPECT_EQ(registry_.Candidates()[0].subsysnqn, kWellKnownDiscoveryNqn);
 }
 
+TEST_F(ZeroconfRegistryTest, TxtProblemsAreBoundedAndNotRepeatedOnEachResolution) {
+  CaptureLog();
+  std::vector<std::string> txt = {"p=tcp", "nqn=nqn.x\x01y"};
+  for (int i = 0; i < 50; ++i)
+    txt.push_back("junk" + std::to_string(i));  // not key=value: a problem each
+  auto at_least_warning = [this] {
+    size_t n = 0;
+    for (const auto& [level, line] : lines_)
+      n += level >= LogLevel::kWarning;
+    return n;
+  };
+  Announce(Key("DC F"), "192.168.1.25", txt);
+  const size_t first = at_least_warning();
+  EXPECT_GE(first, 1u);
+  EXPECT_LE(first, ZeroconfRegistry::kMaxTxtProblemsLogged + 1);
+  EXPECT_TRUE(Logged(LogLevel::kWarning, "more problems"));
+  for (int i = 0; i < 20; ++i)  // re-announced, unchanged
+    browser_.Resolve(Resolved(Key("DC F"), "192.168.1.25", txt, 8009));
+  EXPECT_EQ(at_least_warning(), first);
+  // An identity error is reported once too.
+  Announce(Key("DC G"), "192.168.1.26", {"p=fc"});
+  const size_t with_error = at_least_warning();
+  EXPECT_EQ(with_error, first + 1);
+  browser_.Resolve(Resolved(Key("DC G"), "192.168.1.26", {"p=fc"}, 8009));
+  EXPECT_EQ(at_least_warning(), with_error);
+}
+
 TEST_F(ZeroconfRegistryTest, ResolutionOfAnUnknownServiceIsIgnored) {
   browser_.Resolve(Resolved(Key("never announced"), "192.168.1.20", {"p=tcp"}));
   EXPECT_TRUE(registry_.services().empty());
