@@ -20,6 +20,9 @@ struct ConnectOutcome {
   std::optional<KernelDevice> info;  // its attributes, when known
   bool adopted = false;              // an existing controller was reused
   std::string note;                  // what the matching rules assumed, for the log
+
+  // An outcome for work that could not run to its end (RunBlocking's recovery).
+  static ConnectOutcome Failed(const std::string& why) { return {Fail(EIO, why), {}, false, {}}; }
 };
 
 // `owned`: devices that other controllers of the daemon already own (never adopted twice).

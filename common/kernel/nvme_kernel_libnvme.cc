@@ -296,7 +296,10 @@ std::string NoneToEmpty(std::string value) {
 
 bool HasNamespaceChild(const std::filesystem::path& dir) {
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+  // increment(ec), not a range-for: operator++ throws when the directory goes away meanwhile
+  // (a controller being deleted), and this runs on a worker.
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::directory_entry& entry = *it;
     std::string name = entry.path().filename().string();
     // nvme0n1, or nvme0c0n1 for a multipath path device.
     if (StartsWith(name, "nvme") && name.find('n', 4) != std::string::npos &&
@@ -529,7 +532,10 @@ std::vector<KernelDevice> NvmeKernelLibnvme::ListDevicesOf(const std::string& su
 std::vector<KernelDevice> NvmeKernelLibnvme::ListMatching(const std::string* subsysnqn) {
   std::vector<std::pair<unsigned long, std::string>> names;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(sysfs_root_, ec)) {
+  // increment(ec): operator++ would throw if a controller vanished mid-listing.
+  for (std::filesystem::directory_iterator it(sysfs_root_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::filesystem::directory_entry& entry = *it;
     std::string name = entry.path().filename().string();
     if (!IsControllerName(name))
       continue;

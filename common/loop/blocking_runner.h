@@ -13,6 +13,7 @@
 // The EventLoop must outlive the runner.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -24,13 +25,16 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "common/log.h"
 #include "common/loop/event_loop.h"
 #include "common/loop/lifetime.h"
+#include "common/result.h"
 
 namespace stas {
 
@@ -144,6 +148,32 @@ class InlineRunner final : public BlockingRunner {
   std::size_t jobs_run_ = 0;
 };
 
+namespace blocking_detail {
+
+template <class T>
+struct IsResult : std::false_type {};
+template <class U>
+struct IsResult<Result<U>> : std::true_type {};
+
+// What `done` gets when `work` threw (bad_alloc on a huge page, a filesystem_error): an error
+// for a Result, T::Failed(why) for a type that has one, else an empty value. The daemon goes
+// on; aborting would take every controller down with it.
+template <class T>
+T ValueOfFailedWork(const char* what) {
+  const std::string why = std::string("internal error: ") + what;
+  if constexpr (IsResult<T>::value) {
+    return Fail(EIO, why);
+  } else if constexpr (requires { T::Failed(why); }) {
+    return T::Failed(why);
+  } else {
+    static_assert(std::is_default_constructible_v<T>,
+                  "RunBlocking work must return a Result or a default-constructible value");
+    return T{};
+  }
+}
+
+}  // namespace blocking_detail
+
 template <class T>
 void BlockingRunner::RunBlocking(const Lifetime& owner, std::function<T()> work,
                                  std::function<void(T)> done) {
@@ -156,11 +186,11 @@ void BlockingRunner::RunBlocking(const Lifetime& owner, std::function<T()> work,
     try {
       result = std::make_shared<T>(work());
     } catch (const std::exception& e) {
-      (void)std::fprintf(stderr, "stas: BlockingRunner: work threw: %s\n", e.what());
-      std::abort();  // its `done` would never run and its owner would wait forever
+      LOG_ERROR("Blocking work failed: %s", e.what());
+      result = std::make_shared<T>(blocking_detail::ValueOfFailedWork<T>(e.what()));
     } catch (...) {
-      (void)std::fprintf(stderr, "stas: BlockingRunner: work threw\n");
-      std::abort();
+      LOG_ERROR("Blocking work failed with an unknown exception");
+      result = std::make_shared<T>(blocking_detail::ValueOfFailedWork<T>("unknown exception"));
     }
     loop->Post([done = std::move(done), result = std::move(result)] {
       if (done)

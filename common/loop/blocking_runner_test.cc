@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,6 +104,32 @@ TEST(InlineRunnerTest, RunsWorkAtOnceAndPostsDone) {
   loop.RunUntilIdle();
   EXPECT_EQ(got, "nvme3");
   EXPECT_EQ(runner.jobs_run(), 1u);
+}
+
+// bad_alloc on a huge log page, a filesystem_error from a directory listing: the daemon used to
+// abort(); now `done` gets an error (a Result) or an empty value, and the daemon goes on.
+TEST(InlineRunnerTest, WorkThatThrowsGivesAnErrorNotATermination) {
+  FakeEventLoop loop;
+  InlineRunner runner(loop);
+  Lifetime owner;
+  std::optional<Result<std::string>> got;
+  runner.RunBlocking<Result<std::string>>(
+      owner, []() -> Result<std::string> { throw std::bad_alloc(); },
+      [&](Result<std::string> r) { got = std::move(r); });
+  int count = -1;
+  runner.RunBlocking<int>(
+      owner, []() -> int { throw std::runtime_error("directory_iterator: gone"); },
+      [&](int n) { count = n; });
+  Status status;
+  runner.RunBlocking<Status>(
+      owner, []() -> Status { throw 42; }, [&](Status s) { status = std::move(s); });
+  loop.RunUntilIdle();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->error().code, EIO);
+  EXPECT_NE(got->error().message.find("bad_alloc"), std::string::npos) << got->error().message;
+  EXPECT_EQ(count, 0);
+  EXPECT_FALSE(status);
 }
 
 TEST(InlineRunnerTest, DropsDoneWhenTheOwnerIsGone) {
