@@ -30,7 +30,8 @@ std::optional<std::string> CheckHostname(std::string_view s);
 // A Fibre Channel address "nn-0x<16 hex>:pn-0x<16 hex>".
 std::optional<std::string> CheckFcAddress(std::string_view s);
 
-// A TCP/UDP port number 1..65535, in decimal.
+// A TCP/UDP port number 1..65535, in decimal without a leading zero or blanks (the kernel would
+// read "04420" as octal).
 std::optional<std::string> CheckPort(std::string_view s);
 
 // Printable ASCII with no ',' and no blanks: the minimum for any value passed to the kernel.
