@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/tid_json.h"
 
+#include "common/nvme_names.h"
+
 namespace stas {
 
 nlohmann::json TidToJson(const Tid& tid) {
@@ -20,6 +22,14 @@ std::optional<TidFields> TidFieldsFromJson(const nlohmann::json& t) {
     f.host_traddr = t.at("host-traddr").get<std::string>();
     f.host_iface = t.at("host-iface").get<std::string>();
     f.host_nqn = t.at("host-nqn").get<std::string>();
+    // The file may have been changed by anyone who could write it, and the Tid made from these
+    // fields is connected (stafd) or adopted and reconnected (stacd): every value set must be
+    // safe in the connect string, as the validators made it when the file was written.
+    for (const std::string* v : {&f.transport, &f.traddr, &f.trsvcid, &f.subsysnqn, &f.host_traddr,
+                                 &f.host_iface, &*f.host_nqn}) {
+      if (!v->empty() && CheckSafeToken(*v))
+        return std::nullopt;
+    }
     return f;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

@@ -11,7 +11,9 @@
 namespace stas {
 
 nlohmann::json TidToJson(const Tid& tid);
-// nullopt when a key is missing or not a string (state files are read back as untrusted).
+// nullopt when a key is missing or not a string, or when a value that is set could inject into
+// the connect string (nvme_names.h CheckSafeToken(): blanks, ',', control or non-ASCII bytes).
+// State files are read back as untrusted.
 std::optional<TidFields> TidFieldsFromJson(const nlohmann::json& j);
 
 }  // namespace stas
