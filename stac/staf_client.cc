@@ -5,8 +5,30 @@
 
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/nvme_names.h"
 
 namespace stas::stac {
+namespace {
+
+// What the DC's host side may be: empty, or what stafd's own validators let through (an
+// address or host name, an interface name, an NQN), at least safe in the connect string.
+std::optional<std::string> CheckHostSide(const DcLogPage& page) {
+  if (!page.host_traddr.empty()) {
+    if (auto why = CheckSafeToken(page.host_traddr))
+      return "host-traddr " + *why;
+  }
+  if (!page.host_iface.empty()) {
+    if (auto why = CheckInterfaceName(page.host_iface))
+      return "host-iface " + *why;
+  }
+  if (!page.host_nqn.empty()) {
+    if (auto why = CheckNqn(page.host_nqn, /*require_nqn_prefix=*/false))
+      return "host-nqn " + *why;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) {
   try {
@@ -22,6 +44,13 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
       page.host_traddr = id.value("host-traddr", "");
       page.host_iface = id.value("host-iface", "");
       page.host_nqn = id.value("host-nqn", "");
+      // The host side goes into the Tid of every candidate from this page, and so into the
+      // connect string: refuse the page rather than let a value add an option to it.
+      if (auto why = CheckHostSide(page)) {
+        LOG_WARNING("stafd sent a discovery controller stacd cannot use (%s): %s", why->c_str(),
+                    id.dump().c_str());
+        continue;
+      }
       std::vector<RawLogEntry> raw;
       for (const nlohmann::json& e : dc.at("log-pages")) {
         std::optional<RawLogEntry> r =

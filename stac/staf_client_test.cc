@@ -38,5 +38,22 @@ TEST(StafClientTest, RejectsHostileEntriesAndBrokenDocuments) {
   }
 }
 
+// The host side of a DC goes into the Tid, and so into the connect string, of every candidate
+// from its page: a page whose host side could inject an option is refused whole. Found by
+// tests/fuzz/staf_log_pages_fuzz.cc.
+TEST(StafClientTest, RefusesAHostSideThatWouldInjectIntoTheConnectString) {
+  for (const char* host :
+       {R"("host-iface":"eth0,hostnqn=nqn.evil")", R"("host-traddr":"10.0.0.1,host_iface=eth9")",
+        R"("host-nqn":"nqn.h ost")", R"("host-iface":"eth0\n")"}) {
+    std::string json = std::string(R"([{"discovery-controller":{)") + host + R"(},"log-pages":[)" +
+                       kEntry + R"(]},{"discovery-controller":{},)" + R"("log-pages":[)" + kEntry +
+                       "]}]";
+    std::optional<std::vector<DcLogPage>> pages = ParseAllLogPages(json);
+    ASSERT_TRUE(pages) << host;
+    ASSERT_EQ(pages->size(), 1u) << host;  // only the DC without a host side
+    EXPECT_EQ((*pages)[0].host_iface, "");
+  }
+}
+
 }  // namespace
 }  // namespace stas::stac
