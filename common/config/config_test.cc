@@ -361,6 +361,17 @@ TEST(ConfigTest, MalformedControllerTokens) {
   EXPECT_THAT(text, HasSubstr("traddr given twice"));
 }
 
+// stafd used to die at start-up (std::bad_function_call) on an invalid value of the deprecated
+// [Global] persistent-connections: the warning names the default it keeps, and that option
+// had no way to show it. Found by tests/fuzz/config_fuzz.cc.
+TEST(ConfigTest, InvalidLegacyPersistentConnectionsKeepsTheDefault) {
+  LoadedConfig l = Parse(Daemon::kStafd, "[Global]\npersistent-connections=maybe\n");
+  EXPECT_TRUE(l.config.persistent_connections);
+  EXPECT_THAT(AllText(l.diagnostics),
+              HasSubstr("[Global] persistent-connections: invalid value \"maybe\""));
+  EXPECT_THAT(AllText(l.diagnostics), HasSubstr("using the default true"));
+}
+
 TEST(ConfigTest, ControllerEntriesThatAreRejected) {
   struct Case {
     Daemon daemon;
