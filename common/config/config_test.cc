@@ -372,6 +372,18 @@ TEST(ConfigTest, InvalidLegacyPersistentConnectionsKeepsTheDefault) {
   EXPECT_THAT(AllText(l.diagnostics), HasSubstr("using the default true"));
 }
 
+// A diagnostic is one printable line whatever bytes the file holds. Found by
+// tests/fuzz/controller_entry_fuzz.cc: a repeated key was quoted raw.
+TEST(ConfigTest, RepeatedKeyIsShownPrintable) {
+  Diagnostics diag;
+  (void)ParseControllerEntry(Daemon::kStafd,
+                             "k\x1b[2Jx=1;k\x1b[2Jx=2;transport=tcp;traddr=192.0.2.1", "test.conf",
+                             3, &diag);
+  std::string text = AllText(diag);
+  EXPECT_THAT(text, HasSubstr("k\\x1b[2Jx given twice"));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+}
+
 TEST(ConfigTest, ControllerEntriesThatAreRejected) {
   struct Case {
     Daemon daemon;
