@@ -19,7 +19,9 @@ std::string SerializeOwnedControllers(const std::vector<Tid>& tids) {
 Result<std::vector<TidFields>> ParseOwnedControllers(const std::string& text) {
   try {
     nlohmann::json doc = nlohmann::json::parse(text);
-    if (doc.value("format", "") != kOwnedControllersFormat || doc.value("version", 0) != 1)
+    // The version compared as JSON: value("version", 0) would convert 1e300 to int (undefined).
+    if (doc.value("format", "") != kOwnedControllersFormat ||
+        doc.value("version", nlohmann::json()) != 1)
       return Fail(EINVAL, "not a stacd state document");
     std::vector<TidFields> out;
     for (const nlohmann::json& t : doc.at("controllers")) {

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/daemon/state_writer.h"
@@ -20,16 +21,27 @@ nlohmann::json EntryToJson(const LogEntry& e) {
           {"trsvcid", e.trsvcid}, {"subnqn", e.subnqn}};
 }
 
+// A field of the DLPE: an integer that fits T. get<T>() alone would wrap 259 to 3 (tcp) and
+// convert 1e300 with undefined behaviour.
+template <class T>
+T Field(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > std::numeric_limits<T>::max()) {
+    throw nlohmann::json::other_error::create(501, std::string(key) + " is not a valid value", &v);
+  }
+  return static_cast<T>(v.get<uint64_t>());
+}
+
 RawLogEntry EntryFromJson(const nlohmann::json& j) {
   RawLogEntry e;
-  e.trtype = j.at("trtype").get<uint8_t>();
-  e.adrfam = j.at("adrfam").get<uint8_t>();
-  e.subtype = j.at("subtype").get<uint8_t>();
-  e.treq = j.at("treq").get<uint8_t>();
-  e.portid = j.at("portid").get<uint16_t>();
-  e.cntlid = j.at("cntlid").get<uint16_t>();
-  e.asqsz = j.at("asqsz").get<uint16_t>();
-  e.eflags = j.at("eflags").get<uint16_t>();
+  e.trtype = Field<uint8_t>(j, "trtype");
+  e.adrfam = Field<uint8_t>(j, "adrfam");
+  e.subtype = Field<uint8_t>(j, "subtype");
+  e.treq = Field<uint8_t>(j, "treq");
+  e.portid = Field<uint16_t>(j, "portid");
+  e.cntlid = Field<uint16_t>(j, "cntlid");
+  e.asqsz = Field<uint16_t>(j, "asqsz");
+  e.eflags = Field<uint16_t>(j, "eflags");
   e.traddr = j.at("traddr").get<std::string>();
   e.trsvcid = j.at("trsvcid").get<std::string>();
   e.subnqn = j.at("subnqn").get<std::string>();
@@ -55,8 +67,9 @@ std::string SerializeLkc(const std::vector<SavedDc>& dcs) {
 Result<std::vector<SavedDc>> ParseLkc(const std::string& text) {
   try {
     nlohmann::json doc = nlohmann::json::parse(text);
+    // The version compared as JSON: value("version", 0) would convert 1e300 to int (undefined).
     if (doc.value("format", "") != "stafd-last-known-config" ||
-        doc.value("version", 0) != kFormatVersion) {
+        doc.value("version", nlohmann::json()) != kFormatVersion) {
       return Fail(EINVAL, "not a stafd last-known-config document (version " +
                               std::to_string(kFormatVersion) + ")");
     }

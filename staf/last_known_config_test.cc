@@ -49,6 +49,24 @@ TEST(LastKnownConfigTest, HostileEntriesInTheFileAreRejected) {
   EXPECT_FALSE(ParseLkc(text));
 }
 
+// Numbers out of their field's range are refused, not wrapped (trtype 259 was read as 3, tcp),
+// and a huge version is no undefined conversion (UBSan: -DSTAS_SANITIZE=ON). Found by the fuzz
+// tier (lkc, owned_controllers).
+TEST(LastKnownConfigTest, NumbersOutOfRangeAreRejected) {
+  std::string good = SerializeLkc({Sample()});
+  ASSERT_TRUE(ParseLkc(good));
+  for (const char* bad : {"259", "-1", "1e300", "3.5", "\"3\""}) {
+    std::string text = good;
+    size_t pos = text.find("\"trtype\":3");
+    ASSERT_NE(pos, std::string::npos) << text;
+    text.replace(pos, 10, std::string("\"trtype\":") + bad);
+    EXPECT_FALSE(ParseLkc(text)) << bad;
+  }
+  std::string text = good;
+  text.replace(text.find("\"version\":1"), 11, "\"version\":7e300");
+  EXPECT_FALSE(ParseLkc(text));
+}
+
 TEST(LastKnownConfigTest, PathFollowsRuntimeDirectory) {
   setenv("RUNTIME_DIRECTORY", "/run/x:/run/y", 1);
   EXPECT_EQ(DefaultLkcPath("stafd"), "/run/x/last-known-config.json");
