@@ -16,8 +16,8 @@ ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
 
 # The fuzz tier (label "fuzz") is a tree of its own, built with clang, ASan and UBSan
 # (tests/fuzz/README.md): each libFuzzer target runs a bounded number of executions over its
-# corpus. Part of a full run only (no ctest arguments); about 7 minutes to build from scratch on
-# 2 cores, 40 seconds to run.
+# corpus. Part of a full run only (no ctest arguments); about 5 minutes to build from scratch on
+# 2 busy cores, under a minute to run.
 fuzz_status=0
 if [ "$#" -eq 0 ]; then
   if cmake -S . -B build-fuzz -G Ninja -DSTAS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
