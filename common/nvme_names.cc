@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/nvme_names.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "common/defs.h"
@@ -142,12 +143,14 @@ std::optional<std::string> CheckFcAddress(std::string_view s) {
 }
 
 std::optional<std::string> CheckPort(std::string_view s) {
+  // Plain decimal only, without a leading zero: the kernel reads trsvcid with
+  // kstrtou16(port, 0, ...) (inet_pton_with_scope()), base 0, so "04420" would be octal 2320 and
+  // the Tid would name a port the connection does not use. No blanks around it either.
   long long v = 0;
-  if (s.empty() || !IsDigit(s.front()) || !ParseInt(s, &v) || v < 1 || v > 65535) {
-    return "is not a port number (1..65535)";
+  if (s.empty() || s.size() > 5 || s.front() == '0' || !std::all_of(s.begin(), s.end(), IsDigit) ||
+      !ParseInt(s, &v) || v < 1 || v > 65535) {
+    return "is not a port number (1..65535, decimal, no leading zero)";
   }
-  if (s.front() == '0')
-    return "has a leading zero (the kernel would read the port as octal)";
   return std::nullopt;
 }
 

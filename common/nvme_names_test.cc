@@ -83,5 +83,18 @@ TEST(NvmeNamesTest, Port) {
   EXPECT_TRUE(CheckPort(""));
 }
 
+// The kernel parses trsvcid in base 0 (kstrtou16): "04420" is port 2320, "08009" an error.
+// Found by tests/fuzz (dlp_entry, controller_entry).
+TEST(NvmeNamesTest, PortRefusesLeadingZerosAndBlanks) {
+  EXPECT_TRUE(CheckPort("04420"));
+  EXPECT_TRUE(CheckPort("08009"));
+  EXPECT_TRUE(CheckPort("000000000000000004420"));
+  EXPECT_TRUE(CheckPort("00"));
+  EXPECT_TRUE(CheckPort("4420 "));
+  EXPECT_TRUE(CheckPort("4420\n"));
+  EXPECT_FALSE(CheckPort("10"));
+  EXPECT_FALSE(CheckPort("4420"));
+}
+
 }  // namespace
 }  // namespace stas

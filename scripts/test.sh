@@ -10,9 +10,23 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON
 cmake --build build
 # Tiers are CTest labels: unit, cli, dbus, mdns (network namespaces, root), install, e2e (QEMU guest,
 # root), lint (clang-format and clang-tidy: fails on unformatted code or a finding), bench
-# (figures only).
+# (figures only); fuzz (libFuzzer targets, in build-fuzz/, below).
 status=0
 ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
+
+# The fuzz tier (label "fuzz") is a tree of its own, built with clang, ASan and UBSan
+# (tests/fuzz/README.md): each libFuzzer target runs a bounded number of executions over its
+# corpus. Part of a full run only (no ctest arguments); about 5 minutes to build from scratch on
+# 2 busy cores, under a minute to run.
+fuzz_status=0
+if [ "$#" -eq 0 ]; then
+  if cmake -S . -B build-fuzz -G Ninja -DSTAS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON && cmake --build build-fuzz; then
+    ctest --test-dir build-fuzz --output-on-failure -j2 -L fuzz || fuzz_status=$?
+  else
+    fuzz_status=1
+  fi
+fi
 
 # Benchmarks print figures, not verdicts: show them even when they pass (CTest hides the output
 # of passing tests).
@@ -29,10 +43,13 @@ if ls build/e2e-logs/*.log >/dev/null 2>&1; then
   grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
 fi
 # CI keeps only the end of this output: name each failed test again, with the end of its output.
-failed=build/Testing/Temporary/LastTestsFailed.log
-if [ "$status" -ne 0 ] && [ -f "$failed" ] && [ -f "$log" ]; then
+# Usage: show_failed BUILD_DIR
+show_failed() {
+  failed=$1/Testing/Temporary/LastTestsFailed.log
+  log=$1/Testing/Temporary/LastTest.log
+  [ -f "$failed" ] && [ -f "$log" ] || return 0
   echo
-  echo "=== failed tests: the last 40 lines of each one's output ==="
+  echo "=== failed tests in $1: the last 40 lines of each one's output ==="
   cut -d: -f2- "$failed" | while IFS= read -r name; do
     echo "--- $name ---"
     # LastTest.log: "N/M Test: NAME", a header ending in a line of dashes, the output,
@@ -42,5 +59,8 @@ if [ "$status" -ne 0 ] && [ -f "$failed" ] && [ -f "$log" ]; then
       on && /^<end of output>/ { on = 0 } on' "$log" | tail -n 40
   done
   echo "=== failed: $(cut -d: -f2- "$failed" | tr '\n' ' ')==="
-fi
-exit "$status"
+}
+[ "$status" -ne 0 ] && show_failed build
+[ "$fuzz_status" -ne 0 ] && show_failed build-fuzz
+[ "$status" -ne 0 ] && exit "$status"
+exit "$fuzz_status"

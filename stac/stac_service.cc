@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
 #include "common/config/name_resolution.h"
@@ -11,14 +10,9 @@
 #include "common/controller/detailed_listing.h"
 #include "common/kernel/controller_state.h"
 #include "common/log.h"
-#include "common/tid_json.h"
+#include "stac/owned_controllers.h"
 
 namespace stas::stac {
-namespace {
-
-constexpr const char* kStateFormat = "stacd-owned-controllers";
-
-}  // namespace
 
 StacService::StacService(StacDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
@@ -288,12 +282,11 @@ void StacService::Audit() {
 void StacService::SaveOwned() {
   if (deps_.state_path.empty())
     return;
-  nlohmann::json list = nlohmann::json::array();
+  std::vector<Tid> tids;
   for (const auto& ioc : iocs_.active())
-    list.push_back(TidToJson(ioc->tid()));
-  nlohmann::json doc = {{"format", kStateFormat}, {"version", 1}, {"controllers", list}};
-  state_writer_.Save(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                     "\n");  // reconciliations that change nothing write nothing
+    tids.push_back(ioc->tid());
+  // Reconciliations that change nothing write nothing.
+  state_writer_.Save(SerializeOwnedControllers(tids));
 }
 
 void StacService::RestoreOwned() {
@@ -306,24 +299,14 @@ void StacService::RestoreOwned() {
     }
     return;
   }
-  std::vector<ConnectRequest> owned;
-  try {
-    nlohmann::json doc = nlohmann::json::parse(*text);
-    // Compared as JSON values: value("version", 0) would convert a 1e300 to int.
-    if (!doc.is_object() || doc.value("format", "") != kStateFormat ||
-        doc.value("version", nlohmann::json()) != 1) {
-      throw std::runtime_error("not a stacd state document");
-    }
-    for (const nlohmann::json& t : doc.at("controllers")) {
-      Result<TidFields> f = TidFieldsFromJson(t);
-      if (!f)
-        throw std::runtime_error(f.error().message);
-      owned.push_back(Requests().Make(std::move(*f), nullptr));
-    }
-  } catch (const std::exception& e) {
-    LOG_WARNING("Ignoring %s: %s", deps_.state_path.c_str(), e.what());
+  Result<std::vector<TidFields>> parsed = ParseOwnedControllers(*text);
+  if (!parsed) {
+    LOG_WARNING("Ignoring %s: %s", deps_.state_path.c_str(), parsed.error().message.c_str());
     return;
   }
+  std::vector<ConnectRequest> owned;
+  for (TidFields& f : *parsed)
+    owned.push_back(Requests().Make(std::move(f), nullptr));
   // Only controllers whose kernel connection still exists are taken back (re-adopted), so
   // that stacd keeps its right to disconnect them; the others are gone for good.
   NvmeKernel& kernel = deps_.kernel;

@@ -39,26 +39,6 @@ bool SameReferrals(const std::vector<LogEntry>& a, const std::vector<LogEntry>& 
 
 }  // namespace
 
-const char* OriginName(Origin o) {
-  switch (o) {
-    case Origin::kConfigured:
-      return "configured";
-    case Origin::kDiscovered:
-      return "discovered";
-    case Origin::kReferral:
-      return "referral";
-  }
-  return "configured";
-}
-
-std::optional<Origin> OriginFromName(const std::string& name) {
-  for (Origin o : {Origin::kConfigured, Origin::kDiscovered, Origin::kReferral}) {
-    if (name == OriginName(o))
-      return o;
-  }
-  return std::nullopt;
-}
-
 Dc::Dc(DcContext& ctx, ConnectRequest request, Origin origin, Dict extras)
     : Controller(ctx.controller, std::move(request), std::move(extras)),
       dctx_(ctx),

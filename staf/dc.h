@@ -18,14 +18,11 @@
 
 #include "common/controller/controller.h"
 #include "common/kernel/dlp_entry.h"
+#include "staf/origin.h"
 
 namespace stas::staf {
 
 class Dc;
-
-enum class Origin { kConfigured, kDiscovered, kReferral };
-const char* OriginName(Origin o);
-std::optional<Origin> OriginFromName(const std::string& name);
 
 // What all DCs of one service share, and how a Dc tells the service what happened (the on_*
 // callbacks, set where the context is built; each may be empty). Owned by the service;

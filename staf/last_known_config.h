@@ -13,7 +13,7 @@
 #include "common/kernel/dlp_entry.h"
 #include "common/result.h"
 #include "common/tid.h"
-#include "staf/dc.h"
+#include "staf/origin.h"
 
 namespace stas::staf {
 

@@ -141,7 +141,8 @@ std::vector<Token> Tokenize(std::string_view text, int line, const std::string& 
     std::string value(Trim(field.substr(eq + 1)));
     for (Token& t : tokens) {
       if (t.key == key) {
-        rep->Warn(line, what + ": " + key + " given twice; the last one is used");
+        // Printable(): a key is any bytes the file holds, and a diagnostic is one log line.
+        rep->Warn(line, what + ": " + Printable(key) + " given twice; the last one is used");
         t.key.clear();
       }
     }

@@ -229,7 +229,9 @@ std::vector<OptionSpec> BuildTable() {
       [](std::string_view s, ServiceConfig& c, Notes*) {
         return ParseBoolInto(s, &c.persistent_connections);
       },
-      nullptr));
+      // Needed although the option is never shown: an invalid value is reported with the
+      // default it keeps (DefaultText()), which calls show.
+      [](const ServiceConfig& c) { return Json(c.persistent_connections); }));
   t.push_back(Make("Global", "sticky-connections", "c", OptionStatus::kObsolete, nullptr, nullptr));
   t.push_back(Make("Global", "udev-rule", "c", OptionStatus::kObsolete, nullptr, nullptr));
   t.push_back(Make(

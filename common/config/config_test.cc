@@ -386,6 +386,29 @@ TEST(ConfigTest, MessagesAboutAnEntryNeverQuoteItsSecrets) {
     EXPECT_THAT(text, Not(HasSubstr(leak))) << text;
 }
 
+// stafd used to die at start-up (std::bad_function_call) on an invalid value of the deprecated
+// [Global] persistent-connections: the warning names the default it keeps, and that option
+// had no way to show it. Found by tests/fuzz/config_fuzz.cc.
+TEST(ConfigTest, InvalidLegacyPersistentConnectionsKeepsTheDefault) {
+  LoadedConfig l = Parse(Daemon::kStafd, "[Global]\npersistent-connections=maybe\n");
+  EXPECT_TRUE(l.config.persistent_connections);
+  EXPECT_THAT(AllText(l.diagnostics),
+              HasSubstr("[Global] persistent-connections: invalid value \"maybe\""));
+  EXPECT_THAT(AllText(l.diagnostics), HasSubstr("using the default true"));
+}
+
+// A diagnostic is one printable line whatever bytes the file holds. Found by
+// tests/fuzz/controller_entry_fuzz.cc: a repeated key was quoted raw.
+TEST(ConfigTest, RepeatedKeyIsShownPrintable) {
+  Diagnostics diag;
+  (void)ParseControllerEntry(Daemon::kStafd,
+                             "k\x1b[2Jx=1;k\x1b[2Jx=2;transport=tcp;traddr=192.0.2.1", "test.conf",
+                             3, &diag);
+  std::string text = AllText(diag);
+  EXPECT_THAT(text, HasSubstr("k\\x1b[2Jx given twice"));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+}
+
 TEST(ConfigTest, ControllerEntriesThatAreRejected) {
   struct Case {
     Daemon daemon;

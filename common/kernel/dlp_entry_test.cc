@@ -181,6 +181,13 @@ TEST(DlpEntryTest, RejectsOptionInjectionInTrsvcid) {
   EXPECT_TRUE(Accepted(WithTrtype(Tcp("target", "4420"), kTrtypeLoop, 254)));
 }
 
+// A DC that sends "04420" would be connected on port 2320 (the kernel reads it as octal) under
+// a Tid that says 04420. Found by tests/fuzz/dlp_entry_fuzz.cc.
+TEST(DlpEntryTest, RejectsPortWithLeadingZero) {
+  EXPECT_NE(std::string::npos, RejectReason(Tcp("10.0.0.1", "04420")).find("trsvcid"));
+  EXPECT_TRUE(Accepted(Tcp("10.0.0.1", "4420")));
+}
+
 TEST(DlpEntryTest, RejectsEqualsSign) {
   EXPECT_NE(std::string::npos, RejectReason(Tcp("10.0.0.1", "4420", "nqn.a=b")).find("'='"));
   RawLogEntry other = WithTrtype(Tcp("a=b"), 7, 0);
