@@ -22,6 +22,7 @@ cmake --build build
 # root), lint (clang-format and clang-tidy: fails on unformatted code or a finding), bench
 # (figures only).
 status=0
+rm -f build/Testing/Temporary/LastTestsFailed.log
 ctest --test-dir build --output-on-failure -j2 --output-log build/ctest-output.log "$@" || status=$?
 
 # Benchmarks print figures, not verdicts: show them even when they pass (CTest hides the output
