@@ -1,32 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Installs the dependencies, builds, and runs every test tier that can run on this machine.
+# Installs the dependencies, builds, and runs every test tier that can run on this machine; then
+# the trees of their own: the unit, cli and dbus tiers built with ASan+UBSan (build-asan), the
+# unit tests of the loop, the worker pool and the services built with TSan (build-tsan), and the
+# libFuzzer targets built with clang (build-fuzz, label fuzz, tests/fuzz/README.md).
 # Usage: scripts/test.sh [extra ctest arguments, e.g. -L unit]
+# STAS_SANITIZERS: which of those trees run after the normal one, "address thread fuzz" when no
+# ctest argument is given and none otherwise; e.g. STAS_SANITIZERS=thread scripts/test.sh -L unit.
 set -eu
 cd "$(dirname "$0")/.."
+
+if [ $# -eq 0 ]; then
+  sanitizers=${STAS_SANITIZERS-address thread fuzz}
+else
+  sanitizers=${STAS_SANITIZERS-}
+fi
 
 ./scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON
 cmake --build build
 # Tiers are CTest labels: unit, cli, dbus, mdns (network namespaces, root), install, e2e (QEMU guest,
 # root), lint (clang-format and clang-tidy: fails on unformatted code or a finding), bench
-# (figures only); fuzz (libFuzzer targets, in build-fuzz/, below).
+# (figures only); fuzz (in build-fuzz, below).
 status=0
-ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
-
-# The fuzz tier (label "fuzz") is a tree of its own, built with clang, ASan and UBSan
-# (tests/fuzz/README.md): each libFuzzer target runs a bounded number of executions over its
-# corpus. Part of a full run only (no ctest arguments); about 5 minutes to build from scratch on
-# 2 busy cores, under a minute to run.
-fuzz_status=0
-if [ "$#" -eq 0 ]; then
-  if cmake -S . -B build-fuzz -G Ninja -DSTAS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON && cmake --build build-fuzz; then
-    ctest --test-dir build-fuzz --output-on-failure -j2 -L fuzz || fuzz_status=$?
-  else
-    fuzz_status=1
-  fi
-fi
+rm -f build/Testing/Temporary/LastTestsFailed.log
+ctest --test-dir build --output-on-failure -j2 --output-log build/ctest-output.log "$@" || status=$?
 
 # Benchmarks print figures, not verdicts: show them even when they pass (CTest hides the output
 # of passing tests).
@@ -42,25 +40,86 @@ fi
 if ls build/e2e-logs/*.log >/dev/null 2>&1; then
   grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
 fi
-# CI keeps only the end of this output: name each failed test again, with the end of its output.
-# Usage: show_failed BUILD_DIR
-show_failed() {
-  failed=$1/Testing/Temporary/LastTestsFailed.log
-  log=$1/Testing/Temporary/LastTest.log
-  [ -f "$failed" ] && [ -f "$log" ] || return 0
+
+# The sanitizer tiers, each its own tree built after the normal tests ran (so that a build and
+# a test run never compete for the two cores), with only the targets its tests need. Their
+# tests keep their labels and are named asan.* and tsan.*; a finding in a test binary or in a
+# program it runs fails that test (tests/sanitizers/default_options.cc).
+ran="build"
+for s in $sanitizers; do
+  case $s in
+    address)
+      dir=build-asan
+      targets="stas_unit_tests stas_cli_tests stas_dbus_tests man"
+      labels="unit|cli|dbus"
+      title="ASan+UBSan: the unit, cli and dbus tiers" ;;
+    thread)
+      dir=build-tsan
+      targets="stas_unit_tests"
+      labels="unit"
+      title="TSan: the unit tests of the loop, the worker pool and the services" ;;
+    fuzz)
+      dir=build-fuzz
+      targets="all"
+      labels="fuzz"
+      title="libFuzzer: a bounded number of executions of each fuzz target" ;;
+    *)
+      echo "test.sh: STAS_SANITIZERS: unknown tree '$s' (address, thread, fuzz)" >&2
+      exit 2 ;;
+  esac
   echo
-  echo "=== failed tests in $1: the last 40 lines of each one's output ==="
-  cut -d: -f2- "$failed" | while IFS= read -r name; do
-    echo "--- $name ---"
-    # LastTest.log: "N/M Test: NAME", a header ending in a line of dashes, the output,
-    # "<end of output>".
-    awk -v t="$name" '$0 ~ /^[0-9]+\/[0-9]+ Test: / { on = ($NF == t); head = on; next }
-      head { if (/^-----/) head = 0; next }
-      on && /^<end of output>/ { on = 0 } on' "$log" | tail -n 40
-  done
-  echo "=== failed: $(cut -d: -f2- "$failed" | tr '\n' ' ')==="
-}
-[ "$status" -ne 0 ] && show_failed build
-[ "$fuzz_status" -ne 0 ] && show_failed build-fuzz
-[ "$status" -ne 0 ] && exit "$status"
-exit "$fuzz_status"
+  echo "=== $title ($dir) ==="
+  if [ "$s" = fuzz ]; then
+    cmake -S . -B "$dir" -G Ninja -DSTAS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON >/dev/null
+  else
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON \
+      -DSTAS_SANITIZE="$s" >/dev/null
+  fi
+  ran="$ran $dir"
+  rm -f "$dir/ctest-output.log" "$dir/Testing/Temporary/LastTestsFailed.log"
+  # shellcheck disable=SC2086
+  if ! cmake --build "$dir" --target $targets; then
+    echo "build failed" >"$dir/ctest-output.log"
+    status=1
+    continue
+  fi
+  # GCC 12's TSan cannot map its shadow memory under the 32 bits of mmap randomization some
+  # kernels use (vm.mmap_rnd_bits); without randomization it always can.
+  norandom=""
+  if [ "$s" = thread ] && setarch "$(uname -m)" -R true 2>/dev/null; then
+    norandom="setarch $(uname -m) -R"
+  fi
+  $norandom ctest --test-dir "$dir" --output-on-failure -j2 --output-log "$dir/ctest-output.log" \
+    -L "$labels" || status=$?
+done
+
+# One line per run, and CI keeps only the end of this output: name each failed test again, with
+# the end of its output.
+echo
+echo "=== summary ==="
+for dir in $ran; do
+  line=$(grep -h -a -E 'tests passed|No tests were found|build failed' "$dir/ctest-output.log" \
+    2>/dev/null | tail -n 1)
+  printf '%-11s %s\n' "$dir:" "${line:-no result}"
+done
+failed_all=""
+for dir in $ran; do
+  log=$dir/Testing/Temporary/LastTest.log
+  failed=$dir/Testing/Temporary/LastTestsFailed.log
+  if [ "$status" -ne 0 ] && [ -f "$failed" ] && [ -f "$log" ]; then
+    echo
+    echo "=== failed tests in $dir: the last 40 lines of each one's output ==="
+    cut -d: -f2- "$failed" | while IFS= read -r name; do
+      echo "--- $name ---"
+      # LastTest.log: "N/M Test: NAME", a header ending in a line of dashes, the output,
+      # "<end of output>".
+      awk -v t="$name" '$0 ~ /^[0-9]+\/[0-9]+ Test: / { on = ($NF == t); head = on; next }
+        head { if (/^-----/) head = 0; next }
+        on && /^<end of output>/ { on = 0 } on' "$log" | tail -n 40
+    done
+    failed_all="$failed_all$(cut -d: -f2- "$failed" | tr '\n' ' ')"
+  fi
+done
+[ -n "$failed_all" ] && echo "=== failed: $failed_all==="
+exit "$status"

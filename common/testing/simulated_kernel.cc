@@ -152,11 +152,14 @@ void SimulatedKernel::Retry(const std::string& name, uint64_t recovery) {
 }
 
 void SimulatedKernel::Delete(const std::string& name) {
-  if (devices_.erase(name) == 0)
+  auto it = devices_.find(name);
+  if (it == devices_.end())
     return;
+  // The event is made before the erase: `name` may be the erased entry's own key.
   KernelEvent ev;
   ev.action = KernelEvent::Action::kRemove;
   ev.device = name;
+  devices_.erase(it);
   Emit(ev);
 }
 

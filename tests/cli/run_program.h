@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 namespace stas::testing {
 
 struct ProgramOutput {
@@ -29,7 +31,32 @@ inline std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
-// Runs `command` with /bin/sh; stdout and stderr are captured separately.
+// Where the first sanitizer report in a program's stderr starts, or npos. In a sanitizer tree
+// (-DSTAS_SANITIZE, tests/sanitizers/) the programs stop at a finding with status 99, but a
+// test expecting a failure would not tell that from an ordinary one: this names it.
+inline size_t SanitizerReportStart(const std::string& err) {
+  size_t first = std::string::npos;
+  for (const char* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "WARNING: ThreadSanitizer", "ThreadSanitizer: ", "runtime error: "}) {
+    size_t at = err.find(mark);
+    if (at != std::string::npos && (first == std::string::npos || at < first))
+      first = at;
+  }
+  if (first == std::string::npos)
+    return first;
+  size_t line = err.rfind('\n', first);
+  return line == std::string::npos ? 0 : line + 1;
+}
+
+// Fails the current test if `err`, the stderr of `what`, holds a sanitizer report.
+inline void ExpectNoSanitizerReport(const std::string& what, const std::string& err) {
+  size_t at = SanitizerReportStart(err);
+  if (at != std::string::npos)
+    ADD_FAILURE() << what << ": sanitizer report\n" << err.substr(at);
+}
+
+// Runs `command` with /bin/sh; stdout and stderr are captured separately. A sanitizer report
+// in its stderr fails the current test.
 inline ProgramOutput RunProgram(const std::string& command) {
   char err_path[] = "/tmp/stas-test-stderr-XXXXXX";
   int fd = mkstemp(err_path);
@@ -53,6 +80,7 @@ inline ProgramOutput RunProgram(const std::string& command) {
     fclose(e);
   }
   unlink(err_path);
+  ExpectNoSanitizerReport(command, result.err);
   return result;
 }
 

@@ -322,8 +322,10 @@ void SimDaemon::Start(const std::string& bin, const std::string& conf, const std
 }
 
 bool SimDaemon::Exited() {
-  if (pid_ > 0 && WaitPid(pid_, milliseconds(0)) != -1)
+  if (pid_ > 0 && WaitPid(pid_, milliseconds(0)) != -1) {
     pid_ = -1;
+    ExpectNoSanitizerReport(bin_, LogText());
+  }
   return pid_ <= 0;
 }
 
@@ -345,6 +347,7 @@ int SimDaemon::Stop() {
     (void)WaitPid(pid, kStopTimeout);
     return -1;
   }
+  ExpectNoSanitizerReport(bin_, LogText());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
