@@ -380,9 +380,11 @@ std::vector<std::string> NvmeKernelLibnvme::SupportedOptions() {
 }
 
 Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
-  // A kernel without DH-HMAC-CHAP (Debian's 6.1) refuses the option and quotes it, secret
-  // included, in its own log: a secret is sent only to a kernel that lists the option. An
-  // empty table (older kernels, or none readable) leaves the kernel to decide, as before.
+  // A kernel whose option table lacks dhchap_secret (one older than DH-HMAC-CHAP) refuses the
+  // option as unknown and quotes it, secret included, in its own log: a secret is sent only to
+  // a kernel that lists the option. An empty table (none readable) leaves the kernel to decide.
+  // (Debian's 6.1 lists it although it is built without NVMe authentication: it takes the
+  // secret and connects without authenticating.)
   const bool sends_secret = (!req.discovery && req.host.hostkey && !req.host.hostkey->empty()) ||
                             (req.dhchap_secret && !req.dhchap_secret->empty()) ||
                             (req.dhchap_ctrl_secret && !req.dhchap_ctrl_secret->empty());

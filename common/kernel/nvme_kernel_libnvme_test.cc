@@ -683,8 +683,8 @@ TEST_F(LibnvmeNamespaceTest, ConnectIoControllerHostKeyWinsOverControllerKey) {
                        ",dhchap_secret=DHHC-1:00:sys-conf-key:,ctrl_loss_tmo=600"));
 }
 
-// Debian's 6.1 lists no dhchap_secret, refuses the option and writes it, secret and all, to the
-// kernel log: the secret is never sent there.
+// A kernel whose option table has no dhchap_secret refuses the option as unknown and writes it,
+// secret and all, to the kernel log: the secret is never sent there.
 TEST_F(LibnvmeNamespaceTest, NoSecretIsSentToAKernelWithoutDhHmacChap) {
   const std::string table =
       "instance=-1,cntlid=-1,transport=%s,traddr=%s,trsvcid=%s,nqn=%s,queue_size=%d,"
