@@ -529,7 +529,10 @@ TEST(PythonJsonTest, UsesPythonSeparatorsAndEscapes) {
 TEST(PythonJsonTest, TextThatIsNotUtf8NeverThrows) {
   // nlohmann's dump() throws type_error 316 on it by default; one bad value must not fail a
   // whole get_all_log_pages answer. Each bad byte becomes U+FFFD, in keys too.
-  nlohmann::ordered_json j = {{"model", "A\xff\xfe" "B"}, {"k\xc3", "\xc3\x28"}};
+  nlohmann::ordered_json j = {{"model",
+                               "A\xff\xfe"
+                               "B"},
+                              {"k\xc3", "\xc3\x28"}};
   EXPECT_EQ(PythonJsonDumps(j), R"({"model": "A\ufffd\ufffdB", "k\ufffd": "\ufffd("})");
 }
 
