@@ -73,8 +73,8 @@ std::FILE* OpenRedactingStream(int fd) {
 }
 
 std::FILE* RedactingStderr() {
-  static std::FILE* const stream = OpenRedactingStream(STDERR_FILENO);
-  return stream;
+  static std::FILE* const kStream = OpenRedactingStream(STDERR_FILENO);
+  return kStream;
 }
 
 }  // namespace stas
