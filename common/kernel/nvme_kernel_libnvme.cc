@@ -19,6 +19,7 @@
 
 #include "common/atomic_file.h"
 #include "common/kernel/controller_state.h"
+#include "common/kernel/disc_log_decode.h"
 #include "common/kernel/redacting_stream.h"
 #include "common/str_util.h"
 
@@ -170,26 +171,6 @@ void CleanUpFailedConnect(nvme_ctrl_t c, int code) {
   if (created && nvme_ctrl_get_name(c) != nullptr)
     nvme_disconnect_ctrl(c);
   nvme_free_ctrl(c);  // never linked to a subsystem, so nvme_free_tree() would not free it
-}
-
-std::string FixedString(const char* field, size_t size) {
-  return std::string(field, strnlen(field, size));
-}
-
-RawLogEntry ToRawEntry(const nvmf_disc_log_entry& e) {
-  RawLogEntry r;
-  r.trtype = e.trtype;
-  r.adrfam = e.adrfam;
-  r.subtype = e.subtype;
-  r.treq = e.treq;
-  r.portid = le16toh(e.portid);
-  r.cntlid = le16toh(e.cntlid);
-  r.asqsz = le16toh(e.asqsz);
-  r.eflags = le16toh(e.eflags);
-  r.trsvcid = FixedString(e.trsvcid, sizeof(e.trsvcid));
-  r.subnqn = FixedString(e.subnqn, sizeof(e.subnqn));
-  r.traddr = FixedString(e.traddr, sizeof(e.traddr));
-  return r;
 }
 
 // One Get Log Page command for the discovery log page: `len` bytes at `offset`.

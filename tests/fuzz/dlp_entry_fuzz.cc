@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: a discovery log page as a discovery controller on the network sends it.
 // The input is mapped directly onto struct nvmf_disc_log_entry, 1,024 bytes per entry (a
-// short last entry is zero-padded), converted to RawLogEntry the way NvmeKernelLibnvme does
-// (its ToRawEntry() is file-local and comes with all of libnvme), and validated with
+// short last entry is zero-padded), converted to RawLogEntry by the decoder NvmeKernelLibnvme
+// uses (ToRawEntry(), common/kernel/disc_log_decode.h), and validated with
 // ValidateLogEntries(). Invariants (fuzz_invariants.h): every entry is accepted, rejected or
 // dropped exactly once; an accepted entry cannot inject into the connect string, has an IP
 // literal of its adrfam and a canonical port for tcp/rdma, an FC address for fc; rejections
@@ -17,32 +17,9 @@
 
 #include <nvme/types.h>
 
+#include "common/kernel/disc_log_decode.h"
 #include "common/kernel/dlp_entry.h"
 #include "tests/fuzz/fuzz_invariants.h"
-
-namespace {
-
-std::string FixedString(const char* field, size_t size) {
-  return {field, strnlen(field, size)};
-}
-
-stas::RawLogEntry ToRaw(const nvmf_disc_log_entry& e) {
-  stas::RawLogEntry r;
-  r.trtype = e.trtype;
-  r.adrfam = e.adrfam;
-  r.subtype = e.subtype;
-  r.treq = e.treq;
-  r.portid = le16toh(e.portid);
-  r.cntlid = le16toh(e.cntlid);
-  r.asqsz = le16toh(e.asqsz);
-  r.eflags = le16toh(e.eflags);
-  r.trsvcid = FixedString(e.trsvcid, sizeof(e.trsvcid));
-  r.subnqn = FixedString(e.subnqn, sizeof(e.subnqn));
-  r.traddr = FixedString(e.traddr, sizeof(e.traddr));
-  return r;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static_assert(sizeof(nvmf_disc_log_entry) == 1024);
@@ -50,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t off = 0; off < size; off += sizeof(nvmf_disc_log_entry)) {
     nvmf_disc_log_entry e{};
     std::memcpy(&e, data + off, std::min(sizeof(e), size - off));
-    raw.push_back(ToRaw(e));
+    raw.push_back(stas::ToRawEntry(e));
   }
   stas::ValidatedLog v = stas::ValidateLogEntries(raw);
   stas::fuzz::CheckValidatedLog(raw.size(), v);
