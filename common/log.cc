@@ -9,6 +9,8 @@
 
 #include <systemd/sd-journal.h>
 
+#include "common/str_util.h"
+
 namespace stas {
 namespace {
 
@@ -68,16 +70,19 @@ void Log(LogLevel level, const char* fmt, ...) {
   va_start(ap, fmt);
   (void)std::vsnprintf(buf, sizeof(buf), fmt, ap);  // a longer message is cut, not lost
   va_end(ap);
+  // One guard for every line: messages quote names that came from the fabric (mDNS instance
+  // names, Identify strings, TXT values), and not every caller escapes them.
+  const std::string line = LogSafe(buf);
   LogState& s = State();
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.to_journal) {
-    sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", Priority(level), "SYSLOG_IDENTIFIER=%s",
-                    s.ident.c_str(), nullptr);
+    sd_journal_send("MESSAGE=%s", line.c_str(), "PRIORITY=%d", Priority(level),
+                    "SYSLOG_IDENTIFIER=%s", s.ident.c_str(), nullptr);
   } else {
-    (void)std::fprintf(stderr, "%s\n", buf);  // nowhere to report a failure to
+    (void)std::fprintf(stderr, "%s\n", line.c_str());  // nowhere to report a failure to
   }
   if (s.sink)
-    s.sink(level, buf);
+    s.sink(level, line);
 }
 
 void SetLogSinkForTesting(std::function<void(LogLevel, const std::string&)> sink) {

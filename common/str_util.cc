@@ -13,6 +13,12 @@ bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+void AppendEscaped(std::string* out, unsigned char u) {
+  char buf[8];
+  (void)std::snprintf(buf, sizeof(buf), "\\x%02x", u);  // 4 characters: always fits
+  *out += buf;
+}
+
 }  // namespace
 
 std::string_view Trim(std::string_view s) {
@@ -106,9 +112,79 @@ std::string Printable(std::string_view s) {
     if (u >= 0x20 && u <= 0x7e) {
       out += c;
     } else {
-      char buf[8];
-      (void)std::snprintf(buf, sizeof(buf), "\\x%02x", u);  // 4 characters: always fits
-      out += buf;
+      AppendEscaped(&out, u);
+    }
+  }
+  return out;
+}
+
+// The length of the UTF-8 sequence at s[i], or 0 when it is malformed (overlong forms,
+// surrogates and code points above U+10FFFF included).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) {
+    return static_cast<unsigned char>(s[k]);
+  };
+  unsigned char c = byte(i);
+  size_t len = 0;
+  unsigned char min_second = 0x80;
+  unsigned char max_second = 0xbf;
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0)
+      min_second = 0xa0;  // overlong
+    if (c == 0xed)
+      max_second = 0x9f;  // UTF-16 surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0)
+      min_second = 0x90;  // overlong
+    if (c == 0xf4)
+      max_second = 0x8f;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + len > s.size())
+    return 0;
+  if (byte(i + 1) < min_second || byte(i + 1) > max_second)
+    return 0;
+  for (size_t k = i + 2; k < i + len; ++k) {
+    if (byte(k) < 0x80 || byte(k) > 0xbf)
+      return 0;
+  }
+  return len;
+}
+
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t len = Utf8SequenceLength(s, i);
+    if (len == 0)
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string LogSafe(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto u = static_cast<unsigned char>(s[i]);
+    size_t len = Utf8SequenceLength(s, i);
+    bool c1 = len == 2 && u == 0xc2 && static_cast<unsigned char>(s[i + 1]) <= 0x9f;
+    if (len == 0 || (len == 1 && (u < 0x20 || u == 0x7f))) {
+      AppendEscaped(&out, u);
+      ++i;
+    } else if (c1) {
+      AppendEscaped(&out, u);
+      AppendEscaped(&out, static_cast<unsigned char>(s[i + 1]));
+      i += 2;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
     }
   }
   return out;

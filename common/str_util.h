@@ -33,4 +33,16 @@ bool ParseBool(std::string_view s, bool* out);
 // Quotes a value for a log line: printable text as is, anything else as \xNN escapes.
 std::string Printable(std::string_view s);
 
+// The length of the UTF-8 sequence at s[i], or 0 when it is malformed (overlong forms,
+// surrogates and code points above U+10FFFF included).
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+// True if `s` is well-formed UTF-8.
+bool IsUtf8(std::string_view s);
+
+// A log line as it may reach the journal or a terminal: well-formed UTF-8 is kept (an mDNS
+// instance name may be "Baie de stockage é"), but control characters (C0, DEL, C1) and bytes
+// that are not UTF-8 become \xNN escapes, so that no text from the fabric can start a forged
+// line, move the cursor or make the journal store the message as a binary blob.
+std::string LogSafe(std::string_view s);
+
 }  // namespace stas

@@ -19,56 +19,6 @@ bool IsAsciiControl(unsigned char c) {
   return c < 0x20 || c == 0x7f;
 }
 
-// The length of the UTF-8 sequence at s[i], or 0 when it is malformed (overlong forms,
-// surrogates and code points above U+10FFFF included).
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) {
-    return static_cast<unsigned char>(s[k]);
-  };
-  unsigned char c = byte(i);
-  size_t len = 0;
-  unsigned char min_second = 0x80;
-  unsigned char max_second = 0xbf;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    if (c == 0xe0)
-      min_second = 0xa0;  // overlong
-    if (c == 0xed)
-      max_second = 0x9f;  // UTF-16 surrogates
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    if (c == 0xf0)
-      min_second = 0x90;  // overlong
-    if (c == 0xf4)
-      max_second = 0x8f;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + len > s.size())
-    return 0;
-  if (byte(i + 1) < min_second || byte(i + 1) > max_second)
-    return 0;
-  for (size_t k = i + 2; k < i + len; ++k) {
-    if (byte(k) < 0x80 || byte(k) > 0xbf)
-      return 0;
-  }
-  return len;
-}
-
-bool IsUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t len = Utf8SequenceLength(s, i);
-    if (len == 0)
-      return false;
-    i += len;
-  }
-  return true;
-}
-
 // C0 controls and DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F). `s` is UTF-8.
 bool HasControl(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {

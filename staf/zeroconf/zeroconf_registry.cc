@@ -24,45 +24,6 @@ bool SameCandidates(const std::vector<TidFields>& a, const std::vector<TidFields
       [](const TidFields& x, const TidFields& y) { return FieldsTuple(x) == FieldsTuple(y); });
 }
 
-// True if `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool IsUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;  // continuation bytes
-    unsigned cp = 0;
-    if (c < 0x80) {
-      n = 0;
-      cp = c;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      n = 1;
-      cp = c & 0x1fU;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      cp = c & 0x0fU;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      cp = c & 0x07U;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size())
-      return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0U) != 0x80U)
-        return false;
-      cp = (cp << 6U) | (cc & 0x3fU);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 // Instance names are any UTF-8 the announcer chose (and a fake browser may pass anything):
 // keep valid UTF-8 as it is, so that the JSON shows the name as stas shows it, else escape.
 std::string JsonSafe(std::string_view s) {

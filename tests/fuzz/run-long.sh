@@ -14,7 +14,7 @@ runs=${2:-10000000}
 src=$(cd "$(dirname "$0")" && pwd)
 work=$build/tests/fuzz/long
 jobs=${JOBS:-2}
-targets="dlp_entry staf_log_pages lkc owned_controllers config controller_entry zeroconf_txt"
+targets="dlp_entry staf_log_pages lkc owned_controllers config controller_entry zeroconf_txt zeroconf_services"
 mkdir -p "$work/logs"
 
 run_one() {
