@@ -16,7 +16,9 @@
 #   all-connections-matching-disconnect-trtypes. Made again with nvme connect WITHOUT
 #   --host-iface while stacd is stopped, then wanted by stacd.conf with host-iface=v0, SUB3 is
 #   adopted by the audit under the interface that owns its source address (v0) (#13, finding
-#   9a): the kernel keeps exactly one controller of SUB3, the same device, never disconnected.
+#   9a): the kernel keeps exactly one controller of SUB3, the same device, never disconnected
+#   (counted in dmesg's "new ctrl" lines: a replacement may get the same name). Without the
+#   fix, stacd disconnected the adopted one and made a new one.
 # - [Discovery controller connection management] persistent-connections: stafd stopped with
 #   true (the default) leaves DC6 connected; restarted with false, it adopts DC6 and
 #   disconnects it when it stops. (stacd has no such option: it always leaves its I/O
