@@ -21,7 +21,7 @@ set -eu
 trap '[ $? -eq 0 ] || { stas_show_logs; fakedc_show_logs; }' EXIT
 
 SLOW="8010 8011 8012"
-DELAY=6  # seconds per Get Log Page command: a supported-log-pages query 6 s, a page read ~18 s
+DELAY=4  # seconds per Get Log Page command: a supported-log-pages query 4 s, a page read ~12 s
 BUDGET=2
 
 # dc_device PORT: the kernel controller connected to 127.0.0.1:PORT ("" if none).
