@@ -152,4 +152,13 @@ MatchResult MatchExistingCtrl(const Tid& cand, const KernelCtrl& dev,
   return MatchHost(cand, dev, ifaddrs);
 }
 
+std::string HostIfaceInUse(const KernelCtrl& dev, const InterfaceAddresses& ifaddrs) {
+  if (!dev.host_iface.empty() || dev.transport != "tcp")
+    return dev.host_iface;
+  std::optional<IpAddress> src = IpAddress::Parse(dev.src_addr);
+  if (!src)
+    return "";  // a kernel older than 6.1 does not say
+  return InterfaceOwning(ifaddrs, *src).value_or("");
+}
+
 }  // namespace stas

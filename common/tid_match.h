@@ -40,4 +40,9 @@ struct MatchResult {
 MatchResult MatchExistingCtrl(const Tid& candidate, const KernelCtrl& dev,
                               const InterfaceAddresses& ifaddrs);
 
+// The interface a kernel controller uses, for the identity of an adopted connection
+// (nvme-stas udev._get_host_iface()): its host_iface when it was made with one; for tcp
+// without one, the interface that owns its src_addr (IPv4-mapped IPv6 equal to IPv4); else "".
+std::string HostIfaceInUse(const KernelCtrl& dev, const InterfaceAddresses& ifaddrs);
+
 }  // namespace stas

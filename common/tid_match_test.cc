@@ -423,3 +423,27 @@ TEST_F(TidMatchTest, RdmaDoesNotCompareHostIfaceOrSrcAddr) {
 
 }  // namespace
 }  // namespace stas
+
+namespace stas {
+namespace {
+
+// #13, finding 9a: the interface an adopted connection is known by (nvme-stas's
+// udev._get_host_iface()).
+TEST_F(TidMatchTest, HostIfaceInUseIsTheOneGivenOrTheOwnerOfTheSourceAddress) {
+  EXPECT_EQ(HostIfaceInUse(dev_, ifaddrs_), "");  // no src_addr: a kernel older than 6.1
+  dev_.src_addr = "192.168.1.6";
+  EXPECT_EQ(HostIfaceInUse(dev_, ifaddrs_), "eth0");
+  dev_.src_addr = "::ffff:10.0.0.5";  // IPv4-mapped IPv6 is the IPv4 address
+  EXPECT_EQ(HostIfaceInUse(dev_, ifaddrs_), "eth1");
+  dev_.src_addr = "192.0.2.99";  // no interface has it (any more)
+  EXPECT_EQ(HostIfaceInUse(dev_, ifaddrs_), "");
+  dev_.host_iface = "eth1";  // made with an interface: that one, whatever the source
+  dev_.src_addr = "192.168.1.5";
+  EXPECT_EQ(HostIfaceInUse(dev_, ifaddrs_), "eth1");
+  dev_.host_iface = "";
+  dev_.transport = "rdma";  // only tcp binds to an interface
+  EXPECT_EQ(HostIfaceInUse(dev_, ifaddrs_), "");
+}
+
+}  // namespace
+}  // namespace stas

@@ -9,7 +9,9 @@
 #include "common/controller/connect_or_adopt.h"
 #include "common/controller/detailed_listing.h"
 #include "common/kernel/controller_state.h"
+#include "common/kernel/net_if.h"
 #include "common/log.h"
+#include "common/tid_match.h"
 #include "stac/owned_controllers.h"
 
 namespace stas::stac {
@@ -50,10 +52,12 @@ void StacService::Start() {
   if (!s)
     LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
   deps_.stafd.Subscribe(lifetime_.Guard([this](DlpSource::Event ev) { OnStafdEvent(ev); }));
-  RestoreOwned();
-  if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes) {
-    Audit();
-  }
+  // The audit runs once the controllers owned before a restart are back, so that it does not
+  // adopt their devices under identities of its own.
+  RestoreOwned([this] {
+    if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes)
+      Audit();
+  });
   soak_timer_.Start();
 }
 
@@ -242,18 +246,38 @@ void StacService::Audit() {
   // those transports is ours to manage, whoever created it.
   std::vector<std::string> trtypes = config_.disconnect_trtypes;
   std::set<std::string> owned = iocs_.OwnedDevices();
+  // Controllers not connected yet adopt what matches them when they try: the audit leaves
+  // those devices to them rather than adopting them a second time under another identity.
+  std::vector<Tid> unconnected;
+  for (const auto& ioc : iocs_.active()) {
+    if (!ioc->connected())
+      unconnected.push_back(ioc->tid());
+  }
   NvmeKernel& kernel = deps_.kernel;
   deps_.runner.RunBlocking<std::vector<KernelDevice>>(
       lifetime_,
-      [trtypes, owned, &kernel]() {
+      [trtypes, owned, unconnected, &kernel]() {
         std::vector<KernelDevice> out;
-        for (const KernelDevice& d : kernel.ListDevices()) {
+        std::optional<InterfaceAddresses> ifaddrs;  // read once, only if needed
+        for (KernelDevice d : kernel.ListDevices()) {
           // One the kernel is deleting is nobody's to manage any more.
           if (!d.IsIo() || owned.count(d.name) || IsBeingDeleted(d.state))
             continue;
           if (std::find(trtypes.begin(), trtypes.end(), d.transport) == trtypes.end())
             continue;
-          out.push_back(d);
+          if (!ifaddrs)
+            ifaddrs = ReadInterfaceAddresses();
+          KernelCtrl kc{d.transport,  d.traddr,    d.trsvcid, d.host_traddr,
+                        d.host_iface, d.subsysnqn, d.hostnqn, d.src_addr};
+          if (std::any_of(unconnected.begin(), unconnected.end(), [&](const Tid& t) {
+                return MatchExistingCtrl(t, kc, *ifaddrs).matches;
+              })) {
+            continue;
+          }
+          // #13, finding 9a: made without an interface, it still uses one; a candidate that
+          // names that interface is the same controller, not a reason for a second one.
+          d.host_iface = HostIfaceInUse(kc, *ifaddrs);
+          out.push_back(std::move(d));
         }
         return out;
       },
@@ -289,20 +313,20 @@ void StacService::SaveOwned() {
   state_writer_.Save(SerializeOwnedControllers(tids));
 }
 
-void StacService::RestoreOwned() {
+void StacService::RestoreOwned(std::function<void()> then) {
   if (deps_.state_path.empty())
-    return;
+    return then();
   Result<std::string> text = ReadWholeFile(deps_.state_path);
   if (!text) {
     if (text.error().code != ENOENT) {
       LOG_WARNING("Cannot read %s: %s", deps_.state_path.c_str(), text.error().message.c_str());
     }
-    return;
+    return then();
   }
   Result<std::vector<TidFields>> parsed = ParseOwnedControllers(*text);
   if (!parsed) {
     LOG_WARNING("Ignoring %s: %s", deps_.state_path.c_str(), parsed.error().message.c_str());
-    return;
+    return then();
   }
   std::vector<ConnectRequest> owned;
   for (TidFields& f : *parsed)
@@ -323,13 +347,14 @@ void StacService::RestoreOwned() {
         }
         return still_there;
       },
-      [this](std::vector<ConnectRequest> still_there) {
+      [this, then = std::move(then)](std::vector<ConnectRequest> still_there) {
         for (ConnectRequest& req : still_there) {
           if (Find(req.tid))
             continue;
           LOG_INFO("%s owned before the restart; re-adopting", req.tid.ToString().c_str());
           Add(Candidate{std::move(req), {}, std::nullopt});
         }
+        then();
       });
 }
 

@@ -10,6 +10,7 @@
 // Loop thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -92,7 +93,9 @@ class StacService {
   void OnKernelEvent(const KernelEvent& ev);
   void OnStafdEvent(DlpSource::Event ev);
   void Audit();
-  void RestoreOwned();
+  // Takes back the controllers owned before a restart, then calls `then` (on the loop thread,
+  // once they are added; at once when there are none).
+  void RestoreOwned(std::function<void()> then);
   void SaveOwned();
 
   StacDeps deps_;

@@ -355,6 +355,37 @@ TEST_F(StacServiceTest, AuditAdoptsForeignConnectionsAndDisconnectsUnwantedOnes)
   EXPECT_FALSE(kernel_.FindDevice("nqn.io:3", "192.0.2.20"));
 }
 
+// #13, finding 9a: a connection made without an interface (nvme connect without --host-iface)
+// is adopted by the audit with the interface that owns its source address, as nvme-stas does;
+// otherwise it does not match the candidate that names that interface, which connects a
+// duplicate while the adopted one, unwanted under its own identity, is disconnected. The
+// interface is loopback: every machine that runs the tests has it (net_if_test.cc).
+TEST_F(StacServiceTest, AuditGivesAnAdoptedConnectionTheInterfaceOfItsSourceAddress) {
+  KernelDevice made_by_hand;
+  made_by_hand.transport = "tcp";
+  made_by_hand.traddr = "192.0.2.20";
+  made_by_hand.trsvcid = "4420";
+  made_by_hand.subsysnqn = "nqn.io:1";
+  made_by_hand.hostnqn = "nqn.host";
+  made_by_hand.src_addr = "127.0.0.1";  // no host_iface
+  made_by_hand.cntrltype = "io";
+  made_by_hand.has_namespaces = true;
+  const std::string dev = kernel_.AddExistingDevice(made_by_hand);
+  stafd_.Serve({});
+  Start(
+      "[I/O controller connection management]\n"
+      "disconnect-scope=all-connections-matching-disconnect-trtypes\n"
+      "[Controllers]\n"
+      "controller=transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:1;host-iface=lo\n");
+  ReconcileAfterSignal();
+  EXPECT_EQ(kernel_.connect_calls(), 0);
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(kernel_.device_count(), 1u);
+  ASSERT_EQ(service_->iocs().size(), 1u);
+  EXPECT_EQ(service_->iocs()[0]->tid().host_iface(), "lo");
+  EXPECT_EQ(service_->iocs()[0]->device(), dev);
+}
+
 TEST_F(StacServiceTest, StafdReturningIsGivenTenSeconds) {
   stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
   Start("");

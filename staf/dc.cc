@@ -98,7 +98,7 @@ void Dc::Register() {
   std::string dev = device();
   HostInfo host = dctx_.host;
   NvmeKernel& kernel = ctx_.kernel;
-  RunOp<Result<RegistrationResult>>(
+  RunRead<Result<RegistrationResult>>(
       [dev, host, &kernel]() { return kernel.RegisterHost(dev, host); },
       [this](Result<RegistrationResult> r) {
         if (disposing() || !connected())
@@ -134,33 +134,34 @@ void Dc::GetSupport() {
   support_stats_.completed = false;
   std::string dev = device();
   NvmeKernel& kernel = ctx_.kernel;
-  RunOp<Result<uint32_t>>([dev, &kernel]() { return kernel.GetDiscoveryLogSupport(dev); },
-                          [this](Result<uint32_t> r) {
-                            if (disposing() || !connected())
-                              return;
-                            int code = r ? 0 : r.error().code;
-                            if (!r && code != EINVAL && code != ENOTSUP && code != EOPNOTSUPP) {
-                              if (support_stats_.fail_count++ == 0) {
-                                LOG_ERROR("%sFailed to get supported log pages. %s",
-                                          Prefix().c_str(), r.error().message.c_str());
+  RunRead<Result<uint32_t>>([dev, &kernel]() { return kernel.GetDiscoveryLogSupport(dev); },
+                            [this](Result<uint32_t> r) {
+                              if (disposing() || !connected())
+                                return;
+                              int code = r ? 0 : r.error().code;
+                              if (!r && code != EINVAL && code != ENOTSUP && code != EOPNOTSUPP) {
+                                if (support_stats_.fail_count++ == 0) {
+                                  LOG_ERROR("%sFailed to get supported log pages. %s",
+                                            Prefix().c_str(), r.error().message.c_str());
+                                }
+                                support_timer_.Start();
+                                return;
                               }
-                              support_timer_.Start();
-                              return;
-                            }
-                            // A DC that answers the query with an NVMe error status (Linux nvmet's
-                            // discovery controller only knows the discovery log) supports no log
-                            // page options: asking again every 5 s would never fetch its log page.
-                            uint32_t bits = r ? *r : 0;
-                            if (!r) {
-                              LOG_DEBUG("%sGet Supported Log Pages refused: %s", Prefix().c_str(),
-                                        r.error().message.c_str());
-                            }
-                            support_stats_.completed = true;
-                            LOG_DEBUG("%sDiscovery log page support: %s", Prefix().c_str(),
-                                      SupportBits(bits).c_str());
-                            lsp_ = (bits & kLidSupportPleo) ? kLspPleo : 0;
-                            GetLog();
-                          });
+                              // A DC that answers the query with an NVMe error status (Linux
+                              // nvmet's discovery controller only knows the discovery log) supports
+                              // no log page options: asking again every 5 s would never fetch its
+                              // log page.
+                              uint32_t bits = r ? *r : 0;
+                              if (!r) {
+                                LOG_DEBUG("%sGet Supported Log Pages refused: %s", Prefix().c_str(),
+                                          r.error().message.c_str());
+                              }
+                              support_stats_.completed = true;
+                              LOG_DEBUG("%sDiscovery log page support: %s", Prefix().c_str(),
+                                        SupportBits(bits).c_str());
+                              lsp_ = (bits & kLidSupportPleo) ? kLspPleo : 0;
+                              GetLog();
+                            });
 }
 
 void Dc::GetLog() {
@@ -172,7 +173,7 @@ void Dc::GetLog() {
   std::string dev = device();
   uint8_t lsp = lsp_;
   NvmeKernel& kernel = ctx_.kernel;
-  RunOp<Result<std::vector<RawLogEntry>>>(
+  RunRead<Result<std::vector<RawLogEntry>>>(
       [dev, lsp, &kernel]() { return kernel.GetDiscoveryLog(dev, lsp); },
       [this](Result<std::vector<RawLogEntry>> r) {
         if (disposing() || !connected())

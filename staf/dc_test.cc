@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -96,6 +98,75 @@ TEST_F(DcTest, ConnectsRegistersAndFetchesTheLogPage) {
   ASSERT_EQ(kernel_.connect_requests().size(), 1u);
   EXPECT_TRUE(kernel_.connect_requests()[0].discovery);
   EXPECT_EQ(kernel_.connect_requests()[0].options.kato, 30);
+}
+
+// #13, finding 6: a DC's reads go to the service's bounded lane of discovery reads, so that slow
+// DCs cannot take the workers that connects and disconnects need; those stay on the pool.
+TEST_F(DcTest, ReadsGoThroughTheReadLaneAndConnectsDoNot) {
+  InlineRunner reads{loop_};
+  ctx_.controller.reads = &reads;
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(dc->log_pages().size(), 2u);
+  EXPECT_EQ(runner_.jobs_run(), 1u);  // the connect
+  EXPECT_EQ(reads.jobs_run(), 3u);    // DIM registration, supported log pages, log page
+
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:3", "192.0.2.22", "4420")});  // an AEN
+  loop_.RunUntilIdle();
+  EXPECT_EQ(reads.jobs_run(), 4u);
+
+  bool disposed = false;
+  dc->Dispose(false, [&](bool ok) { disposed = ok; });
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(disposed);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(runner_.jobs_run(), 2u);  // and the disconnect
+  EXPECT_EQ(reads.jobs_run(), 4u);
+}
+
+// Keeps every job until RunAll(): a read that waits for a place in its lane.
+class WaitingLane final : public BlockingRunner {
+ public:
+  using BlockingRunner::BlockingRunner;
+  void Shutdown() override { held_.clear(); }
+  void RunAll() {
+    std::vector<std::function<void()>> jobs;
+    jobs.swap(held_);
+    for (auto& job : jobs)
+      job();
+  }
+  std::size_t held() const { return held_.size(); }
+
+ protected:
+  void Submit(std::function<void()> job) override { held_.push_back(std::move(job)); }
+
+ private:
+  std::vector<std::function<void()>> held_;
+};
+
+// Disposal waits for the operation in flight; a read still waiting behind slow DCs must not make
+// it wait for a slow read of its own, nor reach the kernel for a DC that is going away.
+TEST_F(DcTest, AReadThatWaitsWhenDisposalBeginsNeverReachesTheKernel) {
+  WaitingLane reads{loop_};
+  ctx_.controller.reads = &reads;
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(dc->connected());
+  ASSERT_EQ(reads.held(), 1u);  // the DIM registration waits for a place
+
+  bool disposed = false;
+  dc->Dispose(false, [&](bool ok) { disposed = ok; });
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(disposed);  // the read is in flight
+  reads.RunAll();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(disposed);
+  EXPECT_TRUE(kernel_.registrations().empty());
+  EXPECT_EQ(log_page_calls_, 0);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(reads.held(), 0u);
 }
 
 TEST_F(DcTest, RetriesAfter3sThen60sAndLogsTheSecondFailure) {

@@ -16,9 +16,12 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
+      reads_(deps_.loop, deps_.runner, static_cast<std::size_t>(config_.discovery_read_workers),
+             "discovery reads"),
       ctx_{.controller = {.loop = deps_.loop,
                           .runner = deps_.runner,
                           .kernel = deps_.kernel,
+                          .reads = &reads_,
                           .owned_devices =
                               [this] {
                                 return dcs_.OwnedDevices();
@@ -100,6 +103,7 @@ void StafService::Reload(ServiceConfig config) {
   config_ = std::move(config);
   tid_defaults_.ignore_iface = config_.ignore_iface;
   ctx_.pleo = config_.pleo;
+  reads_.set_limit(static_cast<std::size_t>(config_.discovery_read_workers));
   aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
   if (zc_) {
     zc_->KickStart();
@@ -111,6 +115,15 @@ void StafService::Reload(ServiceConfig config) {
     dc->Resync();
   }
   soak_timer_.Start();
+}
+
+nlohmann::ordered_json StafService::ReadBudgetInfo() const {
+  nlohmann::ordered_json j;
+  j["limit"] = reads_.limit();
+  j["in flight"] = reads_.in_flight();
+  j["queued"] = reads_.queued();
+  j["peak queued"] = reads_.peak_queued();
+  return j;
 }
 
 nlohmann::ordered_json StafService::AvahiInfo() const {

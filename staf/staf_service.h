@@ -23,6 +23,7 @@
 #include "common/daemon/state_writer.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
+#include "common/loop/bounded_runner.h"
 #include "common/loop/event_loop.h"
 #include "common/loop/lifetime.h"
 #include "common/loop/timer.h"
@@ -98,6 +99,10 @@ class StafService {
   nlohmann::ordered_json AvahiInfo() const;
   const ZeroconfRegistry* zeroconf() const { return zc_.get(); }
   const ZeroconfAging& aging() const { return aging_; }
+  // The lane of the DCs' reads (log pages, supported log pages, DIM registration).
+  const BoundedRunner& reads() const { return reads_; }
+  // process_info's "discovery read workers": the lane's limit, reads in flight and waiting.
+  nlohmann::ordered_json ReadBudgetInfo() const;
 
  private:
   struct Candidate {
@@ -130,6 +135,7 @@ class StafService {
   ServiceConfig config_;
   TidDefaults tid_defaults_;
   std::vector<std::string> kernel_options_;
+  BoundedRunner reads_;  // the DCs' reads, at most discovery-read-workers at once; before ctx_
   DcContext ctx_;
   ControllerRegistry<Dc> dcs_;
   ZeroconfAging aging_;

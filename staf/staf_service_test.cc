@@ -177,6 +177,29 @@ TEST_F(StafServiceTest, ReferralsBecomeDcsWithTheParentsHostSide) {
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
 }
 
+// #13, finding 6: the DCs' reads go through one lane of [Limits] discovery-read-workers; the
+// others wait their turn and are all served in the end. process_info shows the lane.
+TEST_F(StafServiceTest, DcReadsWaitForTheirBudgetOfWorkers) {
+  AddPort("192.0.2.11", {SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+  AddPort("192.0.2.12", {SimEntry("nqn.io:3", "192.0.2.20", "4420")});
+  Start(
+      "[Limits]\ndiscovery-read-workers=1\n"
+      "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
+      "controller=transport=tcp;traddr=192.0.2.11\ncontroller=transport=tcp;traddr=192.0.2.12\n");
+  ASSERT_EQ(service_->dcs().size(), 3u);
+  for (const Dc* dc : service_->dcs())
+    EXPECT_EQ(dc->log_pages().size(), 1u) << dc->tid().traddr();
+  EXPECT_GE(service_->reads().peak_queued(), 2u);  // the three connected at once
+  nlohmann::ordered_json info = service_->ReadBudgetInfo();
+  EXPECT_EQ(info["limit"], 1);
+  EXPECT_EQ(info["in flight"], 0);
+  EXPECT_EQ(info["queued"], 0);
+  EXPECT_EQ(info["peak queued"], service_->reads().peak_queued());
+
+  service_->Reload(Config("[Limits]\ndiscovery-read-workers=5\n"));
+  EXPECT_EQ(service_->reads().limit(), 5u);
+}
+
 TEST_F(StafServiceTest, ReloadRemovesAndAddsDcs) {
   AddPort("192.0.2.11", {});
   Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");

@@ -75,6 +75,11 @@ struct ControllerEntry {
   int line = 0;
 };
 
+// Few enough that slow DCs leave most of the pool (128 workers) to connects and disconnects,
+// enough that a burst of AENs from healthy DCs is read in parallel.
+inline constexpr int kDefaultDiscoveryReadWorkers = 8;
+inline constexpr int kMaxDiscoveryReadWorkers = 64;  // half the pool: connects keep the rest
+
 struct ServiceConfig {
   Daemon daemon = Daemon::kStafd;
   bool tron = false;
@@ -86,6 +91,9 @@ struct ServiceConfig {
   bool zeroconf = true;
   bool persistent_connections = true;
   long long zeroconf_persistence_sec = 72 * 3600;  // -1: never purge; at most kMaxPersistenceSec
+  // [Limits] discovery-read-workers: the workers that DC reads (log pages, supported log
+  // pages, DIM registration) may hold at once; the others wait (common/loop/bounded_runner.h).
+  int discovery_read_workers = kDefaultDiscoveryReadWorkers;
   // stacd only
   DisconnectScope disconnect_scope = DisconnectScope::kOnlyStasConnections;
   std::vector<std::string> disconnect_trtypes{"tcp"};

@@ -273,6 +273,19 @@ std::vector<OptionSpec> BuildTable() {
         return ParseNccAttempts(s, &c.connect_attempts_on_ncc, n);
       },
       [](const ServiceConfig& c) { return Json(c.connect_attempts_on_ncc); }));
+  // #13, finding 6: slow DCs cannot take every worker (common/loop/bounded_runner.h).
+  t.push_back(Make(
+      "Limits", "discovery-read-workers", "f", kCur,
+      [](std::string_view s, ServiceConfig& c, Notes*) -> Why {
+        long long v = 0;
+        if (!ParseInt(s, &v))
+          return std::string("expected an integer");
+        if (v < 1 || v > kMaxDiscoveryReadWorkers)
+          return "out of range 1.." + std::to_string(kMaxDiscoveryReadWorkers);
+        c.discovery_read_workers = static_cast<int>(v);
+        return std::nullopt;
+      },
+      [](const ServiceConfig& c) { return Json(c.discovery_read_workers); }));
   t.push_back(Multi("controller", kCur));
   t.push_back(Multi("exclude", kCur));
   t.push_back(Multi("blacklist", OptionStatus::kDeprecated));

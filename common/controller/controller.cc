@@ -128,6 +128,9 @@ void Controller::OnKernelEvent(const KernelEvent& ev) {
 
 void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
   disposing_ = true;
+  // A read still waiting for a place in its lane would otherwise be run (slowly, if the lane is
+  // full of slow DCs) before the disconnect: it is skipped instead.
+  reads_cancelled_->store(true);
   connect_timer_.Stop();
   StopTimers();
   auto finish = [this, keep_connection, done = std::move(done)]() {

@@ -9,6 +9,8 @@
 // its result is dropped if the controller is gone by then (its Lifetime).
 #pragma once
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -24,6 +26,7 @@
 #include "common/loop/event_loop.h"
 #include "common/loop/lifetime.h"
 #include "common/loop/timer.h"
+#include "common/result.h"
 #include "common/tid.h"
 
 namespace stas {
@@ -34,6 +37,9 @@ struct ControllerContext {
   EventLoop& loop;
   BlockingRunner& runner;
   NvmeKernel& kernel;
+  // Where RunRead() sends a controller's reads (stafd: the bounded lane of discovery reads, so
+  // that slow DCs cannot take every worker from connects and disconnects); null: `runner`.
+  BlockingRunner* reads = nullptr;
   // The devices that other controllers already own: never adopt one of those. Asked on the
   // loop thread before each connect; empty: none.
   std::function<std::set<std::string>()> owned_devices{};
@@ -77,7 +83,24 @@ class Controller {
   // Runs `work` on a worker thread, then `done` on the loop thread, counting it as an
   // operation in flight (disposal waits for it). After `done`, AfterOp() runs.
   template <class T>
-  void RunOp(std::function<T()> work, std::function<void(T)> done);
+  void RunOp(std::function<T()> work, std::function<void(T)> done) {
+    RunOpOn(ctx_.runner, std::move(work), std::move(done));
+  }
+  // RunOp() for a read of the controller's own data (log pages, DIM registration): it runs on
+  // ctx.reads, where it may wait for a place; it counts as in flight while it waits.
+  // Once Dispose() has begun, a read that has not started yet does not reach the kernel: its
+  // `done` gets an ECANCELED error (the read's work must return a Result).
+  template <class T>
+  void RunRead(std::function<T()> work, std::function<void(T)> done) {
+    RunOpOn<T>(
+        ctx_.reads != nullptr ? *ctx_.reads : ctx_.runner,
+        [cancelled = reads_cancelled_, work = std::move(work)]() -> T {
+          if (cancelled->load())
+            return Fail(ECANCELED, "not read: the controller is being removed");
+          return work();
+        },
+        std::move(done));
+  }
 
   void TryConnect();
   // Hooks for subclasses.
@@ -107,6 +130,8 @@ class Controller {
   ControllerContext& ctx_;
 
  private:
+  template <class T>
+  void RunOpOn(BlockingRunner& runner, std::function<T()> work, std::function<void(T)> done);
   void OnConnectDone(ConnectOutcome outcome);
   void AfterOp();
   virtual void StopTimers() {}
@@ -122,13 +147,16 @@ class Controller {
   std::function<void()> on_idle_;   // disposal waiting for the operation in flight
   OpStats connect_stats_;
   Timer connect_timer_;
+  // Set by Dispose(); read by RunRead()'s work on a worker.
+  std::shared_ptr<std::atomic<bool>> reads_cancelled_ = std::make_shared<std::atomic<bool>>(false);
   Lifetime lifetime_;  // drops the results of work that outlives the controller
 };
 
 template <class T>
-void Controller::RunOp(std::function<T()> work, std::function<void(T)> done) {
+void Controller::RunOpOn(BlockingRunner& runner, std::function<T()> work,
+                         std::function<void(T)> done) {
   ++ops_in_flight_;
-  ctx_.runner.RunBlocking<T>(lifetime_, std::move(work), [this, done = std::move(done)](T result) {
+  runner.RunBlocking<T>(lifetime_, std::move(work), [this, done = std::move(done)](T result) {
     --ops_in_flight_;
     done(std::move(result));
     AfterOp();

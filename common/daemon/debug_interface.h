@@ -41,9 +41,13 @@ class DebugInterface {
   // The keys of process_info both daemons report (ProcessInfoBase); the daemon may append its
   // own before sending it as json.dumps text.
   nlohmann::ordered_json ProcessInfo() const {
-    return ProcessInfoBase(info_, service_.soak_timer().ToString(),
-                           service_.kernel_supports("discovery"),
-                           service_.kernel_supports("host_iface"));
+    nlohmann::ordered_json j = ProcessInfoBase(info_, service_.soak_timer().ToString(),
+                                               service_.kernel_supports("discovery"),
+                                               service_.kernel_supports("host_iface"));
+    // stafd's budget of DC reads (#13, finding 6): whether reads wait shows in `status`.
+    if constexpr (requires { service_.ReadBudgetInfo(); })
+      j["discovery read workers"] = service_.ReadBudgetInfo();
+    return j;
   }
 
   // The controller that the 7 strings of a D-Bus call name (TidFromDbusArgs), or nullptr.

@@ -9,6 +9,7 @@
 //    of seconds against an unreachable target) take about one connect's time, not 64. Threads
 //    idle for a while exit again, down to a minimum. Production.
 //  * InlineRunner: runs the work at once on the calling thread. Deterministic unit tests.
+//  * BoundedRunner (bounded_runner.h): a lane over another runner with at most K jobs at once.
 // In both, `done` runs later on the loop thread through EventLoop::Post(), never inline.
 // The EventLoop must outlive the runner.
 #pragma once
@@ -63,6 +64,12 @@ class BlockingRunner {
  protected:
   // Runs `job` now or later, on whatever thread the implementation chooses.
   virtual void Submit(std::function<void()> job) = 0;
+  // RunBlocking()'s entry: `job` is run for `owner`. A runner that holds jobs back
+  // (BoundedRunner) drops a held job once its owner has ended; the others just Submit().
+  virtual void SubmitFor(const Lifetime& owner, std::function<void()> job) {
+    (void)owner;
+    Submit(std::move(job));
+  }
 
   EventLoop& loop_;
 };
@@ -180,7 +187,7 @@ void BlockingRunner::RunBlocking(const Lifetime& owner, std::function<T()> work,
   static_assert(!std::is_void_v<T>, "return a Status instead of void");
   if (done)
     done = owner.Guard(std::move(done));
-  Submit([loop = &loop_, work = std::move(work), done = std::move(done)]() mutable {
+  SubmitFor(owner, [loop = &loop_, work = std::move(work), done = std::move(done)]() mutable {
     // Boxed, because std::function needs a copyable closure and T may be move-only.
     std::shared_ptr<T> result;
     try {

@@ -35,6 +35,20 @@ class Lifetime {
     return GuardFunction(std::function(std::move(fn)));
   }
 
+  // Tells later whether the Lifetime still exists, without running anything: for code that
+  // holds work back on behalf of an owner (BoundedRunner) and drops it once the owner is gone.
+  // Copyable; alive() may be asked on any thread, but is only final on the loop thread.
+  class Watch {
+   public:
+    bool alive() const { return !token_.expired(); }
+
+   private:
+    friend class Lifetime;
+    explicit Watch(std::weak_ptr<const int> token) : token_(std::move(token)) {}
+    std::weak_ptr<const int> token_;
+  };
+  Watch watch() const { return Watch(token_); }
+
  private:
   template <class... Args>
   auto GuardFunction(std::function<void(Args...)> fn) const {

@@ -13,7 +13,12 @@
 #   connected over IPv6 and SUB1 (IPv4 now) is disconnected.
 # - [I/O controller connection management] disconnect-scope: SUB3 connected with nvme connect
 #   is left alone with only-stas-connections (the default), and disconnected by stacd with
-#   all-connections-matching-disconnect-trtypes.
+#   all-connections-matching-disconnect-trtypes. Made again with nvme connect WITHOUT
+#   --host-iface while stacd is stopped, then wanted by stacd.conf with host-iface=v0, SUB3 is
+#   adopted by the audit under the interface that owns its source address (v0) (#13, finding
+#   9a): the kernel keeps exactly one controller of SUB3, the same device, never disconnected
+#   (counted in dmesg's "new ctrl" lines: a replacement may get the same name). Without the
+#   fix, stacd disconnected the adopted one and made a new one.
 # - [Discovery controller connection management] persistent-connections: stafd stopped with
 #   true (the default) leaves DC6 connected; restarted with false, it adopts DC6 and
 #   disconnects it when it stops. (stacd has no such option: it always leaves its I/O
@@ -139,6 +144,38 @@ wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 0 ]" 60
 log "stacd disconnected $c3 with all-connections-matching-disconnect-trtypes"
 assert_ioc_live "${SUB}2" "$c2" "${SUB}2 (wanted) with all-connections-matching-disconnect-trtypes"
 assert_kernel_io 1 "I/O controllers after the scope changed"
+
+log "audit: a connection made without an interface is known by the one of its source address"
+stop_pid "$STACD_PID"
+nvme connect -t tcp -a 192.0.2.2 -s 4421 -n "${SUB}3" >/dev/null || fail "nvme connect ${SUB}3 failed"
+wait_for "[ \"\$(kernel_live_ctrls ${SUB}3)\" != '' ]" 30
+c3=$(kernel_live_ctrls "${SUB}3")
+a3=$(addr "$c3")
+log "${SUB}3 is $c3: $a3"
+case "$a3" in *host_iface=*) fail "nvme connect without --host-iface, yet $c3 has one: $a3" ;; esac
+assert_contains "$a3" ",src_addr=192.0.2." "the kernel's address of $c3 (a source address of v0)"
+new3=$(dmesg_count "new ctrl: NQN \"${SUB}3\"")
+cat >"$E2E/stacd.conf" <<CONF
+[Global]
+tron = true
+ip-family = ipv4+ipv6
+[I/O controller connection management]
+disconnect-scope = all-connections-matching-disconnect-trtypes
+[Controllers]
+controller = transport=tcp;traddr=192.0.2.2;trsvcid=4421;nqn=${SUB}3;host-iface=v0
+CONF
+before=$(wc -l <"$E2E/stacd.log")
+start_stacd
+wait_for "[ \"\$(ioc_connected)\" = 2 ]" 60
+sleep 5  # the audit's reconciliation and stafd's have run (a duplicate would be made by now)
+assert_ioc_live "${SUB}3" "$c3" "${SUB}3 (nvme connect) adopted by the audit"
+assert_eq v0 "$(stas_json stac ls | jq -r --arg n "${SUB}3" '.[] | select(.subsysnqn == $n) | .["host-iface"]')" \
+  "the host-iface stacd lists for ${SUB}3"
+assert_eq "$new3" "$(dmesg_count "new ctrl: NQN \"${SUB}3\"")" "controllers the kernel made for ${SUB}3 since nvme connect"
+tail -n +$((before + 1)) "$E2E/stacd.log" >"$E2E/stacd-audit.log"
+assert_no_match "$E2E/stacd-audit.log" "Disconnected|no longer wanted|disconnecting" \
+  "stacd dropped a controller after its restart"
+assert_ioc_live "${SUB}2" "$c2" "${SUB}2 after stacd's restart"
 
 log "persistent-connections: stafd stopped with true (the default) keeps DC6"
 stop_pid "$STACD_PID"

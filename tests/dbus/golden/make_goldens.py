@@ -63,6 +63,8 @@ DC_DETAILED = {**DC, **DC_INFO, **sysfs('sim1', 'ddc', 'discovery')}
 DC_LISTED = {**DC_DETAILED, 'state': 'live'}
 STAFD_STATUS = {
     **process_info(TEMP_DIR + '/run/last-known-config.json'),
+    # stafd's budget of DC reads (#13, finding 6); not in nvme-stas
+    'discovery read workers': {'limit': 8, 'in flight': 0, 'queued': 0, 'peak queued': 0},
     'avahi': {'avahi wake up timer': AVAHI_TIMER,
               'service types': ['_nvme-disc._tcp', '_nvme-disc._udp'], 'services': {}},
     'controllers': [{**DC_LISTED, 'log_pages': LOG_PAGES}],

@@ -158,7 +158,9 @@ ctrl_cntlid() {
   echo "$_cc"
 }
 # kernel_ctrl_live DEVICE NQN TRADDR TRSVCID [HOST_IFACE]: the kernel has controller DEVICE, it
-# is live, and it is connected to subsystem NQN at TRADDR:TRSVCID (through HOST_IFACE if given).
+# is live, and it is connected to subsystem NQN at TRADDR:TRSVCID (through HOST_IFACE if given:
+# its host_iface, or, made without one, the interface that owns its src_addr, as stacd's audit
+# knows it).
 kernel_ctrl_live() {
   case "$1" in nvme[0-9]*) ;; *) return 1 ;; esac
   _kd=/sys/class/nvme/$1
@@ -168,7 +170,17 @@ kernel_ctrl_live() {
   [ "$_ks" = live ] && [ "$_kq" = "$2" ] || return 1
   case ",$_ka," in *",traddr=$3,"*) ;; *) return 1 ;; esac
   case ",$_ka," in *",trsvcid=$4,"*) ;; *) return 1 ;; esac
-  [ -z "${5:-}" ] || case ",$_ka," in *",host_iface=$5,"*) ;; *) return 1 ;; esac
+  [ -n "${5:-}" ] || return 0
+  case ",$_ka," in
+    *",host_iface=$5,"*) ;;
+    *",host_iface="*) return 1 ;;
+    *",src_addr="*)
+      _src=${_ka##*src_addr=}
+      _src=${_src%%,*}
+      ip -o addr show dev "$5" 2>/dev/null | grep -qF " $_src/" || return 1
+      ;;
+    *) return 1 ;;
+  esac
 }
 
 # kernel_ctrls NQN: the kernel's controllers of subsystem NQN in ANY state (connecting and
