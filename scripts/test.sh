@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Installs the dependencies, builds, and runs every test tier that can run on this machine; then
-# the trees of their own: the unit, cli and dbus tiers built with ASan+UBSan (build-asan), the
+# the trees of their own (built in the background while the normal tiers run): the unit, cli and dbus tiers built with ASan+UBSan (build-asan), the
 # unit tests of the loop, the worker pool and the services built with TSan (build-tsan), and the
 # libFuzzer targets built with clang (build-fuzz, label fuzz, tests/fuzz/README.md).
 # Usage: scripts/test.sh [extra ctest arguments, e.g. -L unit]
@@ -19,35 +19,10 @@ fi
 ./scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON
 cmake --build build
-# Tiers are CTest labels: unit, cli, dbus, mdns (network namespaces, root), install, e2e (QEMU guest,
-# root), lint (clang-format and clang-tidy: fails on unformatted code or a finding), bench
-# (figures only); fuzz (in build-fuzz, below).
-status=0
-rm -f build/Testing/Temporary/LastTestsFailed.log
-ctest --test-dir build --output-on-failure -j2 --output-log build/ctest-output.log "$@" || status=$?
 
-# Benchmarks print figures, not verdicts: show them even when they pass (CTest hides the output
-# of passing tests).
-log=build/Testing/Temporary/LastTest.log
-if [ -f "$log" ] && grep -q 'Test: bench\.' "$log"; then
-  echo
-  echo "=== benchmark figures (tests/bench) ==="
-  sed -n '/Test: bench\./,/^<end of output>/p' "$log" | grep -E '^\||^###|^WARNING' || true
-fi
-# Figures printed by other tests: the mDNS namespaces test, and the end-to-end scenarios (real
-# kernel in the QEMU guest).
-[ -f "$log" ] && grep -h -a '^STAS-FIGURE' "$log" || true
-if ls build/e2e-logs/*.log >/dev/null 2>&1; then
-  grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
-fi
-
-# The sanitizer tiers, each its own tree built after the normal tests ran (so that a build and
-# a test run never compete for the two cores), with only the targets its tests need. Their
-# tests keep their labels and are named asan.* and tsan.*; a finding in a test binary or in a
-# program it runs fails that test (tests/sanitizers/default_options.cc).
-ran="build"
-for s in $sanitizers; do
-  case $s in
+# tree_settings NAME: the build directory, targets, labels and title of a sanitizer tree.
+tree_settings() {
+  case $1 in
     address)
       dir=build-asan
       targets="stas_unit_tests stas_cli_tests stas_dbus_tests man"
@@ -64,11 +39,18 @@ for s in $sanitizers; do
       labels="fuzz"
       title="libFuzzer: a bounded number of executions of each fuzz target" ;;
     *)
-      echo "test.sh: STAS_SANITIZERS: unknown tree '$s' (address, thread, fuzz)" >&2
+      echo "test.sh: STAS_SANITIZERS: unknown tree '$1' (address, thread, fuzz)" >&2
       exit 2 ;;
   esac
-  echo
-  echo "=== $title ($dir) ==="
+}
+
+# The sanitizer trees (each with only the targets its tests need) are built in the background,
+# at the lowest priority, while the normal tests run: the end-to-end tier runs one QEMU guest at
+# a time and leaves the second core mostly idle for a quarter of an hour. Each tree's build
+# output goes to <tree>/build.log and its exit status to <tree>/build.status.
+for s in $sanitizers; do
+  tree_settings "$s"
+  rm -f "$dir/build.status" "$dir/ctest-output.log" "$dir/Testing/Temporary/LastTestsFailed.log"
   if [ "$s" = fuzz ]; then
     cmake -S . -B "$dir" -G Ninja -DSTAS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON >/dev/null
@@ -76,10 +58,60 @@ for s in $sanitizers; do
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAS_WERROR=ON \
       -DSTAS_SANITIZE="$s" >/dev/null
   fi
+done
+background_builds() {
+  for s in $sanitizers; do
+    tree_settings "$s"
+    rc=0
+    # shellcheck disable=SC2086
+    nice -n 19 cmake --build "$dir" --target $targets >"$dir/build.log" 2>&1 || rc=$?
+    echo "$rc" >"$dir/build.status"
+  done
+}
+builds_pid=""
+if [ -n "$sanitizers" ]; then
+  background_builds &
+  builds_pid=$!
+fi
+# Tiers are CTest labels: unit, cli, dbus, mdns (network namespaces, root), install, e2e (QEMU guest,
+# root), lint (clang-format and clang-tidy: fails on unformatted code or a finding), bench
+# (figures only); fuzz (in build-fuzz, below).
+status=0
+rm -f build/Testing/Temporary/LastTestsFailed.log
+ctest --test-dir build --output-on-failure -j2 --output-log build/ctest-output.log "$@" || status=$?
+
+if [ -n "$builds_pid" ]; then
+  echo
+  echo "=== waiting for the sanitizer trees' builds ==="
+  wait "$builds_pid" || true
+fi
+
+# Benchmarks print figures, not verdicts: show them even when they pass (CTest hides the output
+# of passing tests).
+log=build/Testing/Temporary/LastTest.log
+if [ -f "$log" ] && grep -q 'Test: bench\.' "$log"; then
+  echo
+  echo "=== benchmark figures (tests/bench) ==="
+  sed -n '/Test: bench\./,/^<end of output>/p' "$log" | grep -E '^\||^###|^WARNING' || true
+fi
+# Figures printed by other tests: the mDNS namespaces test, and the end-to-end scenarios (real
+# kernel in the QEMU guest).
+[ -f "$log" ] && grep -h -a '^STAS-FIGURE' "$log" || true
+if ls build/e2e-logs/*.log >/dev/null 2>&1; then
+  grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
+fi
+
+# The sanitizer tiers' tests, each tree built in the background above. Their tests keep their
+# labels and are named asan.* and tsan.*; a finding in a test binary or in a program it runs
+# fails that test (tests/sanitizers/default_options.cc).
+ran="build"
+for s in $sanitizers; do
+  tree_settings "$s"
+  echo
+  echo "=== $title ($dir) ==="
   ran="$ran $dir"
-  rm -f "$dir/ctest-output.log" "$dir/Testing/Temporary/LastTestsFailed.log"
-  # shellcheck disable=SC2086
-  if ! cmake --build "$dir" --target $targets; then
+  if [ "$(cat "$dir/build.status" 2>/dev/null)" != 0 ]; then
+    tail -n 60 "$dir/build.log" 2>/dev/null || true
     echo "build failed" >"$dir/ctest-output.log"
     status=1
     continue
