@@ -213,14 +213,14 @@ void StafClient::ReadNextDc(std::shared_ptr<DcByDcRead> read) {
                        Value(dc, "subsysnqn"), Value(dc, "host-traddr"), Value(dc, "host-iface"),
                        Value(dc, "host-nqn"))
         .uponReplyInvoke(lifetime_.Guard([this, read](const sdbus::Error* err, DictList entries) {
-          const std::map<std::string, std::string>& dc = read->dcs[read->next];
+          const std::map<std::string, std::string>& asked = read->dcs[read->next];
           if (err != nullptr) {
             LOG_INFO("stafd did not give the log page of %s %s %s: %s",
-                     Value(dc, "transport").c_str(), Value(dc, "traddr").c_str(),
-                     Value(dc, "trsvcid").c_str(), err->what());
+                     Value(asked, "transport").c_str(), Value(asked, "traddr").c_str(),
+                     Value(asked, "trsvcid").c_str(), err->what());
             return read->done(std::nullopt);
           }
-          if (std::optional<DcLogPage> page = DcLogPageFromDicts(dc, entries))
+          if (std::optional<DcLogPage> page = DcLogPageFromDicts(asked, entries))
             read->pages.push_back(std::move(*page));
           ++read->next;
           ReadNextDc(read);
