@@ -1,16 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # e2e: a reply over the bus's message limit does not take stafd off the bus (#13, finding 2).
-# The private system bus accepts messages of at most 1 MiB (/etc/dbus-1/system-local.conf, as
-# an administrator would set it; Debian's default is 32 MiB), and stafd.conf lowers
-# [Limits] max-dbus-reply-size to match. stafd has three fake DCs (tests/fakedc/) on
-# 127.0.0.1:8010..8012, each serving itself and 1,200 entries with long NQNs at 127.0.0.2
-# (excluded in stacd.conf): about 1.3 MB of get_all_log_pages JSON together, about 0.5 MB per
-# DC. Only the DC on 8011 also lists SUB1, the nvmet subsystem on 127.0.0.1:8009. Proves that:
+# The private system bus accepts messages of at most 512 KiB (/etc/dbus-1/system-local.conf,
+# as an administrator would set it; Debian's default is 32 MiB), and stafd.conf lowers
+# [Limits] max-dbus-reply-size to match (450,000). stafd has three fake DCs (tests/fakedc/) on
+# 127.0.0.1:8010..8012, each serving itself and 500 entries with long NQNs at 127.0.0.2
+# (excluded in stacd.conf): about 0.7 MB of get_all_log_pages JSON together, about 0.25 MB
+# per DC. Only the DC on 8011 also lists SUB1, the nvmet subsystem on 127.0.0.1:8009. Proves that:
 #  - get_all_log_pages(true) is answered with org.nvmexpress.staf.Error.ReplyTooLarge, saying
 #    the size, the bound and what to call instead; stafd is still running with the same PID and
 #    still owns org.nvmexpress.staf (before the fix, the bus disconnected it and it exited);
-#  - each DC's page alone is served (stafctl dlp: 1,201 and 1,202 entries);
+#  - each DC's page alone is served (stafctl dlp: 501 and 502 entries);
 #  - stacd says once that it reads DC by DC, and connects SUB1 (known only from the DC on
 #    8011's big page), live in the kernel, once; nothing at 127.0.0.2;
 #  - stafd restarted with the large last-known-config.json it saved restores the three pages,
@@ -22,13 +22,15 @@ set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/fakedc-lib.sh"
 trap '[ $? -eq 0 ] || { stas_show_logs; fakedc_show_logs; }' EXIT
 
-BUS_LIMIT=1048576
-BOUND=900000
-BULK=1200
+BUS_LIMIT=524288
+BOUND=450000
+BULK=500
 BULK_ADDR=127.0.0.2
 TOO_LARGE=org.nvmexpress.staf.Error.ReplyTooLarge
-# 100 characters, so that 3 x 1,200 entries exceed 1 MiB of JSON and one DC's do not
-LONG=a-subsystem-name-long-enough-to-make-three-pages-larger-than-the-bus-accepts-in-one-message-0123
+# Long NQNs (216 bytes; NVMe allows 223), so that few entries make large pages: 3 x 500
+# entries are about 0.7 MB of JSON, one DC's about 0.25 MB as get_log_pages' aa{ss}.
+LONG=a-subsystem-name-long-enough-to-make-three-pages-larger-than-the-bus-accepts-in-one-message
+LONG=$LONG-$LONG
 
 # The bus's limit, in the file Debian's system.conf includes last for local settings.
 mkdir -p /etc/dbus-1
@@ -58,7 +60,8 @@ JSON
 fakedc_scenario 8010 ""
 fakedc_scenario 8011 "{\"subnqn\": \"${SUB}1\", \"traddr\": \"127.0.0.1\", \"trsvcid\": \"8009\"},"
 fakedc_scenario 8012 ""
-for p in 8010 8011 8012; do fakedc_start "$E2E/fakedc-$p.json" $p; done
+for p in 8010 8011 8012; do fakedc_launch "$E2E/fakedc-$p.json" $p; done
+for p in 8010 8011 8012; do fakedc_wait_ready $p; done
 
 cat >"$E2E/stafd.conf" <<CONF
 [Global]
@@ -124,12 +127,12 @@ log "stafd restarted with its large saved state"
 stop_pid "$STAFD_PID"
 lkc=/run/stafd/last-known-config.json
 log "$lkc: $(wc -c <"$lkc") bytes"
-[ "$(wc -c <"$lkc")" -gt "$BUS_LIMIT" ] || fail "$lkc is smaller than the bus's limit"
+[ "$(wc -c <"$lkc")" -gt "$BOUND" ] || fail "$lkc is smaller than max-dbus-reply-size"
 before=$(refusals)
 start_stafd
 expect_too_large
-assert_eq 3 "$(nlines "$E2E/stafd.log" "restored from the last known config (120")" \
-  "DCs restored with their 1,201 or 1,202 entries"
+assert_eq 3 "$(nlines "$E2E/stafd.log" "restored from the last known config (50")" \
+  "DCs restored with their 501 or 502 entries"
 # stacd asks again once it has seen stafd come back (10 s later): refused too, not disconnected
 wait_for "[ \"\$(refusals)\" -ge $((before + 2)) ]" 40
 pid_alive "$STAFD_PID" || fail "the restarted stafd exited"
