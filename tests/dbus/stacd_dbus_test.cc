@@ -20,7 +20,6 @@ namespace stas::testing {
 namespace {
 
 using ctl::StacProxy;
-using json = nlohmann::json;
 using std::chrono::milliseconds;
 using ::testing::ElementsAreArray;
 using ::testing::EndsWith;
