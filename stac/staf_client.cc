@@ -7,6 +7,51 @@
 #include "common/log.h"
 
 namespace stas::stac {
+namespace {
+
+using DictList = std::vector<std::map<std::string, std::string>>;
+
+std::string Value(const std::map<std::string, std::string>& d, const char* key) {
+  auto it = d.find(key);
+  return it == d.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::optional<DcLogPage> DcLogPageFromDicts(const std::map<std::string, std::string>& dc,
+                                            const DictList& entries) {
+  // The DC's host-* fields go into the connect strings of its I/O controllers: checked by the
+  // rules of any identity that does not come from the configuration.
+  TidFields host{.host_traddr = Value(dc, "host-traddr"),
+                 .host_iface = Value(dc, "host-iface"),
+                 .host_nqn = Value(dc, "host-nqn")};
+  std::string transport = dc.count("transport") ? dc.at("transport") : std::string("tcp");
+  if (auto why = CheckHostFields(transport, host)) {
+    LOG_WARNING("Ignoring the log pages stafd sent for a discovery controller with %s",
+                why->c_str());
+    return std::nullopt;
+  }
+  DcLogPage page;
+  page.host_traddr = std::move(host.host_traddr);
+  page.host_iface = std::move(host.host_iface);
+  page.host_nqn = std::move(*host.host_nqn);
+  std::vector<RawLogEntry> raw;
+  for (const std::map<std::string, std::string>& e : entries) {
+    std::optional<RawLogEntry> r = RawEntryFromDict(e);
+    if (!r) {
+      LOG_WARNING(
+          "stafd sent a log page entry stacd cannot read: %s",
+          nlohmann::json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      continue;
+    }
+    raw.push_back(std::move(*r));
+  }
+  ValidatedLog v = ValidateLogEntries(raw);
+  for (const std::string& line : RejectedSummary(v.rejected))
+    LOG_WARNING("Rejected log page entry from stafd %s", line.c_str());
+  page.entries = std::move(v.entries);
+  return page;
+}
 
 std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) {
   try {
@@ -18,41 +63,28 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
     std::vector<DcLogPage> out;
     for (const nlohmann::json& dc : doc) {
       const nlohmann::json& id = dc.at("discovery-controller");
-      // The DC's host-* fields go into the connect strings of its I/O controllers: checked by
-      // the rules of any identity that does not come from the configuration.
-      TidFields host{.host_traddr = id.value("host-traddr", ""),
-                     .host_iface = id.value("host-iface", ""),
-                     .host_nqn = id.value("host-nqn", "")};
-      if (auto why = CheckHostFields(id.value("transport", "tcp"), host)) {
-        LOG_WARNING("Ignoring the log pages stafd sent for a discovery controller with %s",
-                    why->c_str());
-        continue;
+      std::map<std::string, std::string> id_dict;
+      for (const char* key : {"transport", "host-traddr", "host-iface", "host-nqn"}) {
+        if (id.contains(key))
+          id_dict[key] = id.at(key).get<std::string>();
       }
-      DcLogPage page;
-      page.host_traddr = std::move(host.host_traddr);
-      page.host_iface = std::move(host.host_iface);
-      page.host_nqn = std::move(*host.host_nqn);
-      std::vector<RawLogEntry> raw;
-      for (const nlohmann::json& e : dc.at("log-pages")) {
-        std::optional<RawLogEntry> r =
-            RawEntryFromDict(e.get<std::map<std::string, std::string>>());
-        if (!r) {
-          LOG_WARNING("stafd sent a log page entry stacd cannot read: %s", e.dump().c_str());
-          continue;
-        }
-        raw.push_back(std::move(*r));
-      }
-      ValidatedLog v = ValidateLogEntries(raw);
-      for (const std::string& line : RejectedSummary(v.rejected))
-        LOG_WARNING("Rejected log page entry from stafd %s", line.c_str());
-      page.entries = std::move(v.entries);
-      out.push_back(std::move(page));
+      DictList entries;
+      for (const nlohmann::json& e : dc.at("log-pages"))
+        entries.push_back(e.get<std::map<std::string, std::string>>());
+      if (std::optional<DcLogPage> page = DcLogPageFromDicts(id_dict, entries))
+        out.push_back(std::move(*page));
     }
     return out;
   } catch (const nlohmann::json::exception& e) {
     LOG_ERROR("Cannot read stafd's log pages: %s", e.what());
     return std::nullopt;
   }
+}
+
+bool IsReplyTooLarge(const sdbus::Error& e) {
+  // Ours, and the bus's own name for a message over its limits.
+  return e.getName() == std::string(kStafdBusName) + ".Error.ReplyTooLarge" ||
+         e.getName() == "org.freedesktop.DBus.Error.LimitsExceeded";
 }
 
 StafClient::StafClient(sdbus::IConnection& conn)
@@ -99,16 +131,103 @@ void StafClient::GetAll(std::function<void(std::optional<std::vector<DcLogPage>>
         .onInterface(kStafdBusName)
         .withTimeout(kCallTimeout)
         .withArguments(true)
-        .uponReplyInvoke(lifetime_.Guard([done](const sdbus::Error* err, std::string json) {
+        .uponReplyInvoke(lifetime_.Guard([this, done](const sdbus::Error* err, std::string json) {
+          if (err != nullptr && IsReplyTooLarge(*err)) {
+            if (!dc_by_dc_logged_) {
+              LOG_WARNING(
+                  "stafd's log pages do not fit in one D-Bus reply (%s); reading them "
+                  "discovery controller by discovery controller",
+                  err->getMessage().c_str());
+              dc_by_dc_logged_ = true;
+            }
+            return ReadDcByDc(done);
+          }
           if (err != nullptr) {
             LOG_INFO("stafd did not give its log pages: %s", err->what());
             return done(std::nullopt);
           }
+          dc_by_dc_logged_ = false;  // fits again: say so again if it stops fitting
           done(ParseAllLogPages(json));
         }));
   } catch (const sdbus::Error& e) {
     LOG_INFO("Cannot ask stafd for its log pages: %s", e.what());
     done(std::nullopt);
+  }
+}
+
+// One DC-by-DC reading: what list_controllers answered and the pages read so far.
+struct StafClient::DcByDcRead {
+  std::function<void(std::optional<std::vector<DcLogPage>>)> done;
+  std::chrono::steady_clock::time_point deadline;
+  DictList dcs;
+  std::size_t next = 0;
+  std::vector<DcLogPage> pages;
+};
+
+void StafClient::ReadDcByDc(std::function<void(std::optional<std::vector<DcLogPage>>)> done) {
+  auto read = std::make_shared<DcByDcRead>();
+  read->done = std::move(done);
+  read->deadline = std::chrono::steady_clock::now() + kDcByDcDeadline;
+  try {
+    staf_->callMethodAsync("list_controllers")
+        .onInterface(kStafdBusName)
+        .withTimeout(kCallTimeout)
+        .withArguments(false)
+        .uponReplyInvoke(lifetime_.Guard([this, read](const sdbus::Error* err, DictList dcs) {
+          if (err != nullptr) {
+            LOG_INFO("stafd did not list its discovery controllers: %s", err->what());
+            return read->done(std::nullopt);
+          }
+          if (dcs.size() > kMaxDcsByDc) {
+            LOG_ERROR(
+                "stafd lists %zu discovery controllers, more than the %zu stacd reads one "
+                "by one; keeping the I/O controllers it has",
+                dcs.size(), kMaxDcsByDc);
+            return read->done(std::nullopt);
+          }
+          read->dcs = std::move(dcs);
+          ReadNextDc(read);
+        }));
+  } catch (const sdbus::Error& e) {
+    LOG_INFO("Cannot ask stafd for its discovery controllers: %s", e.what());
+    read->done(std::nullopt);
+  }
+}
+
+void StafClient::ReadNextDc(std::shared_ptr<DcByDcRead> read) {
+  if (read->next == read->dcs.size())
+    return read->done(std::move(read->pages));
+  if (std::chrono::steady_clock::now() > read->deadline) {
+    LOG_ERROR(
+        "Reading stafd's log pages one by one took more than %llds; keeping the I/O "
+        "controllers stacd has",
+        static_cast<long long>(kDcByDcDeadline.count()));
+    return read->done(std::nullopt);
+  }
+  const std::map<std::string, std::string>& dc = read->dcs[read->next];
+  try {
+    staf_->callMethodAsync("get_log_pages")
+        .onInterface(kStafdBusName)
+        .withTimeout(kCallTimeout)
+        .withArguments(Value(dc, "transport"), Value(dc, "traddr"), Value(dc, "trsvcid"),
+                       Value(dc, "subsysnqn"), Value(dc, "host-traddr"), Value(dc, "host-iface"),
+                       Value(dc, "host-nqn"))
+        .uponReplyInvoke(lifetime_.Guard([this, read](const sdbus::Error* err, DictList entries) {
+          const std::map<std::string, std::string>& asked = read->dcs[read->next];
+          if (err != nullptr) {
+            LOG_INFO("stafd did not give the log page of %s %s %s: %s",
+                     Value(asked, "transport").c_str(), Value(asked, "traddr").c_str(),
+                     Value(asked, "trsvcid").c_str(), err->what());
+            return read->done(std::nullopt);
+          }
+          if (std::optional<DcLogPage> page = DcLogPageFromDicts(asked, entries))
+            read->pages.push_back(std::move(*page));
+          ++read->next;
+          ReadNextDc(read);
+        }));
+  } catch (const sdbus::Error& e) {
+    LOG_INFO("Cannot ask stafd for a log page: %s", e.what());
+    read->done(std::nullopt);
   }
 }
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stac/staf_client.h"
 
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include <gtest/gtest.h>
 
 namespace stas::stac {
@@ -53,6 +56,43 @@ TEST(StafClientTest, ADcWhoseHostFieldsCouldInjectIsIgnoredTheOthersServed) {
     ASSERT_EQ(pages->size(), 1u) << bad;
     EXPECT_EQ((*pages)[0].host_iface, "eth1");
   }
+}
+
+TEST(StafClientTest, ADcReadOnItsOwnGivesWhatTheWholeDocumentGives) {
+  // The DC-by-DC reading (list_controllers + get_log_pages) and get_all_log_pages must give
+  // stacd the same page, validated the same way.
+  std::string json =
+      std::string(R"([{"discovery-controller":{"transport":"tcp","host-traddr":"10.0.0.1",)") +
+      R"("host-iface":"eth0","host-nqn":"nqn.host"},"log-pages":[)" + kEntry + "]}]";
+  std::optional<std::vector<DcLogPage>> whole = ParseAllLogPages(json);
+  ASSERT_TRUE(whole);
+  nlohmann::json entry = nlohmann::json::parse(kEntry);
+  std::map<std::string, std::string> dc = {{"transport", "tcp"},   {"traddr", "192.0.2.10"},
+                                           {"trsvcid", "8009"},    {"host-traddr", "10.0.0.1"},
+                                           {"host-iface", "eth0"}, {"host-nqn", "nqn.host"},
+                                           {"device", "nvme0"}};
+  std::optional<DcLogPage> one =
+      DcLogPageFromDicts(dc, {entry.get<std::map<std::string, std::string>>()});
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->host_traddr, (*whole)[0].host_traddr);
+  EXPECT_EQ(one->host_iface, (*whole)[0].host_iface);
+  EXPECT_EQ(one->host_nqn, (*whole)[0].host_nqn);
+  EXPECT_EQ(one->entries, (*whole)[0].entries);
+
+  std::map<std::string, std::string> hostile = entry.get<std::map<std::string, std::string>>();
+  hostile["traddr"] = "192.0.2.20,hostnqn=x";
+  one = DcLogPageFromDicts(dc, {hostile, entry.get<std::map<std::string, std::string>>()});
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->entries.size(), 1u);
+  dc["host-iface"] = "eth0,x=y";
+  EXPECT_FALSE(DcLogPageFromDicts(dc, {}));
+}
+
+TEST(StafClientTest, TooLargeErrorsAreRecognised) {
+  EXPECT_TRUE(IsReplyTooLarge(sdbus::Error("org.nvmexpress.staf.Error.ReplyTooLarge", "x")));
+  EXPECT_TRUE(IsReplyTooLarge(sdbus::Error("org.freedesktop.DBus.Error.LimitsExceeded", "x")));
+  EXPECT_FALSE(IsReplyTooLarge(sdbus::Error("org.nvmexpress.staf.Error.Failed", "x")));
+  EXPECT_FALSE(IsReplyTooLarge(sdbus::Error("org.freedesktop.DBus.Error.NoReply", "x")));
 }
 
 }  // namespace

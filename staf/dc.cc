@@ -43,9 +43,15 @@ Dc::Dc(DcContext& ctx, ConnectRequest request, Origin origin, Dict extras)
     : Controller(ctx.controller, std::move(request), std::move(extras)),
       dctx_(ctx),
       origin_(origin),
+      log_generation_(++ctx.last_log_generation),
       register_timer_(ctx.controller.loop, kRegisterRetry, [this] { RunIfIdle(&Dc::Register); }),
       support_timer_(ctx.controller.loop, kSupportRetry, [this] { RunIfIdle(&Dc::GetSupport); }),
       log_timer_(ctx.controller.loop, kLogRetry, [this] { RunIfIdle(&Dc::GetLog); }) {}
+
+void Dc::SetCachedLog(std::vector<LogEntry> entries) {
+  log_ = std::move(entries);
+  log_generation_ = ++dctx_.last_log_generation;
+}
 
 std::vector<LogEntry> Dc::Referrals() const {
   std::vector<LogEntry> out;
@@ -204,6 +210,8 @@ void Dc::GetLog() {
         last_rejected_ = std::move(summary);
         std::vector<LogEntry> old_referrals = Referrals();
         last_fetch_changed_ = log_ != v.entries;
+        if (last_fetch_changed_)
+          log_generation_ = ++dctx_.last_log_generation;
         log_ = std::move(v.entries);
         LOG_INFO("%sReceived discovery log pages (num records=%zu).", Prefix().c_str(),
                  log_.size());

@@ -11,6 +11,7 @@
 // Loop thread only. Owned by StafService through a shared_ptr.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -42,6 +43,9 @@ struct DcContext {
   // The mDNS aging state of a discovered DC, for Info()
   // (docs/compatibility.md, "Controller info and details").
   std::function<Dict(const Dc&)> unresponsive_info{};
+  // The last log_generation() given to a Dc of this context: generations are unique among
+  // all of them, so that a cache keyed by generation alone never confuses two DCs.
+  std::uint64_t last_log_generation = 0;
 };
 
 class Dc : public Controller {
@@ -55,11 +59,14 @@ class Dc : public Controller {
   // SIGHUP: register and fetch the log page again if connected, connect now if not.
   void Resync();
   // Restores a cached log page (from the last-known configuration) before Start().
-  void SetCachedLog(std::vector<LogEntry> entries) { log_ = std::move(entries); }
+  void SetCachedLog(std::vector<LogEntry> entries);
 
   Origin origin() const { return origin_; }
   void set_origin(Origin o) { origin_ = o; }
   const std::vector<LogEntry>& log_pages() const { return log_; }
+  // Changes whenever log_pages() does, and only then: what stafd caches the page's D-Bus
+  // answer by (staf/all_log_pages.h). Unique among the DCs of one DcContext.
+  std::uint64_t log_generation() const { return log_generation_; }
   // Whether the last successful fetch changed the cached log page.
   bool last_fetch_changed() const { return last_fetch_changed_; }
   std::vector<LogEntry> Referrals() const;
@@ -83,6 +90,7 @@ class Dc : public Controller {
   DcContext& dctx_;
   Origin origin_;
   std::vector<LogEntry> log_;
+  std::uint64_t log_generation_;
   uint8_t lsp_ = 0;
   bool last_fetch_changed_ = false;
   std::vector<std::string> last_rejected_;  // RejectedSummary() of the last fetch

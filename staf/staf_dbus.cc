@@ -6,6 +6,7 @@
 #include "common/controller/detailed_listing.h"
 #include "common/daemon/dbus_args.h"
 #include "common/daemon/process_info.h"
+#include "common/daemon/reply_size.h"
 #include "common/defs.h"
 #include "common/log.h"
 #include "common/python_compat.h"
@@ -51,9 +52,10 @@ void StafDbus::list_controllers(sdbus::Result<ControllerList>&& result, bool det
   ControllerListReply reply = list_replies_.Take(std::move(result));
   try {
     if (!detailed)
-      return reply.Send(IdDicts(service_.dcs()));
+      return reply.Send(IdDicts(service_.dcs()), MaxReplySize());
     // The kernel's states are read on a worker: the answer goes out when they are back.
-    service_.ListDetailed([reply](const std::vector<Dict>& dicts) { reply.Send(dicts); });
+    service_.ListDetailed(
+        [this, reply](const std::vector<Dict>& dicts) { reply.Send(dicts, MaxReplySize()); });
   } catch (const std::exception& e) {
     reply.SendError(e.what());
   }
@@ -76,20 +78,28 @@ std::vector<std::map<std::string, std::string>> StafDbus::get_log_pages(
       return out;
     for (const LogEntry& e : dc->log_pages())
       out.push_back(ToMap(e.AsDict()));
+    // One DC's page alone may be too large (a DC sends up to 65,536 entries).
+    CheckReplySize(kErr, "get_log_pages", DictListReplySize(out), MaxReplySize(),
+                   "this discovery controller's log page cannot be read over D-Bus until the "
+                   "bound is raised");
     return out;
   });
 }
 
-std::string StafDbus::AllLogPagesJson(bool detailed) const {
-  nlohmann::ordered_json all = nlohmann::ordered_json::array();
-  for (const Dc* dc : service_.dcs()) {
-    nlohmann::ordered_json pages = nlohmann::ordered_json::array();
-    for (const LogEntry& e : dc->log_pages())
-      pages.push_back(DictJson(e.AsDict()));
-    all.push_back({{"discovery-controller", DictJson(detailed ? dc->Details() : dc->IdDict())},
-                   {"log-pages", std::move(pages)}});
-  }
-  return PythonJsonDumps(all);
+std::size_t StafDbus::MaxReplySize() const {
+  return static_cast<std::size_t>(service_.config().max_dbus_reply_size);
+}
+
+std::string StafDbus::AllLogPagesJson(bool detailed) {
+  // The bound is on the whole reply: the document plus the message's own overhead.
+  const std::size_t max = MaxReplySize();
+  const std::size_t overhead = StringReplySize(0);
+  const std::size_t max_text = max > overhead ? max - overhead : 0;
+  AllLogPages::Answer answer = all_log_pages_.Build(service_.dcs(), detailed, max_text);
+  CheckReplySize(kErr, "get_all_log_pages", StringReplySize(answer.size), max,
+                 "call list_controllers(false), then get_log_pages for each discovery "
+                 "controller (stacd does so by itself)");
+  return std::move(answer.text);
 }
 
 std::string StafDbus::get_all_log_pages(const bool& detailed) {
@@ -103,20 +113,28 @@ std::string StafDbus::ProcessInfoJson() const {
 }
 
 std::string StafDbus::process_info() {
-  return GuardDbus(kErr, [&] { return ProcessInfoJson(); });
+  return GuardDbus(kErr, [&] {
+    std::string json = ProcessInfoJson();  // the mDNS services it lists come from the network
+    CheckReplySize(kErr, "process_info", StringReplySize(json.size()), MaxReplySize(),
+                   "see the journal");
+    return json;
+  });
 }
 
 std::string StafDbus::controller_info(const std::string& transport, const std::string& traddr,
                                       const std::string& trsvcid, const std::string& subsysnqn,
                                       const std::string& host_traddr, const std::string& host_iface,
                                       const std::string& host_nqn) {
-  return debug_.ControllerInfo({.transport = transport,
-                                .traddr = traddr,
-                                .trsvcid = trsvcid,
-                                .subsysnqn = subsysnqn,
-                                .host_traddr = host_traddr,
-                                .host_iface = host_iface,
-                                .host_nqn = host_nqn});
+  std::string json = debug_.ControllerInfo({.transport = transport,
+                                            .traddr = traddr,
+                                            .trsvcid = trsvcid,
+                                            .subsysnqn = subsysnqn,
+                                            .host_traddr = host_traddr,
+                                            .host_iface = host_iface,
+                                            .host_nqn = host_nqn});
+  CheckReplySize(kErr, "controller_info", StringReplySize(json.size()), MaxReplySize(),
+                 "see the journal");
+  return json;
 }
 
 bool StafDbus::tron() {

@@ -3,7 +3,10 @@
 // (docs/compatibility.md, "D-Bus API"). It answers from StafService's state and emits
 // log_pages_changed and
 // dc_removed. Arguments from callers are checked; a bad one gets
-// org.nvmexpress.staf.Error.InvalidArgs, never a crash. Secrets are never returned.
+// org.nvmexpress.staf.Error.InvalidArgs, never a crash. Secrets are never returned. A reply
+// whose size depends on the fabric (list_controllers, get_log_pages, get_all_log_pages,
+// controller_info) is measured first: above [Limits] max-dbus-reply-size it is answered with
+// org.nvmexpress.staf.Error.ReplyTooLarge, never sent (common/daemon/reply_size.h).
 // Loop thread only (sdbus-c++ is driven from the GLib loop).
 #pragma once
 
@@ -16,6 +19,7 @@
 #include "common/daemon/debug_interface.h"
 #include "common/daemon/process_info.h"
 #include "dbus/staf_adaptor.h"
+#include "staf/all_log_pages.h"
 #include "staf/staf_service.h"
 
 namespace stas::staf {
@@ -36,7 +40,9 @@ class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_ada
 
   // The JSON documents of the API, also used by tests without a bus.
   std::string ProcessInfoJson() const;
-  std::string AllLogPagesJson(bool detailed) const;
+  // get_all_log_pages' document; throws ReplyTooLarge when it is larger than the bound.
+  std::string AllLogPagesJson(bool detailed);
+  const AllLogPages& all_log_pages() const { return all_log_pages_; }
 
  private:
   void list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) override;
@@ -54,7 +60,10 @@ class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_ada
   void tron(const bool& value) override;
   std::string log_level() override;
 
+  std::size_t MaxReplySize() const;
+
   StafService& service_;
+  AllLogPages all_log_pages_;           // get_all_log_pages' cache
   ControllerListReplies list_replies_;  // list_controllers calls not answered yet
   DebugInterface<StafService> debug_;
 };

@@ -20,6 +20,13 @@ namespace stas {
 // cut to it. It fits a guint of seconds, which is what the loop's longest timers count in.
 inline constexpr long long kMaxPersistenceSec = 100LL * 365 * 86400;
 
+// [Limits] max-dbus-reply-size: the default bound of a D-Bus reply whose size depends on what
+// the fabric sent, a safe margin under the 32 MiB above which the system bus disconnects the
+// sender (common/daemon/reply_size.h), and the accepted range.
+inline constexpr long long kDefaultMaxDbusReplySize = 24LL << 20;
+inline constexpr long long kMinMaxDbusReplySize = 64LL << 10;
+inline constexpr long long kMaxMaxDbusReplySize = 128LL << 20;  // sd-bus's own message limit
+
 enum class Daemon { kStafd, kStacd };
 const char* DaemonName(Daemon d);
 
@@ -94,6 +101,7 @@ struct ServiceConfig {
   // [Limits] discovery-read-workers: the workers that DC reads (log pages, supported log
   // pages, DIM registration) may hold at once; the others wait (common/loop/bounded_runner.h).
   int discovery_read_workers = kDefaultDiscoveryReadWorkers;
+  long long max_dbus_reply_size = kDefaultMaxDbusReplySize;  // [Limits] max-dbus-reply-size
   // stacd only
   DisconnectScope disconnect_scope = DisconnectScope::kOnlyStasConnections;
   std::vector<std::string> disconnect_trtypes{"tcp"};

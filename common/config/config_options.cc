@@ -192,6 +192,25 @@ OptionSpec Multi(const char* name, OptionStatus status) {
   return o;
 }
 
+// [Limits] max-dbus-reply-size (stafd): the largest D-Bus reply stafd sends, in bytes
+// (common/daemon/reply_size.h). Self-contained, so that other [Limits] options sit beside it.
+OptionSpec MaxDbusReplySizeOption() {
+  return Make(
+      "Limits", "max-dbus-reply-size", "f", OptionStatus::kCurrent,
+      [](std::string_view s, ServiceConfig& c, Notes*) -> Why {
+        long long v = 0;
+        if (!ParseInt(s, &v))
+          return std::string("expected a number of bytes");
+        if (v < kMinMaxDbusReplySize || v > kMaxMaxDbusReplySize) {
+          return "out of range " + std::to_string(kMinMaxDbusReplySize) + ".." +
+                 std::to_string(kMaxMaxDbusReplySize);
+        }
+        c.max_dbus_reply_size = v;
+        return std::nullopt;
+      },
+      [](const ServiceConfig& c) { return Json(c.max_dbus_reply_size); });
+}
+
 std::vector<OptionSpec> BuildTable() {
   constexpr auto kCur = OptionStatus::kCurrent;
   std::vector<OptionSpec> t;
@@ -286,6 +305,7 @@ std::vector<OptionSpec> BuildTable() {
         return std::nullopt;
       },
       [](const ServiceConfig& c) { return Json(c.discovery_read_workers); }));
+  t.push_back(MaxDbusReplySizeOption());
   t.push_back(Multi("controller", kCur));
   t.push_back(Multi("exclude", kCur));
   t.push_back(Multi("blacklist", OptionStatus::kDeprecated));

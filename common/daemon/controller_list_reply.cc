@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/daemon/dbus_args.h"
+#include "common/daemon/reply_size.h"
 #include "common/log.h"
 
 namespace stas {
@@ -31,17 +32,28 @@ std::optional<sdbus::Result<ControllerList>> ControllerListReply::TakeCall() con
   return std::optional<sdbus::Result<ControllerList>>(std::move(call));
 }
 
-std::string ControllerListReply::ErrorName() const {
+std::string ControllerListReply::ErrorPrefix() const {
   std::shared_ptr<ControllerListReplies::Pending> pending = pending_.lock();
-  return (pending ? pending->error_prefix : std::string("org.nvmexpress")) + ".Error.Failed";
+  return pending ? pending->error_prefix : std::string("org.nvmexpress");
 }
 
-void ControllerListReply::Send(const ControllerDicts& dicts) const noexcept {
+void ControllerListReply::Send(const ControllerDicts& dicts, std::size_t max_size) const noexcept {
   ControllerList list;
   try {
+    CheckReplySize(ErrorPrefix(), "list_controllers", DictListReplySize(dicts), max_size,
+                   "list the discovery controllers without details, or one by one with "
+                   "controller_info");
     list.reserve(dicts.size());
     for (const auto& d : dicts)
       list.push_back(ToMap(d));
+  } catch (const sdbus::Error& e) {
+    try {
+      if (std::optional<sdbus::Result<ControllerList>> call = TakeCall())
+        call->returnError(e);
+    } catch (const std::exception& e2) {
+      LOG_WARNING("Cannot answer list_controllers: %s", e2.what());
+    }
+    return;
   } catch (const std::exception& e) {
     return SendError(e.what());
   }
@@ -55,7 +67,7 @@ void ControllerListReply::Send(const ControllerDicts& dicts) const noexcept {
 
 void ControllerListReply::SendError(const std::string& message) const noexcept {
   try {
-    std::string name = ErrorName();
+    std::string name = ErrorPrefix() + ".Error.Failed";
     if (std::optional<sdbus::Result<ControllerList>> call = TakeCall())
       call->returnError(sdbus::Error(name, message));
   } catch (const std::exception& e) {

@@ -14,7 +14,9 @@
 // (the caller left) is logged. Loop thread only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,7 +55,10 @@ class ControllerListReplies {
 
 class ControllerListReply {
  public:
-  void Send(const ControllerDicts& dicts) const noexcept;
+  // Sends `dicts`, or <error_prefix>.Error.ReplyTooLarge when the reply would be larger than
+  // `max_size` bytes (common/daemon/reply_size.h).
+  void Send(const ControllerDicts& dicts,
+            std::size_t max_size = std::numeric_limits<std::size_t>::max()) const noexcept;
   void SendError(const std::string& message) const noexcept;
 
  private:
@@ -62,7 +67,7 @@ class ControllerListReply {
       : pending_(std::move(pending)), id_(id) {}
   // The call, taken out of the pending ones; nullopt once answered or when its owner is gone.
   std::optional<sdbus::Result<ControllerList>> TakeCall() const;
-  std::string ErrorName() const;
+  std::string ErrorPrefix() const;
 
   std::weak_ptr<ControllerListReplies::Pending> pending_;
   std::uint64_t id_;

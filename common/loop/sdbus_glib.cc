@@ -22,6 +22,8 @@ struct SourceState {
   GIOCondition events = static_cast<GIOCondition>(0);
   std::uint64_t deadline_usec = UINT64_MAX;  // absolute CLOCK_MONOTONIC, UINT64_MAX = none
   bool lost = false;
+  // The last dispatch stopped at kMaxMessagesPerDispatch: more may sit in sd-bus's queue.
+  bool backlog = false;
 };
 
 // GLib allocates this (g_source_new with our size); `state` is ours, freed in Finalize.
@@ -84,6 +86,10 @@ gboolean Prepare(GSource* source, gint* timeout_ms) noexcept {
     st->lost = true;
     return TRUE;
   }
+  if (st->backlog) {
+    *timeout_ms = 0;
+    return TRUE;
+  }
   if (st->deadline_usec == UINT64_MAX)
     return FALSE;
   // timeout_usec is absolute CLOCK_MONOTONIC, the clock of g_get_monotonic_time(); 0 = now.
@@ -99,7 +105,7 @@ gboolean Prepare(GSource* source, gint* timeout_ms) noexcept {
 
 gboolean Check(GSource* source) noexcept {
   SourceState* st = StateOf(source);
-  if (st->lost)
+  if (st->lost || st->backlog)
     return TRUE;
   // GLib itself reports the source ready when the fd has events; only the timeout is ours.
   if (st->deadline_usec == UINT64_MAX)
@@ -111,7 +117,11 @@ gboolean Dispatch(GSource* source, GSourceFunc /*callback*/, gpointer /*user_dat
   SourceState* st = StateOf(source);
   if (!st->lost) {
     try {
-      while (st->conn->processPendingRequest()) {
+      st->backlog = false;
+      for (int n = 0; n < SdbusGlibSource::kMaxMessagesPerDispatch; ++n) {
+        if (!st->conn->processPendingRequest())
+          break;
+        st->backlog = n + 1 == SdbusGlibSource::kMaxMessagesPerDispatch;
       }
     } catch (const sdbus::Error& e) {
       // Disconnected, or a handler that let an sdbus::Error escape: ask the connection.

@@ -9,6 +9,11 @@
 // connection closed), `on_lost` runs once on the loop thread and the source detaches itself;
 // the connection is then unusable and must be recreated, with its objects and proxies.
 //
+// One dispatch processes at most kMaxMessagesPerDispatch messages and then yields: the source
+// stays ready, so the rest comes in the next iteration, after the other ready sources (timers,
+// uevents, worker results) had their turn. Without the bound, a local user who queues calls
+// faster than they are answered would keep the loop in one dispatch.
+//
 // RAII: destroying the handle detaches the source. Loop thread only (the thread iterating the
 // context). REQUIRES: the connection outlives the handle and nothing else runs its event loop.
 #pragma once
@@ -28,6 +33,8 @@ namespace stas {
 
 class SdbusGlibSource {
  public:
+  static constexpr int kMaxMessagesPerDispatch = 32;
+
   // Attaches `conn` to `context` (GLib's default context when null) at G_PRIORITY_DEFAULT.
   // `on_lost` may destroy this handle and the connection.
   SdbusGlibSource(sdbus::IConnection& conn, GMainContext* context, std::function<void()> on_lost);

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include <glib.h>
 #include <gtest/gtest.h>
@@ -176,6 +178,56 @@ TEST_F(SdbusGlibTest, IdleConnectionDoesNotSpinTheLoop) {
   std::printf("[ sdbus    ] idle: %d loop iterations in 300 ms\n", iterations);
   EXPECT_TRUE(stop);
   EXPECT_LT(iterations, 100);  // a busy loop does hundreds of thousands
+}
+
+gboolean RecordHandled(gpointer data) {
+  auto* probe = static_cast<std::pair<const int*, std::vector<int>>*>(data);
+  probe->second.push_back(*probe->first);
+  return G_SOURCE_CONTINUE;
+}
+
+TEST_F(SdbusGlibTest, ManyQueuedCallsLetOtherSourcesRunBetweenBatches) {
+  // A caller queues many calls at once (a local user flooding stafd): the loop must not handle
+  // them all in one dispatch while timers and worker results wait.
+  constexpr int kCalls = 200;
+  auto server = sdbus::createSessionBusConnectionWithAddress(address_);
+  auto client = sdbus::createSessionBusConnectionWithAddress(address_);
+  int handled = 0;
+  auto object = sdbus::createObject(*server, kPath);
+  object->registerMethod("Work").onInterface(kInterface).implementedAs([&] { ++handled; });
+  object->finishRegistration();
+
+  auto proxy = sdbus::createProxy(*client, server->getUniqueName(), kPath);
+  for (int i = 0; i < kCalls; ++i) {
+    proxy->callMethodAsync("Work").onInterface(kInterface).uponReplyInvoke([](const sdbus::Error*) {
+    });
+  }
+  // The bus daemon relays a connection's messages in order: once it has answered this, all
+  // the calls wait in the server's socket, before the server's source is attached.
+  (void)client->getUniqueName();
+  auto bus = sdbus::createProxy(*client, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+  std::string id;
+  bus->callMethod("GetId").onInterface("org.freedesktop.DBus").storeResultsTo(id);
+
+  SdbusGlibSource server_source(*server, context_.get(), [] {});
+  // A source of the same priority that is always ready: it records how many calls were
+  // handled each time it runs.
+  std::pair<const int*, std::vector<int>> probe{&handled, {}};
+  GSource* timer = g_timeout_source_new(0);
+  g_source_set_callback(timer, RecordHandled, &probe, nullptr);
+  g_source_attach(timer, context_.get());
+  for (int i = 0; i < 10000 && handled < kCalls; ++i)
+    g_main_context_iteration(context_.get(), FALSE);
+  g_source_destroy(timer);
+  g_source_unref(timer);
+
+  EXPECT_EQ(handled, kCalls);
+  int between = 0;
+  for (int n : probe.second)
+    between += n > 0 && n < kCalls;
+  std::printf("[ sdbus    ] %d calls: the other source ran %d times while calls were pending\n",
+              kCalls, between);
+  EXPECT_GE(between, kCalls / SdbusGlibSource::kMaxMessagesPerDispatch - 1);
 }
 
 TEST_F(SdbusGlibTest, KillingTheBusReportsLossOnce) {

@@ -220,6 +220,17 @@ void StafdDbusTest::StartBus() {
   <include>)" + STAS_DBUS_POLICY_DIR + R"(/org.nvmexpress.stac.conf</include>
 )"));
     config = "--config-file=" + dir_ + "/bus.conf";
+  } else if (bus_max_message_size_ > 0) {
+    // The session bus's allow-all policy, with a smaller message limit.
+    WriteFile(dir_ + "/bus.conf", BusConfig("session", R"(
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+  <limit name="max_message_size">)" + std::to_string(bus_max_message_size_) +
+                                                           "</limit>\n"));
+    config = "--config-file=" + dir_ + "/bus.conf";
   }
   ProgramOutput r =
       RunProgram("dbus-daemon " + config + " --fork --print-address=1 --print-pid=1 --nopidfile");
@@ -249,6 +260,11 @@ nlohmann::json StafdDbusTest::SimKernelDevices(const std::string& runtime) {
 
 void StafdDbusTest::StartStafd() {
   stafd_.Start(STAFD_SIM_BIN, ConfPath(), dir_ + "/stafd.log", SimEnvironment(StafdRuntime()));
+}
+
+bool StafdDbusTest::RestartStafd() {
+  StartStafd();
+  return WaitUntil([this] { return StafdReady(); }, kStartTimeout) && stafd_.pid() > 0;
 }
 
 bool StafdDbusTest::NameHasOwner(const std::string& name) {

@@ -107,6 +107,9 @@ class StafdDbusTest : public ::testing::Test {
   // project's shipped policy files (dbus-interfaces/*.conf). Needs root (only root may own
   // the names).
   bool shipped_policy_ = false;
+  // Not 0: the bus's <limit name="max_message_size"> (the system bus's is 32 MiB); a peer that
+  // sends a larger message is disconnected by the bus.
+  size_t bus_max_message_size_ = 0;
 
   // --- The environment. ---
   const std::string& dir() const { return dir_; }
@@ -121,6 +124,9 @@ class StafdDbusTest : public ::testing::Test {
   void Signal(int sig) const { stafd_.Signal(sig); }
   // SIGTERM (then SIGKILL after 5 s); returns its exit status, or -1.
   int StopStafd() { return stafd_.Stop(); }
+  // Starts stafd-sim again (after StopStafd) and waits as SetUp does; false if it did not
+  // become ready.
+  bool RestartStafd();
   // The variables a daemon of the harness runs with; `runtime` is its RUNTIME_DIRECTORY.
   std::vector<std::string> SimEnvironment(const std::string& runtime) const;
   // The controllers in the simulated kernel of the daemon whose RUNTIME_DIRECTORY is

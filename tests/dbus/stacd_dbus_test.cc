@@ -379,6 +379,88 @@ TEST_F(StacdDbusTest, SigtermKeepsConnectionsAndExitsZero) {
   EXPECT_EQ(state["controllers"].size(), 2u);
 }
 
+// #13, finding 2: three DCs whose pages together are larger than the bus's message limit, but
+// each of which fits. stafd must refuse get_all_log_pages with ReplyTooLarge rather than send a
+// message the bus answers by disconnecting it, and stacd must read the pages DC by DC and
+// connect the one real subsystem of each DC (the 900 others are excluded in stacd.conf).
+class StacdDbusReplyLimitTest : public StacdDbusTest {
+ protected:
+  static constexpr int kDcs = 3;
+  static constexpr int kBulk = 300;  // entries per DC that stacd must not connect
+  static constexpr const char* kBulkTraddr = "192.0.2.99";
+
+  StacdDbusReplyLimitTest() {
+    json ports = json::array();
+    stafd_conf_ = "[Limits]\nmax-dbus-reply-size=160000\n[Controllers]\n";
+    for (int k = 1; k <= kDcs; ++k) {
+      const std::string dc = "192.0.2.1" + std::to_string(k - 1);  // .10 is kDcTraddr
+      const std::string io = "192.0.2.2" + std::to_string(k - 1);
+      const std::string nqn = "nqn.2014-08.io.example:subsys" + std::to_string(k);
+      json log = json::array({{{"subnqn", nqn}, {"traddr", io}, {"trsvcid", "4420"}}});
+      for (int i = 0; i < kBulk; ++i) {
+        log.push_back({{"subnqn", "nqn.2014-08.io.example:bulk-" + std::to_string(k) + "-" +
+                                      std::to_string(i)},
+                       {"traddr", kBulkTraddr},
+                       {"trsvcid", "4420"}});
+      }
+      ports.push_back({{"traddr", dc}, {"trsvcid", "8009"}, {"log", log}});
+      ports.push_back({{"traddr", io}, {"trsvcid", "4420"}, {"subsystems", json::array({nqn})}});
+      stafd_conf_ += "controller=transport=tcp;traddr=" + dc + "\n";
+    }
+    scenario_json_ = json({{"ports", ports}}).dump();
+    expected_log_entries_ = kBulk + 1;
+    stacd_conf_ = std::string("[Controllers]\nexclude=traddr=") + kBulkTraddr + "\n";
+    expected_iocs_ = kDcs;
+    // Between one DC's page (about 100 KB as aa{ss}) and all three (about 230 KB of JSON).
+    bus_max_message_size_ = 200000;
+  }
+
+  // get_all_log_pages(true) fails with ReplyTooLarge, and stafd (same PID) still owns its name.
+  void ExpectRefusedAndStillOnTheBus(pid_t pid) {
+    try {
+      (void)staf().get_all_log_pages(true);
+      ADD_FAILURE() << "get_all_log_pages answered";
+    } catch (const sdbus::Error& e) {
+      EXPECT_EQ(e.getName(), "org.nvmexpress.staf.Error.ReplyTooLarge") << e.what();
+      EXPECT_THAT(e.getMessage(), HasSubstr("160000"));
+      EXPECT_THAT(e.getMessage(), HasSubstr("get_log_pages"));
+    }
+    ProgramOutput r = GdbusCall("org.nvmexpress.staf.get_all_log_pages", "true");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_THAT(r.err, HasSubstr("org.nvmexpress.staf.Error.ReplyTooLarge"));
+    EXPECT_EQ(NameOwnerPid(kStafdBusName), pid);
+    EXPECT_EQ(stafd_pid(), pid) << "stafd exited:\n" << LogText();
+  }
+};
+
+TEST_F(StacdDbusReplyLimitTest, StafdRefusesTheWholeAnswerAndStacdReadsDcByDc) {
+  // SetUp saw stacd connect each DC's real subsystem: it read the pages DC by DC.
+  EXPECT_TRUE(WaitForKernelIocs({kSubsys1, kSubsys2, kSubsys3}));
+  EXPECT_EQ(ListedSubsystems(), std::set<std::string>({kSubsys1, kSubsys2, kSubsys3}));
+  ExpectRefusedAndStillOnTheBus(stafd_pid());
+  // Each DC alone fits.
+  for (const auto& dc : staf().list_controllers(false)) {
+    std::vector<std::string> id = IdArgs(dc);
+    EXPECT_EQ(staf().get_log_pages(id[0], id[1], id[2], id[3], id[4], id[5], id[6]).size(),
+              static_cast<size_t>(kBulk + 1));
+  }
+  std::string log = stacd_.LogText();
+  size_t first = log.find("reading them discovery controller by discovery controller");
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("reading them discovery controller by discovery controller", first + 1),
+            std::string::npos)
+      << "said more than once";
+}
+
+TEST_F(StacdDbusReplyLimitTest, StafdRestartedWithTheLargeSavedStateStaysOnTheBus) {
+  // What stafd saved is what it serves first after a restart: that must not be a reason to be
+  // disconnected again (the restart loop of finding 2).
+  ASSERT_EQ(StopStafd(), 0);
+  ASSERT_TRUE(RestartStafd()) << LogText();
+  ExpectRefusedAndStillOnTheBus(stafd_pid());
+  EXPECT_TRUE(WaitForKernelIocs({kSubsys1, kSubsys2, kSubsys3}));
+}
+
 class StacdDbusSecretTest : public StacdDbusTest {
  protected:
   static constexpr const char* kHostSecret = "SG9zdEtleVNlY3JldFRleHQwMTIzNDU2Nzg5MDEyMzQ1Njc4OQ==";

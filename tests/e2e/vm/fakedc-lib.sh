@@ -16,6 +16,14 @@ FAKEDC_PORTS=""
 # fakedc_start SCENARIO PORT [ADDR]: a fake DC serving SCENARIO (a JSON file) on ADDR (default
 # 127.0.0.1) port PORT; returns once it listens. Its record file starts empty.
 fakedc_start() {
+  fakedc_launch "$@"
+  fakedc_wait_ready "$2"
+}
+
+# fakedc_launch SCENARIO PORT [ADDR]: like fakedc_start, but returns at once; fakedc_wait_ready
+# PORT waits until it listens. Several fake DCs then start in parallel (Python starts slowly in
+# the guest).
+fakedc_launch() {
   _fd=$FAKEDC_DIR/$2
   mkdir -p "$_fd"
   rm -f "$_fd/pid" "$_fd/record.jsonl"
@@ -23,10 +31,14 @@ fakedc_start() {
     --record "$_fd/record.jsonl" --control "$_fd/ctl.sock" --pidfile "$_fd/pid" --verbose \
     >>"$_fd/log" 2>&1 &
   echo $! >"$_fd/started-pid"
+  echo "${3:-127.0.0.1}:$2 serves $1" >"$_fd/what"
   FAKEDC_PORTS="$FAKEDC_PORTS $2"
-  wait_for "[ -s $_fd/pid ] || ! pid_alive $!" 30
-  [ -s "$_fd/pid" ] || { cat "$_fd/log"; fail "the fake DC on port $2 did not start"; }
-  log "fake DC on ${3:-127.0.0.1}:$2 (pid $(cat "$_fd/pid")) serves $1"
+}
+fakedc_wait_ready() {
+  _fd=$FAKEDC_DIR/$1
+  wait_for "[ -s $_fd/pid ] || ! pid_alive $(cat "$_fd/started-pid")" 30
+  [ -s "$_fd/pid" ] || { cat "$_fd/log"; fail "the fake DC on port $1 did not start"; }
+  log "fake DC on $(cat "$_fd/what") (pid $(cat "$_fd/pid"))"
 }
 
 # fakedc_pid PORT: the PID of the fake DC on PORT.
