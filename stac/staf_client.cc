@@ -5,6 +5,7 @@
 
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/str_util.h"
 
 namespace stas::stac {
 
@@ -29,6 +30,10 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
         continue;
       }
       DcLogPage page;
+      // Only for comparison with the entries' transport and for messages.
+      page.transport = id.value("transport", "tcp");
+      page.dc = Printable("(" + page.transport + ", " + id.value("traddr", "") + ", " +
+                          id.value("trsvcid", "") + ", " + id.value("subsysnqn", "") + ")");
       page.host_traddr = std::move(host.host_traddr);
       page.host_iface = std::move(host.host_iface);
       page.host_nqn = std::move(*host.host_nqn);

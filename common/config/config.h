@@ -20,6 +20,26 @@ namespace stas {
 // cut to it. It fits a guint of seconds, which is what the loop's longest timers count in.
 inline constexpr long long kMaxPersistenceSec = 100LL * 365 * 86400;
 
+// The most entries any discovery log page read may hold ([Limits] max-log-page-entries is at
+// most this): 64 MiB of 1 KiB records, already far more than any real DC serves.
+inline constexpr int kMaxLogPageEntriesCeiling = 65536;
+
+// [Limits] (#13): how much one fabric can make the host hold. Every limit counts per
+// discovery controller except max_discovery_controllers; configured controllers are never
+// refused by a limit.
+struct Limits {
+  int max_discovery_controllers = 256;  // stafd: DCs held (referred and mDNS ones count)
+  int max_referrals_per_dc = 64;        // stafd: referral entries followed from one page
+  int max_log_page_entries = 4096;      // stafd: entries read from one page
+  int log_page_read_timeout_sec = 60;   // stafd: deadline of one whole page read
+  int max_iocs_per_dc = 1024;           // stacd: nvme entries of one page connected
+  // Both: follow a referral (stafd) or connect an nvme entry (stacd) whose transport is not
+  // the transport of the DC that listed it. Off: a TCP DC cannot make the host open an FC,
+  // RDMA or loop connection.
+  bool follow_cross_transport = false;
+  bool operator==(const Limits&) const = default;
+};
+
 enum class Daemon { kStafd, kStacd };
 const char* DaemonName(Daemon d);
 
@@ -90,6 +110,7 @@ struct ServiceConfig {
   DisconnectScope disconnect_scope = DisconnectScope::kOnlyStasConnections;
   std::vector<std::string> disconnect_trtypes{"tcp"};
   int connect_attempts_on_ncc = 0;  // 0: retry forever
+  Limits limits;
 
   std::vector<ControllerEntry> controllers;
   std::vector<ExcludeRule> excludes;

@@ -155,6 +155,29 @@ Why ParsePersistence(std::string_view text, long long* out, Notes* notes) {
   return std::nullopt;
 }
 
+// An integer option of [Limits], checked against its range.
+Why ParseIntIn(std::string_view text, IntRange range, int* out) {
+  long long v = 0;
+  if (!ParseInt(text, &v))
+    return std::string("expected an integer");
+  if (v < range.min || v > range.max)
+    return "out of range " + std::to_string(range.min) + ".." + std::to_string(range.max);
+  *out = static_cast<int>(v);
+  return std::nullopt;
+}
+
+Why ParseCrossTransport(std::string_view text, bool* out) {
+  std::string v = ToLower(text);
+  if (v == "follow") {
+    *out = true;
+  } else if (v == "ignore") {
+    *out = false;
+  } else {
+    return std::string("expected ignore or follow");
+  }
+  return std::nullopt;
+}
+
 Json OptJson(const std::optional<int>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
@@ -184,6 +207,15 @@ OptionSpec Tunable(const char* name, const char* in) {
         return ParseConnectOption(name, t, &c.connect);
       },
       [name](const ServiceConfig& c) { return ConnectOptionJson(c.connect, name); });
+}
+
+OptionSpec Limit(const char* name, const char* in, IntRange range, int Limits::*field) {
+  return Make(
+      "Limits", name, in, OptionStatus::kCurrent,
+      [range, field](std::string_view t, ServiceConfig& c, Notes*) {
+        return ParseIntIn(t, range, &(c.limits.*field));
+      },
+      [field](const ServiceConfig& c) { return Json(c.limits.*field); });
 }
 
 OptionSpec Multi(const char* name, OptionStatus status) {
@@ -273,6 +305,23 @@ std::vector<OptionSpec> BuildTable() {
         return ParseNccAttempts(s, &c.connect_attempts_on_ncc, n);
       },
       [](const ServiceConfig& c) { return Json(c.connect_attempts_on_ncc); }));
+  // Zero referrals or I/O controllers per DC is a valid choice (follow none); a read must be
+  // allowed at least one entry and one second.
+  t.push_back(
+      Limit("max-discovery-controllers", "f", {1, 65536}, &Limits::max_discovery_controllers));
+  t.push_back(Limit("max-referrals-per-dc", "f", {0, 65536}, &Limits::max_referrals_per_dc));
+  t.push_back(Limit("max-log-page-entries", "f", {1, kMaxLogPageEntriesCeiling},
+                    &Limits::max_log_page_entries));
+  t.push_back(Limit("log-page-read-timeout", "f", {1, 3600}, &Limits::log_page_read_timeout_sec));
+  t.push_back(Limit("max-iocs-per-dc", "c", {0, 65536}, &Limits::max_iocs_per_dc));
+  t.push_back(Make(
+      "Limits", "cross-transport-entries", "fc", kCur,
+      [](std::string_view s, ServiceConfig& c, Notes*) {
+        return ParseCrossTransport(s, &c.limits.follow_cross_transport);
+      },
+      [](const ServiceConfig& c) {
+        return Json(c.limits.follow_cross_transport ? "follow" : "ignore");
+      }));
   t.push_back(Multi("controller", kCur));
   t.push_back(Multi("exclude", kCur));
   t.push_back(Multi("blacklist", OptionStatus::kDeprecated));
