@@ -117,7 +117,7 @@ assert_eq 4 "$(pages_read)" "reads of 8010's page"
 grep -F "[Limits] max-log-page-entries" "$L" | head -n 3
 assert_eq 1 "$(nlines "$L" "[Limits] max-log-page-entries=1000 reached")" \
   "warnings about the cut page"
-assert_eq 1 "$(nlines "$L" "the DC lists 3303 entries, the first 1000 are used")" \
+assert_eq 1 "$(nlines "$L" "the first 1000 are used; entries dropped (2303): [Limits]")" \
   "warnings that say how much was cut"
 
 log "referrals: 64 followed at most, 20 DCs in all, no rdma"
@@ -130,7 +130,7 @@ assert_eq 0 "$(echo "$ls_json" | jq '[.[] | select(.transport != "tcp")] | lengt
 assert_eq 3 "$(kernel_ctrl_count "$WKDN")" "discovery controllers in the kernel"
 assert_eq 1 "$(nlines "$L" "[Limits] max-referrals-per-dc=64 reached")" "referral warnings"
 assert_eq 1 "$(nlines "$L" "[Limits] max-discovery-controllers=20 reached")" "DC count warnings"
-assert_eq 1 "$(nlines "$L" "not followed (rdma 127.0.0.1 8011 $WKDN)")" "cross-transport warnings"
+assert_eq 1 "$(nlines "$L" "not followed (rdma 127.0.0.1 8011 $WKDN) (1): [Limits]")" "cross-transport warnings"
 
 log "the slow DC: its first read abandoned near the 3 s deadline"
 wait_for "[ \"\$(nlines $L 'Discovery log page read abandoned')\" -ge 1 ]" 30
@@ -162,7 +162,7 @@ assert_eq 597 "$(echo "$climits" | jq '.["max-iocs-per-dc"].dropped')" \
   "tcp nvme entries of 8010 over max-iocs-per-dc (697 served)"
 assert_eq 1 "$(echo "$climits" | jq '.["cross-transport-entries"].dropped')" "rdma nvme entries"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "[Limits] max-iocs-per-dc=100 reached")" "stacd warnings"
-assert_eq 1 "$(nlines "$E2E/stacd.log" "not connected (rdma 127.0.0.1 4420 ${SUB}2)")" \
+assert_eq 1 "$(nlines "$E2E/stacd.log" "not connected (rdma 127.0.0.1 4420 ${SUB}2) (1): [Limits]")" \
   "stacd's cross-transport warnings"
 
 log "the slow DC: retried 20 s later, abandoned again, no new warning; never read to the end"
