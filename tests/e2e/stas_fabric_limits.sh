@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # e2e: [Limits] on the real kernel (#13, finding 3, and the page read deadline of finding 6).
 # Beside nvmet (127.0.0.1:8009, SUB1), two fake DCs (tests/fakedc/):
-#  - 8010 serves 3,303 entries: itself, an rdma referral and an rdma nvme entry (a TCP DC
-#    listing another transport), 300 referrals to closed ports 9001.. and 3,000 nvme entries
+#  - 8010 serves 3,103 entries: itself, an rdma referral and an rdma nvme entry (a TCP DC
+#    listing another transport), 100 referrals to closed ports 9001.. and 3,000 nvme entries
 #    on 127.0.0.2 (excluded in stacd.conf, so stacd does not try thousands of connects);
-#  - 8012 answers each Get Log Page command 0.5 s late, so its 100-entry page (27 commands)
-#    takes about 14 s to read.
-# stafd.conf: max-discovery-controllers=20, max-log-page-entries=1000, log-page-read-timeout=3;
+#  - 8012 answers each Get Log Page command 1.5 s late, so its 100-entry page (27 commands)
+#    would take about 40 s to read.
+# stafd.conf: max-discovery-controllers=20, max-log-page-entries=400, log-page-read-timeout=8;
 # stacd.conf: max-iocs-per-dc=100. Proves that:
-#  - stafd reads 1,000 entries of 8010's page (the fake DC's records: no command reads past
-#    entry 1,000), serves them, and warns about the cut exactly once across 3 AENs;
+#  - stafd reads 400 entries of 8010's page (the fake DC's records: no command reads past
+#    entry 400), serves them, and warns about the cut exactly once across 3 AENs;
 #  - stafd follows 64 referrals at most (max-referrals-per-dc) and holds 20 DCs in all
 #    (stafctl ls), of which the kernel has the 3 configured ones live (sysfs);
 #  - neither the rdma referral nor the rdma nvme entry is used: no rdma DC or I/O controller
@@ -40,7 +40,7 @@ cat_big() {
     {"subtype": "referral", "trtype": "rdma", "subnqn": "$WKDN", "traddr": "127.0.0.1",
      "trsvcid": "8011"},
     {"trtype": "rdma", "subnqn": "${SUB}2", "traddr": "127.0.0.1", "trsvcid": "4420"},
-    {"repeat": 300, "start": 9001, "template": {"subtype": "referral", "subnqn": "$WKDN",
+    {"repeat": 100, "start": 9001, "template": {"subtype": "referral", "subnqn": "$WKDN",
      "traddr": "127.0.0.1", "trsvcid": "{i}"}},
     {"repeat": 3000, "start": 1, "template": {"subnqn": "nqn.2014-08.org.example:gen{i}",
      "traddr": "127.0.0.2", "trsvcid": "4420"}}
@@ -52,7 +52,7 @@ JSON
 cat_slow() {
   cat >"$1" <<JSON
 {
-  "delays": {"get_log_page": 0.5},
+  "delays": {"get_log_page": 1.5},
   "entries": [
     {"repeat": 100, "start": 1, "template": {"subnqn": "nqn.2014-08.org.example:slow{i}",
      "traddr": "127.0.0.3", "trsvcid": "4420"}}
@@ -72,8 +72,8 @@ cat >"$E2E/stafd.conf" <<CONF
 tron = true
 [Limits]
 max-discovery-controllers = 20
-max-log-page-entries = 1000
-log-page-read-timeout = 3
+max-log-page-entries = 400
+log-page-read-timeout = 8
 [Controllers]
 controller = transport=tcp;traddr=127.0.0.1;trsvcid=8009
 controller = transport=tcp;traddr=127.0.0.1;trsvcid=$BIG
@@ -90,8 +90,8 @@ exclude = traddr=127.0.0.3
 CONF
 
 L=$E2E/stafd.log
-# Only 8010's page has 1000 entries.
-pages_read() { nlines "$L" "Received discovery log pages (num records=1000)."; }
+# Only 8010's page has 400 entries.
+pages_read() { nlines "$L" "Received discovery log pages (num records=400)."; }
 # The Get Log Page commands (LID 0x70) of the slow DC, and the reads (a read starts with the
 # header at offset 0; an abandoned read never gets to the second header read).
 slow_cmds() { fakedc_records $SLOW '.name == "get_log_page" and .lid == 112'; }
@@ -99,13 +99,13 @@ slow_reads() { slow_cmds | jq -s 'map(select(.lpo == 0)) | length'; }
 
 log "start stafd"
 start_stafd
-wait_for "[ \"\$(dlp_count_port $BIG)\" = 1000 ]" 60
+wait_for "[ \"\$(dlp_count_port $BIG)\" = 400 ]" 60
 wait_for "[ \"\$(dlp_count)\" = 2 ]" 30  # nvmet: itself and SUB1
 
-log "8010's page: 1000 of 3303 entries read and served"
+log "8010's page: 400 of 3103 entries read and served"
 end=$(fakedc_records $BIG '.name == "get_log_page" and .lid == 112' | jq -s 'map(.lpo + .len) | max')
 log "the furthest byte stafd's reads reached: $end"
-assert_eq $((1024 * 1001)) "$end" "the end of the furthest Get Log Page command"
+assert_eq $((1024 * 401)) "$end" "the end of the furthest Get Log Page command"
 
 log "three AENs: the page is read again each time, the cut is warned about once"
 for i in 1 2 3; do
@@ -115,9 +115,9 @@ for i in 1 2 3; do
 done
 assert_eq 4 "$(pages_read)" "reads of 8010's page"
 grep -F "[Limits] max-log-page-entries" "$L" | head -n 3
-assert_eq 1 "$(nlines "$L" "[Limits] max-log-page-entries=1000 reached")" \
+assert_eq 1 "$(nlines "$L" "[Limits] max-log-page-entries=400 reached")" \
   "warnings about the cut page"
-assert_eq 1 "$(nlines "$L" "the first 1000 are used; entries dropped (2303): [Limits]")" \
+assert_eq 1 "$(nlines "$L" "the first 400 are used; entries dropped (2703): [Limits]")" \
   "warnings that say how much was cut"
 
 log "referrals: 64 followed at most, 20 DCs in all, no rdma"
@@ -132,7 +132,7 @@ assert_eq 1 "$(nlines "$L" "[Limits] max-referrals-per-dc=64 reached")" "referra
 assert_eq 1 "$(nlines "$L" "[Limits] max-discovery-controllers=20 reached")" "DC count warnings"
 assert_eq 1 "$(nlines "$L" "not followed (rdma 127.0.0.1 8011 $WKDN) (1): [Limits]")" "cross-transport warnings"
 
-log "the slow DC: its first read abandoned near the 3 s deadline"
+log "the slow DC: its first read abandoned near the 8 s deadline"
 wait_for "[ \"\$(nlines $L 'Discovery log page read abandoned')\" -ge 1 ]" 30
 grep -F "Discovery log page read abandoned" "$L"
 assert_eq 0 "$(dlp_count_port $SLOW)" "entries stafd serves for the slow DC"
@@ -140,8 +140,8 @@ assert_eq 0 "$(dlp_count_port $SLOW)" "entries stafd serves for the slow DC"
 log "status shows the limits hit"
 limits=$(stas_json staf status | jq -c .limits)
 echo "$limits" | jq .
-assert_eq 2303 "$(echo "$limits" | jq '.["max-log-page-entries"].dropped')" "entries cut"
-assert_eq 236 "$(echo "$limits" | jq '.["max-referrals-per-dc"].dropped')" "referrals dropped"
+assert_eq 2703 "$(echo "$limits" | jq '.["max-log-page-entries"].dropped')" "entries cut"
+assert_eq 36 "$(echo "$limits" | jq '.["max-referrals-per-dc"].dropped')" "referrals dropped"
 assert_eq 47 "$(echo "$limits" | jq '.["max-discovery-controllers"].dropped')" "DCs not created"
 assert_eq 1 "$(echo "$limits" | jq '.["cross-transport-entries"].dropped')" "rdma referrals"
 assert_eq 1 "$(echo "$limits" | jq '.["log-page-read-timeout"]["hit-by"] | length')" \
@@ -158,8 +158,8 @@ assert_eq 0 "$(echo "$ioc_json" | jq '[.[] | select(.transport != "tcp")] | leng
   "I/O controllers of another transport than tcp"
 climits=$(stas_json stac status | jq -c .limits)
 echo "$climits" | jq .
-assert_eq 597 "$(echo "$climits" | jq '.["max-iocs-per-dc"].dropped')" \
-  "tcp nvme entries of 8010 over max-iocs-per-dc (697 served)"
+assert_eq 197 "$(echo "$climits" | jq '.["max-iocs-per-dc"].dropped')" \
+  "tcp nvme entries of 8010 over max-iocs-per-dc (297 served)"
 assert_eq 1 "$(echo "$climits" | jq '.["cross-transport-entries"].dropped')" "rdma nvme entries"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "[Limits] max-iocs-per-dc=100 reached")" "stacd warnings"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "not connected (rdma 127.0.0.1 4420 ${SUB}2) (1): [Limits]")" \
@@ -167,8 +167,8 @@ assert_eq 1 "$(nlines "$E2E/stacd.log" "not connected (rdma 127.0.0.1 4420 ${SUB
 
 log "the slow DC: retried 20 s later, abandoned again, no new warning; never read to the end"
 wait_for "[ \"\$(slow_reads)\" -ge 2 ]" 40
-wait_for "[ \"\$(nlines $L 'as before: [Limits] log-page-read-timeout=3s')\" -ge 1 ]" 20
-assert_eq 1 "$(nlines "$L" "[Limits] log-page-read-timeout=3s reached")" "read timeout warnings"
+wait_for "[ \"\$(nlines $L 'as before: [Limits] log-page-read-timeout=8s')\" -ge 1 ]" 20
+assert_eq 1 "$(nlines "$L" "[Limits] log-page-read-timeout=8s reached")" "read timeout warnings"
 assert_eq 0 "$(dlp_count_port $SLOW)" "entries stafd serves for the slow DC"
 # Figures: the commands and the span of each read (the page needs 27 commands).
 slow_cmds | jq -s -r '[foreach .[] as $c (-1; if $c.lpo == 0 then . + 1 else . end;
