@@ -14,6 +14,8 @@ namespace stas::stac {
 
 // One DC's log page as stafd reports it, with the host side of the DC's connection.
 struct DcLogPage {
+  std::string dc{};         // the DC's identity, printable, for logs and status
+  std::string transport{};  // the DC's own transport: entries of another one are not connected
   std::string host_traddr{};
   std::string host_iface{};
   std::string host_nqn{};

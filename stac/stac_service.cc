@@ -100,10 +100,24 @@ std::vector<StacService::Candidate> StacService::Configured(const ResolvedNames&
 
 std::vector<StacService::Candidate> StacService::Discovered(const std::vector<DcLogPage>& pages) {
   std::vector<Candidate> out;
+  std::map<std::string, LimitHits> hits;
+  const Limits& l = config_.limits;
   for (const DcLogPage& page : pages) {
-    for (const LogEntry& e : page.entries) {
-      if (!e.IsIoSubsystem())
-        continue;
+    // One DC must not make the host connect everything it lists, nor open a connection of
+    // another transport than the one it was reached by (#13).
+    EntrySelection sel = SelectEntries(
+        page.entries, [](const LogEntry& e) { return e.IsIoSubsystem(); }, page.transport,
+        l.follow_cross_transport, l.max_iocs_per_dc);
+    LimitHits& h = hits[page.dc];
+    if (auto it = limit_hits_.find(page.dc); it != limit_hits_.end())
+      h = it->second;  // what was hit before, so that only a new hit is a warning
+    const std::string prefix = page.dc + " - ";
+    h.Note(prefix, kLimitIocs, std::to_string(l.max_iocs_per_dc), sel.over_max,
+           "I/O controller entries not connected");
+    h.Note(prefix, kLimitCrossTransport, "ignore", sel.other_transport.size(),
+           "I/O controller entries of another transport than the DC's not connected (" +
+               EntriesText(sel.other_transport) + ")");
+    for (const LogEntry& e : sel.used) {
       // An I/O controller is reached the way its DC was: same host address, interface, NQN.
       TidFields f{.transport = e.transport,
                   .traddr = e.traddr,
@@ -115,7 +129,18 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
       out.push_back(Candidate{Requests().Make(std::move(f), nullptr), {}, e});
     }
   }
+  limit_hits_ = std::move(hits);
   return out;
+}
+
+nlohmann::ordered_json StacService::LimitsInfo() const {
+  const Limits& l = config_.limits;
+  std::vector<std::pair<std::string, const LimitHits*>> hits;
+  for (const auto& [dc, h] : limit_hits_)
+    hits.emplace_back(dc, &h);
+  return LimitsJson({{kLimitIocs, l.max_iocs_per_dc},
+                     {kLimitCrossTransport, l.follow_cross_transport ? "follow" : "ignore"}},
+                    hits);
 }
 
 void StacService::Reconcile() {

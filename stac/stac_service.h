@@ -21,6 +21,7 @@
 #include "common/config/config.h"
 #include "common/controller/candidates.h"
 #include "common/controller/controller_registry.h"
+#include "common/controller/limits.h"
 #include "common/daemon/state_writer.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
@@ -71,6 +72,9 @@ class StacService {
   const Ioc* Find(const Tid& tid) const;
   const ServiceConfig& config() const { return config_; }
   const Timer& soak_timer() const { return soak_timer_; }
+  // status's "limits" object (common/controller/limits.h): stacd's [Limits] and what each
+  // DC's page drops now.
+  nlohmann::ordered_json LimitsInfo() const;
   const TidDefaults& tid_defaults() const { return tid_defaults_; }
   bool kernel_supports(const std::string& option) const;
 
@@ -106,6 +110,7 @@ class StacService {
   ControllerRegistry<Ioc> iocs_;
   // The discovered candidates of the last answer stafd gave: what we keep while it is away.
   std::optional<std::vector<Candidate>> last_discovered_;
+  std::map<std::string, LimitHits> limit_hits_;  // by DcLogPage::dc, DCs of stafd's last answer
   Timer soak_timer_;
   Timer audit_timer_;
   StateWriter state_writer_;  // owned-controllers.json

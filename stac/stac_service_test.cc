@@ -27,6 +27,13 @@ using testing::SimEntry;
 using testing::SimPort;
 using testing::ValueOf;
 
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
 // stafd as stacd sees it: answers, errors, silence, and its signals.
 class FakeStafd : public DlpSource {
  public:
@@ -39,7 +46,10 @@ class FakeStafd : public DlpSource {
 
   // One DC (host side: host_iface eth0) whose log page lists `entries`.
   void Serve(std::vector<RawLogEntry> entries) {
-    DcLogPage page{.host_nqn = "nqn.host", .entries = ValidateLogEntries(entries).entries};
+    DcLogPage page{.dc = "(tcp, 192.0.2.10, 8009, nqn.dc)",
+                   .transport = "tcp",
+                   .host_nqn = "nqn.host",
+                   .entries = ValidateLogEntries(entries).entries};
     answer = std::vector<DcLogPage>{page};
   }
   std::optional<std::vector<DcLogPage>> answer;  // nullopt: stafd absent or erroring
@@ -114,6 +124,44 @@ TEST_F(StacServiceTest, ConnectsTheIoEntriesStafdServes) {
   EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
   EXPECT_EQ(service_->iocs()[0]->tid().host_nqn(), "nqn.host");
   EXPECT_EQ(kernel_.device_count(), 2u);
+}
+
+// #13, finding 3: one DC's page cannot make stacd connect everything it lists.
+TEST_F(StacServiceTest, MaxIocsPerDcBoundsTheConnectsOfOnePage) {
+  std::string warnings;
+  SetLogSinkForTesting([&warnings](LogLevel l, const std::string& s) {
+    if (l >= LogLevel::kWarning)
+      warnings += s + "\n";
+  });
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"),
+                SimEntry("nqn.io:2", "192.0.2.20", "4420"),
+                SimEntry("nqn.io:3", "192.0.2.20", "4420")});
+  Start("[Limits]\nmax-iocs-per-dc=2\n");
+  ReconcileAfterSignal();
+  ReconcileAfterSignal();
+  SetLogSinkForTesting(nullptr);
+  EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
+  // Warned once although every pass sees the same page.
+  EXPECT_EQ(CountOf(warnings, "[Limits] max-iocs-per-dc=2 reached"), 1u) << warnings;
+  nlohmann::ordered_json limits = service_->LimitsInfo();
+  EXPECT_EQ(limits["max-iocs-per-dc"]["value"], 2);
+  EXPECT_EQ(limits["max-iocs-per-dc"]["dropped"], 1);
+  EXPECT_EQ(limits["max-iocs-per-dc"]["hit-by"][0], "(tcp, 192.0.2.10, 8009, nqn.dc)");
+}
+
+// #13, finding 3: an entry listed by a TCP DC cannot make the host open an RDMA connection.
+TEST_F(StacServiceTest, EntriesOfAnotherTransportThanTheDcsAreNotConnected) {
+  RawLogEntry rdma = SimEntry("nqn.io:2", "192.0.2.20", "4420");
+  rdma.trtype = 1;  // rdma
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420"), rdma});
+  Start("");
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_EQ(service_->LimitsInfo()["cross-transport-entries"]["dropped"], 1);
+  service_.reset();
+
+  Start("[Limits]\ncross-transport-entries=follow\n");
+  EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
+  EXPECT_EQ(service_->LimitsInfo()["cross-transport-entries"]["value"], "follow");
 }
 
 TEST_F(StacServiceTest, NeverDisconnectsWhenStafdDoesNotAnswer) {
@@ -484,9 +532,9 @@ class ConnectGateKernel : public NvmeKernel {
   bool FabricsAvailable() override { return kernel_.FabricsAvailable(); }
   std::vector<std::string> SupportedOptions() override { return kernel_.SupportedOptions(); }
   Status Disconnect(const std::string& device) override { return kernel_.Disconnect(device); }
-  Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device,
-                                                   uint8_t lsp) override {
-    return kernel_.GetDiscoveryLog(device, lsp);
+  Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
+                                           const DiscoveryLogLimits& limits) override {
+    return kernel_.GetDiscoveryLog(device, lsp, limits);
   }
   Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) override {
     return kernel_.GetDiscoveryLogSupport(device);

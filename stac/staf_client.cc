@@ -5,6 +5,7 @@
 
 #include "common/defs.h"
 #include "common/log.h"
+#include "common/str_util.h"
 
 namespace stas::stac {
 namespace {
@@ -32,6 +33,10 @@ std::optional<DcLogPage> DcLogPageFromDicts(const std::map<std::string, std::str
     return std::nullopt;
   }
   DcLogPage page;
+  // Only for comparison with the entries' transport and for messages.
+  page.transport = transport;
+  page.dc = Printable("(" + transport + ", " + Value(dc, "traddr") + ", " + Value(dc, "trsvcid") +
+                      ", " + Value(dc, "subsysnqn") + ")");
   page.host_traddr = std::move(host.host_traddr);
   page.host_iface = std::move(host.host_iface);
   page.host_nqn = std::move(*host.host_nqn);
@@ -64,7 +69,8 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
     for (const nlohmann::json& dc : doc) {
       const nlohmann::json& id = dc.at("discovery-controller");
       std::map<std::string, std::string> id_dict;
-      for (const char* key : {"transport", "host-traddr", "host-iface", "host-nqn"}) {
+      for (const char* key : {"transport", "traddr", "trsvcid", "subsysnqn", "host-traddr",
+                              "host-iface", "host-nqn"}) {
         if (id.contains(key))
           id_dict[key] = id.at(key).get<std::string>();
       }

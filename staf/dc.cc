@@ -53,13 +53,31 @@ void Dc::SetCachedLog(std::vector<LogEntry> entries) {
   log_generation_ = ++dctx_.last_log_generation;
 }
 
+EntrySelection Dc::SelectReferrals() const {
+  return SelectEntries(
+      log_, [](const LogEntry& e) { return e.IsReferral(); }, tid().transport(),
+      dctx_.limits.follow_cross_transport, dctx_.limits.max_referrals_per_dc);
+}
+
 std::vector<LogEntry> Dc::Referrals() const {
-  std::vector<LogEntry> out;
-  for (const LogEntry& e : log_) {
-    if (e.IsReferral())
-      out.push_back(e);
-  }
-  return out;
+  return SelectReferrals().used;
+}
+
+void Dc::NoteLimits(const DiscoveryLogPage& page) {
+  const Limits& l = dctx_.limits;
+  const std::string prefix = Prefix();
+  limit_hits_.Clear(kLimitReadTimeout);  // this read finished in time
+  limit_hits_.Note(prefix, kLimitLogEntries, std::to_string(l.max_log_page_entries),
+                   page.numrec - page.entries.size(),
+                   "Discovery log page cut: the DC lists " + std::to_string(page.numrec) +
+                       " entries, the first " + std::to_string(page.entries.size()) +
+                       " are used; entries dropped");
+  EntrySelection referrals = SelectReferrals();
+  limit_hits_.Note(prefix, kLimitReferrals, std::to_string(l.max_referrals_per_dc),
+                   referrals.over_max, "Referral entries not followed");
+  limit_hits_.Note(prefix, kLimitCrossTransport, "ignore", referrals.other_transport.size(),
+                   "Referral entries of another transport than the DC's not followed (" +
+                       EntriesText(referrals.other_transport) + ")");
 }
 
 void Dc::StopTimers() {
@@ -178,49 +196,61 @@ void Dc::GetLog() {
   log_stats_.completed = false;
   std::string dev = device();
   uint8_t lsp = lsp_;
+  // The DC decides how long its page is and how slowly it answers: both are bounded by the
+  // configuration before the read starts (#13).
+  const DiscoveryLogLimits limits{
+      .max_entries = static_cast<uint32_t>(dctx_.limits.max_log_page_entries),
+      .deadline = std::chrono::seconds(dctx_.limits.log_page_read_timeout_sec)};
   NvmeKernel& kernel = ctx_.kernel;
-  RunRead<Result<std::vector<RawLogEntry>>>(
-      [dev, lsp, &kernel]() { return kernel.GetDiscoveryLog(dev, lsp); },
-      [this](Result<std::vector<RawLogEntry>> r) {
-        if (disposing() || !connected())
-          return;
-        if (!r) {
-          if (log_stats_.fail_count++ == 0) {
-            LOG_ERROR("%sFailed to retrieve log pages. %s", Prefix().c_str(),
-                      r.error().message.c_str());
-          }
-          log_timer_.Start();
-          return;
-        }
-        log_stats_.completed = true;
-        log_stats_.fail_count = 0;
-        ValidatedLog v = ValidateLogEntries(*r);
-        // Summarised, and at warning level only when the refusals differ from the last fetch's:
-        // a DC may send the same bad page after every AEN.
-        std::vector<std::string> summary = RejectedSummary(v.rejected);
-        const bool new_refusals = summary != last_rejected_;
-        for (const std::string& line : summary) {
-          if (new_refusals) {
-            LOG_WARNING("%sRejected discovery log entry %s", Prefix().c_str(), line.c_str());
-          } else {
-            LOG_DEBUG("%sRejected discovery log entry %s (as before)", Prefix().c_str(),
-                      line.c_str());
-          }
-        }
-        last_rejected_ = std::move(summary);
-        std::vector<LogEntry> old_referrals = Referrals();
-        last_fetch_changed_ = log_ != v.entries;
-        if (last_fetch_changed_)
-          log_generation_ = ++dctx_.last_log_generation;
-        log_ = std::move(v.entries);
-        LOG_INFO("%sReceived discovery log pages (num records=%zu).", Prefix().c_str(),
-                 log_.size());
-        if (dctx_.on_log_pages)
-          dctx_.on_log_pages(*this);
-        if (!SameReferrals(old_referrals, Referrals()) && dctx_.on_referrals_changed) {
-          dctx_.on_referrals_changed(*this);
-        }
-      });
+  RunRead<Result<DiscoveryLogPage>>(
+      [dev, lsp, limits, &kernel]() { return kernel.GetDiscoveryLog(dev, lsp, limits); },
+      [this](Result<DiscoveryLogPage> r) { OnLog(std::move(r)); });
+}
+
+void Dc::OnLog(Result<DiscoveryLogPage> r) {
+  if (disposing() || !connected())
+    return;
+  if (!r) {
+    const bool first = log_stats_.fail_count++ == 0;
+    if (r.error().code == kErrLogReadDeadline) {
+      // Retried like any failed read, and logged once while it keeps happening.
+      limit_hits_.Note(Prefix(), kLimitReadTimeout,
+                       std::to_string(dctx_.limits.log_page_read_timeout_sec) + "s", 1,
+                       "Discovery log page read abandoned, retried in " +
+                           std::to_string(kLogRetry.count()) + " s: " + r.error().message);
+    } else if (first) {
+      LOG_ERROR("%sFailed to retrieve log pages. %s", Prefix().c_str(), r.error().message.c_str());
+    }
+    log_timer_.Start();
+    return;
+  }
+  log_stats_.completed = true;
+  log_stats_.fail_count = 0;
+  ValidatedLog v = ValidateLogEntries(r->entries);
+  // Summarised, and at warning level only when the refusals differ from the last fetch's:
+  // a DC may send the same bad page after every AEN.
+  std::vector<std::string> summary = RejectedSummary(v.rejected);
+  const bool new_refusals = summary != last_rejected_;
+  for (const std::string& line : summary) {
+    if (new_refusals) {
+      LOG_WARNING("%sRejected discovery log entry %s", Prefix().c_str(), line.c_str());
+    } else {
+      LOG_DEBUG("%sRejected discovery log entry %s (as before)", Prefix().c_str(), line.c_str());
+    }
+  }
+  last_rejected_ = std::move(summary);
+  std::vector<LogEntry> old_referrals = Referrals();
+  last_fetch_changed_ = log_ != v.entries;
+  if (last_fetch_changed_)
+    log_generation_ = ++dctx_.last_log_generation;
+  log_ = std::move(v.entries);
+  LOG_INFO("%sReceived discovery log pages (num records=%zu).", Prefix().c_str(), log_.size());
+  NoteLimits(*r);
+  if (dctx_.on_log_pages)
+    dctx_.on_log_pages(*this);
+  if (!SameReferrals(old_referrals, Referrals()) && dctx_.on_referrals_changed) {
+    dctx_.on_referrals_changed(*this);
+  }
 }
 
 void Dc::OnIdle() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/controller/controller.h"
+#include "common/controller/limits.h"
 #include "common/kernel/dlp_entry.h"
 #include "staf/origin.h"
 
@@ -33,6 +34,7 @@ struct DcContext {
   ControllerContext controller;
   HostInfo host{};
   bool pleo = true;
+  Limits limits{};  // [Limits]: page reads, referrals followed (#13)
   // Called after every successful log page fetch (stafd emits log_pages_changed).
   std::function<void(Dc&)> on_log_pages{};
   // Called when the set of referral entries in a DC's log page changed.
@@ -69,7 +71,11 @@ class Dc : public Controller {
   std::uint64_t log_generation() const { return log_generation_; }
   // Whether the last successful fetch changed the cached log page.
   bool last_fetch_changed() const { return last_fetch_changed_; }
+  // The referral entries stafd follows: those of the DC's own transport (unless
+  // cross-transport-entries=follow), at most max-referrals-per-dc of them.
   std::vector<LogEntry> Referrals() const;
+  // The [Limits] this DC's last page (or read) hit.
+  const LimitHits& limit_hits() const { return limit_hits_; }
 
   Dict Info() const override;
 
@@ -84,6 +90,10 @@ class Dc : public Controller {
   void Register();
   void GetSupport();
   void GetLog();
+  void OnLog(Result<DiscoveryLogPage> r);
+  EntrySelection SelectReferrals() const;
+  // Logs (once) and remembers the limits the page just fetched hit.
+  void NoteLimits(const DiscoveryLogPage& page);
   // Runs `step` now, or after the operation in flight (as a log page refetch).
   void RunIfIdle(void (Dc::*step)());
 
@@ -94,8 +104,9 @@ class Dc : public Controller {
   uint8_t lsp_ = 0;
   bool last_fetch_changed_ = false;
   std::vector<std::string> last_rejected_;  // RejectedSummary() of the last fetch
-  bool refetch_pending_ = false;            // an AEN arrived during an operation
-  bool resync_pending_ = false;  // a reconnect event or reload arrived during an operation
+  LimitHits limit_hits_;
+  bool refetch_pending_ = false;  // an AEN arrived during an operation
+  bool resync_pending_ = false;   // a reconnect event or reload arrived during an operation
   OpStats register_stats_, support_stats_, log_stats_;
   Timer register_timer_;
   Timer support_timer_;

@@ -87,7 +87,7 @@ std::vector<std::map<std::string, std::string>> StafDbus::get_log_pages(
 }
 
 std::size_t StafDbus::MaxReplySize() const {
-  return static_cast<std::size_t>(service_.config().max_dbus_reply_size);
+  return static_cast<std::size_t>(service_.config().limits.max_dbus_reply_size);
 }
 
 std::string StafDbus::AllLogPagesJson(bool detailed) {

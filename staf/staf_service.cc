@@ -16,8 +16,8 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
-      reads_(deps_.loop, deps_.runner, static_cast<std::size_t>(config_.discovery_read_workers),
-             "discovery reads"),
+      reads_(deps_.loop, deps_.runner,
+             static_cast<std::size_t>(config_.limits.discovery_read_workers), "discovery reads"),
       ctx_{.controller = {.loop = deps_.loop,
                           .runner = deps_.runner,
                           .kernel = deps_.kernel,
@@ -28,6 +28,7 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
                               }},
            .host = deps_.host,
            .pleo = config_.pleo,
+           .limits = config_.limits,
            .on_log_pages =
                [this](Dc& dc) {
                  if (deps_.on_log_pages_changed)
@@ -103,7 +104,8 @@ void StafService::Reload(ServiceConfig config) {
   config_ = std::move(config);
   tid_defaults_.ignore_iface = config_.ignore_iface;
   ctx_.pleo = config_.pleo;
-  reads_.set_limit(static_cast<std::size_t>(config_.discovery_read_workers));
+  reads_.set_limit(static_cast<std::size_t>(config_.limits.discovery_read_workers));
+  ctx_.limits = config_.limits;
   aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
   if (zc_) {
     zc_->KickStart();
@@ -242,6 +244,7 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
   for (Candidate& c : Discovered())
     all.push_back(std::move(c));
   WantedCandidates<Candidate> wanted = SelectWanted(std::move(all), config_);
+  ApplyMaxDcs(wanted);
 
   const std::set<Tid> reported = Reported();
   bool removed = false;
@@ -267,6 +270,50 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
   if (removed && deps_.on_dc_removed)
     deps_.on_dc_removed();
   SaveLkc();
+}
+
+void StafService::ApplyMaxDcs(WantedCandidates<Candidate>& wanted) {
+  // The list is in priority order (configured, referrals, mDNS): configured DCs are always
+  // kept, the others while there is room.
+  size_t configured = 0;
+  for (const Candidate& c : wanted.list)
+    configured += c.origin == Origin::kConfigured ? 1 : 0;
+  const auto max = static_cast<size_t>(config_.limits.max_discovery_controllers);
+  size_t room = max > configured ? max - configured : 0;
+  std::vector<Candidate> kept;
+  std::vector<LogEntry> dropped;  // for the warning: as entries, to print them alike
+  for (Candidate& c : wanted.list) {
+    if (c.origin == Origin::kConfigured) {
+      kept.push_back(std::move(c));
+    } else if (room > 0) {
+      --room;
+      kept.push_back(std::move(c));
+    } else {
+      wanted.tids.erase(c.request.tid);
+      const Tid& t = c.request.tid;
+      dropped.push_back(LogEntry{.transport = t.transport(),
+                                 .traddr = t.traddr(),
+                                 .trsvcid = t.trsvcid(),
+                                 .subnqn = t.subsysnqn()});
+    }
+  }
+  wanted.list = std::move(kept);
+  limit_hits_.Note("", kLimitMaxDcs, std::to_string(max), dropped.size(),
+                   "Discovery controllers not created (" + EntriesText(dropped) + ")");
+}
+
+nlohmann::ordered_json StafService::LimitsInfo() const {
+  const Limits& l = config_.limits;
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> configured = {
+      {kLimitMaxDcs, l.max_discovery_controllers},
+      {kLimitReferrals, l.max_referrals_per_dc},
+      {kLimitLogEntries, l.max_log_page_entries},
+      {kLimitReadTimeout, l.log_page_read_timeout_sec},
+      {kLimitCrossTransport, l.follow_cross_transport ? "follow" : "ignore"}};
+  std::vector<std::pair<std::string, const LimitHits*>> hits = {{"", &limit_hits_}};
+  for (const auto& dc : dcs_.active())
+    hits.emplace_back(dc->tid().ToString(), &dc->limit_hits());
+  return LimitsJson(configured, hits);
 }
 
 void StafService::Add(Candidate c, std::vector<LogEntry> cached) {

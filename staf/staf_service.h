@@ -103,6 +103,9 @@ class StafService {
   const BoundedRunner& reads() const { return reads_; }
   // process_info's "discovery read workers": the lane's limit, reads in flight and waiting.
   nlohmann::ordered_json ReadBudgetInfo() const;
+  // status's "limits" object (common/controller/limits.h): the [Limits] of stafd and what
+  // each DC (and the service, for max-discovery-controllers) drops now.
+  nlohmann::ordered_json LimitsInfo() const;
 
  private:
   struct Candidate {
@@ -112,6 +115,8 @@ class StafService {
   };
 
   void Reconcile();
+  // Keeps every configured DC and at most max-discovery-controllers in all (#13).
+  void ApplyMaxDcs(WantedCandidates<Candidate>& wanted);
   void FinishReconcile(ResolvedNames resolved);
   std::vector<Candidate> Configured(const ResolvedNames& resolved);
   std::vector<Candidate> FromReferrals();
@@ -143,6 +148,7 @@ class StafService {
   Timer soak_timer_;
   Timer lkc_timer_;
   StateWriter lkc_writer_;  // last-known-config.json
+  LimitHits limit_hits_;    // max-discovery-controllers
   bool reconciling_ = false;
   bool stopping_ = false;
   Lifetime lifetime_;  // drops kernel events and blocking results once the service is gone

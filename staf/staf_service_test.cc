@@ -402,5 +402,146 @@ TEST_F(StafServiceTest, UnmanagedDcEventsAreHandedToNvmeCli) {
   EXPECT_EQ(handed, std::vector<std::string>{name});
 }
 
+// --- [Limits] (#13, finding 3) ---
+
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+// `count` referrals to DCs that do not exist (10.0.x.y): each becomes a Dc that keeps trying.
+std::vector<RawLogEntry> Referrals(int count) {
+  std::vector<RawLogEntry> out;
+  for (int i = 0; i < count; ++i) {
+    out.push_back(SimEntry(kWellKnownDiscoveryNqn,
+                           "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1),
+                           "8009", /*referral*/ 1));
+  }
+  return out;
+}
+
+TEST_F(StafServiceTest, OneDcCannotReferToThousands) {
+  kernel_.SetLog("192.0.2.10", "8009", Referrals(1000));
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  Settle();
+  // The first 64 referrals are followed (max-referrals-per-dc), beside the configured DC.
+  ASSERT_EQ(service_->dcs().size(), 65u);
+  EXPECT_EQ(service_->dcs()[64]->tid().traddr(), "10.0.0.64");
+  // The same page again after AENs: no new warning.
+  kernel_.SetLog("192.0.2.10", "8009", Referrals(1000));
+  loop_.RunUntilIdle();
+  kernel_.SetLog("192.0.2.10", "8009", Referrals(1000));
+  loop_.RunUntilIdle();
+  Settle();
+  EXPECT_EQ(CountOf(warnings_, "[Limits] max-referrals-per-dc=64 reached"), 1u);
+  nlohmann::ordered_json limits = service_->LimitsInfo();
+  EXPECT_EQ(limits["max-referrals-per-dc"]["value"], 64);
+  EXPECT_EQ(limits["max-referrals-per-dc"]["dropped"], 936);
+  ASSERT_EQ(limits["max-referrals-per-dc"]["hit-by"].size(), 1u);
+  EXPECT_THAT(limits["max-referrals-per-dc"]["hit-by"][0].get<std::string>(),
+              HasSubstr("192.0.2.10"));
+  EXPECT_EQ(limits["max-discovery-controllers"]["dropped"], 0);
+}
+
+TEST_F(StafServiceTest, MaxDiscoveryControllersBoundsReferredDcsNotConfiguredOnes) {
+  kernel_.SetLog("192.0.2.10", "8009", Referrals(1000));
+  Start(
+      "[Limits]\nmax-discovery-controllers=2\nmax-referrals-per-dc=1000\n"
+      "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
+      "controller=transport=tcp;traddr=192.0.2.11\ncontroller=transport=tcp;traddr=192.0.2.12\n");
+  Settle();
+  // Three configured DCs are all kept although the limit is 2; no referral gets in.
+  EXPECT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.11", "192.0.2.12"}));
+  EXPECT_EQ(service_->LimitsInfo()["max-discovery-controllers"]["dropped"], 1000);
+
+  service_->Reload(
+      Config("[Limits]\nmax-discovery-controllers=5\nmax-referrals-per-dc=1000\n"
+             "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
+  Settle();
+  ASSERT_EQ(service_->dcs().size(), 5u);
+  EXPECT_EQ(service_->dcs()[4]->tid().traddr(), "10.0.0.4");
+  EXPECT_EQ(service_->LimitsInfo()["max-discovery-controllers"]["dropped"], 996);
+  EXPECT_EQ(CountOf(warnings_, "[Limits] max-discovery-controllers=2 reached"), 1u);
+}
+
+TEST_F(StafServiceTest, ALongPageIsCutToMaxLogPageEntriesAndWarnedOnce) {
+  std::vector<RawLogEntry> page;
+  for (int i = 0; i < 5000; ++i)
+    page.push_back(SimEntry("nqn.io:" + std::to_string(i), "192.0.2.20", "4420"));
+  kernel_.SetLog("192.0.2.10", "8009", page);
+  Start(
+      "[Limits]\nmax-log-page-entries=100\n[Controllers]\ncontroller=transport=tcp;traddr=192.0.2."
+      "10\n");
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_EQ(service_->dcs()[0]->log_pages().size(), 100u);
+  EXPECT_EQ(service_->dcs()[0]->log_pages()[99].subnqn, "nqn.io:99");
+  for (int aen = 0; aen < 3; ++aen) {
+    kernel_.SetLog("192.0.2.10", "8009", page);
+    loop_.RunUntilIdle();
+  }
+  EXPECT_EQ(signals_.changed.size(), 4u);  // every fetch served the DC
+  EXPECT_EQ(CountOf(warnings_, "[Limits] max-log-page-entries=100 reached"), 1u) << warnings_;
+  EXPECT_THAT(warnings_, HasSubstr("lists 5000 entries, the first 100 are used"));
+  EXPECT_EQ(service_->LimitsInfo()["max-log-page-entries"]["dropped"], 4900);
+
+  // Back under the limit: no longer shown as hit; hit again later: warned again.
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  loop_.RunUntilIdle();
+  EXPECT_EQ(service_->LimitsInfo()["max-log-page-entries"]["dropped"], 0);
+  EXPECT_TRUE(service_->LimitsInfo()["max-log-page-entries"]["hit-by"].empty());
+  kernel_.SetLog("192.0.2.10", "8009", page);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(CountOf(warnings_, "[Limits] max-log-page-entries=100 reached"), 2u);
+}
+
+TEST_F(StafServiceTest, ReferralsOfAnotherTransportAreNotFollowed) {
+  AddPort("192.0.2.40", {});
+  RawLogEntry rdma = SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1);
+  rdma.trtype = 1;  // rdma, listed by a TCP DC
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {rdma, SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1)});
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  Settle();
+  EXPECT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));
+  EXPECT_EQ(service_->dcs()[1]->tid().transport(), "tcp");
+  EXPECT_THAT(warnings_,
+              HasSubstr("another transport than the DC's not followed (rdma 192.0.2.40"));
+  EXPECT_EQ(service_->LimitsInfo()["cross-transport-entries"]["dropped"], 1);
+
+  service_->Reload(
+      Config("[Limits]\ncross-transport-entries=follow\n"
+             "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
+  Settle();
+  Settle();
+  ASSERT_EQ(service_->dcs().size(), 3u);
+  EXPECT_EQ(service_->dcs()[2]->tid().transport(), "rdma");  // added last
+}
+
+TEST_F(StafServiceTest, ASlowReadEndsAtTheDeadlineIsRetriedAndWarnedOnce) {
+  SimPort slow;
+  slow.traddr = "192.0.2.50";
+  slow.trsvcid = "8009";
+  slow.log = {SimEntry("nqn.io:1", "192.0.2.20", "4420")};
+  slow.log_read_time = std::chrono::seconds(90);
+  kernel_.AddPort(slow);
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.50\n");
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_TRUE(service_->dcs()[0]->log_pages().empty());
+  loop_.AdvanceBy(std::chrono::seconds(65));  // three more tries, 20 s apart
+  EXPECT_EQ(CountOf(warnings_, "[Limits] log-page-read-timeout=60s reached"), 1u) << warnings_;
+  EXPECT_THAT(service_->dcs()[0]->Info(),
+              ::testing::Contains(::testing::Pair("get log page operation", HasSubstr("fail"))));
+  EXPECT_EQ(service_->LimitsInfo()["log-page-read-timeout"]["hit-by"].size(), 1u);
+
+  service_->Reload(
+      Config("[Limits]\nlog-page-read-timeout=120\n"
+             "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.50\n"));
+  Settle();
+  EXPECT_EQ(service_->dcs()[0]->log_pages().size(), 1u);
+  EXPECT_TRUE(service_->LimitsInfo()["log-page-read-timeout"]["hit-by"].empty());
+}
+
 }  // namespace
 }  // namespace stas::staf

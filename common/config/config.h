@@ -20,12 +20,42 @@ namespace stas {
 // cut to it. It fits a guint of seconds, which is what the loop's longest timers count in.
 inline constexpr long long kMaxPersistenceSec = 100LL * 365 * 86400;
 
+// Few enough that slow DCs leave most of the pool (128 workers) to connects and disconnects,
+// enough that a burst of AENs from healthy DCs is read in parallel.
+inline constexpr int kDefaultDiscoveryReadWorkers = 8;
+inline constexpr int kMaxDiscoveryReadWorkers = 64;  // half the pool: connects keep the rest
+
 // [Limits] max-dbus-reply-size: the default bound of a D-Bus reply whose size depends on what
 // the fabric sent, a safe margin under the 32 MiB above which the system bus disconnects the
 // sender (common/daemon/reply_size.h), and the accepted range.
-inline constexpr long long kDefaultMaxDbusReplySize = 24LL << 20;
-inline constexpr long long kMinMaxDbusReplySize = 64LL << 10;
-inline constexpr long long kMaxMaxDbusReplySize = 128LL << 20;  // sd-bus's own message limit
+inline constexpr int kDefaultMaxDbusReplySize = 24 << 20;
+inline constexpr int kMinMaxDbusReplySize = 64 << 10;
+inline constexpr int kMaxMaxDbusReplySize = 128 << 20;  // sd-bus's own message limit
+
+// The most entries any discovery log page read may hold ([Limits] max-log-page-entries is at
+// most this): 64 MiB of 1 KiB records, already far more than any real DC serves.
+inline constexpr int kMaxLogPageEntriesCeiling = 65536;
+
+// [Limits] (#13): how much one fabric can make the host hold. Every limit counts per
+// discovery controller except max_discovery_controllers; configured controllers are never
+// refused by a limit.
+struct Limits {
+  int max_discovery_controllers = 256;  // stafd: DCs held (referred and mDNS ones count)
+  int max_referrals_per_dc = 64;        // stafd: referral entries followed from one page
+  int max_log_page_entries = 4096;      // stafd: entries read from one page
+  int log_page_read_timeout_sec = 60;   // stafd: deadline of one whole page read
+  int max_iocs_per_dc = 1024;           // stacd: nvme entries of one page connected
+  // Both: follow a referral (stafd) or connect an nvme entry (stacd) whose transport is not
+  // the transport of the DC that listed it. Off: a TCP DC cannot make the host open an FC,
+  // RDMA or loop connection.
+  bool follow_cross_transport = false;
+  // stafd: the workers that DC reads (log pages, supported log pages, DIM registration) may
+  // hold at once; the others wait (common/loop/bounded_runner.h).
+  int discovery_read_workers = kDefaultDiscoveryReadWorkers;
+  // stafd: the largest D-Bus reply it sends, in bytes (common/daemon/reply_size.h).
+  int max_dbus_reply_size = kDefaultMaxDbusReplySize;
+  bool operator==(const Limits&) const = default;
+};
 
 enum class Daemon { kStafd, kStacd };
 const char* DaemonName(Daemon d);
@@ -82,11 +112,6 @@ struct ControllerEntry {
   int line = 0;
 };
 
-// Few enough that slow DCs leave most of the pool (128 workers) to connects and disconnects,
-// enough that a burst of AENs from healthy DCs is read in parallel.
-inline constexpr int kDefaultDiscoveryReadWorkers = 8;
-inline constexpr int kMaxDiscoveryReadWorkers = 64;  // half the pool: connects keep the rest
-
 struct ServiceConfig {
   Daemon daemon = Daemon::kStafd;
   bool tron = false;
@@ -98,14 +123,11 @@ struct ServiceConfig {
   bool zeroconf = true;
   bool persistent_connections = true;
   long long zeroconf_persistence_sec = 72 * 3600;  // -1: never purge; at most kMaxPersistenceSec
-  // [Limits] discovery-read-workers: the workers that DC reads (log pages, supported log
-  // pages, DIM registration) may hold at once; the others wait (common/loop/bounded_runner.h).
-  int discovery_read_workers = kDefaultDiscoveryReadWorkers;
-  long long max_dbus_reply_size = kDefaultMaxDbusReplySize;  // [Limits] max-dbus-reply-size
   // stacd only
   DisconnectScope disconnect_scope = DisconnectScope::kOnlyStasConnections;
   std::vector<std::string> disconnect_trtypes{"tcp"};
   int connect_attempts_on_ncc = 0;  // 0: retry forever
+  Limits limits;
 
   std::vector<ControllerEntry> controllers;
   std::vector<ExcludeRule> excludes;

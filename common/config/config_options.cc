@@ -155,6 +155,29 @@ Why ParsePersistence(std::string_view text, long long* out, Notes* notes) {
   return std::nullopt;
 }
 
+// An integer option of [Limits], checked against its range.
+Why ParseIntIn(std::string_view text, IntRange range, int* out) {
+  long long v = 0;
+  if (!ParseInt(text, &v))
+    return std::string("expected an integer");
+  if (v < range.min || v > range.max)
+    return "out of range " + std::to_string(range.min) + ".." + std::to_string(range.max);
+  *out = static_cast<int>(v);
+  return std::nullopt;
+}
+
+Why ParseCrossTransport(std::string_view text, bool* out) {
+  std::string v = ToLower(text);
+  if (v == "follow") {
+    *out = true;
+  } else if (v == "ignore") {
+    *out = false;
+  } else {
+    return std::string("expected ignore or follow");
+  }
+  return std::nullopt;
+}
+
 Json OptJson(const std::optional<int>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
@@ -186,29 +209,19 @@ OptionSpec Tunable(const char* name, const char* in) {
       [name](const ServiceConfig& c) { return ConnectOptionJson(c.connect, name); });
 }
 
+OptionSpec Limit(const char* name, const char* in, IntRange range, int Limits::*field) {
+  return Make(
+      "Limits", name, in, OptionStatus::kCurrent,
+      [range, field](std::string_view t, ServiceConfig& c, Notes*) {
+        return ParseIntIn(t, range, &(c.limits.*field));
+      },
+      [field](const ServiceConfig& c) { return Json(c.limits.*field); });
+}
+
 OptionSpec Multi(const char* name, OptionStatus status) {
   OptionSpec o = Make("Controllers", name, "fc", status, nullptr, nullptr);
   o.multi = true;  // parsed entry by entry in config_parser.cc
   return o;
-}
-
-// [Limits] max-dbus-reply-size (stafd): the largest D-Bus reply stafd sends, in bytes
-// (common/daemon/reply_size.h). Self-contained, so that other [Limits] options sit beside it.
-OptionSpec MaxDbusReplySizeOption() {
-  return Make(
-      "Limits", "max-dbus-reply-size", "f", OptionStatus::kCurrent,
-      [](std::string_view s, ServiceConfig& c, Notes*) -> Why {
-        long long v = 0;
-        if (!ParseInt(s, &v))
-          return std::string("expected a number of bytes");
-        if (v < kMinMaxDbusReplySize || v > kMaxMaxDbusReplySize) {
-          return "out of range " + std::to_string(kMinMaxDbusReplySize) + ".." +
-                 std::to_string(kMaxMaxDbusReplySize);
-        }
-        c.max_dbus_reply_size = v;
-        return std::nullopt;
-      },
-      [](const ServiceConfig& c) { return Json(c.max_dbus_reply_size); });
 }
 
 std::vector<OptionSpec> BuildTable() {
@@ -292,20 +305,29 @@ std::vector<OptionSpec> BuildTable() {
         return ParseNccAttempts(s, &c.connect_attempts_on_ncc, n);
       },
       [](const ServiceConfig& c) { return Json(c.connect_attempts_on_ncc); }));
-  // #13, finding 6: slow DCs cannot take every worker (common/loop/bounded_runner.h).
+  // Zero referrals or I/O controllers per DC is a valid choice (follow none); a read must be
+  // allowed at least one entry and one second.
+  t.push_back(
+      Limit("max-discovery-controllers", "f", {1, 65536}, &Limits::max_discovery_controllers));
+  t.push_back(Limit("max-referrals-per-dc", "f", {0, 65536}, &Limits::max_referrals_per_dc));
+  t.push_back(Limit("max-log-page-entries", "f", {1, kMaxLogPageEntriesCeiling},
+                    &Limits::max_log_page_entries));
+  t.push_back(Limit("log-page-read-timeout", "f", {1, 3600}, &Limits::log_page_read_timeout_sec));
+  t.push_back(Limit("max-iocs-per-dc", "c", {0, 65536}, &Limits::max_iocs_per_dc));
   t.push_back(Make(
-      "Limits", "discovery-read-workers", "f", kCur,
-      [](std::string_view s, ServiceConfig& c, Notes*) -> Why {
-        long long v = 0;
-        if (!ParseInt(s, &v))
-          return std::string("expected an integer");
-        if (v < 1 || v > kMaxDiscoveryReadWorkers)
-          return "out of range 1.." + std::to_string(kMaxDiscoveryReadWorkers);
-        c.discovery_read_workers = static_cast<int>(v);
-        return std::nullopt;
+      "Limits", "cross-transport-entries", "fc", kCur,
+      [](std::string_view s, ServiceConfig& c, Notes*) {
+        return ParseCrossTransport(s, &c.limits.follow_cross_transport);
       },
-      [](const ServiceConfig& c) { return Json(c.discovery_read_workers); }));
-  t.push_back(MaxDbusReplySizeOption());
+      [](const ServiceConfig& c) {
+        return Json(c.limits.follow_cross_transport ? "follow" : "ignore");
+      }));
+  // Slow DCs cannot take every worker (common/loop/bounded_runner.h).
+  t.push_back(Limit("discovery-read-workers", "f", {1, kMaxDiscoveryReadWorkers},
+                    &Limits::discovery_read_workers));
+  // No reply over the bus's message limit (common/daemon/reply_size.h).
+  t.push_back(Limit("max-dbus-reply-size", "f", {kMinMaxDbusReplySize, kMaxMaxDbusReplySize},
+                    &Limits::max_dbus_reply_size));
   t.push_back(Multi("controller", kCur));
   t.push_back(Multi("exclude", kCur));
   t.push_back(Multi("blacklist", OptionStatus::kDeprecated));

@@ -182,6 +182,52 @@ TEST(ConfigTest, ConnectAttemptsOnNcc) {
   EXPECT_EQ(attempts("-4"), 0);
 }
 
+// #13, finding 3.
+TEST(ConfigTest, LimitsDefaultsAndValues) {
+  const Limits f = Parse(Daemon::kStafd, "").config.limits;
+  EXPECT_EQ(f.max_discovery_controllers, 256);
+  EXPECT_EQ(f.max_referrals_per_dc, 64);
+  EXPECT_EQ(f.max_log_page_entries, 4096);
+  EXPECT_EQ(f.log_page_read_timeout_sec, 60);
+  EXPECT_FALSE(f.follow_cross_transport);
+  EXPECT_EQ(Parse(Daemon::kStacd, "").config.limits.max_iocs_per_dc, 1024);
+
+  LoadedConfig l = Parse(Daemon::kStafd,
+                         "[Limits]\nmax-discovery-controllers=8\nmax-referrals-per-dc=0\n"
+                         "max-log-page-entries=65536\nlog-page-read-timeout=5\n"
+                         "cross-transport-entries=Follow\n");
+  EXPECT_TRUE(l.diagnostics.empty()) << AllText(l.diagnostics);
+  EXPECT_EQ(l.config.limits.max_discovery_controllers, 8);
+  EXPECT_EQ(l.config.limits.max_referrals_per_dc, 0);
+  EXPECT_EQ(l.config.limits.max_log_page_entries, 65536);
+  EXPECT_EQ(l.config.limits.log_page_read_timeout_sec, 5);
+  EXPECT_TRUE(l.config.limits.follow_cross_transport);
+  nlohmann::ordered_json j = ConfigToJson(l.config);
+  EXPECT_EQ(j["Limits"]["max-discovery-controllers"], 8);
+  EXPECT_EQ(j["Limits"]["cross-transport-entries"], "follow");
+  EXPECT_FALSE(j["Limits"].contains("max-iocs-per-dc"));  // stacd's
+
+  LoadedConfig c = Parse(Daemon::kStacd, "[Limits]\nmax-iocs-per-dc=3\n");
+  EXPECT_EQ(c.config.limits.max_iocs_per_dc, 3);
+}
+
+TEST(ConfigTest, LimitsOutOfRangeKeepTheirDefaults) {
+  LoadedConfig l = Parse(Daemon::kStafd,
+                         "[Limits]\nmax-discovery-controllers=0\nmax-referrals-per-dc=-1\n"
+                         "max-log-page-entries=65537\nlog-page-read-timeout=0\n"
+                         "cross-transport-entries=maybe\nmax-iocs-per-dc=5\n");
+  EXPECT_EQ(l.config.limits, ServiceConfig::Defaults(Daemon::kStafd).limits);
+  std::string text = AllText(l.diagnostics);
+  EXPECT_THAT(text, HasSubstr("test.conf:2: [Limits] max-discovery-controllers: invalid value "
+                              "\"0\" (out of range 1..65536); using the default 256"));
+  EXPECT_THAT(text, HasSubstr("[Limits] max-referrals-per-dc: invalid value \"-1\""));
+  EXPECT_THAT(text, HasSubstr("(out of range 1..65536); using the default 4096"));
+  EXPECT_THAT(text, HasSubstr("(out of range 1..3600); using the default 60"));
+  EXPECT_THAT(text, HasSubstr("(expected ignore or follow); using the default ignore"));
+  EXPECT_THAT(text, HasSubstr("max-iocs-per-dc"));  // not a stafd option
+  EXPECT_EQ(l.diagnostics.size(), 6u);
+}
+
 TEST(ConfigTest, BadValuesKeepDefaultsAndNameFileLineOptionAndValue) {
   LoadedConfig l = Parse(Daemon::kStafd,
                          "[Global]\n"

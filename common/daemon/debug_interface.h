@@ -41,13 +41,15 @@ class DebugInterface {
   // The keys of process_info both daemons report (ProcessInfoBase); the daemon may append its
   // own before sending it as json.dumps text.
   nlohmann::ordered_json ProcessInfo() const {
-    nlohmann::ordered_json j = ProcessInfoBase(info_, service_.soak_timer().ToString(),
-                                               service_.kernel_supports("discovery"),
-                                               service_.kernel_supports("host_iface"));
+    nlohmann::ordered_json info = ProcessInfoBase(info_, service_.soak_timer().ToString(),
+                                                  service_.kernel_supports("discovery"),
+                                                  service_.kernel_supports("host_iface"));
     // stafd's budget of DC reads (#13, finding 6): whether reads wait shows in `status`.
     if constexpr (requires { service_.ReadBudgetInfo(); })
-      j["discovery read workers"] = service_.ReadBudgetInfo();
-    return j;
+      info["discovery read workers"] = service_.ReadBudgetInfo();
+    // Not in nvme-stas: the [Limits] and which DCs hit them now (#13).
+    info["limits"] = service_.LimitsInfo();
+    return info;
   }
 
   // The controller that the 7 strings of a D-Bus call name (TidFromDbusArgs), or nullptr.

@@ -10,6 +10,8 @@
 // ("nvme3"), so no libnvme object ever crosses threads.
 #pragma once
 
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -54,6 +56,30 @@ struct RawLogEntry {
   std::string trsvcid;
   std::string subnqn;
   std::string traddr;
+};
+
+// How much one discovery log page read may take (#13): a DC on the network chooses how many
+// entries it claims and how slowly it answers, so both are bounded before anything is
+// allocated or waited for.
+struct DiscoveryLogLimits {
+  // Entries read at most; a page that claims more is read up to this many (the buffer is
+  // sized for these only) and reported with its full count.
+  uint32_t max_entries = 4096;
+  // The whole read, retries included, fails with kErrLogReadDeadline once this has passed (checked
+  // between Get Log Page commands, so it may be exceeded by one admin command's time).
+  std::chrono::steady_clock::duration deadline = std::chrono::seconds(60);
+};
+
+// The error code of a read that ran past DiscoveryLogLimits::deadline: "timer expired", not
+// ETIMEDOUT, which the kernel gives when one admin command times out.
+inline constexpr int kErrLogReadDeadline = ETIME;
+
+// A discovery log page as read: at most DiscoveryLogLimits::max_entries entries, and how many
+// the DC said its page holds. numrec > entries.size() means the page was cut.
+struct DiscoveryLogPage {
+  std::vector<RawLogEntry> entries;
+  uint64_t numrec = 0;
+  bool truncated() const { return numrec > entries.size(); }
 };
 
 // An existing kernel controller, as sysfs and its uevent properties describe it.
@@ -104,9 +130,10 @@ class NvmeKernel {
   virtual Result<std::string> Connect(const ConnectRequest& req) = 0;
   virtual Status Disconnect(const std::string& device) = 0;
 
-  // The discovery log page of a connected DC, with the given log-specific field (PLEO...).
-  virtual Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device,
-                                                           uint8_t lsp) = 0;
+  // The discovery log page of a connected DC, with the given log-specific field (PLEO...),
+  // within `limits`.
+  virtual Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
+                                                   const DiscoveryLogLimits& limits) = 0;
   // The LID-specific support bits of the discovery log (Get Supported Log Pages, LID 0x70).
   virtual Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) = 0;
   // TP8010 explicit registration of the host with a DC. ENOTSUP if the DC does not support it.

@@ -19,7 +19,7 @@
 
 #include "common/atomic_file.h"
 #include "common/kernel/controller_state.h"
-#include "common/kernel/disc_log_decode.h"
+#include "common/kernel/disc_log_read.h"
 #include "common/kernel/redacting_stream.h"
 #include "common/str_util.h"
 
@@ -195,61 +195,6 @@ int GetDiscoveryLogChunk(int fd, uint8_t lsp, uint64_t offset, void* buf, uint32
 Unexpected GetLogFail(int rc) {
   return rc < 0 ? ErrnoFail("nvme_get_log(discovery)", errno)
                 : StatusFail("nvme_get_log(discovery)", rc);
-}
-
-// The discovery log page, read as the specification asks: the header, then the whole page in
-// 4 KiB commands, all with Retain Asynchronous Event set, then the header again with RAE
-// cleared; when the generation counter (or the count) moved meanwhile, again (6 tries, as
-// nvme-stas). Clearing RAE only on that last read means a change during the read is either
-// seen by the comparison or announced by a new AEN, never lost.
-//
-// Not libnvme 1.3's nvmf_get_discovery_wargs(): its nvme_get_log_page() overwrites the caller's
-// RAE flag with "retain" on the first 4 KiB command, so a page of more than 4 KiB (4 entries or
-// more) was read without ever clearing the retained Discovery Log Page Change event, and the
-// target (nvmet, and any compliant DC) then sent no further AEN: stafd stopped seeing changes.
-// Found on the real kernel (tests/e2e/stacd_aen_policies.sh).
-Result<std::vector<RawLogEntry>> ReadDiscoveryLog(int fd, uint8_t lsp) {
-  constexpr int kTries = 6;
-  // A DC serves at most a few thousand entries; a larger count is a broken answer, not a
-  // reason to allocate gigabytes.
-  constexpr uint64_t kMaxRecords = 65536;
-  constexpr size_t kHeader = sizeof(nvmf_discovery_log);
-  constexpr size_t kEntry = sizeof(nvmf_disc_log_entry);
-  for (int attempt = 0; attempt < kTries; ++attempt) {
-    nvmf_discovery_log header{};
-    if (int rc = GetDiscoveryLogChunk(fd, lsp, 0, &header, kHeader, /*rae=*/true); rc != 0)
-      return GetLogFail(rc);
-    uint64_t numrec = le64toh(header.numrec);
-    uint64_t genctr = le64toh(header.genctr);
-    if (numrec > kMaxRecords)
-      return Fail(EBADMSG,
-                  "discovery log page header claims " + std::to_string(numrec) + " records");
-    std::vector<unsigned char> page(kHeader + numrec * kEntry);
-    for (size_t offset = 0; offset < page.size();) {
-      auto len =
-          static_cast<uint32_t>(std::min<size_t>(NVME_LOG_PAGE_PDU_SIZE, page.size() - offset));
-      if (int rc = GetDiscoveryLogChunk(fd, lsp, offset, page.data() + offset, len, true); rc != 0)
-        return GetLogFail(rc);
-      offset += len;
-    }
-    nvmf_discovery_log after{};
-    if (int rc = GetDiscoveryLogChunk(fd, lsp, 0, &after, kHeader, /*rae=*/false); rc != 0)
-      return GetLogFail(rc);
-    // The counter moves with every change, so equal counters before and after the reads
-    // also vouch for the copy of the header inside the page.
-    if (le64toh(after.genctr) != genctr || le64toh(after.numrec) != numrec)
-      continue;  // the page changed while it was read
-    std::vector<RawLogEntry> entries;
-    entries.reserve(numrec);
-    for (uint64_t i = 0; i < numrec; ++i) {
-      nvmf_disc_log_entry e;
-      std::memcpy(&e, page.data() + kHeader + i * kEntry, kEntry);
-      entries.push_back(ToRawEntry(e));
-    }
-    return entries;
-  }
-  return Fail(EAGAIN, "the discovery log page kept changing while it was read (" +
-                          std::to_string(kTries) + " tries)");
 }
 
 // A sysfs attribute, trimmed; "" if absent or unreadable. The kernel prints "(efault)" for
@@ -438,8 +383,8 @@ Status NvmeKernelLibnvme::Disconnect(const std::string& device) {
   return {};
 }
 
-Result<std::vector<RawLogEntry>> NvmeKernelLibnvme::GetDiscoveryLog(const std::string& device,
-                                                                    uint8_t lsp) {
+Result<DiscoveryLogPage> NvmeKernelLibnvme::GetDiscoveryLog(const std::string& device, uint8_t lsp,
+                                                            const DiscoveryLogLimits& limits) {
   Root root;
   auto c = ScanCtrl(root, device);
   if (!c)
@@ -448,7 +393,12 @@ Result<std::vector<RawLogEntry>> NvmeKernelLibnvme::GetDiscoveryLog(const std::s
   int fd = nvme_ctrl_get_fd(*c);  // owned by the ctrl; closed by nvme_free_tree()
   if (fd < 0)
     return ErrnoFail("nvme_ctrl_get_fd", errno);
-  return ReadDiscoveryLog(fd, lsp);
+  auto chunk = [fd, lsp](uint64_t offset, void* buf, uint32_t len, bool rae) -> Status {
+    if (int rc = GetDiscoveryLogChunk(fd, lsp, offset, buf, len, rae); rc != 0)
+      return GetLogFail(rc);
+    return {};
+  };
+  return ReadDiscoveryLog(chunk, limits);
 }
 
 Result<uint32_t> NvmeKernelLibnvme::GetDiscoveryLogSupport(const std::string& device) {

@@ -52,7 +52,8 @@ class NvmeKernelLibnvme : public NvmeKernel {
   Status Disconnect(const std::string& device) override;
 
   // libnvme retries up to 6 times while the generation counter changes (then EAGAIN).
-  Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device, uint8_t lsp) override;
+  Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
+                                           const DiscoveryLogLimits& limits) override;
   Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) override;
   // The symbolic name is host.symname; the host NQN and ID are the ones the kernel controller
   // was created with (sysfs), as libnvme takes them from there. A non-zero NVMe status is a

@@ -791,7 +791,7 @@ std::string Describe(const R& r) {
 
 TEST_F(LibnvmeNamespaceTest, GetDiscoveryLogFailsCleanlyAndClosesFd) {
   ChildOutcome o = RunOnFakeController("ddc", [](NvmeKernelLibnvme& kernel) {
-    return Describe(kernel.GetDiscoveryLog("nvme0", 0));
+    return Describe(kernel.GetDiscoveryLog("nvme0", 0, {}));
   });
   ASSERT_EQ(o.kind, ChildOutcome::Kind::kOk) << o.text;
   EXPECT_TRUE(StartsWith(o.text, std::to_string(ENOTTY) + " nvme_get_log(discovery): ")) << o.text;
@@ -827,7 +827,7 @@ TEST_F(LibnvmeNamespaceTest, RegisterHostFailsCleanlyAndClosesFd) {
 
 TEST_F(LibnvmeNamespaceTest, UnknownDeviceIsAnError) {
   ChildOutcome o = RunOnFakeController("ddc", [](NvmeKernelLibnvme& kernel) {
-    return Describe(kernel.GetDiscoveryLog("nvme5", 0)) + "|" +
+    return Describe(kernel.GetDiscoveryLog("nvme5", 0, {})) + "|" +
            Describe(kernel.RegisterHost("nvme5", Host())) + "|" +
            Describe(kernel.GetDiscoveryLogSupport("../nvme0"));
   });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/testing/simulated_kernel.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 #include <thread>
@@ -381,8 +382,9 @@ std::optional<Unexpected> SimulatedKernel::CheckAdmin(const char* what, const st
   return std::nullopt;
 }
 
-Result<std::vector<RawLogEntry>> SimulatedKernel::GetDiscoveryLog(const std::string& device,
-                                                                  uint8_t /*lsp*/) {
+Result<DiscoveryLogPage> SimulatedKernel::GetDiscoveryLog(const std::string& device,
+                                                          uint8_t /*lsp*/,
+                                                          const DiscoveryLogLimits& limits) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto code = TakeFailure("log"))
     return Errno("nvmf_get_discovery_log", *code);
@@ -392,7 +394,14 @@ Result<std::vector<RawLogEntry>> SimulatedKernel::GetDiscoveryLog(const std::str
   SimPort* port = FindPort(d.traddr, d.trsvcid);
   if (port == nullptr)
     return Errno("nvmf_get_discovery_log", ETIMEDOUT);
-  return port->log;
+  if (port->log_read_time > limits.deadline)
+    return Fail(kErrLogReadDeadline,
+                "reading the discovery log page took longer than log-page-read-timeout");
+  DiscoveryLogPage page;
+  page.numrec = port->log.size();
+  size_t kept = std::min<size_t>(port->log.size(), limits.max_entries);
+  page.entries.assign(port->log.begin(), port->log.begin() + static_cast<std::ptrdiff_t>(kept));
+  return page;
 }
 
 Result<uint32_t> SimulatedKernel::GetDiscoveryLogSupport(const std::string& device) {

@@ -39,9 +39,12 @@ struct SimPort {
   std::string transport = "tcp";
   std::string traddr;
   std::string trsvcid;
-  std::string dctype = "ddc";           // "ddc"/"cdc" support DIM registration; "none" does not
-  uint32_t log_support = 0x2;           // discovery LID-specific bits: PLEOS
-  std::vector<RawLogEntry> log;         // the discovery log page this port's DC serves
+  std::string dctype = "ddc";    // "ddc"/"cdc" support DIM registration; "none" does not
+  uint32_t log_support = 0x2;    // discovery LID-specific bits: PLEOS
+  std::vector<RawLogEntry> log;  // the discovery log page this port's DC serves
+  // How long reading that page takes (simulated, nobody waits): a read whose
+  // DiscoveryLogLimits::deadline is shorter fails with ETIMEDOUT, as the real read does.
+  std::chrono::steady_clock::duration log_read_time{};
   std::vector<std::string> subsystems;  // I/O subsystems reachable on this port
   bool up = true;                       // false: connects to it fail, its DCs lose connectivity
 };
@@ -96,7 +99,8 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   std::vector<std::string> SupportedOptions() override;
   Result<std::string> Connect(const ConnectRequest& req) override;
   Status Disconnect(const std::string& device) override;
-  Result<std::vector<RawLogEntry>> GetDiscoveryLog(const std::string& device, uint8_t lsp) override;
+  Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
+                                           const DiscoveryLogLimits& limits) override;
   Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) override;
   Result<RegistrationResult> RegisterHost(const std::string& device, const HostInfo& host) override;
   std::vector<KernelDevice> ListDevices() override;

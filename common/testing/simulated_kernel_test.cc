@@ -76,8 +76,8 @@ TEST_F(SimulatedKernelTest, PortDownMakesControllersConnectingAndBackUpLiveAtThe
   loop_.RunUntilIdle();
   EXPECT_EQ(kernel_.GetDeviceState(dev), "connecting");  // not removed
   EXPECT_EQ(kernel_.device_count(), 1u);
-  EXPECT_FALSE(kernel_.GetDiscoveryLog(dev, 0));  // admin commands fail meanwhile
-  loop_.AdvanceBy(seconds(25));                   // two failed retries (10 s, 20 s)
+  EXPECT_FALSE(kernel_.GetDiscoveryLog(dev, 0, {}));  // admin commands fail meanwhile
+  loop_.AdvanceBy(seconds(25));                       // two failed retries (10 s, 20 s)
   PortUp(true);
   loop_.AdvanceBy(seconds(4));
   EXPECT_EQ(kernel_.GetDeviceState(dev), "connecting");  // until the next retry, at 30 s
