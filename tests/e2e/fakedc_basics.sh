@@ -41,15 +41,6 @@ scenario() {
 JSON
 }
 
-# dc_device PORT: the kernel controller connected to 127.0.0.1:PORT ("" if none).
-dc_device() {
-  for _c in /sys/class/nvme/nvme*; do
-    [ -r "$_c/address" ] || continue
-    case ",$(cat "$_c/address" 2>/dev/null)," in
-      *",traddr=127.0.0.1,trsvcid=$1,"*) echo "${_c##*/}" ;;
-    esac
-  done
-}
 
 # assert_pieces CONN: the reads of the whole page on connection CONN were several pieces, the
 # first at offset 0 and each next one where the previous ended, up to the end of the page.
@@ -86,13 +77,13 @@ c1=$(fakedc_records $P '.event == "accept"' | head -n 1 | jq .conn)
 assert_eq "$HOSTNQN" "$(fakedc_records $P ".conn == $c1 and .name == \"connect\"" | jq -r .hostnqn)" \
   "the hostnqn of nvme discover's Connect"
 assert_pieces "$c1"
-wait_for "[ -z \"\$(dc_device $P)\" ]" 20  # nvme discover's own connection is gone
+wait_for "[ -z \"\$(fakedc_device $P)\" ]" 20  # nvme discover's own connection is gone
 
 log "nvme discover -p: a persistent connection, the scripted identity in sysfs"
 nvme discover -t tcp -a 127.0.0.1 -s $P -p --hostnqn="$HOSTNQN" --hostid="$HOSTID" >/dev/null ||
   fail "nvme discover -p failed"
-wait_for "[ -n \"\$(dc_device $P)\" ]" 20
-dev=$(dc_device $P)
+wait_for "[ -n \"\$(fakedc_device $P)\" ]" 20
+dev=$(fakedc_device $P)
 wait_for "[ \"\$(ctrl_state $dev)\" = live ]" 20
 for f in model serial firmware_rev cntrltype subsysnqn; do
   log "$dev $f: '$(cat "/sys/class/nvme/$dev/$f")'"
@@ -108,7 +99,7 @@ assert_eq "$(ctrl_cntlid "$dev")" "$(fakedc_records $P ".conn == $c2 and .name =
   jq .cntlid)" "cntlid of $dev"
 wait_for "[ \$(fakedc_count $P '.conn == $c2 and .name == \"async_event_request\"') -ge 1 ]" 20
 nvme disconnect -d "$dev" >/dev/null || fail "nvme disconnect -d $dev failed"
-wait_for "[ -z \"\$(dc_device $P)\" ]" 20
+wait_for "[ -z \"\$(fakedc_device $P)\" ]" 20
 
 log "stafd: connects, serves the entries"
 cat >"$E2E/stafd.conf" <<CONF
@@ -120,7 +111,7 @@ CONF
 start_stafd
 wait_for "[ \"\$(dlp_count_port $P)\" = $N ]" 60
 wait_for "[ \"\$(dc_connected_live)\" = 1 ]" 20
-dev=$(dc_device $P)
+dev=$(fakedc_device $P)
 adlp=$(stafctl adlp) || fail "stafctl adlp failed"
 for s in "${SUB}1" "${SUB}2" nqn.2014-08.org.example:gen40; do assert_contains "$adlp" "$s" "stafctl adlp"; done
 c3=$(fakedc_records $P '.event == "accept"' | tail -n 1 | jq .conn)
@@ -148,12 +139,12 @@ log "reload with a 44th entry + AEN: stafd serves 44"
 fakedc_reload_aen $P "$E2E/fakedc-44.json"
 wait_for "[ \"\$(dlp_count_port $P)\" = $((N + 1)) ]" 60
 assert_contains "$(stafctl adlp)" nqn.2014-08.org.example:extra0 "stafctl adlp after the reload"
-assert_eq "$dev" "$(dc_device $P)" "the DC's device after the AENs (same connection)"
+assert_eq "$dev" "$(fakedc_device $P)" "the DC's device after the AENs (same connection)"
 
 log "stop stafd, disconnect, stop the fake DC"
 stop_pid "$STAFD_PID"
 nvme disconnect -d "$dev" >/dev/null || fail "nvme disconnect -d $dev failed"
-wait_for "[ -z \"\$(dc_device $P)\" ]" 20
+wait_for "[ -z \"\$(fakedc_device $P)\" ]" 20
 fakedc_stop
 assert_eq 0 "$(fakedc_count $P '.event == "term"')" "transport errors in the fake DC's record"
 grep -q Traceback "$FAKEDC_DIR/$P/log" && fail "the fake DC logged a Python traceback"

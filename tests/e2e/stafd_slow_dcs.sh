@@ -24,15 +24,6 @@ SLOW="8010 8011 8012"
 DELAY=4  # seconds per Get Log Page command: a supported-log-pages query 4 s, a page read ~12 s
 BUDGET=2
 
-# dc_device PORT: the kernel controller connected to 127.0.0.1:PORT ("" if none).
-dc_device() {
-  for _c in /sys/class/nvme/nvme*; do
-    [ -r "$_c/address" ] || continue
-    case ",$(cat "$_c/address" 2>/dev/null)," in
-      *",traddr=127.0.0.1,trsvcid=$1,"*) echo "${_c##*/}" ;;
-    esac
-  done
-}
 # slow_served: how many slow DCs' pages stafd serves.
 slow_served() {
   _n=0

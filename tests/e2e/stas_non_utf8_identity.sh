@@ -32,15 +32,6 @@ SERIAL_TEXT='SN\x80\x81-\xff'
 MODEL_REPR='Fake\\xff\\xfe-DC-\\xc3('  # as stafctl ls -d shows them (Python's repr)
 SERIAL_REPR='SN\\x80\\x81-\\xff'
 
-# dc_device PORT: the kernel controller connected to 127.0.0.1:PORT ("" if none).
-dc_device() {
-  for _c in /sys/class/nvme/nvme*; do
-    [ -r "$_c/address" ] || continue
-    case ",$(cat "$_c/address" 2>/dev/null)," in
-      *",traddr=127.0.0.1,trsvcid=$1,"*) echo "${_c##*/}" ;;
-    esac
-  done
-}
 # hexof FILE: the bytes of FILE as one run of lowercase hex digits.
 hexof() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 
@@ -69,7 +60,7 @@ start_stafd
 wait_for "[ \"\$(dlp_count)\" = 3 ]" 60
 wait_for "[ \"\$(dlp_count_port $P)\" = 2 ]" 60
 wait_for "[ \"\$(dc_connected_live)\" = 2 ]" 30
-dev=$(dc_device $P)
+dev=$(fakedc_device $P)
 [ -n "$dev" ] || fail "no kernel controller for the fake DC"
 assert_eq discovery "$(cat "/sys/class/nvme/$dev/cntrltype")" "cntrltype of $dev"
 

@@ -83,6 +83,16 @@ fakedc_count() {
   fakedc_records "$1" "$2" | wc -l
 }
 
+# fakedc_device PORT: the kernel controller connected to 127.0.0.1:PORT ("" if none).
+fakedc_device() {
+  for _c in /sys/class/nvme/nvme*; do
+    [ -r "$_c/address" ] || continue
+    case ",$(cat "$_c/address" 2>/dev/null)," in
+      *",traddr=127.0.0.1,trsvcid=$1,"*) echo "${_c##*/}" ;;
+    esac
+  done
+}
+
 # fakedc_show_logs: every fake DC's log and record file (for a failing scenario).
 fakedc_show_logs() {
   for _p in $FAKEDC_PORTS; do
