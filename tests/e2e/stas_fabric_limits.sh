@@ -2,15 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # e2e: [Limits] on the real kernel (#13, finding 3, and the page read deadline of finding 6).
 # Beside nvmet (127.0.0.1:8009, SUB1), two fake DCs (tests/fakedc/):
-#  - 8010 serves 3,103 entries: itself, an rdma referral and an rdma nvme entry (a TCP DC
-#    listing another transport), 100 referrals to closed ports 9001.. and 3,000 nvme entries
-#    on 127.0.0.2 (excluded in stacd.conf, so stacd does not try thousands of connects);
+#  - 8010 serves 3,153 entries: itself, an rdma referral and an rdma nvme entry (a TCP DC
+#    listing another transport), 100 referrals to closed ports 9001.., 50 entries whose traddr
+#    would inject a connect option (refused) and 3,000 nvme entries on 127.0.0.2 (excluded in
+#    stacd.conf, so stacd does not try thousands of connects);
 #  - 8012 answers each Get Log Page command 1.5 s late, so its 100-entry page (27 commands)
 #    would take about 40 s to read.
 # stafd.conf: max-discovery-controllers=20, max-log-page-entries=400, log-page-read-timeout=8;
 # stacd.conf: max-iocs-per-dc=100. Proves that:
 #  - stafd reads 400 entries of 8010's page (the fake DC's records: no command reads past
-#    entry 400), serves them, and warns about the cut exactly once across 3 AENs;
+#    entry 400), serves the 350 it accepts, and warns about the cut exactly once across 3 AENs;
+#  - the 50 refused entries are summarised (finding 5): 6 warning lines (the first five and a
+#    count) after the first read, and only "(as before)" debug lines after each AEN;
 #  - stafd follows 64 referrals at most (max-referrals-per-dc) and holds 20 DCs in all
 #    (stafctl ls), of which the kernel has the 3 configured ones live (sysfs);
 #  - neither the rdma referral nor the rdma nvme entry is used: no rdma DC or I/O controller
@@ -42,6 +45,8 @@ cat_big() {
     {"trtype": "rdma", "subnqn": "${SUB}2", "traddr": "127.0.0.1", "trsvcid": "4420"},
     {"repeat": 100, "start": 9001, "template": {"subtype": "referral", "subnqn": "$WKDN",
      "traddr": "127.0.0.1", "trsvcid": "{i}"}},
+    {"repeat": 50, "start": 1, "template": {"subnqn": "nqn.2014-08.org.example:evil{i}",
+     "traddr": "127.0.0.1,hostnqn=evil{i}", "trsvcid": "4420"}},
     {"repeat": 3000, "start": 1, "template": {"subnqn": "nqn.2014-08.org.example:gen{i}",
      "traddr": "127.0.0.2", "trsvcid": "4420"}}
   ]
@@ -90,8 +95,8 @@ exclude = traddr=127.0.0.3
 CONF
 
 L=$E2E/stafd.log
-# Only 8010's page has 400 entries.
-pages_read() { nlines "$L" "Received discovery log pages (num records=400)."; }
+# Only 8010's page has 350 accepted entries.
+pages_read() { nlines "$L" "Received discovery log pages (num records=350)."; }
 # The Get Log Page commands (LID 0x70) of the slow DC, and the reads (a read starts with the
 # 1 KiB header at offset 0, the first 4 KiB piece also starts at 0; an abandoned read never
 # gets to the second header read).
@@ -100,10 +105,10 @@ slow_reads() { slow_cmds | jq -s 'map(select(.lpo == 0 and .len == 1024)) | leng
 
 log "start stafd"
 start_stafd
-wait_for "[ \"\$(dlp_count_port $BIG)\" = 400 ]" 60
+wait_for "[ \"\$(dlp_count_port $BIG)\" = 350 ]" 60
 wait_for "[ \"\$(dlp_count)\" = 2 ]" 30  # nvmet: itself and SUB1
 
-log "8010's page: 400 of 3103 entries read and served"
+log "8010's page: 400 of 3153 entries read, 350 of them served"
 end=$(fakedc_records $BIG '.name == "get_log_page" and .lid == 112' | jq -s 'map(.lpo + .len) | max')
 log "the furthest byte stafd's reads reached: $end"
 assert_eq $((1024 * 401)) "$end" "the end of the furthest Get Log Page command"
@@ -118,8 +123,13 @@ assert_eq 4 "$(pages_read)" "reads of 8010's page"
 grep -F "[Limits] max-log-page-entries" "$L" | head -n 3
 assert_eq 1 "$(nlines "$L" "[Limits] max-log-page-entries=400 reached")" \
   "warnings about the cut page"
-assert_eq 1 "$(nlines "$L" "the first 400 are used; entries dropped (2703): [Limits]")" \
+assert_eq 1 "$(nlines "$L" "the first 400 are used; entries dropped (2753): [Limits]")" \
   "warnings that say how much was cut"
+rejected=$(grep -F "Rejected discovery log entry" "$L" | grep -cvF "(as before)" || true)
+assert_eq 6 "$rejected" "warning lines about the 50 refused entries over 4 reads"
+repeated=$(grep -F "Rejected discovery log entry" "$L" | grep -cF "(as before)" || true)
+assert_eq 18 "$repeated" "debug lines repeating them after the 3 AENs"
+assert_eq 1 "$(nlines "$L" "and 45 more refused entries (50 in all)")" "the count of refused entries"
 
 log "referrals: 64 followed at most, 20 DCs in all, no rdma"
 wait_for "[ \"\$(stas_json staf ls | jq length)\" = 20 ]" 30
@@ -141,7 +151,7 @@ assert_eq 0 "$(dlp_count_port $SLOW)" "entries stafd serves for the slow DC"
 log "status shows the limits hit"
 limits=$(stas_json staf status | jq -c .limits)
 echo "$limits" | jq .
-assert_eq 2703 "$(echo "$limits" | jq '.["max-log-page-entries"].dropped')" "entries cut"
+assert_eq 2753 "$(echo "$limits" | jq '.["max-log-page-entries"].dropped')" "entries cut"
 assert_eq 36 "$(echo "$limits" | jq '.["max-referrals-per-dc"].dropped')" "referrals dropped"
 assert_eq 47 "$(echo "$limits" | jq '.["max-discovery-controllers"].dropped')" "DCs not created"
 assert_eq 1 "$(echo "$limits" | jq '.["cross-transport-entries"].dropped')" "rdma referrals"
@@ -159,8 +169,8 @@ assert_eq 0 "$(echo "$ioc_json" | jq '[.[] | select(.transport != "tcp")] | leng
   "I/O controllers of another transport than tcp"
 climits=$(stas_json stac status | jq -c .limits)
 echo "$climits" | jq .
-assert_eq 197 "$(echo "$climits" | jq '.["max-iocs-per-dc"].dropped')" \
-  "tcp nvme entries of 8010 over max-iocs-per-dc (297 served)"
+assert_eq 147 "$(echo "$climits" | jq '.["max-iocs-per-dc"].dropped')" \
+  "tcp nvme entries of 8010 over max-iocs-per-dc (247 served)"
 assert_eq 1 "$(echo "$climits" | jq '.["cross-transport-entries"].dropped')" "rdma nvme entries"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "[Limits] max-iocs-per-dc=100 reached")" "stacd warnings"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "not connected (rdma 127.0.0.1 4420 ${SUB}2) (1): [Limits]")" \
