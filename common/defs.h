@@ -12,6 +12,8 @@ inline constexpr const char* kRdmaPort = "4420";       // IANA, NVMe over Fabric
 
 inline constexpr const char* kStafdBusName = "org.nvmexpress.staf";
 inline constexpr const char* kStafdObjectPath = "/org/nvmexpress/staf";
+// stafd's interface beside the nvme-stas API (dbus-interfaces/org.nvmexpress.staf.xml).
+inline constexpr const char* kStafdDiscoveryInterface = "org.nvmexpress.staf.Discovery1";
 inline constexpr const char* kStacdBusName = "org.nvmexpress.stac";
 inline constexpr const char* kStacdObjectPath = "/org/nvmexpress/stac";
 

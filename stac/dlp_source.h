@@ -28,6 +28,9 @@ class DlpSource {
     kChanged,   // log_pages_changed or dc_removed
     kAppeared,  // stafd took its bus name
     kVanished,  // stafd left the bus
+    // stafd has read every DC it knows once since it started (its Discovery1 property
+    // InitialDiscoveryDone became true).
+    kInitialDiscoveryDone,
   };
   virtual ~DlpSource() = default;
 
@@ -35,6 +38,10 @@ class DlpSource {
   // time, or answers with an error: the caller must then keep what it has (never disconnect
   // on missing information, nvme-stas PR #510).
   virtual void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) = 0;
+  // Asks whether stafd has read every DC it knows once since it started. `done(nullopt)` when
+  // stafd is absent, does not answer, or has no such property (nvme-stas's stafd): the caller
+  // then has only time to go by.
+  virtual void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) = 0;
   // From now on, `handler` gets stafd's events on the loop thread (replacing any earlier one).
   // The source exists before its listener and may outlive it: the listener subscribes once,
   // when it starts, with a handler guarded by its Lifetime (as for KernelEvents::Start()).

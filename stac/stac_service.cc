@@ -30,6 +30,12 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
            .connect_attempts_on_ncc = config_.connect_attempts_on_ncc},
       iocs_(deps_.loop),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
+      stafd_wait_timer_(deps_.loop, kStafdReadWait,
+                        [this] {
+                          LOG_INFO("stafd was given %llds to read its discovery controllers",
+                                   static_cast<long long>(kStafdReadWait.count() / 1000));
+                          OnStafdDone();
+                        }),
       audit_timer_(deps_.loop, kAuditSoak, [this] { Audit(); }),
       state_writer_(deps_.runner, deps_.state_path, 0600,
                     {.what = "the owned controllers", .skip_unchanged = true}) {
@@ -52,11 +58,15 @@ void StacService::Start() {
   if (!s)
     LOG_ERROR("Cannot monitor kernel events: %s", s.error().message.c_str());
   deps_.stafd.Subscribe(lifetime_.Guard([this](DlpSource::Event ev) { OnStafdEvent(ev); }));
+  stafd_since_ = deps_.loop.Now();
   // The audit runs once the controllers owned before a restart are back, so that it does not
-  // adopt their devices under identities of its own.
+  // adopt their devices under identities of its own; so does a pass that stafd's answer
+  // would start at once.
   RestoreOwned([this] {
+    restored_ = true;
     if (config_.disconnect_scope == DisconnectScope::kAllConnectionsMatchingDisconnectTrtypes)
       Audit();
+    AskStafdDone();
   });
   soak_timer_.Start();
 }
@@ -147,7 +157,7 @@ void StacService::Reconcile() {
   if (stopping_)
     return;
   if (reconciling_) {
-    soak_timer_.Start();
+    reconcile_again_ = true;  // the answer under way may predate what asked for this pass
     return;
   }
   reconciling_ = true;
@@ -158,8 +168,13 @@ void StacService::Reconcile() {
         deps_.stafd.GetAll(lifetime_.Guard(
             [this, resolved = std::move(resolved)](std::optional<std::vector<DcLogPage>> pages) {
               reconciling_ = false;
-              if (!stopping_)
-                OnLogPages(std::move(pages), resolved);
+              if (stopping_)
+                return;
+              OnLogPages(std::move(pages), resolved);
+              if (reconcile_again_) {
+                reconcile_again_ = false;
+                Reconcile();
+              }
             }));
       });
 }
@@ -182,7 +197,9 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
   std::vector<Candidate> discovered;
   if (pages) {
     discovered = Discovered(*pages);
-    last_discovered_ = discovered;
+    // Only a complete answer stands for stafd when it is away later.
+    if (stafd_done_)
+      last_discovered_ = discovered;
   } else if (last_discovered_) {
     // stafd did not answer: what it said last still stands (never disconnect on missing
     // information). Nothing new is learnt either.
@@ -204,13 +221,25 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
           kept.dlpe = later.dlpe;
       });
 
+  std::size_t kept_for_stafd = 0;
   for (const auto& ioc : iocs_.Snapshot()) {
     if (wanted.tids.count(ioc->tid()) || keep_unknown)
       continue;
+    if (!stafd_done_) {
+      ++kept_for_stafd;  // stafd may only not have read the DC that lists it yet
+      continue;
+    }
     bool keep = KeepOnRemoval(ioc->tid());
     LOG_INFO("%s no longer wanted; %s", ioc->tid().ToString().c_str(),
              keep ? "keeping the kernel connection" : "disconnecting");
     iocs_.Remove(ioc, keep);
+  }
+  if (kept_for_stafd > 0 && !kept_while_stafd_reads_logged_) {
+    LOG_INFO(
+        "stafd has not read all its discovery controllers yet: %zu I/O controllers it does not "
+        "list are kept until it has",
+        kept_for_stafd);
+    kept_while_stafd_reads_logged_ = true;
   }
   for (Candidate& c : wanted.list) {
     if (Ioc* ioc = iocs_.Find(c.request.tid)) {
@@ -233,6 +262,7 @@ void StacService::Add(Candidate c) {
 void StacService::Stop(std::function<void()> done) {
   stopping_ = true;
   soak_timer_.Stop();
+  stafd_wait_timer_.Stop();
   audit_timer_.Stop();
   SaveOwned();
   state_writer_.Flush();  // the controllers go now: the list must be on disk first
@@ -258,12 +288,56 @@ void StacService::OnStafdEvent(DlpSource::Event ev) {
       break;
     case DlpSource::Event::kVanished:
       LOG_INFO("stafd left the bus; I/O controllers are kept");
+      stafd_done_ = false;
+      stafd_wait_timer_.Stop();
       break;
     case DlpSource::Event::kAppeared:
-      // A restarted stafd needs a moment to reconnect its DCs and refill its cache.
-      soak_timer_.Start(kStafdReturnSoak);
+      // A restarted stafd reconnects its DCs and reads them again: what it serves meanwhile
+      // is connected, and nothing is disconnected until it says it has read them all.
+      stafd_done_ = false;
+      stafd_since_ = deps_.loop.Now();
+      AskStafdDone();
+      soak_timer_.Start(kConfigSoak);
+      break;
+    case DlpSource::Event::kInitialDiscoveryDone:
+      OnStafdDone();
       break;
   }
+}
+
+void StacService::AskStafdDone() {
+  deps_.stafd.GetInitialDiscoveryDone(lifetime_.Guard([this](std::optional<bool> done) {
+    if (stopping_ || stafd_done_)
+      return;
+    if (!done) {
+      // Absent, or a stafd that cannot say (nvme-stas's): give it time, as nvme-stas does.
+      if (!stafd_wait_timer_.running())
+        stafd_wait_timer_.Start();
+      return;
+    }
+    if (*done)
+      OnStafdDone();
+    // Otherwise its PropertiesChanged says when (kInitialDiscoveryDone).
+  }));
+}
+
+void StacService::OnStafdDone() {
+  if (stopping_ || stafd_done_)
+    return;
+  stafd_done_ = true;
+  kept_while_stafd_reads_logged_ = false;
+  stafd_wait_timer_.Stop();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deps_.loop.Now() - stafd_since_)
+          .count();
+  LOG_INFO("stafd has read its discovery controllers (%lld ms after it was found)",
+           static_cast<long long>(ms));
+  // Everything stafd serves is known now: act on it at once, no soak (before the owned
+  // controllers are back, the start-up soak is still to come).
+  if (!restored_)
+    return;
+  soak_timer_.Stop();
+  Reconcile();
 }
 
 void StacService::Audit() {

@@ -5,9 +5,11 @@
 // no longer wanted according to disconnect-scope.
 //
 // It never disconnects on missing information: when stafd is absent, slow or answers with an
-// error, the I/O controllers learnt from it are all kept (nvme-stas PR #510).
-// Changes are soaked for 1.5 s (10 s after stafd came back, to let it refill its cache).
-// Loop thread only.
+// error, the I/O controllers learnt from it are all kept (nvme-stas PR #510); and until stafd
+// says it has read every DC once since it started (DlpSource::GetInitialDiscoveryDone()),
+// what it serves is connected but nothing is disconnected, since a subsystem it does not list
+// may only not be read yet. A stafd that cannot say so (nvme-stas's) is given 10 s, as
+// nvme-stas's stacd gives it. Changes are soaked for 1.5 s. Loop thread only.
 #pragma once
 
 #include <functional>
@@ -49,7 +51,8 @@ struct StacDeps {
 class StacService {
  public:
   static constexpr std::chrono::milliseconds kConfigSoak{1500};
-  static constexpr std::chrono::milliseconds kStafdReturnSoak{10000};
+  // How long a stafd that cannot say when it has read its DCs is given to read them.
+  static constexpr std::chrono::milliseconds kStafdReadWait{10000};
   static constexpr std::chrono::milliseconds kAuditSoak{1000};
 
   StacService(StacDeps deps, ServiceConfig config);
@@ -96,6 +99,10 @@ class StacService {
   void Add(Candidate c);
   void OnKernelEvent(const KernelEvent& ev);
   void OnStafdEvent(DlpSource::Event ev);
+  // Asks stafd whether it has read its DCs (after start and each time it appears).
+  void AskStafdDone();
+  // stafd has read its DCs, or was given kStafdReadWait: removals are allowed again.
+  void OnStafdDone();
   void Audit();
   // Takes back the controllers owned before a restart, then calls `then` (on the loop thread,
   // once they are added; at once when there are none).
@@ -112,10 +119,17 @@ class StacService {
   std::optional<std::vector<Candidate>> last_discovered_;
   std::map<std::string, LimitHits> limit_hits_;  // by DcLogPage::dc, DCs of stafd's last answer
   Timer soak_timer_;
+  Timer stafd_wait_timer_;  // kStafdReadWait, for a stafd without InitialDiscoveryDone
   Timer audit_timer_;
   StateWriter state_writer_;  // owned-controllers.json
   bool reconciling_ = false;
+  bool restored_ = false;         // the controllers owned before a restart are back (Start())
+  bool reconcile_again_ = false;  // asked for while a pass was under way: run once it ends
   bool stopping_ = false;
+  // Whether stafd has read its DCs since it (re)started (or was given kStafdReadWait).
+  bool stafd_done_ = false;
+  bool kept_while_stafd_reads_logged_ = false;
+  EventLoop::Clock::time_point stafd_since_{};  // when stafd was last found (or stacd started)
   Lifetime lifetime_;  // drops events, replies and blocking results once the service is gone
 };
 

@@ -18,21 +18,16 @@
 #include "common/testing/file_helpers.h"
 #include "common/testing/glib_loop_fixture.h"
 #include "common/testing/simulated_kernel.h"
+#include "common/testing/text_helpers.h"
 
 namespace stas::stac {
 namespace {
 
+using testing::CountOf;
 using testing::ListDetailed;
 using testing::SimEntry;
 using testing::SimPort;
 using testing::ValueOf;
-
-size_t CountOf(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
 
 // stafd as stacd sees it: answers, errors, silence, and its signals.
 class FakeStafd : public DlpSource {
@@ -40,6 +35,10 @@ class FakeStafd : public DlpSource {
   void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) override {
     ++calls;
     done(answer);
+  }
+  void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) override {
+    ++done_queries;
+    done(initial_discovery_done);
   }
   void Subscribe(std::function<void(Event)> handler) override { handler_ = std::move(handler); }
   void Emit(Event ev) { handler_(ev); }
@@ -53,7 +52,10 @@ class FakeStafd : public DlpSource {
     answer = std::vector<DcLogPage>{page};
   }
   std::optional<std::vector<DcLogPage>> answer;  // nullopt: stafd absent or erroring
+  // Discovery1.InitialDiscoveryDone; nullopt: stafd absent, or nvme-stas's (no such property).
+  std::optional<bool> initial_discovery_done = true;
   int calls = 0;
+  int done_queries = 0;
 
  private:
   std::function<void(Event)> handler_;
@@ -173,8 +175,10 @@ TEST_F(StacServiceTest, NeverDisconnectsWhenStafdDoesNotAnswer) {
   ReconcileAfterSignal();
   EXPECT_EQ(kernel_.disconnect_calls(), 0);
   EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
-  // Only an answer without the entry removes it.
+  // Only an answer without the entry, from a stafd that is back and has read its DCs,
+  // removes it.
   stafd_.Serve({});
+  stafd_.Emit(DlpSource::Event::kAppeared);
   ReconcileAfterSignal();
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
   EXPECT_TRUE(Subsystems().empty());
@@ -434,15 +438,80 @@ TEST_F(StacServiceTest, AuditGivesAnAdoptedConnectionTheInterfaceOfItsSourceAddr
   EXPECT_EQ(service_->iocs()[0]->device(), dev);
 }
 
-TEST_F(StacServiceTest, StafdReturningIsGivenTenSeconds) {
+// #14: a returning stafd is not given a fixed 10 s. What it serves is connected at once (after
+// the 1.5 s soak), and nothing is disconnected until it says it has read every DC.
+TEST_F(StacServiceTest, ARestartedStafdIsActedOnAsSoonAsItHasReadItsDcs) {
   stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
   Start("");
+  ASSERT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  // stafd restarts; its first DC read gives nqn.io:2, the DC listing nqn.io:1 is not read yet.
+  stafd_.Emit(DlpSource::Event::kVanished);
+  stafd_.initial_discovery_done = false;
+  stafd_.Serve({SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+  stafd_.Emit(DlpSource::Event::kAppeared);
+  EXPECT_EQ(stafd_.done_queries, 2);  // at start, and now
+  loop_.AdvanceBy(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
+  // Long past the 10 s nvme-stas gives a returning stafd: still nothing disconnected.
+  loop_.AdvanceBy(std::chrono::seconds(30));
+  ReconcileAfterSignal();
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
+  // stafd has read its DCs: acted on at once, without a soak.
   int calls = stafd_.calls;
+  stafd_.initial_discovery_done = true;
+  stafd_.Emit(DlpSource::Event::kInitialDiscoveryDone);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(stafd_.calls, calls + 1);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:2"});
+}
+
+// A stafd that has already read its DCs when it is found (it says so when asked) is acted on
+// at once, not 10 s later.
+TEST_F(StacServiceTest, AStafdThatHasReadItsDcsIsActedOnAtOnce) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  stafd_.Serve({SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+  stafd_.Emit(DlpSource::Event::kAppeared);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:2"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+}
+
+// nvme-stas's stafd has no InitialDiscoveryDone: it is given 10 s, as nvme-stas's stacd gives
+// it, before anything it does not list is disconnected.
+TEST_F(StacServiceTest, AStafdThatCannotSayIsGivenTenSeconds) {
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("");
+  stafd_.Emit(DlpSource::Event::kVanished);
+  stafd_.initial_discovery_done = std::nullopt;
+  stafd_.Serve({SimEntry("nqn.io:2", "192.0.2.20", "4420")});
   stafd_.Emit(DlpSource::Event::kAppeared);
   loop_.AdvanceBy(std::chrono::milliseconds(9999));
-  EXPECT_EQ(stafd_.calls, calls);
+  EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
   loop_.AdvanceBy(std::chrono::milliseconds(1));
-  EXPECT_EQ(stafd_.calls, calls + 1);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:2"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+}
+
+// At a cold start, stacd asks stafd before anything else; while stafd has not read every DC,
+// stacd connects what it serves and what stacd.conf lists, and disconnects nothing.
+TEST_F(StacServiceTest, NothingIsDisconnectedWhileStafdHasNotReadItsDcs) {
+  stafd_.initial_discovery_done = false;
+  stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:3\n");
+  EXPECT_EQ(stafd_.done_queries, 1);
+  EXPECT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:3", "nqn.io:1"}));
+  stafd_.Serve({});
+  ReconcileAfterSignal();
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  stafd_.Emit(DlpSource::Event::kInitialDiscoveryDone);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:3"});
 }
 
 TEST_F(StacServiceTest, ExcludedAndOtherFamilySubsystemsAreNotConnected) {

@@ -12,6 +12,9 @@ namespace {
 
 using DictList = std::vector<std::map<std::string, std::string>>;
 
+constexpr const char* kPropertiesInterface = "org.freedesktop.DBus.Properties";
+constexpr const char* kInitialDiscoveryDone = "InitialDiscoveryDone";
+
 std::string Value(const std::map<std::string, std::string>& d, const char* key) {
   auto it = d.find(key);
   return it == d.end() ? std::string() : it->second;
@@ -109,6 +112,17 @@ StafClient::StafClient(sdbus::IConnection& conn)
     LOG_DEBUG("stafd: a discovery controller was removed");
     Notify(Event::kChanged);
   });
+  staf_->uponSignal("PropertiesChanged")
+      .onInterface(kPropertiesInterface)
+      .call([this](const std::string& iface, const std::map<std::string, sdbus::Variant>& changed,
+                   const std::vector<std::string>&) {
+        if (iface != kStafdDiscoveryInterface)
+          return;
+        auto it = changed.find(kInitialDiscoveryDone);
+        // Only a boolean true means anything; stafd never sets it back to false.
+        if (it != changed.end() && it->second.containsValueOfType<bool>() && it->second.get<bool>())
+          Notify(Event::kInitialDiscoveryDone);
+      });
   staf_->finishRegistration();
   bus_->uponSignal("NameOwnerChanged")
       .onInterface("org.freedesktop.DBus")
@@ -157,6 +171,30 @@ void StafClient::GetAll(std::function<void(std::optional<std::vector<DcLogPage>>
         }));
   } catch (const sdbus::Error& e) {
     LOG_INFO("Cannot ask stafd for its log pages: %s", e.what());
+    done(std::nullopt);
+  }
+}
+
+void StafClient::GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) {
+  try {
+    staf_->callMethodAsync("Get")
+        .onInterface(kPropertiesInterface)
+        .withTimeout(kCallTimeout)
+        .withArguments(std::string(kStafdDiscoveryInterface), std::string(kInitialDiscoveryDone))
+        .uponReplyInvoke(lifetime_.Guard([done](const sdbus::Error* err, sdbus::Variant value) {
+          if (err != nullptr) {
+            LOG_INFO("stafd does not say whether it has read its discovery controllers: %s",
+                     err->what());
+            return done(std::nullopt);
+          }
+          if (!value.containsValueOfType<bool>()) {
+            LOG_WARNING("stafd's %s is not a boolean", kInitialDiscoveryDone);
+            return done(std::nullopt);
+          }
+          done(value.get<bool>());
+        }));
+  } catch (const sdbus::Error& e) {
+    LOG_INFO("Cannot ask stafd whether it has read its discovery controllers: %s", e.what());
     done(std::nullopt);
   }
 }

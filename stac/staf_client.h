@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // StafClient: stacd's view of stafd over D-Bus (docs/compatibility.md, "How stacd follows
 // stafd"). It calls get_all_log_pages(true) asynchronously with a timeout, follows the
-// log_pages_changed and dc_removed signals and stafd's bus name. What stafd sends is validated
+// log_pages_changed and dc_removed signals, stafd's bus name, and its Discovery1 property
+// InitialDiscoveryDone (ours, beside the nvme-stas API). What stafd sends is validated
 // again: it is another process. Loop thread only; the connection must be driven by the same
 // loop.
 //
@@ -41,6 +42,7 @@ class StafClient : public DlpSource {
   StafClient& operator=(const StafClient&) = delete;
 
   void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) override;
+  void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) override;
   void Subscribe(std::function<void(Event)> handler) override;
 
  private:

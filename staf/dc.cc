@@ -51,6 +51,16 @@ Dc::Dc(DcContext& ctx, ConnectRequest request, Origin origin, Dict extras)
 void Dc::SetCachedLog(std::vector<LogEntry> entries) {
   log_ = std::move(entries);
   log_generation_ = ++dctx_.last_log_generation;
+  // What stafd served before its restart: as good as what stacd already acted on.
+  first_read_done_ = true;
+}
+
+void Dc::FirstReadDone() {
+  if (first_read_done_)
+    return;
+  first_read_done_ = true;
+  if (dctx_.on_first_read_done)
+    dctx_.on_first_read_done(*this);
 }
 
 EntrySelection Dc::SelectReferrals() const {
@@ -95,6 +105,7 @@ void Dc::OnConnected(bool /*adopted*/) {
 void Dc::OnConnectFailed() {
   if (dctx_.on_connect_failed)
     dctx_.on_connect_failed(*this);
+  FirstReadDone();
 }
 
 void Dc::RunIfIdle(void (Dc::*step)()) {
@@ -136,7 +147,7 @@ void Dc::Register() {
                       r.error().message.c_str());
           }
           register_timer_.Start();
-          return;
+          return FirstReadDone();
         } else if (r->status != 0) {
           LOG_WARNING("%sRegistration error. %s.", Prefix().c_str(), r->message.c_str());
         } else {
@@ -169,7 +180,7 @@ void Dc::GetSupport() {
                                             Prefix().c_str(), r.error().message.c_str());
                                 }
                                 support_timer_.Start();
-                                return;
+                                return FirstReadDone();
                               }
                               // A DC that answers the query with an NVMe error status (Linux
                               // nvmet's discovery controller only knows the discovery log) supports
@@ -222,7 +233,7 @@ void Dc::OnLog(Result<DiscoveryLogPage> r) {
       LOG_ERROR("%sFailed to retrieve log pages. %s", Prefix().c_str(), r.error().message.c_str());
     }
     log_timer_.Start();
-    return;
+    return FirstReadDone();
   }
   log_stats_.completed = true;
   log_stats_.fail_count = 0;
@@ -251,6 +262,7 @@ void Dc::OnLog(Result<DiscoveryLogPage> r) {
   if (!SameReferrals(old_referrals, Referrals()) && dctx_.on_referrals_changed) {
     dctx_.on_referrals_changed(*this);
   }
+  FirstReadDone();  // last: the referrals it names are already asked for
 }
 
 void Dc::OnIdle() {

@@ -42,6 +42,9 @@ struct DcContext {
   // Called after each connection (or adoption) and each failed attempt (mDNS aging).
   std::function<void(Dc&)> on_connected{};
   std::function<void(Dc&)> on_connect_failed{};
+  // Called once, when first_read_done() becomes true (after on_log_pages and
+  // on_referrals_changed of that read).
+  std::function<void(Dc&)> on_first_read_done{};
   // The mDNS aging state of a discovered DC, for Info()
   // (docs/compatibility.md, "Controller info and details").
   std::function<Dict(const Dc&)> unresponsive_info{};
@@ -76,6 +79,10 @@ class Dc : public Controller {
   std::vector<LogEntry> Referrals() const;
   // The [Limits] this DC's last page (or read) hit.
   const LimitHits& limit_hits() const { return limit_hits_; }
+  // Whether the first log page read has an outcome: a page (fetched, or restored from the
+  // last-known configuration) or a failure (to connect, register, or read; retried later).
+  // Until then, what stafd serves for this DC says nothing about the fabric.
+  bool first_read_done() const { return first_read_done_; }
 
   Dict Info() const override;
 
@@ -96,6 +103,8 @@ class Dc : public Controller {
   void NoteLimits(const DiscoveryLogPage& page);
   // Runs `step` now, or after the operation in flight (as a log page refetch).
   void RunIfIdle(void (Dc::*step)());
+  // Sets first_read_done() and tells the service, the first time only.
+  void FirstReadDone();
 
   DcContext& dctx_;
   Origin origin_;
@@ -103,6 +112,7 @@ class Dc : public Controller {
   std::uint64_t log_generation_;
   uint8_t lsp_ = 0;
   bool last_fetch_changed_ = false;
+  bool first_read_done_ = false;
   std::vector<std::string> last_rejected_;  // RejectedSummary() of the last fetch
   LimitHits limit_hits_;
   bool refetch_pending_ = false;  // an AEN arrived during an operation

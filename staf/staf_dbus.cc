@@ -48,6 +48,18 @@ void StafDbus::OnDcRemoved() {
   }
 }
 
+void StafDbus::OnInitialDiscoveryDone() {
+  try {
+    getObject().emitPropertiesChangedSignal(kStafdDiscoveryInterface, {"InitialDiscoveryDone"});
+  } catch (const sdbus::Error& e) {
+    LOG_ERROR("Cannot emit PropertiesChanged: %s", e.what());
+  }
+}
+
+bool StafDbus::InitialDiscoveryDone() {
+  return service_.initial_discovery_done();
+}
+
 void StafDbus::list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) {
   ControllerListReply reply = list_replies_.Take(std::move(result));
   try {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // StafDbus: stafd's object /org/nvmexpress/staf on D-Bus, the nvme-stas v2.3+ API
-// (docs/compatibility.md, "D-Bus API"). It answers from StafService's state and emits
-// log_pages_changed and
-// dc_removed. Arguments from callers are checked; a bad one gets
+// (docs/compatibility.md, "D-Bus API") and our Discovery1 interface beside it. It answers from
+// StafService's state and emits log_pages_changed, dc_removed and Discovery1's
+// PropertiesChanged. Arguments from callers are checked; a bad one gets
 // org.nvmexpress.staf.Error.InvalidArgs, never a crash. Secrets are never returned. A reply
 // whose size depends on the fabric (list_controllers, get_log_pages, get_all_log_pages,
 // controller_info) is measured first: above [Limits] max-dbus-reply-size it is answered with
@@ -24,9 +24,9 @@
 
 namespace stas::staf {
 
-class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_adaptor,
-                                                       org::nvmexpress::staf::debug_adaptor,
-                                                       sdbus::Properties_adaptor> {
+class StafDbus final : public sdbus::AdaptorInterfaces<
+                           org::nvmexpress::staf_adaptor, org::nvmexpress::staf::debug_adaptor,
+                           org::nvmexpress::staf::Discovery1_adaptor, sdbus::Properties_adaptor> {
  public:
   StafDbus(sdbus::IConnection& conn, StafService& service, ProcessInfoSource info);
   ~StafDbus();
@@ -37,6 +37,8 @@ class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_ada
   // on_dc_removed).
   void OnLogPagesChanged(const Dc& dc);
   void OnDcRemoved();
+  // PropertiesChanged of Discovery1.InitialDiscoveryDone (StafDeps::on_initial_discovery_done).
+  void OnInitialDiscoveryDone();
 
   // The JSON documents of the API, also used by tests without a bus.
   std::string ProcessInfoJson() const;
@@ -59,6 +61,7 @@ class StafDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::staf_ada
   bool tron() override;
   void tron(const bool& value) override;
   std::string log_level() override;
+  bool InitialDiscoveryDone() override;
 
   std::size_t MaxReplySize() const;
 

@@ -44,6 +44,7 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
                },
            .on_connected = [this](Dc& dc) { aging_.Restored(dc.tid()); },
            .on_connect_failed = [this](Dc& dc) { CheckLost(dc, Reported()); },
+           .on_first_read_done = [this](Dc&) { CheckInitialDiscovery(); },
            .unresponsive_info =
                [this](const Dc& dc) {
                  return aging_.Info(dc.tid());
@@ -69,6 +70,7 @@ bool StafService::kernel_supports(const std::string& option) const {
 }
 
 void StafService::Start() {
+  started_ = deps_.loop.Now();
   kernel_options_ = deps_.kernel.SupportedOptions();
   if (!kernel_options_.empty()) {
     if (!kernel_supports("host_iface")) {
@@ -270,6 +272,28 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
   if (removed && deps_.on_dc_removed)
     deps_.on_dc_removed();
   SaveLkc();
+  first_pass_done_ = true;
+  CheckInitialDiscovery();
+}
+
+void StafService::CheckInitialDiscovery() {
+  if (initial_discovery_done_ || stopping_ || !first_pass_done_)
+    return;
+  // A pending pass may add DCs (referrals just read, a reload, mDNS) that have not been read.
+  if (reconciling_ || soak_timer_.running())
+    return;
+  const auto active = dcs_.active();
+  if (!std::all_of(active.begin(), active.end(),
+                   [](const auto& dc) { return dc->first_read_done(); }))
+    return;
+  initial_discovery_done_ = true;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deps_.loop.Now() - started_).count();
+  LOG_INFO(
+      "Initial discovery done: %zu discovery controllers read or given up, %lld ms after start",
+      active.size(), static_cast<long long>(ms));
+  if (deps_.on_initial_discovery_done)
+    deps_.on_initial_discovery_done();
 }
 
 void StafService::ApplyMaxDcs(WantedCandidates<Candidate>& wanted) {

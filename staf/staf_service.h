@@ -52,6 +52,8 @@ struct StafDeps {
   std::function<void(const Dc&)> on_log_pages_changed{};
   // A reconciliation pass removed DCs (stafd emits dc_removed).
   std::function<void()> on_dc_removed{};
+  // initial_discovery_done() became true (stafd emits PropertiesChanged).
+  std::function<void()> on_initial_discovery_done{};
   // Called for AEN/rediscover events of DCs we do not manage (docs/compatibility.md,
   // "Coexistence with nvme-cli").
   std::function<void(const KernelEvent&, const KernelDevice&)> on_unmanaged_dc_event{};
@@ -106,6 +108,12 @@ class StafService {
   // status's "limits" object (common/controller/limits.h): the [Limits] of stafd and what
   // each DC (and the service, for max-discovery-controllers) drops now.
   nlohmann::ordered_json LimitsInfo() const;
+  // Whether stafd has read what it knows of the fabric since it started: the first
+  // reconciliation pass is done, no pass is pending, and every DC's first log page read has
+  // an outcome (Dc::first_read_done()), referred DCs included. Until then a DC missing from
+  // what stafd serves may only not be read yet: stacd disconnects nothing it learnt from
+  // stafd (docs/compatibility.md, "How stacd follows stafd"). Once true, stays true.
+  bool initial_discovery_done() const { return initial_discovery_done_; }
 
  private:
   struct Candidate {
@@ -135,6 +143,8 @@ class StafService {
   void SaveLkcSoon();
   std::string LkcText() const;
   void RestoreLkc();
+  // Sets initial_discovery_done() when its conditions hold.
+  void CheckInitialDiscovery();
 
   StafDeps deps_;
   ServiceConfig config_;
@@ -151,6 +161,9 @@ class StafService {
   LimitHits limit_hits_;    // max-discovery-controllers
   bool reconciling_ = false;
   bool stopping_ = false;
+  bool first_pass_done_ = false;
+  bool initial_discovery_done_ = false;
+  EventLoop::Clock::time_point started_{};
   Lifetime lifetime_;  // drops kernel events and blocking results once the service is gone
 };
 

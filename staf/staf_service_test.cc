@@ -15,10 +15,12 @@
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/file_helpers.h"
 #include "common/testing/simulated_kernel.h"
+#include "common/testing/text_helpers.h"
 
 namespace stas::staf {
 namespace {
 
+using testing::CountOf;
 using ::testing::HasSubstr;
 using testing::ListDetailed;
 using testing::SimEntry;
@@ -124,6 +126,71 @@ TEST_F(StafServiceTest, ConnectsConfiguredDcsAfterTheSoak) {
   EXPECT_TRUE(service_->dcs()[0]->connected());
   EXPECT_EQ(signals_.changed, std::vector<std::string>{"192.0.2.10"});
   EXPECT_EQ(service_->dcs()[0]->origin(), Origin::kConfigured);
+}
+
+// #14: stafd says when it has read what it knows of the fabric: every DC, referred ones
+// included, read once or given up (here: one DC refused at connect, one whose read fails).
+TEST_F(StafServiceTest, InitialDiscoveryIsDoneWhenEveryDcIsReadOrGivenUp) {
+  int done_signals = 0;
+  StafDeps deps = Deps();
+  deps.on_initial_discovery_done = [&] {
+    ++done_signals;
+  };
+  AddPort("192.0.2.40", {SimEntry("nqn.io:ref", "192.0.2.41", "4420")});
+  AddPort("192.0.2.50", {SimEntry("nqn.io:5", "192.0.2.51", "4420")});
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
+                  SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  kernel_.FailNext("log", 1, EIO);  // the first read (192.0.2.50's: configured first) fails
+  service_ = std::make_unique<StafService>(
+      std::move(deps), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.50\n"
+                              "controller=transport=tcp;traddr=192.0.2.10\n"
+                              "controller=transport=tcp;traddr=192.0.2.99\n"));  // no one there
+  service_->Start();
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(service_->initial_discovery_done());  // no pass yet
+  loop_.AdvanceBy(std::chrono::milliseconds(1500));
+  loop_.RunUntilIdle();
+  // The three are read or given up, but 192.0.2.10 refers to 192.0.2.40, not read yet.
+  ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.50", "192.0.2.10", "192.0.2.99"}));
+  EXPECT_FALSE(service_->dcs()[2]->connected());
+  EXPECT_TRUE(service_->dcs()[0]->log_pages().empty());
+  EXPECT_FALSE(service_->initial_discovery_done());
+  EXPECT_EQ(done_signals, 0);
+  loop_.AdvanceBy(std::chrono::milliseconds(1500));
+  loop_.RunUntilIdle();
+  ASSERT_EQ(Traddrs().size(), 4u);
+  EXPECT_EQ(service_->dcs()[3]->log_pages().size(), 1u);
+  EXPECT_TRUE(service_->initial_discovery_done());
+  EXPECT_EQ(done_signals, 1);
+  // Once done, done: a new DC (a reload adding one) does not make it false again.
+  service_->Reload(
+      Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"
+             "controller=transport=tcp;traddr=192.0.2.98\n"));
+  EXPECT_TRUE(service_->initial_discovery_done());
+  Settle();
+  EXPECT_EQ(done_signals, 1);
+}
+
+// DCs restored from the last-known configuration have a page already: what stacd acted on
+// before the restart. A stafd restarted with its state is done as soon as its pass is.
+TEST_F(StafServiceTest, RestoredDcsCountAsRead) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  ASSERT_TRUE(service_->initial_discovery_done());
+  bool stopped = false;
+  service_->Stop([&] { stopped = true; });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(stopped);
+  service_.reset();
+  kernel_.SetPortUp("192.0.2.10", "8009", false);  // the restarted stafd cannot reach it
+  service_ = std::make_unique<StafService>(
+      Deps(), Config("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n"));
+  service_->Start();
+  ASSERT_EQ(service_->dcs().size(), 1u);
+  EXPECT_TRUE(service_->dcs()[0]->first_read_done());
+  EXPECT_FALSE(service_->initial_discovery_done());  // the pass is still to come
+  Settle();
+  EXPECT_TRUE(service_->initial_discovery_done());
 }
 
 TEST_F(StafServiceTest, HostNamesAreResolvedWithTheFirstIpv4First) {
@@ -403,13 +470,6 @@ TEST_F(StafServiceTest, UnmanagedDcEventsAreHandedToNvmeCli) {
 }
 
 // --- [Limits] (#13, finding 3) ---
-
-size_t CountOf(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
 
 // `count` referrals to DCs that do not exist (10.0.x.y): each becomes a Dc that keeps trying.
 std::vector<RawLogEntry> Referrals(int count) {

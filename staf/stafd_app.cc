@@ -33,6 +33,7 @@ class Stafd final : public DaemonService {
                      .lkc_path = lkc_path_,
                      .on_log_pages_changed = [this](const Dc& dc) { dbus_.OnLogPagesChanged(dc); },
                      .on_dc_removed = [this] { dbus_.OnDcRemoved(); },
+                     .on_initial_discovery_done = [this] { dbus_.OnInitialDiscoveryDone(); },
                      .on_unmanaged_dc_event = [](const KernelEvent& ev,
                                                  const KernelDevice&) { StartNvmfConnect(ev); },
                      .browser = &browser_,

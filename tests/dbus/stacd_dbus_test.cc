@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
+#include "common/testing/text_helpers.h"
 #include "ctl/daemon_proxies.h"
 #include "tests/dbus/dbus_fixture.h"
 #include "tests/dbus/dbus_test_util.h"
@@ -364,6 +365,25 @@ TEST_F(StacdDbusTest, StafdGoneKeepsEveryConnection) {
   // keeps the connections (SigtermKeepsConnectionsAndExitsZero): the kernel shows what the
   // pass did.
   ASSERT_EQ(stacd_.Stop(), 0);
+  EXPECT_EQ(KernelIocs(), before);
+}
+
+// #14: a restarted stafd is followed as soon as it says it has read its DCs, not after a fixed
+// 10 s; nothing is disconnected meanwhile.
+TEST_F(StacdDbusTest, StafdRestartIsFollowedWhenItHasReadItsDcs) {
+  ASSERT_TRUE(WaitForKernelIocs({kSubsys1, kSubsys2})) << KernelIocs().dump();
+  nlohmann::json before = KernelIocs();
+  const std::string said = "stafd has read its discovery controllers";
+  auto times_said = [&] {
+    return CountOf(stacd_.LogText(), said);
+  };
+  // Once at stacd's start (stafd was there, done reading).
+  ASSERT_TRUE(WaitUntil([&] { return times_said() == 1; }, kConnectTimeout)) << stacd_.LogText();
+  ASSERT_EQ(StopStafd(), 0);
+  ASSERT_TRUE(RestartStafd()) << LogText();
+  ASSERT_TRUE(WaitUntil([&] { return times_said() == 2; }, kConnectTimeout)) << stacd_.LogText();
+  EXPECT_THAT(stacd_.LogText(), Not(HasSubstr("was given 10s")));
+  EXPECT_THAT(stacd_.LogText(), Not(HasSubstr("disconnecting")));
   EXPECT_EQ(KernelIocs(), before);
 }
 

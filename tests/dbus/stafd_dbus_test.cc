@@ -102,6 +102,45 @@ TEST_F(StafdDbusTest, IntrospectionListsExactlyTheApi) {
   EXPECT_EQ(tron[2], "b");
   EXPECT_EQ(tron[3], "false");
   EXPECT_THAT(tron, ::testing::Contains("writable"));
+
+  // Ours, beside the nvme-stas API.
+  const auto& discovery = api[kStafdDiscoveryInterface];
+  ASSERT_EQ(discovery.size(), 1u) << r.out;
+  const auto& done = discovery.at("InitialDiscoveryDone");
+  ASSERT_GE(done.size(), 5u);
+  EXPECT_EQ(done[1], "property");
+  EXPECT_EQ(done[2], "b");
+  EXPECT_THAT(done, ::testing::Contains("emits-change"));
+  EXPECT_THAT(done, Not(::testing::Contains("writable")));
+}
+
+// #14: stafd says when it has read its DCs (stacd waits for it, not for a fixed 10 s): the
+// property, and PropertiesChanged when it becomes true after a restart.
+TEST_F(StafdDbusTest, InitialDiscoveryDoneBecomesTrueWithPropertiesChanged) {
+  const std::string get =
+      "get-property " + Obj() + " " + kStafdDiscoveryInterface + " InitialDiscoveryDone";
+  ASSERT_TRUE(WaitUntil([&] { return Busctl(get).out == "b true\n"; }, milliseconds(10000)))
+      << Busctl(get).out << Busctl(get).err;
+  ASSERT_EQ(StopStafd(), 0);
+  auto conn = sdbus::createSessionBusConnectionWithAddress(bus_address());
+  auto proxy = sdbus::createProxy(*conn, kStafdBusName, kStafdObjectPath);
+  std::vector<bool> changes;
+  proxy->uponSignal("PropertiesChanged")
+      .onInterface("org.freedesktop.DBus.Properties")
+      .call([&](const std::string& iface, const std::map<std::string, sdbus::Variant>& changed,
+                const std::vector<std::string>&) {
+        auto it = changed.find("InitialDiscoveryDone");
+        if (iface == kStafdDiscoveryInterface && it != changed.end())
+          changes.push_back(it->second.get<bool>());
+      });
+  proxy->finishRegistration();
+  ASSERT_TRUE(RestartStafd()) << LogText();
+  ASSERT_TRUE(PumpUntil(
+      *conn, [&] { return !changes.empty(); }, milliseconds(10000)))
+      << "no PropertiesChanged within 10 s";
+  EXPECT_EQ(changes, std::vector<bool>{true});
+  EXPECT_EQ(Busctl(get).out, "b true\n");
+  EXPECT_THAT(LogText(), HasSubstr("Initial discovery done: 1 discovery controllers read"));
 }
 
 TEST_F(StafdDbusTest, ListControllersWithBusctlAndGdbus) {
