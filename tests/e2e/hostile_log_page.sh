@@ -28,27 +28,6 @@ hostile_subsystem() {
   nvmet_link 1 "$1"
 }
 
-# start_traced DAEMON: like start_stafd/start_stacd, under strace -f (every write(2), with the
-# path of its file descriptor). Sets <DAEMON>_STRACE_PID and <DAEMON>_PID (the daemon itself).
-start_traced() {
-  case "$1" in stafd) _svc=f ;; stacd) _svc=c ;; *) fail "start_traced: unknown daemon $1" ;; esac
-  RUNTIME_DIRECTORY=/run/$1 strace -f -qq -y -s 4096 --seccomp-bpf -e trace=write -o "$E2E/$1.strace" \
-    "$B/sta$_svc/$1" -f "$E2E/$1.conf" >>"$E2E/$1.log" 2>&1 &
-  _spid=$!
-  wait_for "busctl status org.nvmexpress.sta$_svc" 30
-  _dpid=$(pgrep -P "$_spid") || fail "no $1 process under strace $_spid"
-  assert_eq "$B/sta$_svc/$1" "$(readlink /proc/$_dpid/exe)" "the process under strace"
-  eval "$(echo "$1" | tr a-z A-Z)_STRACE_PID=$_spid; $(echo "$1" | tr a-z A-Z)_PID=$_dpid"
-}
-
-# fabrics_writes DAEMON: the connect strings DAEMON wrote to /dev/nvme-fabrics, one a line
-# (strace -f shows a write that blocks as `write(9</dev/nvme-fabrics>, "...", 215 <unfinished ...>`).
-fabrics_writes() {
-  [ -r "$E2E/$1.strace" ] || fail "no strace output $E2E/$1.strace"
-  grep -F 'write(' "$E2E/$1.strace" | grep -F '</dev/nvme-fabrics>' |
-    sed 's/^[^"]*"//; s/", [0-9]*\( <unfinished \.\.\.>\|) *= .*\)$//'
-}
-
 H1="nqn.2014-08.org.example:evil,hostnqn=nqn.2014-08.org.example:intruder"
 H2="nqn.2014-08.org.example:evil2,nr_io_queues=64"
 H3="nqn.2014-08.org.example:evil3 tos=1"

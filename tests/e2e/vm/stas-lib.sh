@@ -85,6 +85,61 @@ start_stacd() {
   wait_for "busctl status org.nvmexpress.stac" 20
 }
 
+# start_traced DAEMON: like start_stafd/start_stacd, under strace -f: every write(2), with the
+# path of its file descriptor (-y), when it started (-ttt) and how long it took (-T), in
+# $E2E/DAEMON.strace. Only write(2) stops the daemon (--seccomp-bpf). Sets <DAEMON>_STRACE_PID
+# and <DAEMON>_PID (the daemon itself).
+start_traced() {
+  case "$1" in stafd) _svc=f ;; stacd) _svc=c ;; *) fail "start_traced: unknown daemon $1" ;; esac
+  RUNTIME_DIRECTORY=/run/$1 strace -f -qq -y -ttt -T -s 4096 --seccomp-bpf -e trace=write \
+    -o "$E2E/$1.strace" "$B/sta$_svc/$1" -f "$E2E/$1.conf" >>"$E2E/$1.log" 2>&1 &
+  _spid=$!
+  wait_for "busctl status org.nvmexpress.sta$_svc" 30
+  _dpid=$(pgrep -P "$_spid") || fail "no $1 process under strace $_spid"
+  assert_eq "$B/sta$_svc/$1" "$(readlink /proc/$_dpid/exe)" "the process under strace"
+  eval "$(echo "$1" | tr a-z A-Z)_STRACE_PID=$_spid; $(echo "$1" | tr a-z A-Z)_PID=$_dpid"
+}
+
+# fabrics_writes DAEMON: the connect strings DAEMON wrote to /dev/nvme-fabrics, one a line
+# (strace -f shows a write that blocks as `write(9</dev/nvme-fabrics>, "...", 215 <unfinished ...>`).
+fabrics_writes() {
+  [ -r "$E2E/$1.strace" ] || fail "no strace output $E2E/$1.strace"
+  grep -F 'write(' "$E2E/$1.strace" | grep -F '</dev/nvme-fabrics>' |
+    sed 's/^[^"]*"//; s/", [0-9]*\( <unfinished \.\.\.>\|) *= .*\)$//'
+}
+
+# fabrics_timeline STRACE_FILE: the writes to /dev/nvme-fabrics in the output of strace -f -ttt
+# -T -y, as the kernel served them. Its write handler holds one mutex for a whole controller
+# creation, so a write is served from when it arrives or when the one before it ends, whichever
+# is later. Prints "WRITES SPAN_MS BUSY_MS IDLE_MS MAX_GAP_MS GAPS_OVER_1MS": SPAN from the
+# first arrival to the last end; BUSY the time the kernel spent creating controllers; IDLE =
+# SPAN - BUSY, the time it waited for user space between one connect's end and the next one's
+# arrival (the longest such gap: MAX_GAP).
+fabrics_timeline() {
+  [ -r "$1" ] || fail "no strace output $1"
+  awk '
+    function dur(line) { match(line, /<[0-9.]+>$/); return substr(line, RSTART + 1, RLENGTH - 2) }
+    /write\(/ && /<\/dev\/nvme-fabrics>/ {
+      if ($0 ~ /<unfinished \.\.\.>$/) { pending[$1] = $2; next }
+      printf "%.6f %.6f\n", $2, $2 + dur($0); next
+    }
+    /<\.\.\. write resumed>/ && ($1 in pending) {
+      printf "%.6f %.6f\n", pending[$1], pending[$1] + dur($0); delete pending[$1]
+    }' "$1" | sort -n -k2 | awk '
+    NR == 1 { first = $1; last = 0 }
+    {
+      from = $1 > last ? $1 : last
+      busy += $2 - from
+      if (NR > 1 && $1 > last) { gap = $1 - last; if (gap > maxgap) maxgap = gap; if (gap > 0.001) over++ }
+      if ($1 < first) first = $1
+      last = $2; n++
+    }
+    END {
+      if (n == 0) { print "0 0 0 0 0 0"; exit }
+      printf "%d %.0f %.0f %.0f %.0f %d\n", n, (last - first) * 1000, busy * 1000, (last - first - busy) * 1000, maxgap * 1000, over
+    }'
+}
+
 # start_both_connected N: stafd (serving its DC's N+1 entries), then stacd, until stacd has
 # connected SUB1..SUB<N>, each exactly once: stafd's DC and stacd's N I/O controllers are live in
 # the kernel, on the devices and with the addresses the daemons report, and the kernel has no
