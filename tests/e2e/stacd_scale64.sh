@@ -43,21 +43,30 @@ start_stafd
 start_stacd
 wait_for "[ \"\$(ioc_connected)\" = 1 ]" 60
 
+# link_and_time: links SUB1..SUB<N> to port 1 at once and sets T_LINKED (all linked), T_DLP
+# (stafd serves them all) and T_CONNECTED (the DC, the seed and the N live in the kernel); then
+# checks what stacd says.
+link_and_time() {
+  _i=1
+  while [ "$_i" -le "$N" ]; do
+    ln -s "$NVMET/subsystems/$SUB$_i" "$NVMET/ports/1/subsystems/$SUB$_i" || fail "link $SUB$_i"
+    _i=$((_i + 1))
+  done
+  T_LINKED=$(now_ms)
+  wait_for "[ \"\$(dlp_count)\" = $((N + 2)) ]" 120
+  T_DLP=$(now_ms)
+  wait_for "[ \"\$(kernel_live_total)\" = $((N + 2)) ]" 240
+  T_CONNECTED=$(now_ms)
+  wait_for "[ \"\$(ioc_connected)\" = $((N + 1)) ]" 60
+  assert_each_subsystem_once 1 "$N"
+}
+
 log "link $N subsystems at once"
 t0=$(now_ms)
-i=1
-while [ "$i" -le "$N" ]; do
-  ln -s "$NVMET/subsystems/$SUB$i" "$NVMET/ports/1/subsystems/$SUB$i" || fail "link $SUB$i"
-  i=$((i + 1))
-done
-t_linked=$(now_ms)
-wait_for "[ \"\$(dlp_count)\" = $((N + 2)) ]" 120
-t_dlp=$(now_ms)
-# The DC, the seed and the N, live in the kernel; then what stacd says is checked.
-wait_for "[ \"\$(kernel_live_total)\" = $((N + 2)) ]" 240
-t_stacd=$(now_ms)
-wait_for "[ \"\$(ioc_connected)\" = $((N + 1)) ]" 60
-assert_each_subsystem_once 1 "$N"
+link_and_time
+t_linked=$T_LINKED
+t_dlp=$T_DLP
+t_stacd=$T_CONNECTED
 threads=$(awk '/^Threads:/ {print $2}' "/proc/$STACD_PID/status")
 rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$STACD_PID/status")
 
@@ -91,17 +100,9 @@ wait_for "[ \"\$(kernel_io_count)\" = 1 ]" 120
 rm -f /run/stacd/owned-controllers.json
 start_traced stacd
 wait_for "[ \"\$(ioc_connected)\" = 1 ]" 60
-i=1
-while [ "$i" -le "$N" ]; do
-  ln -s "$NVMET/subsystems/$SUB$i" "$NVMET/ports/1/subsystems/$SUB$i" || fail "link $SUB$i"
-  i=$((i + 1))
-done
-wait_for "[ \"\$(dlp_count)\" = $((N + 2)) ]" 120
-t_dlp2=$(now_ms)
-wait_for "[ \"\$(kernel_live_total)\" = $((N + 2)) ]" 240
-t_stacd2=$(now_ms)
-wait_for "[ \"\$(ioc_connected)\" = $((N + 1)) ]" 60
-assert_each_subsystem_once 1 "$N"
+link_and_time
+t_dlp2=$T_DLP
+t_stacd2=$T_CONNECTED
 stop_pid "$STACD_PID"
 wait_for "! pid_alive $STACD_STRACE_PID" 20
 fabrics_writes stacd | grep -F "nqn=$SUB" | grep -vF "nqn=${SUB}seed," >"$E2E/connect-strings"
