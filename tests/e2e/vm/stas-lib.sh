@@ -267,7 +267,6 @@ kernel_io_count() {
   done
   echo "$_n"
 }
-# kernel_live_io_count: the kernel's live I/O controllers.
 # kernel_live_total: how many of the kernel's controllers (of any kind) are live. Two processes
 # however many controllers there are: for polling while the guest is busy connecting, where a
 # stafctl/stacctl call (or a subshell per controller) every 0.2 s would take a good part of its
@@ -275,6 +274,7 @@ kernel_io_count() {
 kernel_live_total() {
   cat /sys/class/nvme/nvme*/state 2>/dev/null | grep -cx live
 }
+# kernel_live_io_count: the kernel's live I/O controllers.
 kernel_live_io_count() {
   _n=0
   for _c in /sys/class/nvme/nvme*; do
