@@ -282,7 +282,7 @@ void StafService::CheckInitialDiscovery() {
   // A pending pass may add DCs (referrals just read, a reload, mDNS) that have not been read.
   if (reconciling_ || soak_timer_.running())
     return;
-  const auto active = dcs_.active();
+  const auto& active = dcs_.active();
   if (!std::all_of(active.begin(), active.end(),
                    [](const auto& dc) { return dc->first_read_done(); }))
     return;
