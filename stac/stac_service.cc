@@ -20,9 +20,11 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
+      kernel_index_(deps_.kernel),
       ctx_{.controller = {.loop = deps_.loop,
                           .runner = deps_.runner,
                           .kernel = deps_.kernel,
+                          .index = kernel_index_,
                           .owned_devices =
                               [this] {
                                 return iocs_.OwnedDevices();
@@ -194,6 +196,7 @@ bool StacService::KeepOnRemoval(const Tid& tid) const {
 }
 
 void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, ResolvedNames resolved) {
+  kernel_index_.Invalidate();  // the connects this pass starts look at the kernel as it is now
   std::vector<Candidate> discovered;
   if (pages) {
     discovered = Discovered(*pages);
@@ -433,13 +436,15 @@ void StacService::RestoreOwned(std::function<void()> then) {
   // Only controllers whose kernel connection still exists are taken back (re-adopted), so
   // that stacd keeps its right to disconnect them; the others are gone for good.
   NvmeKernel& kernel = deps_.kernel;
+  KernelIndex& index = kernel_index_;
+  index.Invalidate();
   deps_.runner.RunBlocking<std::vector<ConnectRequest>>(
       lifetime_,
-      [owned, &kernel]() {
+      [owned, &kernel, &index]() {
         std::vector<ConnectRequest> still_there;
         std::set<std::string> taken;
         for (const ConnectRequest& req : owned) {
-          if (auto d = FindAdoptable(kernel, req, taken, nullptr)) {
+          if (auto d = FindAdoptable(kernel, index, req, taken, nullptr)) {
             taken.insert(d->name);
             still_there.push_back(req);
           }

@@ -23,6 +23,7 @@
 #include "common/config/config.h"
 #include "common/controller/candidates.h"
 #include "common/controller/controller_registry.h"
+#include "common/controller/kernel_index.h"
 #include "common/controller/limits.h"
 #include "common/daemon/state_writer.h"
 #include "common/kernel/nvme_kernel.h"
@@ -113,6 +114,7 @@ class StacService {
   ServiceConfig config_;
   TidDefaults tid_defaults_;
   std::vector<std::string> kernel_options_;
+  KernelIndex kernel_index_;  // before ctx_
   IocContext ctx_;
   ControllerRegistry<Ioc> iocs_;
   // The discovered candidates of the last answer stafd gave: what we keep while it is away.

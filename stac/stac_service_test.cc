@@ -616,8 +616,8 @@ class ConnectGateKernel : public NvmeKernel {
   std::optional<KernelDevice> GetDevice(const std::string& device) override {
     return kernel_.GetDevice(device);
   }
-  std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) override {
-    return kernel_.ListDevicesOf(subsysnqn);
+  std::vector<std::pair<std::string, std::string>> ListSubsysNqns() override {
+    return kernel_.ListSubsysNqns();
   }
 
  private:

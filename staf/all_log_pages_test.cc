@@ -66,7 +66,9 @@ class AllLogPagesTest : public ::testing::Test {
   FakeEventLoop loop_;
   InlineRunner runner_{loop_};
   testing::SimulatedKernel kernel_{loop_};
-  DcContext ctx_{.controller = {.loop = loop_, .runner = runner_, .kernel = kernel_}};
+  KernelIndex index_{kernel_};
+  DcContext ctx_{
+      .controller = {.loop = loop_, .runner = runner_, .kernel = kernel_, .index = index_}};
   std::vector<std::shared_ptr<Dc>> dcs_;
   AllLogPages all_;
 };

@@ -65,9 +65,11 @@ class DcTest : public ::testing::Test {
   int connected_calls_ = 0;
   int connect_failed_calls_ = 0;
   std::set<std::string> owned_by_others_;  // devices other DCs of the service own
+  KernelIndex index_{kernel_};
   DcContext ctx_{.controller = {.loop = loop_,
                                 .runner = runner_,
                                 .kernel = kernel_,
+                                .index = index_,
                                 .owned_devices =
                                     [this] {
                                       return owned_by_others_;

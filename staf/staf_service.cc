@@ -18,9 +18,11 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
       tid_defaults_{config_.ignore_iface, deps_.host.hostnqn},
       reads_(deps_.loop, deps_.runner,
              static_cast<std::size_t>(config_.limits.discovery_read_workers), "discovery reads"),
+      kernel_index_(deps_.kernel),
       ctx_{.controller = {.loop = deps_.loop,
                           .runner = deps_.runner,
                           .kernel = deps_.kernel,
+                          .index = kernel_index_,
                           .reads = &reads_,
                           .owned_devices =
                               [this] {
@@ -238,6 +240,7 @@ void StafService::Reconcile() {
 }
 
 void StafService::FinishReconcile(ResolvedNames resolved) {
+  kernel_index_.Invalidate();  // the connects this pass starts look at the kernel as it is now
   // Configured first, then referrals, then mDNS (stas's origin priority): a DC found several
   // ways takes the first origin, so a referred DC is removed as soon as nothing refers to it.
   std::vector<Candidate> all = Configured(resolved);

@@ -20,6 +20,7 @@
 #include "common/config/name_resolution.h"
 #include "common/controller/candidates.h"
 #include "common/controller/controller_registry.h"
+#include "common/controller/kernel_index.h"
 #include "common/daemon/state_writer.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
@@ -150,7 +151,8 @@ class StafService {
   ServiceConfig config_;
   TidDefaults tid_defaults_;
   std::vector<std::string> kernel_options_;
-  BoundedRunner reads_;  // the DCs' reads, at most discovery-read-workers at once; before ctx_
+  BoundedRunner reads_;       // the DCs' reads, at most discovery-read-workers at once; before ctx_
+  KernelIndex kernel_index_;  // before ctx_
   DcContext ctx_;
   ControllerRegistry<Dc> dcs_;
   ZeroconfAging aging_;

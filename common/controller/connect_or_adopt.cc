@@ -8,23 +8,29 @@
 
 namespace stas {
 
-std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, const ConnectRequest& req,
+std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, KernelIndex& index,
+                                          const ConnectRequest& req,
                                           const std::set<std::string>& owned, std::string* note) {
   std::optional<InterfaceAddresses> ifaddrs;  // read once, only if there is a candidate
   // A DC named by the well-known NQN may match one with a unique NQN (TP8013): all of them.
   bool any_nqn = req.tid.subsysnqn() == kWellKnownDiscoveryNqn;
-  for (const KernelDevice& d :
-       any_nqn ? kernel.ListDevices() : kernel.ListDevicesOf(req.tid.subsysnqn())) {
-    bool right_kind = req.discovery ? d.IsDiscovery() : d.IsIo();
+  for (const std::string& name : index.ControllersOf(any_nqn ? "" : req.tid.subsysnqn())) {
+    if (owned.count(name))
+      continue;
+    std::optional<KernelDevice> d = kernel.GetDevice(name);
+    // Gone since the index was read, or the name given to a controller of another subsystem.
+    if (!d || (!any_nqn && d->subsysnqn != req.tid.subsysnqn()))
+      continue;
+    bool right_kind = req.discovery ? d->IsDiscovery() : d->IsIo();
     // A controller the kernel is deleting is on its way out, and the kernel would let a new
     // connect through; one that is connecting or resetting is still the kernel's (a new
     // connect would be refused with EALREADY): it is adopted, and shown in its state.
-    if (!right_kind || owned.count(d.name) || IsBeingDeleted(d.state))
+    if (!right_kind || IsBeingDeleted(d->state))
       continue;
     if (!ifaddrs)
       ifaddrs = ReadInterfaceAddresses();
-    KernelCtrl kc{d.transport,  d.traddr,    d.trsvcid, d.host_traddr,
-                  d.host_iface, d.subsysnqn, d.hostnqn, d.src_addr};
+    KernelCtrl kc{d->transport,  d->traddr,    d->trsvcid, d->host_traddr,
+                  d->host_iface, d->subsysnqn, d->hostnqn, d->src_addr};
     MatchResult m = MatchExistingCtrl(req.tid, kc, *ifaddrs);
     if (m.matches) {
       if (note)
@@ -35,15 +41,21 @@ std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, const ConnectReque
   return std::nullopt;
 }
 
-ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, const ConnectRequest& req,
+ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, KernelIndex& index, const ConnectRequest& req,
                               const std::set<std::string>& owned, bool adopt) {
+  std::string note;
   if (adopt) {
-    std::string note;
-    if (std::optional<KernelDevice> d = FindAdoptable(kernel, req, owned, &note)) {
+    if (std::optional<KernelDevice> d = FindAdoptable(kernel, index, req, owned, &note))
       return ConnectOutcome{d->name, d, true, note};
-    }
   }
   Result<std::string> dev = kernel.Connect(req);
+  if (!dev && dev.error().code == EALREADY && adopt) {
+    // The kernel has this very controller, made since the index was read (by someone else):
+    // it is adopted, as it would have been had the index known it.
+    index.Invalidate();
+    if (std::optional<KernelDevice> d = FindAdoptable(kernel, index, req, owned, &note))
+      return ConnectOutcome{d->name, d, true, note};
+  }
   if (!dev)
     return ConnectOutcome{Fail(dev.error()), std::nullopt, false, ""};
   std::optional<KernelDevice> info = kernel.GetDevice(*dev);

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "common/controller/kernel_index.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/result.h"
 
@@ -25,13 +26,15 @@ struct ConnectOutcome {
   static ConnectOutcome Failed(const std::string& why) { return {Fail(EIO, why), {}, false, {}}; }
 };
 
+// `index`: where the kernel's controllers of the candidate's subsystem are looked up.
 // `owned`: devices that other controllers of the daemon already own (never adopted twice).
 // `adopt`: whether to look for an existing controller at all.
-ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, const ConnectRequest& req,
+ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, KernelIndex& index, const ConnectRequest& req,
                               const std::set<std::string>& owned, bool adopt = true);
 
 // The existing controller `req` would adopt, if any (no connect).
-std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, const ConnectRequest& req,
+std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, KernelIndex& index,
+                                          const ConnectRequest& req,
                                           const std::set<std::string>& owned, std::string* note);
 
 }  // namespace stas

@@ -50,17 +50,20 @@ class ConnectOrAdoptTest : public ::testing::TestWithParam<bool> {
     d.hostnqn = kHostNqn;
     d.cntrltype = Discovery() ? "discovery" : "io";
     d.state = state;
-    return kernel_.AddExistingDevice(d);
+    std::string name = kernel_.AddExistingDevice(d);
+    index_.Invalidate();  // as the service does when it starts a pass
+    return name;
   }
 
   FakeEventLoop loop_;
   testing::SimulatedKernel kernel_{loop_};
+  KernelIndex index_{kernel_};
 };
 
 TEST_P(ConnectOrAdoptTest, ControllersTheKernelIsDeletingAreNotAdopted) {
   for (const char* state : {"deleting", "deleting (no IO)", "dead"}) {
     std::string existing = AddExisting(state);
-    ConnectOutcome o = ConnectOrAdopt(kernel_, Request(), {});
+    ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(), {});
     ASSERT_TRUE(o.device) << state;
     EXPECT_FALSE(o.adopted) << state;
     EXPECT_NE(*o.device, existing) << state;
@@ -74,7 +77,7 @@ TEST_P(ConnectOrAdoptTest, ControllersTheKernelIsDeletingAreNotAdopted) {
 TEST_P(ConnectOrAdoptTest, ConnectingAndResettingControllersAreAdoptedInTheirState) {
   for (const char* state : {"connecting", "resetting", "live"}) {
     std::string existing = AddExisting(state);
-    ConnectOutcome o = ConnectOrAdopt(kernel_, Request(), {});
+    ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(), {});
     ASSERT_TRUE(o.device) << state;
     EXPECT_TRUE(o.adopted) << state;
     EXPECT_EQ(*o.device, existing);
@@ -83,6 +86,72 @@ TEST_P(ConnectOrAdoptTest, ConnectingAndResettingControllersAreAdoptedInTheirSta
     kernel_.RemoveDevice(existing);
   }
   EXPECT_EQ(kernel_.connect_calls(), 0);
+}
+
+// The index read before someone else connected the same controller: the kernel refuses the
+// duplicate, and the controller it has is adopted.
+TEST(ConnectOrAdoptIndexTest, AControllerMadeSinceTheIndexWasReadIsAdoptedOnEalready) {
+  FakeEventLoop loop;
+  testing::SimulatedKernel kernel{loop};
+  testing::SimPort port;
+  port.traddr = "192.0.2.10";
+  port.trsvcid = "4420";
+  port.subsystems = {"nqn.io:1"};
+  kernel.AddPort(port);
+  KernelIndex index{kernel};
+  EXPECT_TRUE(index.ControllersOf("nqn.io:1").empty());
+  ConnectRequest req;
+  req.tid = Tid::Make({.transport = "tcp",
+                       .traddr = "192.0.2.10",
+                       .trsvcid = "4420",
+                       .subsysnqn = "nqn.io:1",
+                       .host_nqn = kHostNqn},
+                      TidDefaults{false, kHostNqn});
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = "192.0.2.10";
+  d.trsvcid = "4420";
+  d.subsysnqn = "nqn.io:1";
+  d.hostnqn = kHostNqn;
+  d.cntrltype = "io";
+  d.state = "live";
+  std::string existing = kernel.AddExistingDevice(d);
+
+  ConnectOutcome o = ConnectOrAdopt(kernel, index, req, {});
+  ASSERT_TRUE(o.device) << o.device.error().message;
+  EXPECT_TRUE(o.adopted);
+  EXPECT_EQ(*o.device, existing);
+  EXPECT_EQ(kernel.connect_calls(), 1);  // refused with EALREADY
+  EXPECT_EQ(kernel.device_count(), 1U);
+  EXPECT_EQ(index.reads(), 2U);
+}
+
+// A burst of connects (one pass) reads the kernel's controllers once, however many it makes.
+TEST(ConnectOrAdoptIndexTest, ABurstOfConnectsListsTheKernelsControllersOnce) {
+  FakeEventLoop loop;
+  testing::SimulatedKernel kernel{loop};
+  testing::SimPort port;
+  port.traddr = "192.0.2.10";
+  port.trsvcid = "4420";
+  constexpr int kConnects = 200;
+  for (int i = 0; i < kConnects; ++i)
+    port.subsystems.push_back("nqn.io:" + std::to_string(i));
+  kernel.AddPort(port);
+  KernelIndex index{kernel};
+  for (int i = 0; i < kConnects; ++i) {
+    ConnectRequest req;
+    req.tid = Tid::Make({.transport = "tcp",
+                         .traddr = "192.0.2.10",
+                         .trsvcid = "4420",
+                         .subsysnqn = "nqn.io:" + std::to_string(i),
+                         .host_nqn = kHostNqn},
+                        TidDefaults{false, kHostNqn});
+    ConnectOutcome o = ConnectOrAdopt(kernel, index, req, {});
+    ASSERT_TRUE(o.device) << o.device.error().message;
+    EXPECT_FALSE(o.adopted);
+  }
+  EXPECT_EQ(kernel.device_count(), static_cast<size_t>(kConnects));
+  EXPECT_EQ(index.reads(), 1U);
 }
 
 INSTANTIATE_TEST_SUITE_P(DiscoveryAndIo, ConnectOrAdoptTest, ::testing::Bool(),

@@ -47,8 +47,10 @@ void Controller::TryConnect() {
   ConnectRequest req = request_;
   std::set<std::string> owned = ctx_.owned_devices ? ctx_.owned_devices() : std::set<std::string>{};
   NvmeKernel& kernel = ctx_.kernel;
-  RunOp<ConnectOutcome>([req, owned, &kernel]() { return ConnectOrAdopt(kernel, req, owned); },
-                        [this](ConnectOutcome o) { OnConnectDone(std::move(o)); });
+  KernelIndex& index = ctx_.index;
+  RunOp<ConnectOutcome>(
+      [req, owned, &kernel, &index]() { return ConnectOrAdopt(kernel, index, req, owned); },
+      [this](ConnectOutcome o) { OnConnectDone(std::move(o)); });
 }
 
 void Controller::OnConnectDone(ConnectOutcome o) {

@@ -37,6 +37,9 @@ struct ControllerContext {
   EventLoop& loop;
   BlockingRunner& runner;
   NvmeKernel& kernel;
+  // The kernel's controllers by subsystem, where connects look for one to adopt. The service
+  // invalidates it when it starts a reconciliation pass.
+  KernelIndex& index;
   // Where RunRead() sends a controller's reads (stafd: the bounded lane of discovery reads, so
   // that slow DCs cannot take every worker from connects and disconnects); null: `runner`.
   BlockingRunner* reads = nullptr;

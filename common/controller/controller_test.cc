@@ -74,7 +74,8 @@ class ControllerTest : public ::testing::Test {
   FakeEventLoop loop_;
   HeldRunner runner_{loop_};
   testing::SimulatedKernel kernel_{loop_};
-  ControllerContext ctx_{.loop = loop_, .runner = runner_, .kernel = kernel_};
+  KernelIndex index_{kernel_};
+  ControllerContext ctx_{.loop = loop_, .runner = runner_, .kernel = kernel_, .index = index_};
   TestController ctrl_{ctx_, Request(), {}};
 };
 

@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/config/config.h"
@@ -149,14 +150,12 @@ class NvmeKernel {
     std::optional<KernelDevice> d = GetDevice(device);
     return d ? d->state : std::string();
   }
-  // The controllers of one subsystem. Every connect looks for one to adopt first, so with N
-  // controllers a burst of N connects must not read all of sysfs N times.
-  virtual std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) {
-    std::vector<KernelDevice> out;
-    for (KernelDevice& d : ListDevices()) {
-      if (d.subsysnqn == subsysnqn)
-        out.push_back(std::move(d));
-    }
+  // Every controller's name and subsysnqn, by instance number: the one attribute that narrows
+  // an adoption check down to a subsystem's controllers (KernelIndex).
+  virtual std::vector<std::pair<std::string, std::string>> ListSubsysNqns() {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (KernelDevice& d : ListDevices())
+      out.emplace_back(std::move(d.name), std::move(d.subsysnqn));
     return out;
   }
 };

@@ -455,35 +455,40 @@ Result<RegistrationResult> NvmeKernelLibnvme::RegisterHost(const std::string& de
 }
 
 std::vector<KernelDevice> NvmeKernelLibnvme::ListDevices() {
-  return ListMatching(nullptr);
+  std::vector<KernelDevice> devices;
+  for (const std::string& name : ControllerNames()) {
+    if (auto dev = GetDevice(name))
+      devices.push_back(std::move(*dev));
+  }
+  return devices;
 }
 
-std::vector<KernelDevice> NvmeKernelLibnvme::ListDevicesOf(const std::string& subsysnqn) {
-  return ListMatching(&subsysnqn);
+std::vector<std::pair<std::string, std::string>> NvmeKernelLibnvme::ListSubsysNqns() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::string& name : ControllerNames()) {
+    std::string nqn = NoneToEmpty(ReadAttr(std::filesystem::path(sysfs_root_) / name, "subsysnqn"));
+    out.emplace_back(std::move(name), std::move(nqn));
+  }
+  return out;
 }
 
-std::vector<KernelDevice> NvmeKernelLibnvme::ListMatching(const std::string* subsysnqn) {
+std::vector<std::string> NvmeKernelLibnvme::ControllerNames() {
   std::vector<std::pair<unsigned long, std::string>> names;
   std::error_code ec;
   // increment(ec): operator++ would throw if a controller vanished mid-listing.
   for (std::filesystem::directory_iterator it(sysfs_root_, ec), end; !ec && it != end;
        it.increment(ec)) {
-    const std::filesystem::directory_entry& entry = *it;
-    std::string name = entry.path().filename().string();
-    if (!IsControllerName(name))
-      continue;
-    // One attribute decides; the dozen others are read only for the controllers that match.
-    if (subsysnqn && NoneToEmpty(ReadAttr(entry.path(), "subsysnqn")) != *subsysnqn)
-      continue;
-    names.emplace_back(std::strtoul(name.c_str() + 4, nullptr, 10), name);
+    std::string name = it->path().filename().string();
+    std::error_code dir_ec;
+    if (IsControllerName(name) && it->is_directory(dir_ec))
+      names.emplace_back(std::strtoul(name.c_str() + 4, nullptr, 10), std::move(name));
   }
   std::sort(names.begin(), names.end());
-  std::vector<KernelDevice> devices;
-  for (const auto& [instance, name] : names) {
-    if (auto dev = GetDevice(name))
-      devices.push_back(std::move(*dev));
-  }
-  return devices;
+  std::vector<std::string> out;
+  out.reserve(names.size());
+  for (auto& [instance, name] : names)
+    out.push_back(std::move(name));
+  return out;
 }
 
 std::optional<KernelDevice> NvmeKernelLibnvme::GetDevice(const std::string& device) {

@@ -62,13 +62,13 @@ class NvmeKernelLibnvme : public NvmeKernel {
 
   // Controllers are the `nvme<N>` entries of sysfs_root, in instance order.
   std::vector<KernelDevice> ListDevices() override;
-  std::vector<KernelDevice> ListDevicesOf(const std::string& subsysnqn) override;
+  std::vector<std::pair<std::string, std::string>> ListSubsysNqns() override;
   std::optional<KernelDevice> GetDevice(const std::string& device) override;
   std::string GetDeviceState(const std::string& device) override;
 
  private:
-  // Every controller, or only those whose subsysnqn is `*subsysnqn`.
-  std::vector<KernelDevice> ListMatching(const std::string* subsysnqn);
+  // The names of the `nvme<N>` entries of sysfs_root, in instance order.
+  std::vector<std::string> ControllerNames();
 
   std::string sysfs_root_;
   std::string fabrics_dev_;

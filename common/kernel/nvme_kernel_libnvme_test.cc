@@ -236,9 +236,19 @@ TEST_F(LibnvmeSysfsTest, GetDeviceStateReadsOneSanitisedLine) {
   EXPECT_EQ(kernel.GetDeviceState("../class-nvme/nvme0"), "");
 }
 
-TEST_F(LibnvmeSysfsTest, ListDevicesOfMissingRootIsEmpty) {
+TEST_F(LibnvmeSysfsTest, ListSubsysNqnsReadsEachControllersNqnInInstanceOrder) {
+  NvmeKernelLibnvme kernel = Kernel();
+  using Row = std::pair<std::string, std::string>;
+  EXPECT_EQ(kernel.ListSubsysNqns(), (std::vector<Row>{{"nvme0", kWellKnownDiscoveryNqn},
+                                                       {"nvme1", "nqn.1988-11.com.example:io1"},
+                                                       {"nvme2", "nqn.1988-11.com.example:old"},
+                                                       {"nvme10", "nqn.loop"}}));
+}
+
+TEST_F(LibnvmeSysfsTest, ListingsOfAMissingRootAreEmpty) {
   NvmeKernelLibnvme kernel((dir_ / "missing").string(), fabrics_.string());
   EXPECT_TRUE(kernel.ListDevices().empty());
+  EXPECT_TRUE(kernel.ListSubsysNqns().empty());
 }
 
 TEST_F(LibnvmeSysfsTest, DisconnectWritesDeleteController) {
