@@ -84,15 +84,20 @@ nvmet_setup_port() {
     echo "$3" >"$_p/addr_trsvcid" || fail "cannot configure nvmet port $1 ($2:$3)"
 }
 
-# nvmet_add_subsystem NQN NULLB_INDEX: a subsystem with one namespace on /dev/nullb<INDEX>, open
-# to any host.
+# nvmet_add_subsystem NQN NULLB_INDEX [COUNT]: a subsystem open to any host, with COUNT (default
+# 1) namespaces: namespace k on /dev/nullb<INDEX + k - 1>.
 nvmet_add_subsystem() {
   _s=$NVMET/subsystems/$1
   mkdir "$_s" || fail "cannot create nvmet subsystem $1"
   echo 1 >"$_s/attr_allow_any_host" || fail "cannot open $1 to any host"
-  mkdir "$_s/namespaces/1" &&
-    echo "/dev/nullb$2" >"$_s/namespaces/1/device_path" &&
-    echo 1 >"$_s/namespaces/1/enable" || fail "cannot add /dev/nullb$2 as namespace 1 of $1"
+  _k=1
+  while [ "$_k" -le "${3:-1}" ]; do
+    _b=/dev/nullb$(($2 + _k - 1))
+    mkdir "$_s/namespaces/$_k" &&
+      echo "$_b" >"$_s/namespaces/$_k/device_path" &&
+      echo 1 >"$_s/namespaces/$_k/enable" || fail "cannot add $_b as namespace $_k of $1"
+    _k=$((_k + 1))
+  done
 }
 
 # nvmet_local_port PREFIX N: port 1 on 127.0.0.1:8009 exposing the subsystems PREFIX1..PREFIX<N>,
@@ -107,16 +112,16 @@ nvmet_local_port() {
   done
 }
 
-# nvmet_remove_subsystem NQN: unlinks it from every port, then removes it.
+# nvmet_remove_subsystem NQN: unlinks it from every port, then removes its namespaces and it.
 nvmet_remove_subsystem() {
   for _l in "$NVMET"/ports/*/subsystems/"$1"; do
     [ -L "$_l" ] && rm "$_l"
   done
   _s=$NVMET/subsystems/$1
-  if [ -d "$_s/namespaces/1" ]; then
-    echo 0 >"$_s/namespaces/1/enable"
-    rmdir "$_s/namespaces/1"
-  fi
+  for _n in "$_s"/namespaces/*; do
+    [ -d "$_n" ] || continue
+    echo 0 >"$_n/enable" && rmdir "$_n" || fail "cannot remove namespace $_n"
+  done
   rmdir "$_s" || fail "cannot remove nvmet subsystem $1"
 }
 
@@ -169,7 +174,9 @@ table inet stas_e2e_outage {
 NFT
   _conn="( src $_ep or dst $_ep )"
   ss -K -t -n state connected "$_conn" >/dev/null || fail "ss -K could not abort the connections of $_ep"
-  _left=$(ss -t -n -H state connected "$_conn")
+  # (A host reconnecting meanwhile may have a new connect attempt in SYN-SENT: the rules
+  # refuse it, so only established connections would be survivors.)
+  _left=$(ss -t -n -H state established "$_conn")
   [ -z "$_left" ] || fail "connections of $_ep survived ss -K: $_left"
   perl -e '$p = shift; for (@ARGV) { unlink("$p/subsystems/$_") or die "unlink $_: $!\n" }
     rmdir($p) or die "rmdir $p: $!\n"' "$_pd" "$@" || fail "cannot remove nvmet port $_pd"
