@@ -20,6 +20,7 @@
 #include "common/atomic_file.h"
 #include "common/kernel/controller_state.h"
 #include "common/kernel/disc_log_read.h"
+#include "common/kernel/fabrics_connect.h"
 #include "common/kernel/redacting_stream.h"
 #include "common/str_util.h"
 
@@ -52,49 +53,10 @@ class Root {
   nvme_root_t r_;
 };
 
-// libnvme's connect errors (nvme/util.h) have no errno of their own; give each the nearest
-// one so that callers can test codes, and keep libnvme's text in the message.
-int ErrnoOfLibnvmeCode(int code) {
-  switch (code) {
-    case ENVME_CONNECT_RESOLVE:
-      return EADDRNOTAVAIL;
-    case ENVME_CONNECT_ADDRFAM:
-      return EAFNOSUPPORT;
-    case ENVME_CONNECT_OPEN:
-      return ENODEV;  // no /dev/nvme-fabrics: module not loaded
-    case ENVME_CONNECT_WRITE:
-    case ENVME_CONNECT_READ:
-      return EIO;
-    case ENVME_CONNECT_PARSE:
-      return EPROTO;
-    case ENVME_CONNECT_LOOKUP_SUBSYS_NAME:
-    case ENVME_CONNECT_LOOKUP_SUBSYS:
-      return ENOENT;
-    case ENVME_CONNECT_ALREADY:
-      return EALREADY;
-    case ENVME_CONNECT_ADDRINUSE:
-      return EADDRINUSE;
-    case ENVME_CONNECT_NODEV:
-      return ENODEV;
-    case ENVME_CONNECT_OPNOTSUPP:
-      return EOPNOTSUPP;
-    case ENVME_CONNECT_CONNREFUSED:
-      return ECONNREFUSED;
-    default:
-      return EINVAL;  // TRADDR, TARG, AARG, INVAL_TR, INVAL
-  }
-}
-
-// Converts an errno (or a libnvme connect code) into an Error at the edge
-// (docs/compatibility.md, "libnvme 1.3: connect errors are not errnos").
+// Converts an errno into an Error at the edge.
 Unexpected ErrnoFail(const char* what, int code) {
   if (code == 0)
     code = EIO;  // some libnvme paths fail without setting errno
-  if (code >= ENVME_CONNECT_RESOLVE) {
-    const char* text = nvme_errno_to_string(code);
-    return Fail(ErrnoOfLibnvmeCode(code),
-                std::string(what) + ": " + (text != nullptr ? text : "unknown error"));
-  }
   return Fail(code, std::string(what) + ": " + std::generic_category().message(code));
 }
 
@@ -104,10 +66,6 @@ Unexpected StatusFail(const char* what, int status) {
   if (code == 0)
     code = EIO;
   return Fail(code, std::string(what) + ": " + nvme_status_to_string(status, false));
-}
-
-const char* OrNull(const std::string& s) {
-  return s.empty() ? nullptr : s.c_str();
 }
 
 // Builds the controller tree for an existing kernel controller, or fails.
@@ -121,56 +79,6 @@ Result<nvme_ctrl_t> ScanCtrl(const Root& root, const std::string& device) {
   if (c == nullptr)
     return ErrnoFail("nvme_scan_ctrl", errno);
   return c;
-}
-
-void ApplyOptions(const ConnectOptions& o, nvme_fabrics_config* cfg) {
-  if (o.kato)
-    cfg->keep_alive_tmo = *o.kato;
-  if (o.queue_size)
-    cfg->queue_size = *o.queue_size;
-  if (o.reconnect_delay)
-    cfg->reconnect_delay = *o.reconnect_delay;
-  if (o.ctrl_loss_tmo)
-    cfg->ctrl_loss_tmo = *o.ctrl_loss_tmo;
-  if (o.nr_io_queues)
-    cfg->nr_io_queues = *o.nr_io_queues;
-  if (o.nr_write_queues)
-    cfg->nr_write_queues = *o.nr_write_queues;
-  if (o.nr_poll_queues)
-    cfg->nr_poll_queues = *o.nr_poll_queues;
-  if (o.hdr_digest)
-    cfg->hdr_digest = *o.hdr_digest;
-  if (o.data_digest)
-    cfg->data_digest = *o.data_digest;
-  if (o.disable_sqflow)
-    cfg->disable_sqflow = *o.disable_sqflow;
-}
-
-// Sets the host identity and keys (docs/compatibility.md, "libnvme 1.3: DH-HMAC-CHAP keys").
-// libnvme 1.3 never
-// sends DH-HMAC-CHAP secrets to discovery controllers; the host key wins over the per-ctrl one.
-void SetIdentityAndKeys(const ConnectRequest& req, nvme_host_t h, nvme_ctrl_t c) {
-  if (req.host.symname)
-    nvme_host_set_hostsymname(h, req.host.symname->c_str());
-  if (!req.discovery && req.host.hostkey && !req.host.hostkey->empty()) {
-    nvme_host_set_dhchap_key(h, req.host.hostkey->c_str());
-  }
-  if (req.dhchap_secret && !req.dhchap_secret->empty()) {
-    nvme_ctrl_set_dhchap_host_key(c, req.dhchap_secret->c_str());
-  }
-  if (req.dhchap_ctrl_secret && !req.dhchap_ctrl_secret->empty()) {
-    nvme_ctrl_set_dhchap_key(c, req.dhchap_ctrl_secret->c_str());
-  }
-}
-
-// nvmf_add_ctrl() failed. If the kernel controller was created but nvme_init_ctrl() could not
-// bind it (these three codes), delete it so that it does not linger unowned.
-void CleanUpFailedConnect(nvme_ctrl_t c, int code) {
-  bool created = code == ENVME_CONNECT_INVAL_TR || code == ENVME_CONNECT_LOOKUP_SUBSYS_NAME ||
-                 code == ENVME_CONNECT_LOOKUP_SUBSYS;
-  if (created && nvme_ctrl_get_name(c) != nullptr)
-    nvme_disconnect_ctrl(c);
-  nvme_free_ctrl(c);  // never linked to a subsystem, so nvme_free_tree() would not free it
 }
 
 // One Get Log Page command for the discovery log page: `len` bytes at `offset`.
@@ -323,42 +231,7 @@ Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
                   "/dev/nvme-fabrics options); not connecting with a secret it would log");
     }
   }
-  Root root;
-  if (root.get() == nullptr)
-    return ErrnoFail("nvme_create_root", ENOMEM);
-  const Tid& tid = req.tid;
-  const std::string& hostnqn = tid.host_nqn().empty() ? req.host.hostnqn : tid.host_nqn();
-  if (hostnqn.empty())
-    return Fail(EINVAL, "nvme_lookup_host: no host NQN");
-  nvme_host_t h = nvme_lookup_host(root.get(), hostnqn.c_str(), OrNull(req.host.hostid));
-  if (h == nullptr)
-    return ErrnoFail("nvme_lookup_host", ENOMEM);
-
-  errno = 0;
-  nvme_ctrl_t c = nvme_create_ctrl(root.get(), tid.subsysnqn().c_str(), tid.transport().c_str(),
-                                   OrNull(tid.traddr()), OrNull(tid.host_traddr()),
-                                   OrNull(tid.host_iface()), OrNull(tid.trsvcid()));
-  if (c == nullptr)
-    return ErrnoFail("nvme_create_ctrl", errno != 0 ? errno : EINVAL);
-  // TP8013: a unique discovery NQN only gets the "discovery" option this way; the well-known
-  // NQN is a discovery controller anyway.
-  nvme_ctrl_set_discovery_ctrl(c, req.discovery);
-  SetIdentityAndKeys(req, h, c);
-
-  nvme_fabrics_config cfg;
-  nvmf_default_config(&cfg);  // tos = -1, ctrl_loss_tmo = 600, the rest 0/false
-  ApplyOptions(req.options, &cfg);
-
-  errno = 0;
-  if (nvmf_add_ctrl(h, c, &cfg) != 0) {
-    int code = errno;
-    CleanUpFailedConnect(c, code);
-    return ErrnoFail("nvmf_add_ctrl", code);
-  }
-  const char* name = nvme_ctrl_get_name(c);
-  if (name == nullptr)
-    return Fail(EIO, "nvmf_add_ctrl: no device name");
-  return std::string(name);
+  return FabricsConnect(fabrics_dev_, req);
 }
 
 // What nvme_disconnect_ctrl() does (1.3: nvme_set_attr(sysfs_dir, "delete_controller", "1")),

@@ -41,12 +41,10 @@ class NvmeKernelLibnvme : public NvmeKernel {
   bool FabricsAvailable() override;
   std::vector<std::string> SupportedOptions() override;
 
-  // The host NQN is the Tid's when it has one, else req.host.hostnqn. The sys.conf host key
-  // (req.host.hostkey) is set for I/O controllers only. Integer options are sent only when
-  // set (libnvme also drops values <= 0, except ctrl_loss_tmo >= -1).
-  // Errors: libnvme's connect codes (>= 1000) are mapped to the nearest errno (ALREADY ->
-  // EALREADY, INVAL -> EINVAL, OPEN -> ENODEV, PARSE -> EPROTO, WRITE/READ -> EIO, ...) with
-  // nvme_errno_to_string() as the message: "nvmf_add_ctrl: already connected".
+  // Writes BuildConnectString(req) (connect_string.h) to fabrics_dev and reads the new
+  // controller's instance from it. Errors: the kernel's errno (EALREADY: it has this
+  // controller; EINVAL: it refused an option; ECONNREFUSED...), ENODEV without fabrics_dev,
+  // EPROTO for an answer without an instance.
   Result<std::string> Connect(const ConnectRequest& req) override;
   // ENODEV if there is no such controller (any more).
   Status Disconnect(const std::string& device) override;

@@ -403,9 +403,9 @@ TEST(KernelDeviceTest, IsControllerName) {
 // libnvme opens the hard-coded /dev/nvme-fabrics, /dev/nvmeN and /sys/class/nvme*. The child
 // unshares its mount namespace, makes every mount private (so nothing propagates back), and only
 // then mounts a tmpfs over /dev (and /sys/class for the fake controllers): the host's /dev is
-// never touched. A regular file as /dev/nvme-fabrics receives the option string that
-// nvmf_add_ctrl() writes; libnvme then fails to parse "instance=" from it (ENVME_CONNECT_PARSE),
-// which the test expects (docs/compatibility.md, "libnvme 1.3: device paths are hard-coded").
+// never touched. A regular file as /dev/nvme-fabrics receives the option string that Connect()
+// writes; the answer read back from it has no "instance=" (EPROTO), which the tests expect
+// (docs/compatibility.md, "libnvme 1.3: device paths are hard-coded").
 
 struct ChildOutcome {
   enum class Kind { kOk, kSkip, kFail } kind = Kind::kFail;
@@ -608,9 +608,9 @@ TEST_F(LibnvmeNamespaceTest, ConnectDiscoveryControllerWithKatoAndHostIface) {
   EXPECT_EQ(c.written, Prefix(kWellKnownDiscoveryNqn,
                               std::string("host_iface=lo,trsvcid=8009,hostnqn=") + kHostNqn +
                                   ",hostid=" + kHostId + ",keep_alive_tmo=30,ctrl_loss_tmo=600"));
-  // The regular file has no "instance=": a clean Error, not a raw libnvme code.
+  // The regular file has no "instance=" to read back: a clean Error.
   EXPECT_EQ(c.code, EPROTO);
-  EXPECT_EQ(c.message, "nvmf_add_ctrl: failed to parse ctrl info");
+  EXPECT_EQ(c.message, "connect: no instance in the answer of /dev/nvme-fabrics");
 }
 
 TEST_F(LibnvmeNamespaceTest, ConnectUniqueDiscoveryNqnAddsDiscoveryOption) {
@@ -671,7 +671,7 @@ TEST_F(LibnvmeNamespaceTest, ConnectIoControllerWithEveryOptionAndBothKeys) {
                        "queue_size=128,keep_alive_tmo=5,reconnect_delay=10,ctrl_loss_tmo=600,"
                        "disable_sqflow,hdr_digest,data_digest"));
   EXPECT_EQ(c.code, EPROTO);
-  EXPECT_EQ(c.message, "nvmf_add_ctrl: failed to parse ctrl info");
+  EXPECT_EQ(c.message, "connect: no instance in the answer of /dev/nvme-fabrics");
 }
 
 TEST_F(LibnvmeNamespaceTest, ConnectIoControllerHostKeyWinsOverControllerKey) {
@@ -742,7 +742,8 @@ TEST_F(LibnvmeNamespaceTest, ConnectWithoutFabricsDeviceIsENODEV) {
     return std::to_string(r.error().code) + " " + r.error().message;
   });
   ASSERT_EQ(o.kind, ChildOutcome::Kind::kOk) << o.text;
-  EXPECT_EQ(o.text, std::to_string(ENODEV) + " nvmf_add_ctrl: failed to open nvme-fabrics device");
+  EXPECT_EQ(o.text, std::to_string(ENODEV) +
+                        " connect: cannot open /dev/nvme-fabrics: No such file or directory");
 }
 
 // A fake /sys/class/nvme controller that libnvme can scan, and a /dev/nvme0 that is a copy of

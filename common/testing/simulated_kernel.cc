@@ -306,11 +306,11 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
   std::lock_guard<std::mutex> lock(mu_);
   --parallel_;
   if (auto code = TakeFailure("connect"))
-    return Errno("nvmf_add_ctrl", *code);
+    return Errno("connect", *code);
   const Tid& tid = req.tid;
   SimPort* port = FindPort(tid.traddr(), tid.trsvcid());
   if (port == nullptr || !port->up || port->transport != tid.transport()) {
-    return Errno("nvmf_add_ctrl", ECONNREFUSED);
+    return Errno("connect", ECONNREFUSED);
   }
   bool is_dc = req.discovery || tid.subsysnqn() == kWellKnownDiscoveryNqn;
   if (!is_dc) {
@@ -318,7 +318,7 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
     for (const std::string& s : port->subsystems)
       exposed = exposed || s == tid.subsysnqn();
     if (!exposed)
-      return Errno("nvmf_add_ctrl", EIO);  // the target refuses the connect
+      return Errno("connect", EIO);  // the target refuses the connect
     for (const auto& [name, dev] : devices_) {
       const KernelDevice& d = dev.info;
       // The kernel's duplicate check (nvmf_ctlr_matches_baseopts()) skips the controllers
@@ -326,7 +326,7 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
       if (d.IsIo() && !IsBeingDeleted(d.state) && d.subsysnqn == tid.subsysnqn() &&
           d.traddr == tid.traddr() && d.trsvcid == tid.trsvcid() && d.hostnqn == tid.host_nqn() &&
           d.host_traddr == tid.host_traddr() && d.host_iface == tid.host_iface()) {
-        return Errno("nvmf_add_ctrl", EALREADY);  // the kernel refuses duplicate I/O connects
+        return Errno("connect", EALREADY);  // the kernel refuses duplicate I/O connects
       }
     }
   }

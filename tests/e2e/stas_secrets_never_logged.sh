@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # e2e: no DH-HMAC-CHAP secret is ever written to a log, in any mode (#13, finding 4). nvmet on
-# 127.0.0.1:8009 serves SUB1 and SUB2; stafd and stacd run with tron = true (libnvme's debug
-# output on: it prints each connect string it writes to /dev/nvme-fabrics). Six secrets, each
-# with a unique base64 body:
+# 127.0.0.1:8009 serves SUB1 and SUB2; stafd and stacd run with tron = true (debug output on:
+# each connect string written to /dev/nvme-fabrics is logged, as libnvme logged it). Six
+# secrets, each with a unique base64 body:
 #   A, B  stacd.conf:4, SUB1's entry: dhchap-secret=A;dhchap-ctrl-secret=B (a valid entry);
 #   C     stacd.conf:5, SUB2's entry with a mistyped key, dhchap-secert=C (unknown key warning
 #         quoting the entry; the entry is kept, without it);
@@ -14,10 +14,10 @@
 # Debian's 6.1 kernel (CONFIG_NVME_AUTH unset) still lists dhchap_secret and dhchap_ctrl_secret
 # in /dev/nvme-fabrics and accepts them; nvmet asks for no authentication, so such a connect
 # succeeds unauthenticated. Proves that:
-#  - phase 1: stacd connects SUB1 and SUB2 (live in the kernel, once each); libnvme's connect line
+#  - phase 1: stacd connects SUB1 and SUB2 (live in the kernel, once each); the connect line
 #    for SUB1 in stacd's log shows dhchap_secret=<redacted>,dhchap_ctrl_secret=<redacted> (A and B
-#    went through libnvme's debug output, redacted), SUB2's has no secret (C was dropped);
-#  - phase 2: with host key E, restarted daemons connect both again, and libnvme's line for SUB2
+#    went through the debug output, redacted), SUB2's has no secret (C was dropped);
+#  - phase 2: with host key E, restarted daemons connect both again, and the connect line for SUB2
 #    now shows dhchap_secret=<redacted> (E, redacted);
 #  (on a kernel whose option table lacks dhchap_secret, the scenario instead requires stacd to
 #   refuse SUB1 in phase 1 and SUB2 in phase 2, logging that the kernel does not support
@@ -87,25 +87,25 @@ capture_all() {
   capture "$1-stafctl-json-adlp-d" "$B/ctl/stafctl" --json adlp -d
 }
 
-# libnvme_connects NQN: libnvme's debug lines in stacd's log for its connect strings to NQN.
-libnvme_connects() { grep -F "connect ctrl, 'nqn=$1," "$E2E/stacd.log" || true; }
+# connect_lines NQN: the debug lines in stacd's log of its connect strings to NQN.
+connect_lines() { grep -F "connect ctrl, 'nqn=$1," "$E2E/stacd.log" || true; }
 
 log "phase 1: stafd and stacd, no host key"
 start_stafd
 wait_for "[ \"\$(dlp_count)\" = 3 ]" 60
 wait_for "[ \"\$(dc_connected_live)\" = 1 ]" 20
-# tron: libnvme's debug output (it prints each connect string) reaches the log
-grep -F "connect ctrl, 'nqn=$WKDN," "$E2E/stafd.log" || fail "no libnvme connect line for the DC in stafd's log"
+# tron: the debug line of each connect string reaches the log
+grep -F "connect ctrl, 'nqn=$WKDN," "$E2E/stafd.log" || fail "no connect line for the DC in stafd's log"
 start_stacd
 if [ "$KERNEL_DHCHAP" = yes ]; then
   # The kernel takes the option (6.1 without CONFIG_NVME_AUTH accepts it and, as nvmet asks for
   # no authentication, connects without any): SUB1's connect string carries secrets A and B.
   wait_for "[ \"\$(ioc_connected)\" = 2 ]" 60
   assert_each_subsystem_once 1 2
-  sub1=$(libnvme_connects "${SUB}1")
+  sub1=$(connect_lines "${SUB}1")
   echo "$sub1"
   assert_contains "$sub1" ",dhchap_secret=<redacted>,dhchap_ctrl_secret=<redacted>," \
-    "libnvme's connect line for ${SUB}1 (secrets A, B)"
+    "the connect line for ${SUB}1 (secrets A, B)"
 else
   # The kernel would refuse the option and quote it in its log: stacd does not send it.
   wait_for "[ \"\$(ioc_connected)\" = 1 ]" 60
@@ -113,9 +113,9 @@ else
   wait_for "grep -F '${SUB}1) | nvme? - Failed to connect to controller. $NOAUTH' $E2E/stacd.log" 60
   assert_eq 0 "$(kernel_ctrl_count "${SUB}1")" "kernel controllers of ${SUB}1"
 fi
-sub2=$(libnvme_connects "${SUB}2")
+sub2=$(connect_lines "${SUB}2")
 echo "$sub2"
-[ -n "$sub2" ] || fail "no libnvme connect line for ${SUB}2 in stacd's log"
+[ -n "$sub2" ] || fail "no connect line for ${SUB}2 in stacd's log"
 case "$sub2" in *dhchap*) fail "${SUB}2's connect string has a secret (C's key was mistyped)" ;; esac
 
 log "phase 1: the configuration messages quote the entries, redacted"
@@ -153,9 +153,9 @@ if [ "$KERNEL_DHCHAP" = yes ]; then
   # the host key goes into every I/O connect string: SUB2's too, now
   wait_for "[ \"\$(ioc_connected)\" = 2 ]" 60
   assert_each_subsystem_once 1 2
-  sub2=$(libnvme_connects "${SUB}2" | tail -n 1)
+  sub2=$(connect_lines "${SUB}2" | tail -n 1)
   echo "$sub2"
-  assert_contains "$sub2" ",dhchap_secret=<redacted>," "libnvme's connect line for ${SUB}2 (host key E)"
+  assert_contains "$sub2" ",dhchap_secret=<redacted>," "the connect line for ${SUB}2 (host key E)"
 else
   wait_for "grep -F '${SUB}2) | nvme? - Failed to connect to controller. $NOAUTH' $E2E/stacd.log" 60
   assert_eq 0 "$(kernel_io_count)" "kernel I/O controllers in phase 2"

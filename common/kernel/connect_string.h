@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// The option string that creates a controller when written to /dev/nvme-fabrics, and the
+// kernel's answer to it. The daemons write it themselves instead of through libnvme 1.3's
+// nvmf_add_ctrl(), which rescans every NVMe subsystem in sysfs after each connect (a cost
+// that grows with the controllers a host has) and cannot send options 1.3 does not know.
+//
+// The kernel splits the string on ',' and each option on its first '=' (its option table:
+// the first line read from /dev/nvme-fabrics). The options and their order are libnvme 1.3's
+// (docs/compatibility.md, "The connect string"), so that a controller is made exactly as
+// before: what nvme-stas users see in the kernel does not change.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/kernel/nvme_kernel.h"
+#include "common/result.h"
+
+namespace stas {
+
+// The connect string of `req`. EINVAL if a value would change the string's meaning (a ',' or a
+// control character) or the request has no host NQN. The string holds the request's
+// DH-HMAC-CHAP secrets: pass it through RedactSecrets() before it goes near a log.
+Result<std::string> BuildConnectString(const ConnectRequest& req);
+
+// The instance number (N of nvmeN) in the kernel's answer to a connect ("instance=N,cntlid=M"
+// and a newline). EPROTO if there is none.
+Result<int> ParseConnectAnswer(std::string_view answer);
+
+}  // namespace stas

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/kernel/fabrics_connect.h"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <string_view>
+#include <system_error>
+#include <unistd.h>
+
+#include "common/kernel/connect_string.h"
+#include "common/log.h"
+#include "common/secrets.h"
+
+namespace stas {
+namespace {
+
+// The kernel refused a connect string: its write failed with `code`.
+Unexpected WriteFail(int code) {
+  std::string why;
+  switch (code) {
+    case EALREADY:
+      why = "the kernel already has a controller with these addresses and host";
+      break;
+    case EINVAL:
+      why = "the kernel refused an option or its value (its log says which)";
+      break;
+    default:
+      why = std::generic_category().message(code);
+  }
+  return Fail(code, "connect: " + why);
+}
+
+}  // namespace
+
+Result<std::string> FabricsConnect(const std::string& fabrics_dev, const ConnectRequest& req) {
+  Result<std::string> options = BuildConnectString(req);
+  if (!options)
+    return Fail(options.error());
+  // The line libnvme printed at debug level (tron), secrets redacted.
+  LOG_DEBUG("connect ctrl, '%s'", RedactSecrets(*options).c_str());
+  int fd = open(fabrics_dev.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int code = errno;
+    return Fail(code == ENOENT ? ENODEV : code, "connect: cannot open " + fabrics_dev + ": " +
+                                                    std::generic_category().message(code));
+  }
+  ssize_t written = 0;
+  do {
+    written = write(fd, options->data(), options->size());
+  } while (written < 0 && errno == EINTR);
+  if (written < 0 || static_cast<size_t>(written) != options->size()) {
+    int code = written < 0 ? errno : EIO;
+    close(fd);
+    return WriteFail(code);
+  }
+  char answer[256];
+  ssize_t got = 0;
+  do {
+    got = read(fd, answer, sizeof(answer));
+  } while (got < 0 && errno == EINTR);
+  int read_code = errno;
+  close(fd);
+  if (got < 0) {
+    return Fail(read_code, "connect: reading the kernel's answer: " +
+                               std::generic_category().message(read_code));
+  }
+  Result<int> instance = ParseConnectAnswer(std::string_view(answer, static_cast<size_t>(got)));
+  if (!instance)
+    return Fail(instance.error());
+  std::string name = "nvme" + std::to_string(*instance);
+  LOG_DEBUG("%s: %s connected", name.c_str(), req.tid.subsysnqn().c_str());
+  return name;
+}
+
+}  // namespace stas
