@@ -152,7 +152,7 @@ start_stafd
 wait_for "[ \"\$(dlp_count_port $P1)\" = $((N + 1)) ] && [ \"\$(dlp_count_port $P2)\" = $((N + 1)) ]" 120
 t0=$(now_ms)
 start_stacd
-wait_for "[ \"\$(kernel_live_total)\" = $((2 * N + 2)) ]" 300
+wait_kernel_live_total $((2 * N + 2)) 300
 t_connected=$(now_ms)
 assert_all_paths "after the first connects"
 wait_for "[ \"\$(ioc_connected)\" = $((2 * N)) ]" 60
@@ -163,7 +163,7 @@ log "all $((2 * N)) connected in $((t_connected - t0)) ms"
 log "fault 1: both ports down, stafd restarted while they are"
 nvmet_port_down 1 $SUBS
 nvmet_port_down 2 $SUBS
-wait_for "[ \"\$(kernel_live_total)\" = 0 ]" 60
+wait_kernel_live_total 0 60
 sleep 3
 restart_stafd
 sleep 2
@@ -191,7 +191,7 @@ nvmet_link 2 "$SUB$N"
 t_last_fault=$(now_ms)
 
 log "recovery"
-wait_for "[ \"\$(kernel_live_total)\" = $((2 * N + 2)) ]" 300
+wait_kernel_live_total $((2 * N + 2)) 300
 t_recovered=$(now_ms)
 assert_all_paths "after the storm"
 wait_for "[ \"\$(ioc_connected)\" = $((2 * N)) ]" 60

@@ -4,8 +4,8 @@
 # connected all of them, next to the kernel's own limit and nvme-cli's `connect-all` for the
 # same 64 in the same guest, and a cold start of both daemons (#14).
 # Figures, not assertions: the test checks that every subsystem ends connected exactly once.
-# While connects are timed, only the kernel's live controllers are polled (kernel_live_total):
-# a stacctl call every 0.2 s would take CPU from the guest's two.
+# While connects are timed, only the kernel's live controllers are polled, with shell builtins
+# (wait_kernel_live_total): a stacctl call every 0.2 s would take CPU from the guest's two.
 # Under TCG (no KVM) absolute times are several times those of real hardware; the ratios are
 # what matter. The kernel serialises writes to /dev/nvme-fabrics (one mutex held for a whole
 # controller creation), so parallel connects overlap only in what happens outside that lock.
@@ -55,7 +55,7 @@ link_and_time() {
   T_LINKED=$(now_ms)
   wait_for "[ \"\$(dlp_count)\" = $((N + 2)) ]" 120
   T_DLP=$(now_ms)
-  wait_for "[ \"\$(kernel_live_total)\" = $((N + 2)) ]" 240
+  wait_kernel_live_total $((N + 2)) 240
   T_CONNECTED=$(now_ms)
   wait_for "[ \"\$(ioc_connected)\" = $((N + 1)) ]" 60
   assert_each_subsystem_once 1 "$N"
@@ -115,7 +115,7 @@ rm -f /run/stafd/last-known-config.json /run/stacd/owned-controllers.json
 t_cold0=$(now_ms)
 start_stafd
 start_stacd
-wait_for "[ \"\$(kernel_live_total)\" = $((N + 2)) ]" 240
+wait_kernel_live_total $((N + 2)) 240
 t_cold=$(now_ms)
 wait_for "[ \"\$(ioc_connected)\" = $((N + 1)) ]" 60
 assert_each_subsystem_once 1 "$N"

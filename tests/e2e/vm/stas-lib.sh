@@ -267,12 +267,24 @@ kernel_io_count() {
   done
   echo "$_n"
 }
-# kernel_live_total: how many of the kernel's controllers (of any kind) are live. Two processes
-# however many controllers there are: for polling while the guest is busy connecting, where a
-# stafctl/stacctl call (or a subshell per controller) every 0.2 s would take a good part of its
-# two CPUs from the connects being measured.
-kernel_live_total() {
-  cat /sys/class/nvme/nvme*/state 2>/dev/null | grep -cx live
+# wait_kernel_live_total N TIMEOUT: waits until N of the kernel's controllers are live, polling
+# every 0.2 s with shell builtins only (one `sleep` process per poll), at most TIMEOUT seconds of
+# polls. For timing connects: wait_for's `date`, subshell, `cat` and `grep` at each poll would
+# take a part of the guest's two CPUs from the connects being measured.
+wait_kernel_live_total() {
+  _wl_polls=$(($2 * 5))
+  while :; do
+    _wl_live=0
+    for _wl_s in /sys/class/nvme/nvme*/state; do
+      { read -r _wl_st <"$_wl_s"; } 2>/dev/null || continue
+      [ "$_wl_st" != live ] || _wl_live=$((_wl_live + 1))
+    done
+    [ "$_wl_live" != "$1" ] || return 0
+    [ "$_wl_polls" -gt 0 ] ||
+      fail "timed out after ${2}s waiting for $1 live controllers (live: $_wl_live)"
+    _wl_polls=$((_wl_polls - 1))
+    sleep 0.2
+  done
 }
 # kernel_live_io_count: the kernel's live I/O controllers.
 kernel_live_io_count() {
