@@ -71,13 +71,13 @@ nr-io-queues = 1
 CONF
 
 # What every daemon instance cost, added up when it stops: peak RSS (KiB, the largest) and CPU
-# seconds (user + system, in clock ticks until printed).
-STAFD_HWM=0 STACD_HWM=0 STAFD_TICKS=0 STACD_TICKS=0
-# account PID VAR_PREFIX: adds the process's peak RSS and CPU time to <VAR_PREFIX>_HWM/_TICKS.
+# time (ms).
+STAFD_HWM=0 STACD_HWM=0 STAFD_CPU=0 STACD_CPU=0
+# account PID VAR_PREFIX: adds the process's peak RSS and CPU time to <VAR_PREFIX>_HWM/_CPU.
 account() {
   _hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$1/status")
-  _ticks=$(cut -d')' -f2 "/proc/$1/stat" | awk '{ print $12 + $13 }')
-  eval "[ \"\$_hwm\" -le \"\$${2}_HWM\" ] || ${2}_HWM=\$_hwm; ${2}_TICKS=\$((${2}_TICKS + _ticks))"
+  _cpu=$(cpu_ms "$1")
+  eval "[ \"\$_hwm\" -le \"\$${2}_HWM\" ] || ${2}_HWM=\$_hwm; ${2}_CPU=\$((${2}_CPU + _cpu))"
 }
 restart_stafd() {
   account "$STAFD_PID" STAFD
@@ -221,10 +221,8 @@ account "$STACD_PID" STACD
 stop_pid "$STACD_PID"
 stop_pid "$STAFD_PID"
 kill "$KMSG_PID"
-# seconds TICKS: clock ticks as seconds with two decimals.
-seconds() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'; }
 echo "STAS-FIGURE scale160: stacd start -> all $((2 * N)) I/O controllers ($((2 * N * NS)) namespace paths) live: $((t_connected - t0)) ms"
 echo "STAS-FIGURE scale160: last fault ($SUB$N added again) -> every path live: $((t_recovered - t_last_fault)) ms"
-echo "STAS-FIGURE scale160: stafd (2 instances): peak RSS $STAFD_HWM KiB, CPU $(seconds "$STAFD_TICKS") s"
-echo "STAS-FIGURE scale160: stacd (2 instances): peak RSS $STACD_HWM KiB, CPU $(seconds "$STACD_TICKS") s"
+echo "STAS-FIGURE scale160: stafd (2 instances): peak RSS $STAFD_HWM KiB, CPU $STAFD_CPU ms"
+echo "STAS-FIGURE scale160: stacd (2 instances): peak RSS $STACD_HWM KiB, CPU $STACD_CPU ms"
 log "PASS"

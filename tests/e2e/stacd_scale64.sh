@@ -62,8 +62,12 @@ link_and_time() {
 }
 
 log "link $N subsystems at once"
+stacd_cpu0=$(cpu_ms "$STACD_PID")
+stafd_cpu0=$(cpu_ms "$STAFD_PID")
 t0=$(now_ms)
 link_and_time
+stacd_cpu=$(($(cpu_ms "$STACD_PID") - stacd_cpu0))
+stafd_cpu=$(($(cpu_ms "$STAFD_PID") - stafd_cpu0))
 t_linked=$T_LINKED
 t_dlp=$T_DLP
 t_stacd=$T_CONNECTED
@@ -136,5 +140,6 @@ limit=$TL_SPAN
 echo "STAS-FIGURE scale64: nvme connect-all of the same $N (sequential): $((t_cli - t1)) ms"
 echo "STAS-FIGURE scale64: stafd serving all -> stacd all connected, as a multiple of the serial limit: $(((t_stacd - t_dlp) * 100 / limit))% (goal: at most 110% plus the 1.5 s soak, i.e. $(((limit * 110 / 100 + 1500) * 100 / limit))%); stacd's own connect span: $((stacd_span * 100 / limit))%"
 echo "STAS-FIGURE scale64: cold start of both daemons -> all $N connected: $((t_cold - t_cold0)) ms (stafd: $stafd_done; stacd: $stacd_done)"
+echo "STAS-FIGURE scale64: CPU used during round 1 (link start -> all connected): stacd $stacd_cpu ms ($((stacd_cpu / N)) ms per connect), stafd $stafd_cpu ms"
 echo "STAS-FIGURE scale64: stacd threads at the end of round 1: $threads, VmRSS: $rss KiB"
 log "PASS"

@@ -168,6 +168,11 @@ kill9_pid() {
   wait_for "! pid_alive $1" 10
 }
 
+# cpu_ms PID: the CPU time (user + system, all threads) process PID has used, in milliseconds.
+cpu_ms() {
+  cut -d')' -f2 "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($12 + $13) * 1000 / hz }'
+}
+
 stafctl() { "$B/ctl/stafctl" "$@"; }
 stacctl() { "$B/ctl/stacctl" "$@"; }
 
