@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The contract every fuzz target checks on what a parser ACCEPTS, written independently of
 // the validators it checks (no call into common/nvme_names.h or IpAddress): a value that
-// reaches a Tid or a ConnectRequest ends up in the option string libnvme writes to
-// /dev/nvme-fabrics ("transport=tcp,traddr=...,trsvcid=...,nqn=..."), so it must not be able
-// to add or change an option, and must mean to the kernel what it means to us.
+// reaches a Tid or a ConnectRequest ends up in the connect string written to /dev/nvme-fabrics
+// ("nqn=...,transport=tcp,traddr=...,trsvcid=...", common/kernel/connect_string.h), which
+// refuses a ',' or a control character itself; still, the value must not be able to add or
+// change an option, and must mean to the kernel what it means to us.
 // A violation prints what was wrong and traps, which libFuzzer reports as a crash and saves
 // as a reproducer.
 #pragma once
