@@ -88,70 +88,69 @@ TEST_P(ConnectOrAdoptTest, ConnectingAndResettingControllersAreAdoptedInTheirSta
   EXPECT_EQ(kernel_.connect_calls(), 0);
 }
 
-// The index read before someone else connected the same controller: the kernel refuses the
-// duplicate, and the controller it has is adopted.
-TEST(ConnectOrAdoptIndexTest, AControllerMadeSinceTheIndexWasReadIsAdoptedOnEalready) {
-  FakeEventLoop loop;
-  testing::SimulatedKernel kernel{loop};
-  testing::SimPort port;
-  port.traddr = "192.0.2.10";
-  port.trsvcid = "4420";
-  port.subsystems = {"nqn.io:1"};
-  kernel.AddPort(port);
-  KernelIndex index{kernel};
-  EXPECT_TRUE(index.ControllersOf("nqn.io:1").empty());
-  ConnectRequest req;
-  req.tid = Tid::Make({.transport = "tcp",
-                       .traddr = "192.0.2.10",
-                       .trsvcid = "4420",
-                       .subsysnqn = "nqn.io:1",
-                       .host_nqn = kHostNqn},
-                      TidDefaults{false, kHostNqn});
-  KernelDevice d;
-  d.transport = "tcp";
-  d.traddr = "192.0.2.10";
-  d.trsvcid = "4420";
-  d.subsysnqn = "nqn.io:1";
-  d.hostnqn = kHostNqn;
-  d.cntrltype = "io";
-  d.state = "live";
-  std::string existing = kernel.AddExistingDevice(d);
-
-  ConnectOutcome o = ConnectOrAdopt(kernel, index, req, {});
-  ASSERT_TRUE(o.device) << o.device.error().message;
-  EXPECT_TRUE(o.adopted);
-  EXPECT_EQ(*o.device, existing);
-  EXPECT_EQ(kernel.connect_calls(), 1);  // refused with EALREADY
-  EXPECT_EQ(kernel.device_count(), 1U);
-  EXPECT_EQ(index.reads(), 2U);
-}
-
-// A burst of connects (one pass) reads the kernel's controllers once, however many it makes.
-TEST(ConnectOrAdoptIndexTest, ABurstOfConnectsListsTheKernelsControllersOnce) {
-  FakeEventLoop loop;
-  testing::SimulatedKernel kernel{loop};
-  testing::SimPort port;
-  port.traddr = "192.0.2.10";
-  port.trsvcid = "4420";
-  constexpr int kConnects = 200;
-  for (int i = 0; i < kConnects; ++i)
-    port.subsystems.push_back("nqn.io:" + std::to_string(i));
-  kernel.AddPort(port);
-  KernelIndex index{kernel};
-  for (int i = 0; i < kConnects; ++i) {
+// I/O connects to the subsystems nqn.io:0..N-1 of one simulated port, through one KernelIndex.
+class ConnectOrAdoptIndexTest : public ::testing::Test {
+ protected:
+  void AddPort(int subsystems) {
+    testing::SimPort port;
+    port.traddr = "192.0.2.10";
+    port.trsvcid = "4420";
+    for (int i = 0; i < subsystems; ++i)
+      port.subsystems.push_back(Nqn(i));
+    kernel_.AddPort(port);
+  }
+  static std::string Nqn(int i) { return "nqn.io:" + std::to_string(i); }
+  static ConnectRequest Request(int i) {
     ConnectRequest req;
     req.tid = Tid::Make({.transport = "tcp",
                          .traddr = "192.0.2.10",
                          .trsvcid = "4420",
-                         .subsysnqn = "nqn.io:" + std::to_string(i),
+                         .subsysnqn = Nqn(i),
                          .host_nqn = kHostNqn},
                         TidDefaults{false, kHostNqn});
-    ConnectOutcome o = ConnectOrAdopt(kernel, index, req, {});
+    return req;
+  }
+
+  FakeEventLoop loop_;
+  testing::SimulatedKernel kernel_{loop_};
+  KernelIndex index_{kernel_};
+};
+
+// The index read before someone else connected the same controller: the kernel refuses the
+// duplicate, and the controller it has is adopted.
+TEST_F(ConnectOrAdoptIndexTest, AControllerMadeSinceTheIndexWasReadIsAdoptedOnEalready) {
+  AddPort(1);
+  EXPECT_TRUE(index_.ControllersOf(Nqn(0)).empty());
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = "192.0.2.10";
+  d.trsvcid = "4420";
+  d.subsysnqn = Nqn(0);
+  d.hostnqn = kHostNqn;
+  d.cntrltype = "io";
+  d.state = "live";
+  std::string existing = kernel_.AddExistingDevice(d);
+
+  ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(0), {});
+  ASSERT_TRUE(o.device) << o.device.error().message;
+  EXPECT_TRUE(o.adopted);
+  EXPECT_EQ(*o.device, existing);
+  EXPECT_EQ(kernel_.connect_calls(), 1);  // refused with EALREADY
+  EXPECT_EQ(kernel_.device_count(), 1U);
+  EXPECT_EQ(index_.reads(), 2U);
+}
+
+// A burst of connects (one pass) reads the kernel's controllers once, however many it makes.
+TEST_F(ConnectOrAdoptIndexTest, ABurstOfConnectsListsTheKernelsControllersOnce) {
+  constexpr int kConnects = 200;
+  AddPort(kConnects);
+  for (int i = 0; i < kConnects; ++i) {
+    ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(i), {});
     ASSERT_TRUE(o.device) << o.device.error().message;
     EXPECT_FALSE(o.adopted);
   }
-  EXPECT_EQ(kernel.device_count(), static_cast<size_t>(kConnects));
-  EXPECT_EQ(index.reads(), 1U);
+  EXPECT_EQ(kernel_.device_count(), static_cast<size_t>(kConnects));
+  EXPECT_EQ(index_.reads(), 1U);
 }
 
 INSTANTIATE_TEST_SUITE_P(DiscoveryAndIo, ConnectOrAdoptTest, ::testing::Bool(),

@@ -634,46 +634,6 @@ TEST_F(LibnvmeNamespaceTest, ConnectUniqueDiscoveryNqnAddsDiscoveryOption) {
   EXPECT_EQ(c.code, EPROTO);
 }
 
-TEST_F(LibnvmeNamespaceTest, ConnectIoControllerWithEveryOptionAndBothKeys) {
-  ConnectRequest req;
-  req.tid = Tid::Make({.transport = "tcp",
-                       .traddr = "127.0.0.1",
-                       .trsvcid = "4420",
-                       .subsysnqn = "nqn.1988-11.com.example:io1",
-                       .host_iface = "lo",
-                       .host_nqn = "nqn.1988-11.com.example:other-host"},
-                      TidDefaults{false, kHostNqn});
-  req.discovery = false;
-  req.options.hdr_digest = true;
-  req.options.data_digest = true;
-  req.options.disable_sqflow = true;
-  req.options.kato = 5;
-  req.options.queue_size = 128;
-  req.options.reconnect_delay = 10;
-  req.options.ctrl_loss_tmo = 600;
-  req.options.nr_io_queues = 8;
-  req.options.nr_write_queues = 2;
-  req.options.nr_poll_queues = 1;
-  req.dhchap_secret = "DHHC-1:00:host-secret:";
-  req.dhchap_ctrl_secret = "DHHC-1:00:ctrl-secret:";
-  req.host = Host();
-  Captured c;
-  if (!CaptureConnect(req, &c))
-    return;
-  // The Tid's host NQN wins over the host's.
-  EXPECT_EQ(c.written,
-            Prefix("nqn.1988-11.com.example:io1",
-                   std::string("host_iface=lo,trsvcid=4420,hostnqn=nqn.1988-11.com.example:"
-                               "other-host,hostid=") +
-                       kHostId +
-                       ",dhchap_secret=DHHC-1:00:host-secret:,dhchap_ctrl_secret=DHHC-1:00:"
-                       "ctrl-secret:,nr_io_queues=8,nr_write_queues=2,nr_poll_queues=1,"
-                       "queue_size=128,keep_alive_tmo=5,reconnect_delay=10,ctrl_loss_tmo=600,"
-                       "disable_sqflow,hdr_digest,data_digest"));
-  EXPECT_EQ(c.code, EPROTO);
-  EXPECT_EQ(c.message, "connect: no instance in the answer of /dev/nvme-fabrics");
-}
-
 TEST_F(LibnvmeNamespaceTest, ConnectIoControllerHostKeyWinsOverControllerKey) {
   ConnectRequest req;
   req.tid = Tid::Make({.transport = "tcp",
