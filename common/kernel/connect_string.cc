@@ -3,7 +3,6 @@
 
 #include <cerrno>
 #include <charconv>
-#include <limits>
 #include <optional>
 
 #include "common/defs.h"
