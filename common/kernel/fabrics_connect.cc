@@ -44,6 +44,8 @@ Result<std::string> FabricsConnect(const std::string& fabrics_dev, const Connect
     return Fail(code == ENOENT ? ENODEV : code, "connect: cannot open " + fabrics_dev + ": " +
                                                     std::generic_category().message(code));
   }
+  // One write is one connect (the kernel parses each write as a whole option string): never a
+  // loop that would send the rest of a short write as another.
   ssize_t written = 0;
   do {
     written = write(fd, options->data(), options->size());

@@ -37,26 +37,18 @@ all_subsystems() {
 # (used unquoted: one argument per subsystem)
 SUBS=$(all_subsystems)
 
-# The kernel's log, followed from the start: a storm of reconnect messages would push the first
-# controller creations out of its ring buffer.
-# Namespace k of every subsystem is backed by /dev/nullb<k-1> (nvmet opens a block device
-# without claiming it, and gives each namespace its own identifiers): 3 devices instead of 240
-# keep the guest's set-up short.
+# Namespace k of every subsystem is backed by /dev/nullb<k-1> (nvmet_add_subsystems): 3 devices
+# instead of 240 keep the guest's set-up short.
 load_nvme_modules $NS
 # Kernel messages go to the file below, not to the console (160 controllers reconnecting log
 # thousands of lines).
 dmesg -n 1
 mkdir -p "$E2E"
+# The kernel's log, followed from the start: a storm of reconnect messages would push the first
+# controller creations out of its ring buffer.
 dmesg -w >"$E2E/kmsg.log" 2>&1 &
 KMSG_PID=$!
-# The 80 subsystems in one process (a mkdir process per configfs directory is slow in the guest).
-perl -e '($c, $ns, @subs) = @ARGV; for $s (@subs) {
-    $d = "$c/subsystems/$s"; mkdir($d) or die "mkdir $d: $!\n";
-    open(F, ">", "$d/attr_allow_any_host") and print(F "1") and close(F) or die "$s: allow_any_host\n";
-    for $k (1 .. $ns) { $n = "$d/namespaces/$k"; mkdir($n) or die "mkdir $n: $!\n";
-      for (["device_path", "/dev/nullb" . ($k - 1)], ["enable", "1"]) {
-        open(F, ">", "$n/$_->[0]") and print(F $_->[1]) and close(F) or die "$n/$_->[0]: $!\n" } } }' \
-  "$NVMET" $NS $SUBS || fail "cannot create the subsystems"
+nvmet_add_subsystems 0 $NS $SUBS
 nvmet_port_up 1 127.0.0.1 $P1 $SUBS
 nvmet_port_up 2 127.0.0.1 $P2 $SUBS
 stas_host_setup

@@ -84,20 +84,23 @@ nvmet_setup_port() {
     echo "$3" >"$_p/addr_trsvcid" || fail "cannot configure nvmet port $1 ($2:$3)"
 }
 
-# nvmet_add_subsystem NQN NULLB_INDEX [COUNT]: a subsystem open to any host, with COUNT (default
-# 1) namespaces: namespace k on /dev/nullb<INDEX + k - 1>.
+# nvmet_add_subsystems NULLB_INDEX COUNT NQN...: subsystems open to any host, each with COUNT
+# namespaces: namespace k of each on /dev/nullb<NULLB_INDEX + k - 1> (nvmet opens a block device
+# without claiming it, and gives each namespace its own identifiers, so subsystems may share
+# them). One process for all: a mkdir process per configfs directory is slow in the guest.
+nvmet_add_subsystems() {
+  perl -e '($c, $first, $ns, @subs) = @ARGV; for $s (@subs) {
+    $d = "$c/subsystems/$s"; mkdir($d) or die "mkdir $d: $!\n";
+    open(F, ">", "$d/attr_allow_any_host") and print(F "1") and close(F) or die "$s: allow_any_host: $!\n";
+    for $k (1 .. $ns) { $n = "$d/namespaces/$k"; mkdir($n) or die "mkdir $n: $!\n";
+      for (["device_path", "/dev/nullb" . ($first + $k - 1)], ["enable", "1"]) {
+        open(F, ">", "$n/$_->[0]") and print(F $_->[1]) and close(F) or die "$n/$_->[0]: $!\n" } } }' \
+    "$NVMET" "$@" || fail "cannot create the nvmet subsystems $*"
+}
+# nvmet_add_subsystem NQN NULLB_INDEX [COUNT]: one subsystem, as nvmet_add_subsystems (COUNT
+# namespaces, default 1, the first on /dev/nullb<NULLB_INDEX>).
 nvmet_add_subsystem() {
-  _s=$NVMET/subsystems/$1
-  mkdir "$_s" || fail "cannot create nvmet subsystem $1"
-  echo 1 >"$_s/attr_allow_any_host" || fail "cannot open $1 to any host"
-  _k=1
-  while [ "$_k" -le "${3:-1}" ]; do
-    _b=/dev/nullb$(($2 + _k - 1))
-    mkdir "$_s/namespaces/$_k" &&
-      echo "$_b" >"$_s/namespaces/$_k/device_path" &&
-      echo 1 >"$_s/namespaces/$_k/enable" || fail "cannot add $_b as namespace $_k of $1"
-    _k=$((_k + 1))
-  done
+  nvmet_add_subsystems "$2" "${3:-1}" "$1"
 }
 
 # nvmet_local_port PREFIX N: port 1 on 127.0.0.1:8009 exposing the subsystems PREFIX1..PREFIX<N>,
