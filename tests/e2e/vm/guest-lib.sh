@@ -138,6 +138,15 @@ nvmet_link() {
 nvmet_unlink() {
   rm "$NVMET/ports/$1/subsystems/$2" || fail "cannot unlink subsystem $2 from port $1"
 }
+# nvmet_link_all PORT NQN...: links them all to the port from one process, within moments of
+# each other (a host that reads the log page in those moments may still see only some).
+nvmet_link_all() {
+  _la=$1
+  shift
+  perl -e '$c = shift; $p = shift; for (@ARGV) {
+    symlink("$c/subsystems/$_", "$p/subsystems/$_") or die "link $_: $!\n" }' \
+    "$NVMET" "$NVMET/ports/$_la" "$@" || fail "cannot link the subsystems to port $_la"
+}
 
 # nvmet_remove_port ID: unlinks its subsystems, then removes it (its connections are dropped).
 nvmet_remove_port() {
@@ -187,15 +196,13 @@ NFT
   nft delete table inet stas_e2e_outage || fail "nft: cannot delete the outage table"
 }
 
-# nvmet_port_up ID TRADDR TRSVCID NQN...: port ID again, its subsystems NQN... linked in one
-# process (so that a host reconnecting in between cannot read a partial log page).
+# nvmet_port_up ID TRADDR TRSVCID NQN...: port ID again, its subsystems NQN... linked at once
+# (nvmet_link_all), so that a host reconnecting meanwhile is unlikely to read a partial log page.
 nvmet_port_up() {
   nvmet_setup_port "$1" "$2" "$3"
   _pu=$1
   shift 3
-  perl -e '$c = shift; $p = shift; for (@ARGV) {
-    symlink("$c/subsystems/$_", "$p/subsystems/$_") or die "link $_: $!\n" }' \
-    "$NVMET" "$NVMET/ports/$_pu" "$@" || fail "cannot link the subsystems of port $_pu"
+  nvmet_link_all "$_pu" "$@"
 }
 
 # start_system_bus: a dbus-daemon on the standard system bus socket

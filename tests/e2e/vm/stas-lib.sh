@@ -108,35 +108,77 @@ fabrics_writes() {
     sed 's/^[^"]*"//; s/", [0-9]*\( <unfinished \.\.\.>\|) *= .*\)$//'
 }
 
-# fabrics_timeline STRACE_FILE: the writes to /dev/nvme-fabrics in the output of strace -f -ttt
-# -T -y, as the kernel served them. Its write handler holds one mutex for a whole controller
-# creation, so a write is served from when it arrives or when the one before it ends, whichever
-# is later. Prints "WRITES SPAN_MS BUSY_MS IDLE_MS MAX_GAP_MS GAPS_OVER_1MS": SPAN from the
-# first arrival to the last end; BUSY the time the kernel spent creating controllers; IDLE =
-# SPAN - BUSY, the time it waited for user space between one connect's end and the next one's
-# arrival (the longest such gap: MAX_GAP).
+# Writes to /dev/nvme-fabrics as the kernel sees them, without slowing the writer down: two
+# kprobes on the kernel's write handler (nvmf_dev_write), one at its entry with the connect string
+# (read from the writer's buffer: a string that is not NUL-terminated there, such as a shell's
+# printf, shows whatever follows it) and one at its return, with its result. Unlike strace, they
+# do not stop the writing process, so a daemon with many threads is timed as fairly as a loop.
+TRACEFS=/sys/kernel/tracing
+# fabrics_probe_start: (defines the probes once and) empties the trace, then records.
+fabrics_probe_start() {
+  [ -d "$TRACEFS/events" ] || mount -t tracefs nodev "$TRACEFS" || fail "cannot mount tracefs"
+  if [ ! -d "$TRACEFS/events/stas" ]; then
+    # r256: as many writes may wait in the handler at once (a return probe's default is 10).
+    echo 'p:stas/fab_in nvme_fabrics:nvmf_dev_write opts=+0(%si):ustring' >>"$TRACEFS/kprobe_events" &&
+      echo 'r256:stas/fab_out nvme_fabrics:nvmf_dev_write ret=$retval:s64' >>"$TRACEFS/kprobe_events" ||
+      fail "cannot define the kprobes on nvmf_dev_write"
+  fi
+  : >"$TRACEFS/trace"
+  echo 1 >"$TRACEFS/events/stas/enable" && echo 1 >"$TRACEFS/tracing_on" || fail "cannot enable the kprobes"
+}
+# fabrics_probe_stop FILE: stops recording; the trace goes to FILE.
+fabrics_probe_stop() {
+  echo 0 >"$TRACEFS/events/stas/enable" || fail "cannot disable the kprobes"
+  cat "$TRACEFS/trace" >"$1"
+  _missed=$(awk '$1 ~ /fab_/ { n += $3 } END { print n + 0 }' "$TRACEFS/kprobe_profile")
+  [ "$_missed" = 0 ] || fail "the kprobes missed $_missed writes to /dev/nvme-fabrics"
+}
+# fabrics_probe_events FILE [COMM]: one line per probe hit of the trace in FILE (of processes
+# named COMM only, if given): "in|out PID SECONDS OPTS|RESULT".
+fabrics_probe_events() {
+  [ -r "$1" ] || fail "no trace $1"
+  awk -v comm="${2:-}" '
+    / fab_(in|out): / {
+      for (i = 1; i <= NF; i++) if ($i ~ /^\[[0-9]+\]$/) break
+      task = $(i - 1); pid = task; sub(/.*-/, "", pid); name = task; sub(/-[0-9]+$/, "", name)
+      if (comm != "" && name != comm) next
+      for (j = i; j <= NF; j++) if ($j == "fab_in:" || $j == "fab_out:") break
+      ts = $(j - 1); sub(/:$/, "", ts)
+      if ($j == "fab_in:") { v = $0; sub(/.* opts="/, "", v); sub(/"$/, "", v); print "in", pid, ts, v }
+      else { v = $NF; sub(/^ret=/, "", v); print "out", pid, ts, v }
+    }' "$1"
+}
+# fabrics_writes_probed FILE COMM: the connect strings processes named COMM wrote, one a line.
+fabrics_writes_probed() {
+  fabrics_probe_events "$1" "$2" | awk '$1 == "in" { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }'
+}
+
+# fabrics_timeline TRACE_FILE [COMM] [EXCLUDE]: the writes to /dev/nvme-fabrics in the trace (of
+# processes named COMM; those whose connect string contains EXCLUDE left out), as the kernel
+# served them. Its write handler holds one mutex for a whole controller creation, so a write is
+# served from when it arrives or when the one before it ends, whichever is later. Prints
+# "WRITES SPAN_MS BUSY_MS IDLE_MS MAX_GAP_MS GAPS_OVER_1MS FAILED": SPAN from the first arrival
+# to the last end; BUSY the time the kernel spent creating controllers; IDLE = SPAN - BUSY, the
+# time it waited for user space between one connect's end and the next one's arrival (the
+# longest such gap: MAX_GAP); FAILED the writes the kernel refused.
 fabrics_timeline() {
-  [ -r "$1" ] || fail "no strace output $1"
-  awk '
-    function dur(line) { match(line, /<[0-9.]+>$/); return substr(line, RSTART + 1, RLENGTH - 2) }
-    /write\(/ && /<\/dev\/nvme-fabrics>/ {
-      if ($0 ~ /<unfinished \.\.\.>$/) { pending[$1] = $2; next }
-      printf "%.6f %.6f\n", $2, $2 + dur($0); next
-    }
-    /<\.\.\. write resumed>/ && ($1 in pending) {
-      printf "%.6f %.6f\n", pending[$1], pending[$1] + dur($0); delete pending[$1]
-    }' "$1" | sort -n -k2 | awk '
+  fabrics_probe_events "$1" "${2:-}" | awk -v skip="${3:-}" '
+    $1 == "in" { start[$2] = $3; dropped[$2] = (skip != "" && index($0, skip) > 0); next }
+    $1 == "out" && ($2 in start) {
+      if (!dropped[$2]) printf "%s %s %d\n", start[$2], $3, ($4 < 0)
+      delete start[$2]
+    }' | sort -n -k2 | awk '
     NR == 1 { first = $1; last = 0 }
     {
       from = $1 > last ? $1 : last
       busy += $2 - from
       if (NR > 1 && $1 > last) { gap = $1 - last; if (gap > maxgap) maxgap = gap; if (gap > 0.001) over++ }
       if ($1 < first) first = $1
-      last = $2; n++
+      last = $2; n++; failed += $3
     }
     END {
-      if (n == 0) { print "0 0 0 0 0 0"; exit }
-      printf "%d %.0f %.0f %.0f %.0f %d\n", n, (last - first) * 1000, busy * 1000, (last - first - busy) * 1000, maxgap * 1000, over
+      if (n == 0) { print "0 0 0 0 0 0 0"; exit }
+      printf "%d %.0f %.0f %.0f %.0f %d %d\n", n, (last - first) * 1000, busy * 1000, (last - first - busy) * 1000, maxgap * 1000, over, failed
     }'
 }
 
