@@ -91,12 +91,17 @@ stop_pid "$STACD_PID"
 fabrics_writes_probed "$E2E/round1.trace" stacd >"$E2E/connect-strings"
 assert_eq "$N $N" "$(grep -c "nqn=$SUB" "$E2E/connect-strings") $(wc -l <"$E2E/connect-strings" | tr -d " ")" "connect strings stacd wrote (to its subsystems, in all)"
 
+# no_controller_left: every controller disconnected, and gone from sysfs.
+no_controller_left() {
+  nvme disconnect-all >/dev/null || fail "nvme disconnect-all"
+  wait_for "[ \"\$(ls /sys/class/nvme | wc -l)\" = 0 ]" 120
+}
+
 # serial_loop TRACE_FILE: with no controller left, the connect strings of round 1 written one
 # after another: one open, write, read of the answer ("instance=..,cntlid=..") and close per
 # connect, as libnvme does; sh builtins only, so that the loop adds nothing but itself.
 serial_loop() {
-  nvme disconnect-all >/dev/null || fail "nvme disconnect-all"
-  wait_for "[ \"\$(ls /sys/class/nvme | wc -l)\" = 0 ]" 120
+  no_controller_left
   fabrics_probe_start
   sh -c '
     while IFS= read -r opts; do
@@ -112,8 +117,7 @@ stop_pid "$STAFD_PID"
 serial_loop "$E2E/round2.trace"
 
 log "round 3: nvme connect-all of the same $N"
-nvme disconnect-all >/dev/null || fail "nvme disconnect-all"
-wait_for "[ \"\$(ls /sys/class/nvme | wc -l)\" = 0 ]" 120
+no_controller_left
 fabrics_probe_start
 t1=$(now_ms)
 nvme connect-all -t tcp -a 127.0.0.1 -s 8009 --hostnqn="$HOSTNQN" --hostid="$HOSTID" \
@@ -124,8 +128,7 @@ fabrics_probe_stop "$E2E/round3.trace"
 assert_each_subsystem_once 1 "$N"
 
 log "round 4: cold start of both daemons"
-nvme disconnect-all >/dev/null || fail "nvme disconnect-all"
-wait_for "[ \"\$(ls /sys/class/nvme | wc -l)\" = 0 ]" 120
+no_controller_left
 rm -f /run/stafd/last-known-config.json /run/stacd/owned-controllers.json
 fabrics_probe_start
 t_cold0=$(now_ms)
