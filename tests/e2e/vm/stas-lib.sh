@@ -468,8 +468,10 @@ assert_stacd_disconnected_nothing() {
 # assert_each_subsystem_once FIRST LAST: SUB<FIRST>..SUB<LAST> each have exactly one kernel
 # controller (in any state), it is live, and it has a namespace. The kernel's controllers are read
 # once, with shell builtins (a process or two per subsystem took seconds for 64 in the guest).
+# Its variables are prefixed: sh has no locals, and callers keep their own _snap and the like
+# across the call (stas_restarts did, and this function overwrote it).
 assert_each_subsystem_once() {
-  _snap=$(for _c in /sys/class/nvme/nvme*; do
+  _aeso_ctrls=$(for _c in /sys/class/nvme/nvme*; do
     [ -r "$_c/subsysnqn" ] && read -r _q <"$_c/subsysnqn" || continue
     _st=gone
     { read -r _st <"$_c/state"; } 2>/dev/null || true
@@ -481,7 +483,7 @@ assert_each_subsystem_once() {
     done
     echo "$_q ${_c##*/} $_st $_ns"
   done)
-  _bad=$(echo "$_snap" | awk -v prefix="$SUB" -v first="$1" -v last="$2" '
+  _aeso_bad=$(echo "$_aeso_ctrls" | awk -v prefix="$SUB" -v first="$1" -v last="$2" '
     NF == 4 { n[$1]++; ctrl[$1] = $2; state[$1] = $3; ns[$1] = $4 }
     END {
       for (i = first; i <= last; i++) {
@@ -491,5 +493,5 @@ assert_each_subsystem_once() {
         if (ns[q] != "yes") printf "%s: no namespace on %s; ", q, ctrl[q]
       }
     }')
-  [ -z "$_bad" ] || fail "each of ${SUB}$1..$2 once: $_bad"
+  [ -z "$_aeso_bad" ] || fail "each of ${SUB}$1..$2 once: $_aeso_bad"
 }
