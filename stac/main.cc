@@ -5,6 +5,9 @@
 
 int main(int argc, char** argv) {
   stas::DaemonEnvironment env;
-  env.backend = stas::MakeRealKernelBackend;
+  // Disk uevents too: a volume's block device is found when the kernel adds it.
+  env.backend = [](stas::GlibEventLoop& loop) {
+    return stas::MakeRealKernelBackend(loop, /*disk_events=*/true);
+  };
   return stas::stac::RunStacd(argc, argv, env);
 }

@@ -616,6 +616,12 @@ class ConnectGateKernel : public NvmeKernel {
   std::optional<KernelDevice> GetDevice(const std::string& device) override {
     return kernel_.GetDevice(device);
   }
+  std::vector<NamespaceInfo> ListNamespaces(const std::string& device) override {
+    return kernel_.ListNamespaces(device);
+  }
+  Status RescanNamespaces(const std::string& device) override {
+    return kernel_.RescanNamespaces(device);
+  }
   std::vector<std::pair<std::string, std::string>> ListSubsysNqns() override {
     return kernel_.ListSubsysNqns();
   }

@@ -5,6 +5,8 @@
 
 int main(int argc, char** argv) {
   stas::staf::StafdEnvironment env;
-  env.backend = stas::MakeRealKernelBackend;
+  env.backend = [](stas::GlibEventLoop& loop) {
+    return stas::MakeRealKernelBackend(loop);
+  };
   return stas::staf::RunStafd(argc, argv, env);
 }

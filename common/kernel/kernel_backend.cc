@@ -6,10 +6,13 @@
 
 namespace stas {
 
-KernelBackend MakeRealKernelBackend(GlibEventLoop& loop) {
+KernelBackend MakeRealKernelBackend(GlibEventLoop& loop, bool disk_events) {
   KernelBackend b;
   b.kernel = std::make_shared<NvmeKernelLibnvme>();
-  b.events = std::make_shared<UdevKernelEvents>(loop);
+  std::vector<std::string> subsystems{"nvme"};
+  if (disk_events)
+    subsystems.emplace_back("block");
+  b.events = std::make_shared<UdevKernelEvents>(loop, "kernel", std::move(subsystems));
   b.set_trace = [](bool on) {
     NvmeKernelLibnvme::SetTrace(on);
   };

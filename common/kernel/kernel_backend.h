@@ -20,6 +20,8 @@ struct KernelBackend {
 using KernelBackendFactory = std::function<KernelBackend(GlibEventLoop& loop)>;
 
 // libnvme 1.3 + libudev ("kernel" uevent source: works without udevd).
-KernelBackend MakeRealKernelBackend(GlibEventLoop& loop);
+// The real kernel edge: libnvme and sysfs, and a udev monitor of the "nvme" subsystem (and of
+// "block" disks with `disk_events`: stacd finds its volumes' block devices by them).
+KernelBackend MakeRealKernelBackend(GlibEventLoop& loop, bool disk_events = false);
 
 }  // namespace stas

@@ -105,14 +105,32 @@ struct RegistrationResult {
   std::string message;  // "Status:0x.. - text" when status != 0
 };
 
-// What a kernel event (uevent) says about a controller. Delivered on the loop thread.
+// One namespace as one controller reaches it (sysfs). `block` is the device users open: with
+// native multipath the subsystem's head ("nvme0n1" for path "nvme0c3n1"), otherwise the
+// controller's own disk (`block` == `path`). Identifiers are normalised: lowercase hex, the
+// UUID with dashes, the NGUID (32 digits) and EUI-64 (16 digits) without separators; "" when
+// the namespace has none.
+struct NamespaceInfo {
+  std::string block{};  // "nvme0n1"
+  std::string path{};   // "nvme0c3n1", or the same as block
+  uint32_t nsid = 0;
+  std::string uuid{};
+  std::string nguid{};
+  std::string eui64{};
+  uint64_t size_bytes = 0;
+  bool operator==(const NamespaceInfo&) const = default;
+};
+
+// What a kernel event (uevent) says about a controller (subsystem "nvme") or a disk
+// (subsystem "block", for a service that asks for them). Delivered on the loop thread.
 struct KernelEvent {
   enum class Action { kAdd, kRemove, kChange };
   Action action = Action::kChange;
-  std::string device;                   // "nvme3"
+  std::string device;                   // "nvme3" ("nvme3n1", "nvme0c3n1" for "block")
   std::string aen;                      // NVME_AEN, e.g. "0x70f002", or ""
   std::string event;                    // NVME_EVENT: "connected", "rediscover", or ""
   std::string host_traddr, host_iface;  // NVME_HOST_TRADDR / NVME_HOST_IFACE ("none" -> "")
+  std::string subsystem = "nvme";       // "nvme" or "block"
 };
 
 inline constexpr const char* kAenDiscoveryLogChanged = "0x70f002";
@@ -150,6 +168,12 @@ class NvmeKernel {
     std::optional<KernelDevice> d = GetDevice(device);
     return d ? d->state : std::string();
   }
+  // The namespaces the kernel has attached to one controller now (none while it scans them,
+  // or if there is no such controller), in the order of their names.
+  virtual std::vector<NamespaceInfo> ListNamespaces(const std::string& device) = 0;
+  // Asks the kernel to scan a controller's namespaces again (sysfs rescan_controller): the
+  // results arrive as block uevents. ENODEV if there is no such controller.
+  virtual Status RescanNamespaces(const std::string& device) = 0;
   // Every controller's name and subsysnqn, by instance number: the one attribute that narrows
   // an adoption check down to a subsystem's controllers (KernelIndex).
   virtual std::vector<std::pair<std::string, std::string>> ListSubsysNqns() {

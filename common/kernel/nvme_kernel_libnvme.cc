@@ -22,6 +22,7 @@
 #include "common/kernel/disc_log_read.h"
 #include "common/kernel/fabrics_connect.h"
 #include "common/kernel/redacting_stream.h"
+#include "common/kernel/sysfs_namespaces.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -238,13 +239,13 @@ Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
 // without nvme_scan_ctrl(): that scan opens every namespace block device of the controller and
 // sends Identify Namespace through it, which would block for as long as an I/O controller is
 // reconnecting. The kernel's write handler returns once the controller is deleted.
-Status NvmeKernelLibnvme::Disconnect(const std::string& device) {
+Status NvmeKernelLibnvme::WriteOne(const std::string& device, const char* attribute) {
   if (!IsControllerName(device))
     return Fail(EINVAL, "invalid controller name: " + device);
-  std::string path = sysfs_root_ + "/" + device + "/delete_controller";
+  std::string path = sysfs_root_ + "/" + device + "/" + attribute;
   int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0)
-    return ErrnoFail("delete_controller", errno == ENOENT ? ENODEV : errno);
+    return ErrnoFail(attribute, errno == ENOENT ? ENODEV : errno);
   ssize_t n = 0;
   do {
     n = write(fd, "1", 1);
@@ -252,8 +253,22 @@ Status NvmeKernelLibnvme::Disconnect(const std::string& device) {
   int code = n == 1 ? 0 : (n < 0 ? errno : EIO);
   close(fd);
   if (code != 0)
-    return ErrnoFail("delete_controller", code);
+    return ErrnoFail(attribute, code);
   return {};
+}
+
+Status NvmeKernelLibnvme::Disconnect(const std::string& device) {
+  return WriteOne(device, "delete_controller");
+}
+
+std::vector<NamespaceInfo> NvmeKernelLibnvme::ListNamespaces(const std::string& device) {
+  if (!IsControllerName(device))
+    return {};
+  return ReadNamespaces(sysfs_root_, device);
+}
+
+Status NvmeKernelLibnvme::RescanNamespaces(const std::string& device) {
+  return WriteOne(device, "rescan_controller");
 }
 
 Result<DiscoveryLogPage> NvmeKernelLibnvme::GetDiscoveryLog(const std::string& device, uint8_t lsp,

@@ -63,8 +63,15 @@ class NvmeKernelLibnvme : public NvmeKernel {
   std::vector<std::pair<std::string, std::string>> ListSubsysNqns() override;
   std::optional<KernelDevice> GetDevice(const std::string& device) override;
   std::string GetDeviceState(const std::string& device) override;
+  // sysfs_namespaces.h, under sysfs_root.
+  std::vector<NamespaceInfo> ListNamespaces(const std::string& device) override;
+  // Writes 1 to the controller's rescan_controller.
+  Status RescanNamespaces(const std::string& device) override;
 
  private:
+  // Writes "1" to one of a controller's sysfs attributes (delete_controller...). ENODEV if
+  // there is no such controller.
+  Status WriteOne(const std::string& device, const char* attribute);
   // The names of the `nvme<N>` entries of sysfs_root, in instance order.
   std::vector<std::string> ControllerNames();
 

@@ -67,10 +67,11 @@ std::optional<KernelEvent> TranslateUevent(
   return ev;
 }
 
-UdevKernelEvents::UdevKernelEvents(GlibEventLoop& loop, std::string source, std::string subsystem)
+UdevKernelEvents::UdevKernelEvents(GlibEventLoop& loop, std::string source,
+                                   std::vector<std::string> subsystems)
     : loop_(loop),
       source_(std::move(source)),
-      subsystem_(std::move(subsystem)),
+      subsystems_(std::move(subsystems)),
       logger_(LogToStderr) {}
 
 UdevKernelEvents::~UdevKernelEvents() {
@@ -102,10 +103,15 @@ Status UdevKernelEvents::Start(Handler handler) {
     return Fail(code, "udev_monitor_new_from_netlink(" + source_ +
                           "): " + std::generic_category().message(code));
   }
-  int rc = udev_monitor_filter_add_match_subsystem_devtype(monitor_, subsystem_.c_str(), nullptr);
-  if (rc < 0) {
-    return Fail(-rc, "udev_monitor_filter_add_match_subsystem_devtype: " +
-                         std::generic_category().message(-rc));
+  int rc = 0;
+  for (const std::string& subsystem : subsystems_) {
+    // Of "block", only whole disks: a namespace is one, a partition is not.
+    const char* devtype = subsystem == "block" ? "disk" : nullptr;
+    rc = udev_monitor_filter_add_match_subsystem_devtype(monitor_, subsystem.c_str(), devtype);
+    if (rc < 0) {
+      return Fail(-rc, "udev_monitor_filter_add_match_subsystem_devtype: " +
+                           std::generic_category().message(-rc));
+    }
   }
   (void)udev_monitor_set_receive_buffer_size(monitor_, kReceiveBufferSize);
   rc = udev_monitor_enable_receiving(monitor_);
@@ -136,9 +142,12 @@ void UdevKernelEvents::OnReadable() {
     }
     const char* action = udev_device_get_action(d);
     const char* sysname = udev_device_get_sysname(d);
+    const char* subsystem = udev_device_get_subsystem(d);
     auto ev =
         TranslateUevent(action != nullptr ? action : "", sysname != nullptr ? sysname : "",
                         [d](const char* key) { return udev_device_get_property_value(d, key); });
+    if (ev && subsystem != nullptr)
+      ev->subsystem = subsystem;
     udev_device_unref(d);
     if (ev)
       events.push_back(std::move(*ev));

@@ -4,7 +4,8 @@
 // By default it listens to the "kernel" netlink source: raw uevents, which need no udevd (there
 // is none in containers and small VMs) but root to receive. The "udev" source (what pyudev and
 // nvme-stas use) only sees events after udevd has processed them; pass it on hosts with udevd.
-// Events of the subsystem given (default "nvme") are translated into KernelEvent values and
+// Events of the subsystems given (default "nvme"; stacd adds "block" for its volumes' disks) are
+// translated into KernelEvent values and
 // handed to the handler on the loop thread; every wakeup drains all pending events.
 // Receive errors are logged through the error logger, at most one line per 2 s.
 //
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/event_loop.h"
@@ -39,9 +41,10 @@ class UdevKernelEvents : public KernelEvents {
  public:
   using ErrorLogger = std::function<void(const std::string& line)>;
 
-  // `source`: "kernel" or "udev". `subsystem`: "nvme" in production; tests use "mem".
+  // `source`: "kernel" or "udev". `subsystems`: "nvme" (and "block") in production; tests
+  // use "mem".
   explicit UdevKernelEvents(GlibEventLoop& loop, std::string source = "kernel",
-                            std::string subsystem = "nvme");
+                            std::vector<std::string> subsystems = {"nvme"});
   ~UdevKernelEvents() override;
   UdevKernelEvents(const UdevKernelEvents&) = delete;
   UdevKernelEvents& operator=(const UdevKernelEvents&) = delete;
@@ -60,7 +63,7 @@ class UdevKernelEvents : public KernelEvents {
 
   GlibEventLoop& loop_;
   std::string source_;
-  std::string subsystem_;
+  std::vector<std::string> subsystems_;
   Handler handler_;
   ErrorLogger logger_;
   struct udev* udev_ = nullptr;

@@ -219,6 +219,8 @@ std::string SimulatedKernel::AddExistingDevice(KernelDevice device, const Connec
   ev.device = name;
   devices_[name] = NewDevice(std::move(device), false, options);
   Emit(ev);
+  if (devices_[name].info.IsIo() && !scan_held_)
+    Scan(name, devices_[name]);
   return name;
 }
 
@@ -234,6 +236,73 @@ void SimulatedKernel::SendEvent(const std::string& name, const std::string& even
   ev.device = name;
   ev.event = event;
   Emit(ev);
+}
+
+void SimulatedKernel::SetNamespaces(const std::string& subsysnqn,
+                                    std::vector<NamespaceInfo> namespaces) {
+  std::lock_guard<std::mutex> lock(mu_);
+  namespaces_[subsysnqn] = std::move(namespaces);
+  for (auto& [name, dev] : devices_) {
+    if (dev.scanned && dev.info.subsysnqn == subsysnqn)
+      Scan(name, dev);
+  }
+}
+
+void SimulatedKernel::SetScanHeld(bool held) {
+  std::lock_guard<std::mutex> lock(mu_);
+  scan_held_ = held;
+}
+
+std::vector<NamespaceInfo> SimulatedKernel::NamespacesOf(const std::string& name,
+                                                         const Device& dev) {
+  auto it = namespaces_.find(dev.info.subsysnqn);
+  if (!dev.scanned || it == namespaces_.end())
+    return {};
+  auto [inst, added] =
+      subsys_instances_.emplace(dev.info.subsysnqn, static_cast<int>(subsys_instances_.size()));
+  (void)added;
+  const std::string subsys = "nvme" + std::to_string(inst->second);
+  std::vector<NamespaceInfo> out;
+  for (NamespaceInfo ns : it->second) {
+    ns.block = subsys + "n" + std::to_string(ns.nsid);
+    ns.path = subsys + "c" + name.substr(4) + "n" + std::to_string(ns.nsid);
+    out.push_back(std::move(ns));
+  }
+  return out;
+}
+
+void SimulatedKernel::Scan(const std::string& name, Device& dev) {
+  dev.scanned = true;
+  for (const NamespaceInfo& ns : NamespacesOf(name, dev)) {
+    KernelEvent ev;
+    ev.action = KernelEvent::Action::kAdd;
+    ev.subsystem = "block";
+    ev.device = ns.path;
+    Emit(ev);
+  }
+}
+
+std::vector<NamespaceInfo> SimulatedKernel::ListNamespaces(const std::string& device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = devices_.find(device);
+  if (it == devices_.end())
+    return {};
+  return NamespacesOf(device, it->second);
+}
+
+Status SimulatedKernel::RescanNamespaces(const std::string& device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++rescan_calls_;
+  auto it = devices_.find(device);
+  if (it == devices_.end())
+    return Errno("rescan_controller", ENODEV);
+  Scan(device, it->second);
+  return {};
+}
+
+int SimulatedKernel::rescan_calls() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rescan_calls_;
 }
 
 void SimulatedKernel::Emit(KernelEvent ev) {
@@ -353,6 +422,8 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
   ev.action = KernelEvent::Action::kAdd;
   ev.device = name;
   Emit(ev);
+  if (!is_dc && !scan_held_)
+    Scan(name, devices_[name]);
   return name;
 }
 

@@ -83,12 +83,20 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   void RemoveDevice(const std::string& name);
   // Sends a change uevent with NVME_EVENT=`event` ("connected", "rediscover") for a device.
   void SendEvent(const std::string& name, const std::string& event);
+  // The namespaces of a subsystem (nsid, identifiers, size; `block` and `path` are filled in
+  // per controller, named as with native multipath). An I/O controller of it shows them once
+  // it is connected, with a "block" add event for each; already connected ones get them now.
+  void SetNamespaces(const std::string& subsysnqn, std::vector<NamespaceInfo> namespaces);
+  // While true, new controllers do not scan their namespaces until RescanNamespaces() is
+  // called for them (a lost or late scan).
+  void SetScanHeld(bool held);
 
   // --- Inspection. Thread-safe. ---
   std::vector<ConnectRequest> connect_requests() const;
   int connect_calls() const;
   int max_parallel_connects() const;
   int disconnect_calls() const;
+  int rescan_calls() const;
   std::vector<std::string> registrations() const;  // devices that got a DIM registration
   size_t device_count() const;
   std::optional<KernelDevice> FindDevice(const std::string& subsysnqn,
@@ -106,6 +114,8 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   std::vector<KernelDevice> ListDevices() override;
   std::optional<KernelDevice> GetDevice(const std::string& device) override;
   std::string GetDeviceState(const std::string& device) override;
+  std::vector<NamespaceInfo> ListNamespaces(const std::string& device) override;
+  Status RescanNamespaces(const std::string& device) override;
 
   // --- KernelEvents ---
   Status Start(Handler handler) override;
@@ -120,6 +130,7 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
     // Which reconnect loop the pending retry belongs to (0: none): a retry of a loop that has
     // ended (the device went live, was deleted or set by the test) finds another value.
     uint64_t recovery = 0;
+    bool scanned = false;  // its namespaces are attached (I/O controllers)
   };
   static Device NewDevice(KernelDevice info, bool persistent, const ConnectOptions& options);
   SimPort* FindPort(const std::string& traddr, const std::string& trsvcid);  // REQUIRES: mu_
@@ -133,6 +144,10 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   // A retry's timer fired. Loop thread.
   void Retry(const std::string& name, uint64_t recovery);
   void Delete(const std::string& name);  // REQUIRES: mu_; the kernel deletes it, remove event
+  // The namespaces of a device as the kernel names them under it. REQUIRES: mu_
+  std::vector<NamespaceInfo> NamespacesOf(const std::string& name, const Device& dev);
+  // A device's namespaces are attached now: "block" add events. REQUIRES: mu_
+  void Scan(const std::string& name, Device& dev);
   // Fails admin commands to a device that is missing, on a port that is down, or not live.
   std::optional<Unexpected> CheckAdmin(const char* what, const std::string& device);  // mu_
 
@@ -141,6 +156,10 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   std::vector<SimPort> ports_;
   std::map<std::string, Device> devices_;
   std::map<std::string, std::deque<int>> failures_;
+  std::map<std::string, std::vector<NamespaceInfo>> namespaces_;  // by subsystem NQN
+  std::map<std::string, int> subsys_instances_;  // by subsystem NQN: the "nvme<S>" of heads
+  bool scan_held_ = false;
+  int rescan_calls_ = 0;
   std::vector<ConnectRequest> connects_;
   std::vector<std::string> registrations_;
   Handler handler_;

@@ -143,5 +143,34 @@ TEST_F(SimulatedKernelTest, SetDeviceStateStopsTheReconnectLoop) {
   EXPECT_TRUE(TakeEvents().empty());
 }
 
+// Namespaces: named per controller as with native multipath, one "block" add event each when
+// the controller has scanned them; a held scan shows nothing until a rescan.
+TEST_F(SimulatedKernelTest, NamespacesAppearWithTheirScan) {
+  kernel_.SetNamespaces("nqn.io:1", {{.nsid = 1, .uuid = "7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"},
+                                     {.nsid = 2, .nguid = "00112233445566778899aabbccddeeff"}});
+  std::string a = Connect(600, 10);
+  std::vector<NamespaceInfo> ns = kernel_.ListNamespaces(a);
+  ASSERT_EQ(ns.size(), 2U);
+  EXPECT_EQ(ns[0].block, "nvme0n1");
+  EXPECT_EQ(ns[0].path, "nvme0c" + a.substr(4) + "n1");
+  EXPECT_EQ(ns[1].nguid, "00112233445566778899aabbccddeeff");
+
+  kernel_.SetScanHeld(true);
+  std::string b = Connect(600, 10, "nqn.io:2");
+  kernel_.SetNamespaces("nqn.io:2", {{.nsid = 5}});
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(kernel_.ListNamespaces(b).empty());
+  EXPECT_TRUE(events_.empty());
+  ASSERT_TRUE(kernel_.RescanNamespaces(b));
+  loop_.RunUntilIdle();
+  ASSERT_EQ(kernel_.ListNamespaces(b).size(), 1U);
+  EXPECT_EQ(kernel_.ListNamespaces(b)[0].block, "nvme1n5");  // another subsystem, another head
+  ASSERT_EQ(events_.size(), 1U);
+  EXPECT_EQ(events_[0].subsystem, "block");
+  EXPECT_EQ(events_[0].device, "nvme1c" + b.substr(4) + "n5");
+  EXPECT_EQ(kernel_.RescanNamespaces("nvme99").error().code, ENODEV);
+  EXPECT_EQ(kernel_.rescan_calls(), 2);
+}
+
 }  // namespace
 }  // namespace stas::testing
