@@ -3,6 +3,7 @@
 // the option table; this file walks the INI document and turns problems into diagnostics.
 #include "common/config/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 
@@ -336,6 +337,17 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
   if (!CheckIdentity(d, &c, line, what, &rep))
     return std::nullopt;
   return c;
+}
+
+Diagnostics CheckControllerEntry(Daemon d, ControllerEntry* c, const std::string& what) {
+  Diagnostics diag;
+  Reporter rep("", &diag);
+  if (!CheckIdentity(d, c, 0, what, &rep) &&
+      std::none_of(diag.begin(), diag.end(),
+                   [](const Diagnostic& x) { return x.severity == Severity::kError; })) {
+    diag.push_back(Diagnostic{Severity::kError, "", 0, what + ": unusable"});
+  }
+  return diag;
 }
 
 std::optional<ExcludeRule> ParseExcludeEntry(std::string_view text, const std::string& file,

@@ -153,6 +153,11 @@ Result<LoadedConfig> LoadServiceConfig(Daemon d, const std::string& path, bool m
 std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view text,
                                                     const std::string& file, int line,
                                                     Diagnostics* diag);
+// The identity checks of a controller= entry (transport, traddr, trsvcid, host-traddr,
+// host-iface, subsysnqn, host-nqn, secrets) for one built from elsewhere (a D-Bus caller's
+// dict), with `what` naming it in the messages. Addresses are normalised in place. An entry
+// with an error (Severity::kError) is unusable.
+Diagnostics CheckControllerEntry(Daemon d, ControllerEntry* c, const std::string& what);
 std::optional<ExcludeRule> ParseExcludeEntry(std::string_view text, const std::string& file,
                                              int line, Diagnostics* diag);
 
