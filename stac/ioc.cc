@@ -19,6 +19,11 @@ bool Ioc::ShouldRetryConnect() const {
   return !(ncc() && limit > 0 && connect_attempts() >= limit);
 }
 
+void Ioc::OnConnected(bool /*adopted*/) {
+  if (ictx_.on_connected)
+    ictx_.on_connected();
+}
+
 void Ioc::UpdateDlpe(std::optional<LogEntry> dlpe) {
   bool ncc_cleared = ncc() && !(dlpe && dlpe->Ncc());
   dlpe_ = std::move(dlpe);

@@ -9,6 +9,7 @@
 // Loop thread only. Owned by StacService through a shared_ptr.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "common/controller/controller.h"
@@ -20,6 +21,9 @@ namespace stas::stac {
 struct IocContext {
   ControllerContext controller;
   int connect_attempts_on_ncc = 0;  // 0: no limit
+  // An I/O controller has its kernel device now (connected or adopted): volumes look for
+  // their namespaces on it. May be empty.
+  std::function<void()> on_connected{};
 };
 
 class Ioc : public Controller {
@@ -38,6 +42,7 @@ class Ioc : public Controller {
 
  private:
   bool ShouldRetryConnect() const override;
+  void OnConnected(bool adopted) override;
 
   IocContext& ictx_;
   std::optional<LogEntry> dlpe_;

@@ -10,9 +10,11 @@
 #include "common/controller/detailed_listing.h"
 #include "common/kernel/controller_state.h"
 #include "common/kernel/net_if.h"
+#include "common/kernel/sysfs_namespaces.h"
 #include "common/log.h"
 #include "common/tid_match.h"
 #include "stac/owned_controllers.h"
+#include "stac/volumes/volume_state.h"
 
 namespace stas::stac {
 
@@ -40,9 +42,51 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                         }),
       audit_timer_(deps_.loop, kAuditSoak, [this] { Audit(); }),
       state_writer_(deps_.runner, deps_.state_path, 0600,
-                    {.what = "the owned controllers", .skip_unchanged = true}) {
+                    {.what = "the owned controllers", .skip_unchanged = true}),
+      volumes_writer_(deps_.runner, deps_.volumes_path, 0600,
+                      {.what = "the volumes", .skip_unchanged = true}),
+      volumes_(deps_.loop, deps_.runner, deps_.kernel,
+               VolumeHost{
+                   .request =
+                       [this](const VolumeSpec& spec, const Portal& portal,
+                              const AttachOptions& options) {
+                         return VolumeRequest(spec, portal, options);
+                       },
+                   .allowed = [this](const Tid& tid) { return CandidateAllowed(tid, config_); },
+                   .want =
+                       [this](const ConnectRequest& req) {
+                         if (Find(req.tid) == nullptr && !stopping_) {
+                           Add(Candidate{req, {}, std::nullopt});
+                           SaveOwned();
+                         }
+                       },
+                   .device_of =
+                       [this](const Tid& tid) {
+                         const Ioc* ioc = Find(tid);
+                         return ioc != nullptr ? ioc->device() : std::string();
+                       },
+                   .release =
+                       [this](std::vector<Tid> tids, std::vector<std::string> own_blocks,
+                              std::function<void()> done) {
+                         ReleaseForVolumes(std::move(tids), std::move(own_blocks), std::move(done));
+                       },
+                   .on_changed = [this](const VolumeView& v) { VolumesChanged(&v); },
+                   .on_saved_set_changed = [this] { SaveVolumes(); },
+                   .native_multipath =
+                       [this] {
+                         return native_multipath_;
+                       }},
+               deps_.dev_dir) {
   if (!deps_.resolve)
     deps_.resolve = ResolveWithGetaddrinfo;
+  if (!deps_.native_multipath)
+    deps_.native_multipath = [] {
+      return ReadNativeMultipath();
+    };
+  // A controller that connects may be the path a volume waits for.
+  ctx_.on_connected = [this] {
+    volumes_.Refresh();
+  };
 }
 
 StacService::~StacService() = default;
@@ -53,6 +97,10 @@ bool StacService::kernel_supports(const std::string& option) const {
 
 void StacService::Start() {
   kernel_options_ = deps_.kernel.SupportedOptions();
+  native_multipath_ = deps_.native_multipath();
+  // Before the controllers owned before a restart and before any pass: the volumes' paths are
+  // wanted, so that no pass disconnects them.
+  RestoreVolumes();
   // The event source may outlive us (a test restarts the service on one simulated kernel):
   // events queued for a destroyed service are dropped.
   Status s =
@@ -224,9 +272,10 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
           kept.dlpe = later.dlpe;
       });
 
+  last_wanted_ = wanted.tids;
   std::size_t kept_for_stafd = 0;
   for (const auto& ioc : iocs_.Snapshot()) {
-    if (wanted.tids.count(ioc->tid()) || keep_unknown)
+    if (wanted.tids.count(ioc->tid()) || volumes_.Wants(ioc->tid()) || keep_unknown)
       continue;
     if (!stafd_done_) {
       ++kept_for_stafd;  // stafd may only not have read the DC that lists it yet
@@ -267,13 +316,23 @@ void StacService::Stop(std::function<void()> done) {
   soak_timer_.Stop();
   stafd_wait_timer_.Stop();
   audit_timer_.Stop();
+  volumes_.Stop();
   SaveOwned();
+  SaveVolumes();
   state_writer_.Flush();  // the controllers go now: the list must be on disk first
+  volumes_writer_.Flush();
   // I/O connections always survive a stacd stop: the block devices are in use.
   iocs_.RemoveAll(/*keep_connection=*/true, std::move(done));
 }
 
 void StacService::OnKernelEvent(const KernelEvent& ev) {
+  // Disks and controllers coming and going are what volumes wait for and watch.
+  if (!volumes_.empty() && !stopping_) {
+    VolumesChanged(nullptr);
+    volumes_.Refresh();
+  }
+  if (ev.subsystem != "nvme")
+    return;
   if (Ioc* ioc = iocs_.FindByDevice(ev.device))
     return ioc->OnKernelEvent(ev);
   if (ev.action == KernelEvent::Action::kAdd && !stopping_ &&
@@ -403,6 +462,128 @@ void StacService::Audit() {
         if (!found.empty())
           soak_timer_.Start();
       });
+}
+
+ConnectRequest StacService::VolumeRequest(const VolumeSpec& spec, const Portal& portal,
+                                          const AttachOptions& options) const {
+  TidFields f{.transport = portal.transport,
+              .traddr = portal.traddr,
+              .trsvcid = portal.trsvcid,
+              .subsysnqn = spec.subsysnqn,
+              .host_traddr = portal.host_traddr,
+              .host_iface = portal.host_iface};
+  if (!spec.hostnqn.empty())
+    f.host_nqn = spec.hostnqn;
+  ConnectRequest req = Requests().Make(std::move(f), nullptr);
+  req.options = req.options.MergedWith(options.connect);
+  if (!spec.hostnqn.empty())
+    req.host.hostnqn = spec.hostnqn;
+  if (!spec.hostid.empty())
+    req.host.hostid = spec.hostid;
+  return req;
+}
+
+void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::string> own_blocks,
+                                    std::function<void()> done) {
+  // What the configuration or stafd's pages want stays, as does what another volume uses.
+  std::vector<std::shared_ptr<Ioc>> candidates;
+  for (const auto& ioc : iocs_.Snapshot()) {
+    const Tid& tid = ioc->tid();
+    if (std::find(tids.begin(), tids.end(), tid) == tids.end() || volumes_.Wants(tid))
+      continue;
+    if (last_wanted_.count(tid) != 0) {
+      LOG_INFO("%s no volume needs it; kept: stacd.conf or a log page wants it",
+               tid.ToString().c_str());
+      continue;
+    }
+    candidates.push_back(ioc);
+  }
+  if (candidates.empty())
+    return done();
+  std::vector<std::string> devices;
+  for (const auto& ioc : candidates)
+    devices.push_back(ioc->device());
+  NvmeKernel& kernel = deps_.kernel;
+  // Another namespace of the controller mounted or held (a file system, LVM, dm-multipath)
+  // keeps it: disconnecting would pull a disk from under its user.
+  deps_.runner.RunBlocking<std::vector<std::string>>(
+      lifetime_,
+      [devices, own_blocks, &kernel]() {
+        std::vector<std::string> in_use(devices.size());
+        for (std::size_t i = 0; i < devices.size(); ++i) {
+          if (devices[i].empty())
+            continue;
+          for (const NamespaceInfo& ns : kernel.ListNamespaces(devices[i])) {
+            if (std::find(own_blocks.begin(), own_blocks.end(), ns.block) == own_blocks.end() &&
+                BlockDeviceInUse(ns.block)) {
+              in_use[i] = ns.block;
+              break;
+            }
+          }
+        }
+        return in_use;
+      },
+      [this, candidates, done = std::move(done)](std::vector<std::string> in_use) {
+        auto left = std::make_shared<std::size_t>(1);
+        auto one_done = [left, done] {
+          if (--*left == 0)
+            done();
+        };
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+          const auto& ioc = candidates[i];
+          // Gone meanwhile, or wanted again (a new attach, a new log page).
+          if (iocs_.Find(ioc->tid()) != ioc.get() || volumes_.Wants(ioc->tid()) ||
+              last_wanted_.count(ioc->tid()) != 0) {
+            continue;
+          }
+          if (!in_use[i].empty()) {
+            LOG_INFO("%s no volume needs it; kept: its namespace %s is in use",
+                     ioc->tid().ToString().c_str(), in_use[i].c_str());
+            continue;
+          }
+          LOG_INFO("%s no volume needs it; disconnecting", ioc->tid().ToString().c_str());
+          ++*left;
+          iocs_.Remove(ioc, /*keep_connection=*/false, one_done);
+        }
+        SaveOwned();
+        one_done();
+      });
+}
+
+void StacService::VolumesChanged(const VolumeView* volume) {
+  ++generation_;
+  if (deps_.on_volumes_changed)
+    deps_.on_volumes_changed(volume);
+}
+
+void StacService::SaveVolumes() {
+  if (deps_.volumes_path.empty())
+    return;
+  volumes_writer_.Save(SerializeVolumes(volumes_.SavedSet()));
+}
+
+void StacService::RestoreVolumes() {
+  if (deps_.volumes_path.empty())
+    return;
+  Result<std::string> text = ReadWholeFile(deps_.volumes_path);
+  if (!text) {
+    if (text.error().code != ENOENT) {
+      LOG_WARNING("Cannot read %s: %s", deps_.volumes_path.c_str(), text.error().message.c_str());
+    }
+    return;
+  }
+  std::vector<std::string> skipped;
+  Result<std::vector<VolumeManager::Saved>> saved = ParseVolumes(*text, &skipped);
+  if (!saved) {
+    LOG_WARNING("Ignoring %s: %s", deps_.volumes_path.c_str(), saved.error().message.c_str());
+    return;
+  }
+  for (const std::string& why : skipped)
+    LOG_WARNING("%s: volume left out: %s", deps_.volumes_path.c_str(), why.c_str());
+  for (VolumeManager::Saved& v : *saved) {
+    LOG_INFO("Volume %s attached before the restart; taking it back", v.id.c_str());
+    volumes_.Restore(v.id, std::move(v.spec), std::move(v.options));
+  }
 }
 
 void StacService::SaveOwned() {

@@ -33,6 +33,7 @@
 #include "common/loop/timer.h"
 #include "stac/dlp_source.h"
 #include "stac/ioc.h"
+#include "stac/volumes/volume_manager.h"
 
 namespace stas::stac {
 
@@ -45,8 +46,15 @@ struct StacDeps {
   KernelEvents& events;
   DlpSource& stafd;
   HostInfo host{};
-  std::string state_path{};  // the controllers stacd owns, for warm restarts; empty: none
-  NameResolver resolve{};    // default: getaddrinfo
+  std::string state_path{};    // the controllers stacd owns, for warm restarts; empty: none
+  NameResolver resolve{};      // default: getaddrinfo
+  std::string volumes_path{};  // the attached volumes, for warm restarts; empty: none
+  // The volumes changed: `volume` changed (nullptr: only a controller or namespace of the
+  // kernel did). Generation() has grown. May be empty.
+  std::function<void(const VolumeView* volume)> on_volumes_changed{};
+  std::string dev_dir = "/dev";  // where volumes' device nodes are
+  // The kernel's native multipath setting (nvme_core.multipath); default: read from sysfs.
+  std::function<std::optional<bool>()> native_multipath{};
 };
 
 class StacService {
@@ -81,6 +89,14 @@ class StacService {
   nlohmann::ordered_json LimitsInfo() const;
   const TidDefaults& tid_defaults() const { return tid_defaults_; }
   bool kernel_supports(const std::string& option) const;
+  const std::vector<std::string>& kernel_options() const { return kernel_options_; }
+  // The volumes of org.nvmexpress.stac.Volumes1 (volumes/volume_manager.h).
+  VolumeManager& volumes() { return volumes_; }
+  const VolumeManager& volumes() const { return volumes_; }
+  // Grows on every change of a volume, and of a controller or namespace in the kernel.
+  uint64_t generation() const { return generation_; }
+  // nvme_core.multipath as read at start (nullopt: unknown).
+  std::optional<bool> native_multipath() const { return native_multipath_; }
 
  private:
   struct Candidate {
@@ -109,6 +125,14 @@ class StacService {
   // once they are added; at once when there are none).
   void RestoreOwned(std::function<void()> then);
   void SaveOwned();
+  // Volumes: the connect request of a path, and what to do with controllers none needs.
+  ConnectRequest VolumeRequest(const VolumeSpec& spec, const Portal& portal,
+                               const AttachOptions& options) const;
+  void ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::string> own_blocks,
+                         std::function<void()> done);
+  void RestoreVolumes();
+  void SaveVolumes();
+  void VolumesChanged(const VolumeView* volume);
 
   StacDeps deps_;
   ServiceConfig config_;
@@ -119,11 +143,18 @@ class StacService {
   ControllerRegistry<Ioc> iocs_;
   // The discovered candidates of the last answer stafd gave: what we keep while it is away.
   std::optional<std::vector<Candidate>> last_discovered_;
+  // What the configuration and stafd's last answer wanted (volumes aside): a controller a volume
+  // no longer needs stays if it is one of these.
+  std::set<Tid> last_wanted_;
   std::map<std::string, LimitHits> limit_hits_;  // by DcLogPage::dc, DCs of stafd's last answer
   Timer soak_timer_;
   Timer stafd_wait_timer_;  // kStafdReadWait, for a stafd without InitialDiscoveryDone
   Timer audit_timer_;
-  StateWriter state_writer_;  // owned-controllers.json
+  StateWriter state_writer_;    // owned-controllers.json
+  StateWriter volumes_writer_;  // volumes.json
+  std::optional<bool> native_multipath_;
+  uint64_t generation_ = 0;
+  VolumeManager volumes_;  // after iocs_ and the writers: gone before them
   bool reconciling_ = false;
   bool restored_ = false;         // the controllers owned before a restart are back (Start())
   bool reconcile_again_ = false;  // asked for while a pass was under way: run once it ends

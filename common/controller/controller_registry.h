@@ -74,17 +74,20 @@ class ControllerRegistry {
     return out;
   }
 
-  // Takes `c` out of the active set and disposes of it (disconnecting unless `keep`).
-  void Remove(const std::shared_ptr<T>& c, bool keep_connection) {
+  // Takes `c` out of the active set and disposes of it (disconnecting unless `keep`); `done`,
+  // if given, runs on a later loop iteration once it is gone (not at all if the registry is).
+  void Remove(const std::shared_ptr<T>& c, bool keep_connection, std::function<void()> done = {}) {
     active_.erase(std::remove(active_.begin(), active_.end(), c), active_.end());
     disposing_.push_back(c);
     std::weak_ptr<T> weak = c;
-    c->Dispose(keep_connection, [this, weak](bool) {
+    c->Dispose(keep_connection, [this, weak, done = std::move(done)](bool) {
       // Deferred: Dispose() may call back before returning.
-      loop_.Post(lifetime_.Guard([this, weak] {
+      loop_.Post(lifetime_.Guard([this, weak, done] {
         if (auto d = weak.lock()) {
           disposing_.erase(std::remove(disposing_.begin(), disposing_.end(), d), disposing_.end());
         }
+        if (done)
+          done();
         MaybeFinishStop();
       }));
     });

@@ -115,4 +115,52 @@ std::vector<NamespaceInfo> ReadNamespaces(const std::string& class_root,
   return out;
 }
 
+bool BlockDeviceInUse(const std::string& block, const std::string& sys_block,
+                      const std::string& mounts) {
+  auto has_holders = [](const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::directory_iterator it(dir / "holders", ec);
+    return !ec && it != std::filesystem::directory_iterator();
+  };
+  const std::filesystem::path disk = std::filesystem::path(sys_block) / block;
+  if (has_holders(disk))
+    return true;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(disk, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (StartsWith(name, block + "p") && has_holders(it->path()))
+      return true;
+  }
+  // The mount table: a device field of /dev/<block> or /dev/<block>p<N>.
+  constexpr std::size_t kMaxMounts = 4U << 20;
+  Result<std::string> table = ReadFileHead(mounts, kMaxMounts, '\0');
+  if (!table)
+    return false;
+  const std::string dev = "/dev/" + block;
+  for (const std::string& line : Split(*table, '\n')) {
+    std::string_view field = std::string_view(line).substr(0, line.find(' '));
+    if (field == dev)
+      return true;
+    if (StartsWith(field, dev + "p")) {
+      std::string_view rest = field.substr(dev.size() + 1);
+      std::size_t j = 0;
+      if (SkipDigits(rest, &j) && j == rest.size())
+        return true;
+    }
+  }
+  return false;
+}
+
+std::optional<bool> ReadNativeMultipath(const std::string& path) {
+  Result<std::string> text = ReadFileHead(path, 16, '\n');
+  if (!text)
+    return std::nullopt;
+  std::string_view v = Trim(*text);
+  if (v == "Y")
+    return true;
+  if (v == "N")
+    return false;
+  return std::nullopt;
+}
+
 }  // namespace stas

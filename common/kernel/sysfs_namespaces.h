@@ -37,4 +37,14 @@ std::optional<std::string> CanonicalUuid(std::string_view text);
 // "uuid" when a namespace has no UUID, and that does not count as a UUID either.
 std::vector<NamespaceInfo> ReadNamespaces(const std::string& class_root, const std::string& device);
 
+// Whether the disk `block` ("nvme1n2") or one of its partitions is in use: held by another
+// block device (device-mapper, md, LVM: `holders` in sysfs) or mounted (`mounts`).
+bool BlockDeviceInUse(const std::string& block, const std::string& sys_block = "/sys/block",
+                      const std::string& mounts = "/proc/self/mounts");
+
+// The kernel's native NVMe multipath setting (nvme_core.multipath: "Y" or "N"); nullopt if it
+// cannot be read (nvme_core not loaded).
+std::optional<bool> ReadNativeMultipath(
+    const std::string& path = "/sys/module/nvme_core/parameters/multipath");
+
 }  // namespace stas

@@ -90,5 +90,39 @@ TEST(ReadNamespaces, NoControllerOrGarbageGivesNothingUsable) {
   EXPECT_EQ(got[0].size_bytes, 0U);
 }
 
+TEST(BlockDeviceInUse, HoldersOfTheDiskOrAPartitionAndMounts) {
+  ScopedTempDir root("sysfs-ns");
+  const std::string sys = root.path() + "/block";
+  const std::string mounts = root.path() + "/mounts";
+  std::filesystem::create_directories(sys + "/nvme0n1/holders");
+  std::filesystem::create_directories(sys + "/nvme0n2/holders");
+  WriteFileText(sys + "/nvme0n2/holders/dm-0", "");
+  WriteFileText(sys + "/nvme0n3/nvme0n3p2/holders/md0", "");
+  WriteFileText(mounts,
+                "proc /proc proc rw 0 0\n/dev/nvme0n4p1 /mnt ext4 rw 0 0\n"
+                "/dev/nvme0n5 /srv xfs rw 0 0\n/dev/nvme0n10 /x xfs rw 0 0\n");
+  EXPECT_FALSE(BlockDeviceInUse("nvme0n1", sys, mounts));
+  EXPECT_TRUE(BlockDeviceInUse("nvme0n2", sys, mounts));  // held (device-mapper)
+  EXPECT_TRUE(BlockDeviceInUse("nvme0n3", sys, mounts));  // a partition held (md)
+  EXPECT_TRUE(BlockDeviceInUse("nvme0n4", sys, mounts));  // a partition mounted
+  EXPECT_TRUE(BlockDeviceInUse("nvme0n5", sys, mounts));  // mounted
+  EXPECT_FALSE(BlockDeviceInUse("nvme0n1", sys, root.path() + "/no-such-file"));
+  // nvme0n1 is not nvme0n10.
+  WriteFileText(mounts, "/dev/nvme0n10 /x xfs rw 0 0\n/dev/nvme0n1px /y xfs rw 0 0\n");
+  EXPECT_FALSE(BlockDeviceInUse("nvme0n1", sys, mounts));
+}
+
+TEST(ReadNativeMultipath, YesNoOrUnknown) {
+  ScopedTempDir root("sysfs-ns");
+  const std::string p = root.path() + "/multipath";
+  EXPECT_FALSE(ReadNativeMultipath(p).has_value());
+  WriteFileText(p, "Y\n");
+  EXPECT_EQ(ReadNativeMultipath(p), true);
+  WriteFileText(p, "N\n");
+  EXPECT_EQ(ReadNativeMultipath(p), false);
+  WriteFileText(p, "maybe\n");
+  EXPECT_FALSE(ReadNativeMultipath(p).has_value());
+}
+
 }  // namespace
 }  // namespace stas

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+// VolumeManager: the volumes orchestrators attach through org.nvmexpress.stac.Volumes1. A
+// volume is one namespace, named by the caller's id, reached through the I/O controllers of its
+// portals. The manager asks the service that owns stacd's controllers for one controller per
+// portal (an existing one, made by stacd, by `nvme connect` or for another volume, is used and
+// never duplicated), finds the namespace's block device by its identifiers in sysfs when the
+// kernel adds a disk or a controller connects (no polling: a refresh runs on those events,
+// coalesced, one at a time on a worker), rescans the controllers once half-way through the
+// attach timeout, and tells the service which controllers no volume needs any more.
+//
+// States: attaching (asked for, device not found yet), attached (device there, every path
+// live), degraded (device there, some path not), missing (was attached; no live path or no
+// device now), detaching. Each change of a volume's state, device or paths calls
+// VolumeHost::on_changed.
+//
+// Loop thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/kernel/nvme_kernel.h"
+#include "common/loop/blocking_runner.h"
+#include "common/loop/event_loop.h"
+#include "common/loop/lifetime.h"
+#include "common/loop/timer.h"
+#include "common/result.h"
+#include "common/tid.h"
+#include "stac/volumes/volume_spec.h"
+
+namespace stas::stac {
+
+// kDetached is only ever signalled: the volume is gone.
+enum class VolumeState { kAttaching, kAttached, kDegraded, kMissing, kDetaching, kDetached };
+const char* VolumeStateName(VolumeState s);
+
+// One path of a volume: the controller of one portal and the namespace on it.
+struct VolumePath {
+  Tid tid;
+  std::string controller{};  // "nvme3"; "" while not connected
+  std::string state{};       // the kernel's state of that controller; "" if unknown
+  std::string node{};        // the namespace on it ("nvme1c3n1"); "" if not there
+};
+
+// A volume as ListVolumes shows it and AttachVolume returns it.
+struct VolumeView {
+  std::string id;
+  VolumeSpec spec;
+  VolumeState state = VolumeState::kAttaching;
+  std::string device{};  // "/dev/nvme1n1" once found
+  bool exists = false;   // the device node is there and at least one path is live
+  NamespaceInfo ns{};    // the namespace found (identifiers, size)
+  std::vector<VolumePath> paths{};
+  std::string last_error{};
+  std::chrono::system_clock::time_point since{};  // when it entered its state
+};
+
+// What the manager needs of the service that owns the I/O controllers.
+struct VolumeHost {
+  // The connect request of one path of a volume.
+  std::function<ConnectRequest(const VolumeSpec&, const Portal&, const AttachOptions&)> request;
+  // Whether the configuration allows connecting it (exclude=, ip-family); logs why not.
+  std::function<bool(const Tid&)> allowed;
+  // Makes sure a controller exists for the request and is connected (or being connected).
+  std::function<void(const ConnectRequest&)> want;
+  // The kernel device of the controller with this TID; "" if none or not connected.
+  std::function<std::string(const Tid&)> device_of;
+  // No volume needs these controllers any more: the service disconnects those nothing else
+  // wants, leaving alone a controller with another namespace in use (`keep_blocks`: the
+  // released volume's own devices, which do not count), then calls `done`.
+  std::function<void(std::vector<Tid> tids, std::vector<std::string> keep_blocks,
+                     std::function<void()> done)>
+      release;
+  // A volume changed (state, device, paths, or it is gone: state kDetaching, then nothing).
+  std::function<void(const VolumeView&)> on_changed;
+  // The volumes to keep across a restart changed: save them (may be empty).
+  std::function<void()> on_saved_set_changed{};
+  // Whether the kernel's native multipath is on (nullopt: cannot tell).
+  std::function<std::optional<bool>()> native_multipath{};
+};
+
+class VolumeManager {
+ public:
+  using AttachDone = std::function<void(Result<VolumeView>)>;
+
+  // `dev_dir`: where device nodes are (tests use a directory of their own).
+  VolumeManager(EventLoop& loop, BlockingRunner& runner, NvmeKernel& kernel, VolumeHost host,
+                std::string dev_dir = "/dev");
+  ~VolumeManager();
+  VolumeManager(const VolumeManager&) = delete;
+  VolumeManager& operator=(const VolumeManager&) = delete;
+
+  // Attaches (or finds attached) volume `id`; `done` runs once its device is found, or with
+  // an error: EEXIST (id known with another spec), EACCES (every portal excluded), ENOTSUP,
+  // ETIMEDOUT (no device within options.timeout), ENOENT (detached meanwhile).
+  void Attach(const std::string& id, VolumeSpec spec, AttachOptions options, AttachDone done);
+  // Takes a volume known before a restart back: as Attach(), without a caller or deadline.
+  void Restore(const std::string& id, VolumeSpec spec, AttachOptions options);
+  // Forgets the volume and releases what it alone needed; `done` once that is disconnected.
+  // An unknown id succeeds.
+  void Detach(const std::string& id, std::function<void(Status)> done);
+  // The volumes of `ids` that exist (every volume if empty), in id order.
+  std::vector<VolumeView> List(const std::vector<std::string>& ids) const;
+  // The volumes to keep across a restart: id, spec and options.
+  struct Saved {
+    std::string id;
+    VolumeSpec spec;
+    AttachOptions options;
+  };
+  std::vector<Saved> SavedSet() const;
+  // Whether a volume needs the controller with this TID.
+  bool Wants(const Tid& tid) const;
+  bool empty() const { return volumes_.empty(); }
+  // The kernel or a controller changed: look at every volume again (coalesced; one look at
+  // a time, on a worker).
+  void Refresh();
+  // Every pending attach fails (the daemon stops); volumes are kept as they are.
+  void Stop();
+
+ private:
+  struct Volume;
+  struct Look;  // what one refresh read from the kernel
+
+  Volume* Find(const std::string& id) const;
+  void Start(const std::string& id, VolumeSpec spec, AttachOptions options, AttachDone done);
+  void Apply(const Look& look);
+  void Update(Volume& v, const Look& look);
+  void Changed(Volume& v);
+  void Answer(Volume& v);
+  void OnDeadline(const std::string& id);
+  void Rescan(const std::string& id);
+  void Forget(const std::string& id, std::function<void()> then);
+
+  EventLoop& loop_;
+  BlockingRunner& runner_;
+  NvmeKernel& kernel_;
+  VolumeHost host_;
+  std::string dev_dir_;
+  std::map<std::string, std::unique_ptr<Volume>> volumes_;
+  bool looking_ = false;     // a refresh is on a worker
+  bool look_again_ = false;  // asked for meanwhile
+  bool stopping_ = false;
+  Lifetime lifetime_;
+};
+
+}  // namespace stas::stac

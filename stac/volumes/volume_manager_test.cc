@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+// Volumes through StacService on the simulated kernel: what the manager connects, finds,
+// keeps and disconnects.
+#include "stac/volumes/volume_manager.h"
+
+#include <cerrno>
+
+#include <gtest/gtest.h>
+
+#include "common/config/ini_file.h"
+#include "common/kernel/sysfs_namespaces.h"
+#include "common/loop/blocking_runner.h"
+#include "common/testing/fake_event_loop.h"
+#include "common/testing/file_helpers.h"
+#include "common/testing/simulated_kernel.h"
+#include "stac/stac_service.h"
+#include "stac/volumes/volume_state.h"
+
+namespace stas::stac {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const char* kUuid1 = "11111111-0000-4000-8000-000000000001";
+const char* kUuid2 = "22222222-0000-4000-8000-000000000002";
+const char* kUuid3 = "33333333-0000-4000-8000-000000000003";
+
+// stafd with nothing to serve: only volumes make stacd connect anything.
+class QuietStafd : public DlpSource {
+ public:
+  void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) override {
+    done(pages);
+  }
+  void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) override {
+    done(true);
+  }
+  void Subscribe(std::function<void(Event)> handler) override { handler_ = std::move(handler); }
+  void Emit(Event ev) { handler_(ev); }
+  std::optional<std::vector<DcLogPage>> pages = std::vector<DcLogPage>{};
+
+ private:
+  std::function<void(Event)> handler_;
+};
+
+class VolumeManagerTest : public ::testing::Test {
+ protected:
+  VolumeManagerTest() {
+    testing::SimPort port;
+    port.traddr = "192.0.2.20";
+    port.trsvcid = "4420";
+    port.subsystems = {"nqn.io:1", "nqn.io:2", "nqn.io:3"};
+    kernel_.AddPort(port);
+    // nqn.io:1 has two namespaces; each subsystem's namespaces have their own UUIDs.
+    kernel_.SetNamespaces("nqn.io:1", {{.nsid = 1, .uuid = kUuid1, .size_bytes = 1 << 20},
+                                       {.nsid = 2, .uuid = kUuid3}});
+    kernel_.SetNamespaces("nqn.io:2", {{.nsid = 1, .uuid = kUuid2}});
+    host_.hostnqn = "nqn.host";
+    host_.hostid = "11111111-2222-3333-4444-555555555555";
+  }
+  ~VolumeManagerTest() override { service_.reset(); }
+
+  void Start(const std::string& conf = "") {
+    LoadedConfig l = ParseServiceConfig(Daemon::kStacd, ParseIniText(conf, "stacd.conf"));
+    service_ = std::make_unique<StacService>(
+        StacDeps{.loop = loop_,
+                 .runner = runner_,
+                 .kernel = kernel_,
+                 .events = kernel_,
+                 .stafd = stafd_,
+                 .host = host_,
+                 .state_path = tmp_.path() + "/owned-controllers.json",
+                 .volumes_path = tmp_.path() + "/volumes.json",
+                 .on_volumes_changed =
+                     [this](const VolumeView* v) {
+                       if (v != nullptr)
+                         signals_.push_back(v->id + " " + VolumeStateName(v->state));
+                     },
+                 .dev_dir = tmp_.path() + "/dev",
+                 .native_multipath =
+                     [] {
+                       return std::optional<bool>(true);
+                     }},
+        l.config);
+    service_->Start();
+    loop_.AdvanceBy(seconds(2));
+  }
+
+  static VolumeSpec Spec(const std::string& subsys, const std::string& uuid) {
+    return VolumeSpec{.subsysnqn = subsys,
+                      .ns = {.uuid = uuid},
+                      .portals = {{.transport = "tcp", .traddr = "192.0.2.20", .trsvcid = "4420"}}};
+  }
+  static AttachOptions Options(milliseconds timeout = milliseconds(10000)) {
+    AttachOptions o;
+    o.timeout = timeout;
+    return o;
+  }
+
+  // Attaches and runs the loop for `wait`; the answer, if there was one.
+  std::optional<Result<VolumeView>> Attach(const std::string& id, const VolumeSpec& spec,
+                                           AttachOptions options = Options(),
+                                           milliseconds wait = milliseconds(100)) {
+    std::optional<Result<VolumeView>> got;
+    service_->volumes().Attach(id, spec, options, [&got](Result<VolumeView> r) { got = r; });
+    loop_.AdvanceBy(wait);
+    return got;
+  }
+  bool Detach(const std::string& id) {
+    bool done = false;
+    service_->volumes().Detach(id, [&done](const Status& s) { done = static_cast<bool>(s); });
+    loop_.AdvanceBy(milliseconds(100));
+    return done;
+  }
+  std::vector<std::string> Connected() {
+    std::vector<std::string> out;
+    for (const Ioc* ioc : service_->iocs())
+      out.push_back(ioc->tid().subsysnqn() + (ioc->connected() ? "" : " (not connected)"));
+    return out;
+  }
+
+  FakeEventLoop loop_;
+  InlineRunner runner_{loop_};
+  testing::SimulatedKernel kernel_{loop_};
+  QuietStafd stafd_;
+  HostInfo host_;
+  testing::ScopedTempDir tmp_{"volume-manager-test"};
+  std::vector<std::string> signals_;
+  std::unique_ptr<StacService> service_;
+};
+
+// Test 1 of #15: one volume by UUID connects its subsystem only and returns its device.
+TEST_F(VolumeManagerTest, AttachConnectsOnlyWhatTheVolumeNeedsAndReturnsItsDevice) {
+  Start();
+  testing::WriteFileText(tmp_.path() + "/dev/nvme0n1", "");  // the node the kernel makes
+  auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
+  ASSERT_TRUE(r.has_value()) << "no answer";
+  ASSERT_TRUE(*r) << r->error().message;
+  EXPECT_EQ((*r)->device, tmp_.path() + "/dev/nvme0n1");
+  EXPECT_EQ((*r)->state, VolumeState::kAttached);
+  EXPECT_TRUE((*r)->exists);
+  EXPECT_EQ((*r)->ns.nsid, 1U);
+  ASSERT_EQ((*r)->paths.size(), 1U);
+  EXPECT_EQ((*r)->paths[0].state, "live");
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  // Attaching (and its paths changing while it is), then attached once.
+  ASSERT_GE(signals_.size(), 2U);
+  EXPECT_EQ(signals_.back(), "vol-a attached");
+  for (std::size_t i = 0; i + 1 < signals_.size(); ++i)
+    EXPECT_EQ(signals_[i], "vol-a attaching");
+  EXPECT_GT(service_->generation(), 0U);
+}
+
+// Test 2: two volumes on one subsystem share its controller; the last detach disconnects it.
+TEST_F(VolumeManagerTest, TheLastVolumeOfAControllerDisconnectsIt) {
+  Start();
+  ASSERT_TRUE(*Attach("vol-1", Spec("nqn.io:1", kUuid1)));
+  ASSERT_TRUE(*Attach("vol-3", Spec("nqn.io:1", kUuid3)));
+  EXPECT_EQ(kernel_.connect_calls(), 1);  // one controller for both
+  EXPECT_TRUE(Detach("vol-1"));
+  EXPECT_EQ(kernel_.device_count(), 1U);
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(service_->volumes().List({}).size(), 1U);
+  EXPECT_TRUE(Detach("vol-3"));
+  EXPECT_EQ(kernel_.device_count(), 0U);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_TRUE(Connected().empty());
+  EXPECT_TRUE(Detach("never-attached"));  // as vdsm: success
+  EXPECT_EQ(signals_.back(), "vol-3 detached");
+}
+
+// Test 3: the same attach twice gives the same device and no new connection; another spec
+// under the same id is a mismatch.
+TEST_F(VolumeManagerTest, AttachIsIdempotentAndRefusesAnotherSpecForTheSameId) {
+  Start();
+  auto first = Attach("vol-a", Spec("nqn.io:2", kUuid2));
+  auto again = Attach("vol-a", Spec("nqn.io:2", kUuid2));
+  ASSERT_TRUE(*first);
+  ASSERT_TRUE(*again);
+  EXPECT_EQ((*first)->device, (*again)->device);
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  auto other = Attach("vol-a", Spec("nqn.io:1", kUuid1));
+  ASSERT_FALSE(*other);
+  EXPECT_EQ(other->error().code, EEXIST);
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+}
+
+// A connection that exists already (made by `nvme connect`) is used, not duplicated.
+TEST_F(VolumeManagerTest, AnExistingConnectionIsAdopted) {
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = "192.0.2.20";
+  d.trsvcid = "4420";
+  d.subsysnqn = "nqn.io:2";
+  d.hostnqn = "nqn.host";
+  d.cntrltype = "io";
+  std::string dev = kernel_.AddExistingDevice(d);
+  Start();
+  auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
+  ASSERT_TRUE(*r) << r->error().message;
+  EXPECT_EQ((*r)->paths[0].controller, dev);
+  EXPECT_EQ(kernel_.connect_calls(), 0);
+}
+
+// No namespace with that UUID: a timeout error within the attach's timeout, after one rescan
+// half-way; the volume is not kept and its controller goes.
+TEST_F(VolumeManagerTest, ANamespaceThatNeverAppearsTimesOutAfterOneRescan) {
+  Start();
+  auto r = Attach("vol-x", Spec("nqn.io:2", "44444444-0000-4000-8000-000000000004"),
+                  Options(milliseconds(4000)), milliseconds(1000));
+  EXPECT_FALSE(r.has_value());
+  loop_.AdvanceBy(milliseconds(1500));
+  EXPECT_EQ(kernel_.rescan_calls(), 1);
+  loop_.AdvanceBy(milliseconds(1600));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(*r);
+  EXPECT_EQ(r->error().code, ETIMEDOUT);
+  EXPECT_NE(r->error().message.find("within 4000 ms"), std::string::npos) << r->error().message;
+  EXPECT_TRUE(service_->volumes().List({}).empty());
+  EXPECT_EQ(kernel_.device_count(), 0U);
+}
+
+// A namespace the kernel did not scan (a lost scan) is found by the rescan half-way.
+TEST_F(VolumeManagerTest, TheRescanFindsANamespaceALostScanHid) {
+  Start();
+  kernel_.SetScanHeld(true);
+  auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2), Options(milliseconds(6000)), seconds(2));
+  EXPECT_FALSE(r.has_value());
+  loop_.AdvanceBy(seconds(2));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(*r) << r->error().message;
+  EXPECT_EQ(kernel_.rescan_calls(), 1);
+}
+
+TEST_F(VolumeManagerTest, ExcludedPortalsAndDiscoveryAreRefusedWithoutConnecting) {
+  Start("[Controllers]\nexclude=traddr=192.0.2.20\n");
+  auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
+  ASSERT_FALSE(*r);
+  EXPECT_EQ(r->error().code, EACCES);
+  VolumeSpec via_dc = Spec("nqn.io:2", kUuid2);
+  via_dc.portals.clear();
+  via_dc.discovery = {{.transport = "tcp", .traddr = "192.0.2.20", .trsvcid = "8009"}};
+  r = Attach("vol-b", via_dc);
+  ASSERT_FALSE(*r);
+  EXPECT_EQ(r->error().code, ENOTSUP);
+  AttachOptions no_mp = Options();
+  no_mp.multipath = false;  // the host has it on
+  r = Attach("vol-c", Spec("nqn.io:2", kUuid2), no_mp);
+  ASSERT_FALSE(*r);
+  EXPECT_EQ(r->error().code, ENOTSUP);
+  EXPECT_EQ(kernel_.connect_calls(), 0);
+  EXPECT_TRUE(service_->volumes().List({}).empty());
+}
+
+// A pass over stafd's (empty) pages does not take a volume's controller away.
+TEST_F(VolumeManagerTest, APassOverTheLogPagesKeepsVolumeControllers) {
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
+  stafd_.Emit(DlpSource::Event::kChanged);
+  loop_.AdvanceBy(seconds(3));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+// Test 4: stacd stops and starts again with a volume attached: nothing is disconnected, the
+// volume is listed again with the same controller.
+TEST_F(VolumeManagerTest, AVolumeSurvivesARestartOfStacd) {
+  Start();
+  auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
+  ASSERT_TRUE(*r);
+  std::string ctrl = (*r)->paths[0].controller;
+  bool stopped = false;
+  service_->Stop([&stopped] { stopped = true; });
+  loop_.AdvanceBy(seconds(1));
+  ASSERT_TRUE(stopped);
+  service_.reset();
+  Start();
+  loop_.AdvanceBy(seconds(12));  // past every soak and wait for stafd
+  std::vector<VolumeView> list = service_->volumes().List({"vol-a"});
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0].state, VolumeState::kAttached);
+  EXPECT_EQ(list[0].paths[0].controller, ctrl);
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+// Port down: the path is not live, the volume is missing; back: attached again.
+TEST_F(VolumeManagerTest, APortOutageMakesTheVolumeMissingUntilItIsBack) {
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
+  kernel_.SetPortUp("192.0.2.20", "4420", false);
+  kernel_.SendEvent(service_->iocs()[0]->device(), "");  // the kernel's change uevent
+  loop_.AdvanceBy(milliseconds(100));
+  std::vector<VolumeView> list = service_->volumes().List({});
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0].state, VolumeState::kMissing);
+  EXPECT_FALSE(list[0].exists);
+  kernel_.SetPortUp("192.0.2.20", "4420", true);
+  loop_.AdvanceBy(seconds(11));  // the kernel's reconnect delay
+  list = service_->volumes().List({});
+  EXPECT_EQ(list[0].state, VolumeState::kAttached);
+}
+
+TEST(VolumeState, SerializedAndParsedBackThroughTheSameChecks) {
+  AttachOptions o;
+  o.connect.nr_io_queues = 1;
+  VolumeSpec spec{.subsysnqn = "nqn.io:2",
+                  .ns = {.uuid = kUuid2, .nsid = 1},
+                  .portals = {{.transport = "tcp", .traddr = "192.0.2.20", .trsvcid = "4420"}}};
+  std::string text = SerializeVolumes({{"vol-a", spec, o}});
+  std::vector<std::string> skipped;
+  auto back = ParseVolumes(text, &skipped);
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ(back->size(), 1U);
+  EXPECT_EQ((*back)[0].spec, spec);
+  EXPECT_EQ((*back)[0].options.connect.nr_io_queues, 1);
+  EXPECT_TRUE(skipped.empty());
+  // An entry edited into something AttachVolume would refuse is left out, not trusted.
+  std::string bad = text;
+  bad.replace(bad.find("192.0.2.20"), 10, "1.2.3.4,hostnqn=x");
+  back = ParseVolumes(bad, &skipped);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->empty());
+  ASSERT_EQ(skipped.size(), 1U);
+  EXPECT_FALSE(ParseVolumes("{}", &skipped));
+  EXPECT_FALSE(ParseVolumes("not json", &skipped));
+}
+
+}  // namespace
+}  // namespace stas::stac
