@@ -5,6 +5,9 @@
 #include "common/daemon/dbus_args.h"
 #include "common/defs.h"
 #include "common/python_compat.h"
+#include "common/config/host_identity.h"
+#include "common/log.h"
+#include "stac/volumes/volume_dbus.h"
 
 namespace stas::stac {
 namespace {
@@ -16,6 +19,8 @@ const std::string kErr = kStacdBusName;
 StacDbus::StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSource info)
     : AdaptorInterfaces(conn, kStacdObjectPath),
       service_(service),
+      host_(info.host),
+      system_uuid_(ReadSystemUuid()),
       list_replies_(kErr),
       debug_(kErr, service, std::move(info)) {
   registerAdaptor();
@@ -68,6 +73,86 @@ void StacDbus::tron(const bool& value) {
 
 std::string StacDbus::log_level() {
   return debug_.log_level();
+}
+
+void StacDbus::OnVolumesChanged(const VolumeView* volume) {
+  try {
+    if (volume != nullptr)
+      emitVolumeChanged(volume->id, VolumeStateName(volume->state), VolumeDict(*volume));
+    getObject().emitPropertiesChangedSignal(Volumes1_adaptor::INTERFACE_NAME, {"Generation"});
+  } catch (const sdbus::Error& e) {
+    LOG_WARNING("Cannot signal a volume change: %s", e.getMessage().c_str());
+  }
+}
+
+VariantMap StacDbus::GetConnectorInfo() {
+  return GuardDbus(kErr, [&] {
+    return ConnectorInfoDict({.host = host_,
+                              .system_uuid = system_uuid_,
+                              .native_multipath = service_.native_multipath(),
+                              .kernel_options = service_.kernel_options()});
+  });
+}
+
+void StacDbus::AttachVolume(sdbus::Result<std::string, VariantMap>&& result, std::string volume_id,
+                            VariantMap spec, VariantMap options) {
+  auto reply = attach_replies_.Take(std::move(result));
+  auto fail = [&reply](const Error& e) { reply.Error(VolumeErrorName(e.code), e.message); };
+  try {
+    if (Status s = CheckVolumeId(volume_id); !s)
+      return fail(s.error());
+    Result<VolumeSpec> parsed = ParseVolumeSpec(spec);
+    if (!parsed)
+      return fail(parsed.error());
+    Result<AttachOptions> opts = ParseAttachOptions(options);
+    if (!opts)
+      return fail(opts.error());
+    service_.volumes().Attach(volume_id, std::move(*parsed), std::move(*opts),
+                              [reply](const Result<VolumeView>& r) {
+                                if (!r)
+                                  return reply.Error(VolumeErrorName(r.error().code),
+                                                     r.error().message);
+                                reply.Return(r->device, VolumeDict(*r));
+                              });
+  } catch (const std::exception& e) {
+    reply.Error(VolumeErrorName(EIO), e.what());
+  }
+}
+
+void StacDbus::DetachVolume(sdbus::Result<>&& result, std::string volume_id, VariantMap options) {
+  auto reply = detach_replies_.Take(std::move(result));
+  try {
+    if (Status s = CheckVolumeId(volume_id); !s)
+      return reply.Error(VolumeErrorName(s.error().code), s.error().message);
+    if (Status s = CheckDetachOptions(options); !s)
+      return reply.Error(VolumeErrorName(s.error().code), s.error().message);
+    service_.volumes().Detach(volume_id, [reply](const Status& s) {
+      if (!s)
+        return reply.Error(VolumeErrorName(s.error().code), s.error().message);
+      reply.Return();
+    });
+  } catch (const std::exception& e) {
+    reply.Error(VolumeErrorName(EIO), e.what());
+  }
+}
+
+std::vector<VariantMap> StacDbus::ListVolumes(const std::vector<std::string>& ids) {
+  return GuardDbus(kErr, [&] {
+    if (ids.size() > 4096)
+      throw sdbus::Error(VolumeErrorName(EINVAL), "at most 4096 ids");
+    for (const std::string& id : ids) {
+      if (Status s = CheckVolumeId(id); !s)
+        throw sdbus::Error(VolumeErrorName(EINVAL), s.error().message);
+    }
+    std::vector<VariantMap> out;
+    for (const VolumeView& v : service_.volumes().List(ids))
+      out.push_back(VolumeDict(v));
+    return out;
+  });
+}
+
+uint64_t StacDbus::Generation() {
+  return service_.generation();
 }
 
 }  // namespace stas::stac

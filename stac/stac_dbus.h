@@ -13,15 +13,18 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "common/daemon/controller_list_reply.h"
+#include "common/daemon/pending_replies.h"
 #include "common/daemon/debug_interface.h"
 #include "common/daemon/process_info.h"
 #include "dbus/stac_adaptor.h"
 #include "stac/stac_service.h"
+#include "stac/volumes/volume_spec.h"
 
 namespace stas::stac {
 
 class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_adaptor,
                                                        org::nvmexpress::stac::debug_adaptor,
+                                                       org::nvmexpress::stac::Volumes1_adaptor,
                                                        sdbus::Properties_adaptor> {
  public:
   StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSource info);
@@ -31,6 +34,9 @@ class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_ada
 
   // The JSON document of process_info, also used by tests without a bus.
   std::string ProcessInfoJson() const;
+  // The service's volumes changed (StacDeps::on_volumes_changed): VolumeChanged for `volume`
+  // (if any) and PropertiesChanged for Generation.
+  void OnVolumesChanged(const VolumeView* volume);
 
  private:
   void list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) override;
@@ -42,8 +48,19 @@ class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_ada
   bool tron() override;
   void tron(const bool& value) override;
   std::string log_level() override;
+  // org.nvmexpress.stac.Volumes1
+  VariantMap GetConnectorInfo() override;
+  void AttachVolume(sdbus::Result<std::string, VariantMap>&& result, std::string volume_id,
+                    VariantMap spec, VariantMap options) override;
+  void DetachVolume(sdbus::Result<>&& result, std::string volume_id, VariantMap options) override;
+  std::vector<VariantMap> ListVolumes(const std::vector<std::string>& ids) override;
+  uint64_t Generation() override;
 
   StacService& service_;
+  HostInfo host_;
+  std::string system_uuid_;  // read once: the DMI product UUID does not change
+  PendingReplies<std::string, VariantMap> attach_replies_;
+  PendingReplies<> detach_replies_;
   ControllerListReplies list_replies_;  // list_controllers calls not answered yet
   DebugInterface<StacService> debug_;
 };

@@ -10,6 +10,7 @@
 #include "stac/stac_dbus.h"
 #include "stac/stac_service.h"
 #include "stac/staf_client.h"
+#include "stac/volumes/volume_state.h"
 
 namespace stas::stac {
 namespace {
@@ -26,7 +27,10 @@ class Stacd final : public DaemonService {
                           .events = parts.events,
                           .stafd = stafd_,
                           .host = parts.host,
-                          .state_path = state_path_},
+                          .state_path = state_path_,
+                          .volumes_path = RuntimeStatePath("stacd", kVolumesFileName),
+                          .on_volumes_changed =
+                              [this](const VolumeView* v) { dbus_.OnVolumesChanged(v); }},
                  std::move(config)),
         dbus_(parts.bus, service_,
               ProcessInfoSource{

@@ -292,4 +292,14 @@ Result<HostIdentity> LoadHostIdentity(const SysConfPaths& paths, Diagnostics* wa
   return id;
 }
 
+std::string ReadSystemUuid(const std::string& path) {
+  Result<std::string> text = ReadFileHead(path, 64, '\n');
+  if (!text)
+    return "";
+  std::string uuid = ToLower(Trim(std::string_view(*text).substr(0, text->find('\n'))));
+  if (CheckUuid(uuid) || uuid == "00000000-0000-0000-0000-000000000000")
+    return "";
+  return uuid;
+}
+
 }  // namespace stas

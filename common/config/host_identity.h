@@ -60,4 +60,8 @@ struct HostIdentity {
 // ASCII of at most kMaxSymnameBytes without ',' (dropped).
 Result<HostIdentity> LoadHostIdentity(const SysConfPaths& paths, Diagnostics* warnings);
 
+// The machine's DMI product UUID as firmware reports it (lowercase), what os-brick's connectors
+// call "system uuid"; "" if unreadable (root only) or not a UUID ("Not Settable", all zeros).
+std::string ReadSystemUuid(const std::string& path = "/sys/class/dmi/id/product_uuid");
+
 }  // namespace stas
