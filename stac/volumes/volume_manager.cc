@@ -93,7 +93,8 @@ VolumeManager::VolumeManager(EventLoop& loop, BlockingRunner& runner, NvmeKernel
       runner_(runner),
       kernel_(kernel),
       host_(std::move(host)),
-      dev_dir_(std::move(dev_dir)) {}
+      dev_dir_(std::move(dev_dir)),
+      health_timer_(loop, kHealthInterval, [this] { Refresh(); }) {}
 
 VolumeManager::~VolumeManager() = default;
 
@@ -269,8 +270,11 @@ bool VolumeManager::Wants(const Tid& tid) const {
 }
 
 void VolumeManager::Refresh() {
-  if (volumes_.empty() || stopping_)
+  if (volumes_.empty() || stopping_) {
+    health_timer_.Stop();
     return;
+  }
+  health_timer_.Start();  // the next look without an event, from now
   if (looking_) {
     look_again_ = true;
     return;
@@ -421,6 +425,7 @@ void VolumeManager::Rescan(const std::string& id) {
 
 void VolumeManager::Stop() {
   stopping_ = true;
+  health_timer_.Stop();
   for (auto& [id, v] : volumes_) {
     v->deadline.Stop();
     v->rescan.Stop();

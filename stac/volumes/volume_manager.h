@@ -6,7 +6,9 @@
 // never duplicated), finds the namespace's block device by its identifiers in sysfs when the
 // kernel adds a disk or a controller connects (no polling: a refresh runs on those events,
 // coalesced, one at a time on a worker), rescans the controllers once half-way through the
-// attach timeout, and tells the service which controllers no volume needs any more.
+// attach timeout, and tells the service which controllers no volume needs any more. The kernel
+// sends no event when a controller loses its connection (it only says "connected" when it is
+// back), so while volumes exist their paths are also looked at every kHealthInterval.
 //
 // States: attaching (asked for, device not found yet), attached (device there, every path
 // live), degraded (device there, some path not), missing (was attached; no live path or no
@@ -89,6 +91,7 @@ struct VolumeHost {
 class VolumeManager {
  public:
   using AttachDone = std::function<void(Result<VolumeView>)>;
+  static constexpr std::chrono::seconds kHealthInterval{5};
 
   // `dev_dir`: where device nodes are (tests use a directory of their own).
   VolumeManager(EventLoop& loop, BlockingRunner& runner, NvmeKernel& kernel, VolumeHost host,
@@ -144,6 +147,7 @@ class VolumeManager {
   VolumeHost host_;
   std::string dev_dir_;
   std::map<std::string, std::unique_ptr<Volume>> volumes_;
+  Timer health_timer_;  // kHealthInterval, while volumes exist
   bool looking_ = false;     // a refresh is on a worker
   bool look_again_ = false;  // asked for meanwhile
   bool stopping_ = false;
