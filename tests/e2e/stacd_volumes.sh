@@ -1,0 +1,174 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# e2e: volumes (org.nvmexpress.stac.Volumes1) against the real kernel. nvmet port 1 on
+# 127.0.0.1:8009 exposes SUB1 (two namespaces), SUB2 and SUB3 (one each); nvmet gives every
+# namespace its own UUID, read from configfs. Only stacd runs: a volume names its portal.
+#  (9) bad arguments of every kind: a named error each, nothing connected, stacd still serving;
+#  (1) a volume by UUID: its block device, whose UUID is the one asked for; only its subsystem
+#      is connected;
+#  (3) the same attach again: the same device, no new controller; another spec under the same
+#      id: Mismatch;
+#  (2) two volumes of SUB1 share one controller; detaching one keeps it, the last disconnects;
+#  (4) stacd stopped with SIGTERM, then SIGKILL, and restarted: nothing disconnected, the volume
+#      listed again, attached, on the same device;
+#  (5) the port goes away: the volume is missing and does not exist; back: attached again;
+#  figures: AttachVolume to device, next to `nvme connect` + waiting for the device (what
+#  os-brick does) in the same guest.
+set -eu
+. "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
+. "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
+
+OBJ=/org/nvmexpress/stac
+VOL=org.nvmexpress.stac.Volumes1
+
+# ns_uuid NQN NSID: the UUID nvmet gave that namespace.
+ns_uuid() { cat "$NVMET/subsystems/$1/namespaces/$2/device_uuid"; }
+# gcall METHOD ARGS...: a Volumes1 call through gdbus (GVariant text in and out); stderr has
+# the D-Bus error name when it fails.
+gcall() {
+  _m=$1
+  shift
+  gdbus call --system --timeout 60 --dest org.nvmexpress.stac --object-path $OBJ \
+    --method "$VOL.$_m" "$@"
+}
+# spec NQN UUID: a spec with one portal, port 1.
+spec() {
+  echo "{'subsysnqn': <'$1'>, 'uuid': <'$2'>, 'portals': <[{'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8009'}]>}"
+}
+OPTS="{'timeout-ms': <uint32 30000>, 'reconnect-delay': <uint32 2>}"
+# attach ID NQN UUID: the device AttachVolume returns.
+attach() {
+  _out=$(gcall AttachVolume "$1" "$(spec "$2" "$3")" "$OPTS") || fail "AttachVolume $1 failed"
+  printf '%s\n' "$_out" | sed -n "s/^('\([^']*\)'.*/\1/p"
+}
+detach() { gcall DetachVolume "$1" "{}" >/dev/null || fail "DetachVolume $1 failed"; }
+# refused ERROR METHOD ARGS...: the call fails with org.nvmexpress.stac.Volumes1.Error.ERROR.
+refused() {
+  _want=$1
+  shift
+  if gcall "$@" >"$E2E/call.out" 2>"$E2E/call.err"; then
+    fail "$* was accepted: $(cat "$E2E/call.out")"
+  fi
+  grep -q "org.nvmexpress.stac.Volumes1.Error.$_want" "$E2E/call.err" ||
+    fail "$* did not fail with $_want: $(cat "$E2E/call.err")"
+}
+# vstate ID KEY: the KEY of volume ID in ListVolumes, as JSON text ("null" when not listed).
+vget() {
+  busctl --json=short call org.nvmexpress.stac $OBJ $VOL ListVolumes as 1 "$1" |
+    jq -c --arg k "$2" '.data[0][0][$k].data'
+}
+# kernel_io_subsystems: the subsystems of the kernel's I/O controllers, sorted, one line.
+kernel_io_subsystems() {
+  for _c in /sys/class/nvme/nvme*; do
+    [ -r "$_c/cntrltype" ] && read -r _t <"$_c/cntrltype" || continue
+    [ "$_t" = io ] && cat "$_c/subsysnqn"
+  done | sort | tr '\n' ' '
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+load_nvme_modules 2
+nvmet_setup_port 1 127.0.0.1 8009
+nvmet_add_subsystems 0 2 "${SUB}1"
+nvmet_add_subsystems 0 1 "${SUB}2" "${SUB}3"
+nvmet_link_all 1 "${SUB}1" "${SUB}2" "${SUB}3"
+stas_host_setup
+printf '[Global]\ntron = true\nnr-io-queues = 1\n' >"$E2E/stacd.conf"
+start_stacd
+U11=$(ns_uuid "${SUB}1" 1)
+U12=$(ns_uuid "${SUB}1" 2)
+U2=$(ns_uuid "${SUB}2" 1)
+U3=$(ns_uuid "${SUB}3" 1)
+log "namespace UUIDs: SUB1 $U11 $U12, SUB2 $U2, SUB3 $U3"
+
+log "(9) bad arguments"
+GOOD=$(spec "${SUB}2" "$U2")
+refused InvalidArgument AttachVolume "" "$GOOD" "{}"
+refused InvalidArgument AttachVolume "$(printf 'v%.0s' $(seq 1 300))" "$GOOD" "{}"
+refused InvalidArgument AttachVolume "a b" "$GOOD" "{}"
+refused InvalidArgument AttachVolume vol-x "{}" "{}"
+refused InvalidArgument AttachVolume vol-x "{'colour': <'blue'>}" "{}"
+refused InvalidArgument AttachVolume vol-x "{'uuid': <uint32 1>, 'subsysnqn': <'${SUB}2'>}" "{}"
+refused InvalidArgument AttachVolume vol-x "$(spec "${SUB}2" not-a-uuid)" "{}"
+refused InvalidArgument AttachVolume vol-x "$(spec "${SUB}2" "$U2" | sed 's/127.0.0.1/127.0.0.1,hostnqn=evil/')" "{}"
+refused InvalidArgument AttachVolume vol-x "$(spec "nqn.x$(printf 'y%.0s' $(seq 1 600))" "$U2")" "{}"
+refused InvalidArgument AttachVolume vol-x "$GOOD" "{'timeout-ms': <'soon'>}"
+refused InvalidArgument AttachVolume vol-x "$GOOD" "{'nr-io-queues': <'many'>}"
+refused InvalidArgument AttachVolume vol-x "$GOOD" "{'colour': <'blue'>}"
+refused InvalidArgument DetachVolume "" "{}"
+refused InvalidArgument DetachVolume vol-x "{'force': <true>}"
+refused Unsupported AttachVolume vol-x \
+  "{'uuid': <'$U2'>, 'discovery': <[{'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8009'}]>}" "{}"
+# A non-UTF-8 id cannot even be sent (the bus refuses it); a non-ASCII one is refused by stacd.
+refused InvalidArgument AttachVolume "vol-é" "$GOOD" "{}"
+assert_eq 0 "$(kernel_io_count)" "I/O controllers after the bad calls"
+pid_alive "$STACD_PID" || fail "stacd died"
+assert_eq "[]" "$(busctl --json=short call org.nvmexpress.stac $OBJ $VOL ListVolumes as 0 | jq -c '.data[0]')" \
+  "ListVolumes after the bad calls"
+gcall GetConnectorInfo >"$E2E/connector.out"
+assert_contains "$(cat "$E2E/connector.out")" "'nqn': <'$HOSTNQN'>" "GetConnectorInfo"
+assert_contains "$(cat "$E2E/connector.out")" "'nvme_native_multipath': <true>" "GetConnectorInfo"
+
+log "(1) one volume by UUID"
+T0=$(now_ms)
+DEV_A=$(attach vol-a "${SUB}2" "$U2")
+T_ATTACH=$(($(now_ms) - T0))
+[ -b "$DEV_A" ] || fail "AttachVolume returned $DEV_A, not a block device"
+assert_eq "$U2" "$(cat "/sys/block/${DEV_A#/dev/}/uuid")" "the UUID of $DEV_A"
+assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected"
+assert_eq '"attached"' "$(vget vol-a state)" "vol-a's state"
+assert_eq true "$(vget vol-a exists)" "vol-a exists"
+log "vol-a is $DEV_A (${T_ATTACH} ms)"
+
+log "(3) the same attach again; another spec under the same id"
+NEW_CTRLS=$(dmesg_count 'new ctrl: NQN')
+assert_eq "$DEV_A" "$(attach vol-a "${SUB}2" "$U2")" "the device of the second attach"
+assert_eq "$NEW_CTRLS" "$(dmesg_count 'new ctrl: NQN')" "controllers the kernel created for it"
+refused Mismatch AttachVolume vol-a "$(spec "${SUB}3" "$U3")" "$OPTS"
+assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected after the mismatch"
+
+log "(2) two volumes of SUB1"
+DEV_B=$(attach vol-b "${SUB}1" "$U11")
+DEV_C=$(attach vol-c "${SUB}1" "$U12")
+[ "$DEV_B" != "$DEV_C" ] || fail "two namespaces, one device $DEV_B"
+assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected"
+detach vol-b
+assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "after detaching vol-b (vol-c still needs SUB1)"
+assert_eq null "$(vget vol-b state)" "vol-b listed after its detach"
+detach vol-c
+assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "after detaching vol-c"
+detach never-attached
+
+log "(4) stacd restarted with vol-a attached"
+SNAP=$(kernel_snapshot)
+for sig in TERM KILL; do
+  if [ $sig = TERM ]; then stop_pid "$STACD_PID"; else kill9_pid "$STACD_PID"; fi
+  assert_eq "$SNAP" "$(kernel_snapshot)" "the kernel's controllers after SIG$sig of stacd"
+  grep -q vol-a /run/stacd/volumes.json || fail "volumes.json lacks vol-a after SIG$sig"
+  start_stacd
+  wait_for "[ \"\$(vget vol-a state)\" = '\"attached\"' ]" 30
+  assert_eq "\"$DEV_A\"" "$(vget vol-a device)" "vol-a's device after stacd's SIG$sig restart"
+  sleep 12 # past stacd's wait for stafd (there is none): a pass would disconnect now
+  assert_eq "$SNAP" "$(kernel_snapshot)" "the kernel's controllers after stacd's SIG$sig restart"
+done
+
+log "(5) the port goes away and comes back"
+nvmet_port_down 1 "${SUB}1" "${SUB}2" "${SUB}3"
+wait_for "[ \"\$(vget vol-a state)\" = '\"missing\"' ]" 20
+assert_eq false "$(vget vol-a exists)" "vol-a exists while its port is away"
+nvmet_port_up 1 127.0.0.1 8009 "${SUB}1" "${SUB}2" "${SUB}3"
+wait_for "[ \"\$(vget vol-a state)\" = '\"attached\"' ]" 40
+assert_eq true "$(vget vol-a exists)" "vol-a exists once its port is back"
+
+log "figures: os-brick's way (nvme connect, then wait for the device) for SUB3"
+T0=$(now_ms)
+nvme connect -t tcp -a 127.0.0.1 -s 8009 -n "${SUB}3" -i 1 >/dev/null || fail "nvme connect failed"
+wait_for "grep -lqx '$U3' /sys/block/nvme*n*/uuid 2>/dev/null" 30
+T_NVME=$(($(now_ms) - T0))
+nvme disconnect -n "${SUB}3" >/dev/null || fail "nvme disconnect failed"
+echo "STAS-FIGURE volumes: AttachVolume -> device: ${T_ATTACH} ms; nvme connect + waiting for the device: ${T_NVME} ms"
+
+detach vol-a
+assert_eq "" "$(kernel_io_subsystems)" "the subsystems connected after the last detach"
+assert_eq "[]" "$(busctl --json=short call org.nvmexpress.stac $OBJ $VOL ListVolumes as 0 | jq -c '.data[0]')" \
+  "ListVolumes at the end"
+log "PASS"
