@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stac/stac_dbus.h"
 
+#include "common/config/host_identity.h"
 #include "common/controller/detailed_listing.h"
 #include "common/daemon/dbus_args.h"
 #include "common/defs.h"
-#include "common/python_compat.h"
-#include "common/config/host_identity.h"
 #include "common/log.h"
+#include "common/python_compat.h"
 #include "stac/volumes/volume_dbus.h"
 
 namespace stas::stac {
@@ -97,7 +97,9 @@ VariantMap StacDbus::GetConnectorInfo() {
 void StacDbus::AttachVolume(sdbus::Result<std::string, VariantMap>&& result, std::string volume_id,
                             VariantMap spec, VariantMap options) {
   auto reply = attach_replies_.Take(std::move(result));
-  auto fail = [&reply](const Error& e) { reply.Error(VolumeErrorName(e.code), e.message); };
+  auto fail = [&reply](const Error& e) {
+    reply.Error(VolumeErrorName(e.code), e.message);
+  };
   try {
     if (Status s = CheckVolumeId(volume_id); !s)
       return fail(s.error());
@@ -107,13 +109,12 @@ void StacDbus::AttachVolume(sdbus::Result<std::string, VariantMap>&& result, std
     Result<AttachOptions> opts = ParseAttachOptions(options);
     if (!opts)
       return fail(opts.error());
-    service_.volumes().Attach(volume_id, std::move(*parsed), std::move(*opts),
-                              [reply](const Result<VolumeView>& r) {
-                                if (!r)
-                                  return reply.Error(VolumeErrorName(r.error().code),
-                                                     r.error().message);
-                                reply.Return(r->device, VolumeDict(*r));
-                              });
+    service_.volumes().Attach(
+        volume_id, std::move(*parsed), *opts, [reply](const Result<VolumeView>& r) {
+          if (!r)
+            return reply.Error(VolumeErrorName(r.error().code), r.error().message);
+          reply.Return(r->device, VolumeDict(*r));
+        });
   } catch (const std::exception& e) {
     reply.Error(VolumeErrorName(EIO), e.what());
   }

@@ -582,7 +582,7 @@ void StacService::RestoreVolumes() {
     LOG_WARNING("%s: volume left out: %s", deps_.volumes_path.c_str(), why.c_str());
   for (VolumeManager::Saved& v : *saved) {
     LOG_INFO("Volume %s attached before the restart; taking it back", v.id.c_str());
-    volumes_.Restore(v.id, std::move(v.spec), std::move(v.options));
+    volumes_.Restore(v.id, std::move(v.spec), v.options);
   }
 }
 

@@ -30,7 +30,9 @@ class Stacd final : public DaemonService {
                           .state_path = state_path_,
                           .volumes_path = RuntimeStatePath("stacd", kVolumesFileName),
                           .on_volumes_changed =
-                              [this](const VolumeView* v) { dbus_.OnVolumesChanged(v); }},
+                              [this](const VolumeView* v) {
+                                dbus_.OnVolumesChanged(v);
+                              }},
                  std::move(config)),
         dbus_(parts.bus, service_,
               ProcessInfoSource{

@@ -138,13 +138,13 @@ void VolumeManager::Attach(const std::string& id, VolumeSpec spec, AttachOptions
                             (*options.multipath ? "on" : "off")));
     }
   }
-  Start(id, std::move(spec), std::move(options), std::move(done));
+  Start(id, std::move(spec), options, std::move(done));
 }
 
 void VolumeManager::Restore(const std::string& id, VolumeSpec spec, AttachOptions options) {
   if (Find(id) != nullptr || !spec.discovery.empty())
     return;
-  Start(id, std::move(spec), std::move(options), nullptr);
+  Start(id, std::move(spec), options, nullptr);
 }
 
 void VolumeManager::Start(const std::string& id, VolumeSpec spec, AttachOptions options,

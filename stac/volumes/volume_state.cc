@@ -132,7 +132,7 @@ Result<std::vector<VolumeManager::Saved>> ParseVolumes(const std::string& text,
                            "): " + (!spec ? spec.error().message : options.error().message));
         continue;
       }
-      out.push_back(VolumeManager::Saved{std::move(id), std::move(*spec), std::move(*options)});
+      out.push_back(VolumeManager::Saved{std::move(id), std::move(*spec), *options});
     }
     return out;
   } catch (const nlohmann::json::exception& e) {

@@ -126,9 +126,23 @@ assert_eq "$NEW_CTRLS" "$(dmesg_count 'new ctrl: NQN')" "controllers the kernel 
 refused Mismatch AttachVolume vol-a "$(spec "${SUB}3" "$U3")" "$OPTS"
 assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected after the mismatch"
 
-log "(2) two volumes of SUB1"
+log "(2) two volumes of SUB1 (the second through stacctl)"
 DEV_B=$(attach vol-b "${SUB}1" "$U11")
-DEV_C=$(attach vol-c "${SUB}1" "$U12")
+DEV_C=$(stacctl attach vol-c --subsysnqn "${SUB}1" --uuid "$U12" \
+  --portal transport=tcp,traddr=127.0.0.1,trsvcid=8009 --option reconnect-delay=2) ||
+  fail "stacctl attach vol-c failed"
+[ -b "$DEV_C" ] || fail "stacctl attach printed $DEV_C, not a block device"
+assert_eq "$DEV_C attached true" \
+  "$(stacctl --json volumes vol-c | jq -r '.[0] | "\(.device) \(.state) \(.exists)"')" "stacctl volumes vol-c"
+# A refusal says what it is.
+if stacctl attach vol-c --subsysnqn "${SUB}3" --uuid "$U3" \
+  --portal transport=tcp,traddr=127.0.0.1,trsvcid=8009 2>"$E2E/stacctl.err"; then
+  fail "stacctl attach with another spec succeeded"
+fi
+assert_contains "$(cat "$E2E/stacctl.err")" "stacctl: Mismatch: volume vol-c" "stacctl's refusal"
+stacctl detach vol-b || fail "stacctl detach vol-b failed"
+assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "after detaching vol-b (vol-c still needs SUB1)"
+DEV_B=$(attach vol-b "${SUB}1" "$U11")
 [ "$DEV_B" != "$DEV_C" ] || fail "two namespaces, one device $DEV_B"
 assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected"
 detach vol-b
