@@ -12,6 +12,8 @@
 #  (4) stacd stopped with SIGTERM, then SIGKILL, and restarted: nothing disconnected, the volume
 #      listed again, attached, on the same device;
 #  (5) the port goes away: the volume is missing and does not exist; back: attached again;
+#  (6) SUB3 on two ports, native multipath: one head device, two live paths; one port away:
+#      degraded, the device still there;
 #  figures: AttachVolume to device, next to `nvme connect` + waiting for the device (what
 #  os-brick does) in the same guest.
 set -eu
@@ -172,6 +174,26 @@ assert_eq false "$(vget vol-a exists)" "vol-a exists while its port is away"
 nvmet_port_up 1 127.0.0.1 8009 "${SUB}1" "${SUB}2" "${SUB}3"
 wait_for "[ \"\$(vget vol-a state)\" = '\"attached\"' ]" 40
 assert_eq true "$(vget vol-a exists)" "vol-a exists once its port is back"
+
+log "(6) SUB3 through two ports"
+nvmet_setup_port 2 127.0.0.1 8010
+nvmet_link 2 "${SUB}3"
+MP_SPEC="{'subsysnqn': <'${SUB}3'>, 'uuid': <'$U3'>, 'portals': <[{'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8009'}, {'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8010'}]>}"
+_out=$(gcall AttachVolume vol-mp "$MP_SPEC" "{'multipath': <true>, 'reconnect-delay': <uint32 2>}") ||
+  fail "AttachVolume vol-mp failed"
+DEV_MP=$(printf '%s\n' "$_out" | sed -n "s/^('\([^']*\)'.*/\1/p")
+[ -b "$DEV_MP" ] || fail "vol-mp: $DEV_MP is not a block device"
+assert_eq "$U3" "$(cat "/sys/block/${DEV_MP#/dev/}/uuid")" "the UUID of $DEV_MP"
+assert_eq '"attached"' "$(vget vol-mp state)" "vol-mp's state"
+assert_eq "live live" "$(vget vol-mp paths | jq -r '[.[].state] | join(" ")')" "vol-mp's paths"
+_head=${DEV_MP#/dev/nvme}
+assert_eq 2 "$(ls -d /sys/class/nvme/nvme*/nvme${_head%%n*}c*n${_head#*n} 2>/dev/null | wc -l)" \
+  "path nodes of the head device $DEV_MP"
+nvmet_port_down 2 "${SUB}3"
+wait_for "[ \"\$(vget vol-mp state)\" = '\"degraded\"' ]" 20
+assert_eq true "$(vget vol-mp exists)" "vol-mp exists with one path left"
+detach vol-mp
+assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "after detaching vol-mp"
 
 log "figures: os-brick's way (nvme connect, then wait for the device) for SUB3"
 T0=$(now_ms)
