@@ -12,7 +12,7 @@ BUILD_PKGS="g++ cmake ninja-build pkg-config
   nlohmann-json3-dev libcli11-dev scdoc dpkg-dev"
 # clang-format and clang-tidy (14 on Debian 12) for the lint tier, lintian for the package;
 # clang and its libFuzzer/sanitizer runtimes (libclang-rt-14-dev) for the fuzz tier.
-TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin libglib2.0-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 man-db procps systemd udev nftables
+TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin libglib2.0-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 python3-gi man-db procps systemd udev nftables
   clang-format clang-tidy lintian clang libclang-rt-14-dev"
 
 missing=""

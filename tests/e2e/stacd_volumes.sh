@@ -12,6 +12,8 @@
 #  (4) stacd stopped with SIGTERM, then SIGKILL, and restarted: nothing disconnected, the volume
 #      listed again, attached, on the same device;
 #  (5) the port goes away: the volume is missing and does not exist; back: attached again;
+#  (8) the Python connector of contrib/ attaches, lists and detaches a volume, and names
+#      stacd's refusal;
 #  (6) SUB3 on two ports, native multipath: one head device, two live paths; one port away:
 #      degraded, the device still there;
 #  figures: AttachVolume to device, next to `nvme connect` + waiting for the device (what
@@ -154,6 +156,22 @@ detach vol-c
 assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "after detaching vol-c"
 detach never-attached
 
+log "(8) the Python connector (contrib/stas_connector)"
+PYC="/usr/bin/python3 $STAS_SOURCE_DIR/contrib/stas_connector/stas_connector.py"
+_out=$($PYC attach vol-py "${SUB}3" "$U3" 127.0.0.1 8009) || fail "the Python connector's attach failed"
+DEV_PY=$(printf '%s\n' "$_out" | jq -r .path)
+[ -b "$DEV_PY" ] || fail "the Python connector's attach returned $DEV_PY"
+assert_eq "$U3" "$(cat "/sys/block/${DEV_PY#/dev/}/uuid")" "the UUID of $DEV_PY"
+assert_eq "true attached" "$($PYC list vol-py | jq -r '.[0] | "\(.exists) \(.state)"')" \
+  "the Python connector's volumes_info"
+assert_eq "$HOSTNQN" "$($PYC properties | jq -r .nqn)" "the Python connector's properties"
+if $PYC attach vol-py "${SUB}2" "$U2" 127.0.0.1 8009 2>"$E2E/py.err"; then
+  fail "the Python connector attached vol-py with another spec"
+fi
+assert_contains "$(cat "$E2E/py.err")" "Mismatch:" "the Python connector's error"
+$PYC detach vol-py >/dev/null || fail "the Python connector's detach failed"
+assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "after the Python connector's detach"
+
 log "(4) stacd restarted with vol-a attached"
 SNAP=$(kernel_snapshot)
 for sig in TERM KILL; do
@@ -184,7 +202,8 @@ _out=$(gcall AttachVolume vol-mp "$MP_SPEC" "{'multipath': <true>, 'reconnect-de
 DEV_MP=$(printf '%s\n' "$_out" | sed -n "s/^('\([^']*\)'.*/\1/p")
 [ -b "$DEV_MP" ] || fail "vol-mp: $DEV_MP is not a block device"
 assert_eq "$U3" "$(cat "/sys/block/${DEV_MP#/dev/}/uuid")" "the UUID of $DEV_MP"
-assert_eq '"attached"' "$(vget vol-mp state)" "vol-mp's state"
+# AttachVolume answers once one path is live; the second follows.
+wait_for "[ \"\$(vget vol-mp state)\" = '\"attached\"' ]" 20
 assert_eq "live live" "$(vget vol-mp paths | jq -r '[.[].state] | join(" ")')" "vol-mp's paths"
 _head=${DEV_MP#/dev/nvme}
 assert_eq 2 "$(ls -d /sys/class/nvme/nvme*/nvme${_head%%n*}c*n${_head#*n} 2>/dev/null | wc -l)" \
