@@ -141,6 +141,35 @@ int Volumes(const std::vector<std::string>& ids, bool json) {
   return 0;
 }
 
+// One line per VolumeChanged signal: "<id> <state> <device>", or the signal as one JSON object
+// per line. Runs until interrupted, or `count` changes.
+int Watch(uint32_t count, bool json) {
+  auto conn = ConnectSystemBus();
+  auto proxy = VolumesProxy(*conn);
+  uint32_t seen = 0;
+  proxy->uponSignal("VolumeChanged")
+      .onInterface(kVolumes)
+      .call([&](const std::string& id, const std::string& state, const VariantMap& info) {
+        if (json) {
+          nlohmann::ordered_json line = {{"id", id}, {"state", state}, {"info", MapToJson(info)}};
+          std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        } else {
+          auto device = info.find("device");
+          std::cout << id << " " << state << " "
+                    << (device != info.end() && device->second.peekValueType() == "s"
+                            ? device->second.get<std::string>()
+                            : std::string())
+                    << "\n";
+        }
+        std::cout.flush();
+        if (count > 0 && ++seen >= count)
+          conn->leaveEventLoop();
+      });
+  proxy->finishRegistration();
+  conn->enterEventLoop();
+  return 0;
+}
+
 // A refusal by stacd is not "is stacd running?": its message says what was wrong.
 int RunVolumes(const CtlApp& ctl, const std::function<int()>& command) {
   try {
@@ -181,6 +210,8 @@ void AddVolumeCommands(CLI::App& app, VolumeCommands& c) {
   c.detach->add_option("id", c.id, "The volume's id")->required();
   c.volumes = app.add_subcommand("volumes", "List the attached volumes");
   c.volumes->add_option("ids", c.ids, "Only these volumes");
+  c.watch = app.add_subcommand("watch", "Print a line per volume change");
+  c.watch->add_option("--count", c.count, "Exit after this many changes");
 }
 
 std::optional<int> RunVolumeCommand(const CtlApp& ctl, const VolumeCommands& c) {
@@ -192,6 +223,8 @@ std::optional<int> RunVolumeCommand(const CtlApp& ctl, const VolumeCommands& c) 
     return RunVolumes(ctl, [&] { return Detach(c.id); });
   if (c.volumes->parsed())
     return RunVolumes(ctl, [&] { return Volumes(c.ids, ctl.json()); });
+  if (c.watch->parsed())
+    return RunVolumes(ctl, [&] { return Watch(c.count, ctl.json()); });
   return std::nullopt;
 }
 

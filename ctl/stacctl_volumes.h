@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // stacctl's volume commands, clients of org.nvmexpress.stac.Volumes1: connector-info, attach,
-// detach and volumes. Their arguments go to stacd as given: stacd checks them and names what
+// detach, volumes and watch. Their arguments go to stacd as given: stacd checks them and names what
 // is wrong (the D-Bus error's message is printed).
 #pragma once
 
@@ -19,6 +19,8 @@ struct VolumeCommands {
   CLI::App* attach = nullptr;
   CLI::App* detach = nullptr;
   CLI::App* volumes = nullptr;
+  CLI::App* watch = nullptr;
+  uint32_t count = 0;  // watch: exit after this many changes (0: never)
   std::string id;
   std::vector<std::string> ids;
   std::string subsysnqn, uuid, nguid, eui64, hostnqn, hostid;

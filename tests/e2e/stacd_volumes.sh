@@ -130,7 +130,10 @@ assert_eq "$NEW_CTRLS" "$(dmesg_count 'new ctrl: NQN')" "controllers the kernel 
 refused Mismatch AttachVolume vol-a "$(spec "${SUB}3" "$U3")" "$OPTS"
 assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected after the mismatch"
 
-log "(2) two volumes of SUB1 (the second through stacctl)"
+log "(2) two volumes of SUB1 (the second through stacctl), watched by stacctl watch"
+stacctl watch >"$E2E/watch.out" 2>&1 &
+WATCH_PID=$!
+sleep 1
 DEV_B=$(attach vol-b "${SUB}1" "$U11")
 DEV_C=$(stacctl attach vol-c --subsysnqn "${SUB}1" --uuid "$U12" \
   --portal transport=tcp,traddr=127.0.0.1,trsvcid=8009 --option reconnect-delay=2) ||
@@ -146,6 +149,11 @@ fi
 assert_contains "$(cat "$E2E/stacctl.err")" "stacctl: Mismatch: volume vol-c" "stacctl's refusal"
 stacctl detach vol-b || fail "stacctl detach vol-b failed"
 assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "after detaching vol-b (vol-c still needs SUB1)"
+wait_for "grep -qx 'vol-b detached $DEV_B' $E2E/watch.out" 10
+kill "$WATCH_PID"
+grep -qx "vol-b attaching " "$E2E/watch.out" || fail "stacctl watch: no 'vol-b attaching': $(cat "$E2E/watch.out")"
+grep -qx "vol-b attached $DEV_B" "$E2E/watch.out" || fail "stacctl watch: no 'vol-b attached': $(cat "$E2E/watch.out")"
+grep -qx "vol-c attached $DEV_C" "$E2E/watch.out" || fail "stacctl watch: no 'vol-c attached': $(cat "$E2E/watch.out")"
 DEV_B=$(attach vol-b "${SUB}1" "$U11")
 [ "$DEV_B" != "$DEV_C" ] || fail "two namespaces, one device $DEV_B"
 assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected"

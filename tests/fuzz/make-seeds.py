@@ -102,6 +102,20 @@ def owned_controllers():
         '{"format":"stacd-owned-controllers","version":1,"controllers":[]}')
 
 
+def volumes():
+    portal = {"transport": "tcp", "traddr": "192.168.1.21", "trsvcid": "4420"}
+    doc = {"format": "stacd-volumes", "version": 1, "volumes": [
+        {"id": "vol-1", "spec": {"subsysnqn": NQN, "uuid": "7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+                                 "portals": [portal]}, "options": {"nr-io-queues": "1"}},
+        {"id": "vol-2", "spec": {"subsysnqn": NQN, "nguid": "00112233445566778899aabbccddeeff",
+                                 "nsid": 2, "portals": [portal, dict(portal, trsvcid="4421")]},
+         "options": {}}]}
+    put("volumes", "seed-two.json", json.dumps(doc))
+    doc["volumes"][0]["spec"]["portals"] = [dict(portal, traddr="1.2.3.4,hostnqn=nqn.evil")]
+    put("volumes", "seed-hostile-traddr.json", json.dumps(doc))
+    put("volumes", "seed-empty.json", '{"format":"stacd-volumes","version":1,"volumes":[]}')
+
+
 def config():
     # The shipped files without their comments, which are most of their bytes.
     for d in ("stafd", "stacd"):
@@ -161,6 +175,7 @@ if __name__ == "__main__":
     staf_log_pages()
     lkc()
     owned_controllers()
+    volumes()
     config()
     controller_entry()
     zeroconf_txt()

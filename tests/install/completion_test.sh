@@ -17,7 +17,7 @@ expect() {  # expect "EXPECTED" WORD...
   [ "$got" = "$want" ] || fail "completing '$*': expected '$want', got '$got'"
 }
 expect "tron troff status ls dlp adlp" stafctl ""
-expect "tron troff status ls connector-info attach detach volumes" stacctl ""
+expect "tron troff status ls connector-info attach detach volumes watch" stacctl ""
 expect "--portal" stacctl attach --por
 expect "ls" stafctl l
 expect "hostnqn hostid set-symname clear-symname" stasadm ""
