@@ -13,8 +13,8 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "common/daemon/controller_list_reply.h"
-#include "common/daemon/pending_replies.h"
 #include "common/daemon/debug_interface.h"
+#include "common/daemon/pending_replies.h"
 #include "common/daemon/process_info.h"
 #include "dbus/stac_adaptor.h"
 #include "stac/stac_service.h"
@@ -22,10 +22,9 @@
 
 namespace stas::stac {
 
-class StacDbus final : public sdbus::AdaptorInterfaces<org::nvmexpress::stac_adaptor,
-                                                       org::nvmexpress::stac::debug_adaptor,
-                                                       org::nvmexpress::stac::Volumes1_adaptor,
-                                                       sdbus::Properties_adaptor> {
+class StacDbus final : public sdbus::AdaptorInterfaces<
+                           org::nvmexpress::stac_adaptor, org::nvmexpress::stac::debug_adaptor,
+                           org::nvmexpress::stac::Volumes1_adaptor, sdbus::Properties_adaptor> {
  public:
   StacDbus(sdbus::IConnection& conn, StacService& service, ProcessInfoSource info);
   ~StacDbus();

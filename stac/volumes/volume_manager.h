@@ -147,7 +147,7 @@ class VolumeManager {
   VolumeHost host_;
   std::string dev_dir_;
   std::map<std::string, std::unique_ptr<Volume>> volumes_;
-  Timer health_timer_;  // kHealthInterval, while volumes exist
+  Timer health_timer_;       // kHealthInterval, while volumes exist
   bool looking_ = false;     // a refresh is on a worker
   bool look_again_ = false;  // asked for meanwhile
   bool stopping_ = false;
