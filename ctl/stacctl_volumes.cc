@@ -94,6 +94,8 @@ int Attach(const VolumeCommands& c, bool json) {
   if (!portals.empty())
     spec["portals"] = sdbus::Variant(portals);
   VariantMap options{{"timeout-ms", sdbus::Variant(c.timeout_ms)}};
+  if (c.persistent)
+    options["persistent"] = sdbus::Variant(true);
   for (const std::string& o : c.options) {
     auto eq = o.find('=');
     if (eq == std::string::npos)
@@ -206,6 +208,7 @@ void AddVolumeCommands(CLI::App& app, VolumeCommands& c) {
   c.attach->add_option("--timeout-ms", c.timeout_ms, "How long to wait for the device");
   c.attach->add_option("--option", c.options,
                        "A stacd.conf connect option, e.g. nr-io-queues=1 (repeatable)");
+  c.attach->add_flag("--persistent", c.persistent, "Attach it again after a reboot");
   c.detach = app.add_subcommand("detach", "Detach a volume");
   c.detach->add_option("id", c.id, "The volume's id")->required();
   c.volumes = app.add_subcommand("volumes", "List the attached volumes");

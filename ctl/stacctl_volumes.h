@@ -28,6 +28,7 @@ struct VolumeCommands {
   std::vector<std::string> portals;  // "transport=tcp,traddr=...,trsvcid=..."
   std::vector<std::string> options;  // "nr-io-queues=1"
   uint32_t timeout_ms = 30000;
+  bool persistent = false;
 };
 
 // Adds the subcommands to `app`; `cmds` receives the parsed values.

@@ -45,6 +45,8 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                     {.what = "the owned controllers", .skip_unchanged = true}),
       volumes_writer_(deps_.runner, deps_.volumes_path, 0600,
                       {.what = "the volumes", .skip_unchanged = true}),
+      persistent_volumes_writer_(deps_.runner, deps_.persistent_volumes_path, 0600,
+                                 {.what = "the persistent volumes", .skip_unchanged = true}),
       volumes_(deps_.loop, deps_.runner, deps_.kernel,
                VolumeHost{
                    .request =
@@ -321,6 +323,7 @@ void StacService::Stop(std::function<void()> done) {
   SaveVolumes();
   state_writer_.Flush();  // the controllers go now: the list must be on disk first
   volumes_writer_.Flush();
+  persistent_volumes_writer_.Flush();
   // I/O connections always survive a stacd stop: the block devices are in use.
   iocs_.RemoveAll(/*keep_connection=*/true, std::move(done));
 }
@@ -557,31 +560,42 @@ void StacService::VolumesChanged(const VolumeView* volume) {
 }
 
 void StacService::SaveVolumes() {
-  if (deps_.volumes_path.empty())
-    return;
-  volumes_writer_.Save(SerializeVolumes(volumes_.SavedSet()));
+  if (!deps_.volumes_path.empty())
+    volumes_writer_.Save(SerializeVolumes(volumes_.SavedSet()));
+  if (!deps_.persistent_volumes_path.empty())
+    persistent_volumes_writer_.Save(SerializeVolumes(volumes_.SavedSet(), true));
 }
 
 void StacService::RestoreVolumes() {
-  if (deps_.volumes_path.empty())
-    return;
-  Result<std::string> text = ReadWholeFile(deps_.volumes_path);
-  if (!text) {
-    if (text.error().code != ENOENT) {
-      LOG_WARNING("Cannot read %s: %s", deps_.volumes_path.c_str(), text.error().message.c_str());
+  // A restart finds the runtime file; the first start after a reboot finds only the
+  // persistent one.
+  std::string path = deps_.volumes_path;
+  Result<std::string> text = Fail(ENOENT, "no volumes file");
+  if (!path.empty())
+    text = ReadWholeFile(path);
+  if (!text && text.error().code == ENOENT && !deps_.persistent_volumes_path.empty()) {
+    path = deps_.persistent_volumes_path;
+    text = ReadWholeFile(path);
+    if (text) {
+      LOG_INFO("No volumes of a previous run since boot; attaching the persistent ones of %s",
+               path.c_str());
     }
+  }
+  if (!text) {
+    if (text.error().code != ENOENT)
+      LOG_WARNING("Cannot read %s: %s", path.c_str(), text.error().message.c_str());
     return;
   }
   std::vector<std::string> skipped;
   Result<std::vector<VolumeManager::Saved>> saved = ParseVolumes(*text, &skipped);
   if (!saved) {
-    LOG_WARNING("Ignoring %s: %s", deps_.volumes_path.c_str(), saved.error().message.c_str());
+    LOG_WARNING("Ignoring %s: %s", path.c_str(), saved.error().message.c_str());
     return;
   }
   for (const std::string& why : skipped)
-    LOG_WARNING("%s: volume left out: %s", deps_.volumes_path.c_str(), why.c_str());
+    LOG_WARNING("%s: volume left out: %s", path.c_str(), why.c_str());
   for (VolumeManager::Saved& v : *saved) {
-    LOG_INFO("Volume %s attached before the restart; taking it back", v.id.c_str());
+    LOG_INFO("Volume %s attached before; taking it back", v.id.c_str());
     volumes_.Restore(v.id, std::move(v.spec), v.options);
   }
 }

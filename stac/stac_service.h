@@ -49,6 +49,9 @@ struct StacDeps {
   std::string state_path{};    // the controllers stacd owns, for warm restarts; empty: none
   NameResolver resolve{};      // default: getaddrinfo
   std::string volumes_path{};  // the attached volumes, for warm restarts; empty: none
+  // The volumes attached with "persistent", read at the first start after a reboot (when
+  // volumes_path is not there); empty: none.
+  std::string persistent_volumes_path{};
   // The volumes changed: `volume` changed (nullptr: only a controller or namespace of the
   // kernel did). Generation() has grown. May be empty.
   std::function<void(const VolumeView* volume)> on_volumes_changed{};
@@ -151,7 +154,8 @@ class StacService {
   Timer stafd_wait_timer_;  // kStafdReadWait, for a stafd without InitialDiscoveryDone
   Timer audit_timer_;
   StateWriter state_writer_;    // owned-controllers.json
-  StateWriter volumes_writer_;  // volumes.json
+  StateWriter volumes_writer_;             // volumes.json
+  StateWriter persistent_volumes_writer_;  // volumes.json of the "persistent" ones
   std::optional<bool> native_multipath_;
   uint64_t generation_ = 0;
   VolumeManager volumes_;  // after iocs_ and the writers: gone before them

@@ -29,6 +29,7 @@ class Stacd final : public DaemonService {
                           .host = parts.host,
                           .state_path = state_path_,
                           .volumes_path = RuntimeStatePath("stacd", kVolumesFileName),
+                          .persistent_volumes_path = PersistentStatePath("stacd", kVolumesFileName),
                           .on_volumes_changed =
                               [this](const VolumeView* v) {
                                 dbus_.OnVolumesChanged(v);
@@ -39,6 +40,8 @@ class Stacd final : public DaemonService {
                   .host = parts.host, .state_path = state_path_, .set_tron = parts.set_tron}) {
     if (Status s = EnsureParentDirectory(state_path_); !s)
       LOG_WARNING("Cannot create the state directory: %s", s.error().message.c_str());
+    if (Status s = EnsureParentDirectory(PersistentStatePath("stacd", kVolumesFileName)); !s)
+      LOG_WARNING("Cannot create the persistent state directory: %s", s.error().message.c_str());
   }
   Stacd(const Stacd&) = delete;
   Stacd& operator=(const Stacd&) = delete;

@@ -9,12 +9,24 @@
 
 namespace stas {
 
-std::string RuntimeStatePath(const char* prog, const char* file) {
-  const char* dir = std::getenv("RUNTIME_DIRECTORY");  // NOLINT(concurrency-mt-unsafe): start-up
-  std::string base = (dir && *dir) ? std::string(dir) : std::string("/run/") + prog;
+namespace {
+
+std::string DirectoryPath(const char* env, const std::string& fallback, const char* file) {
+  const char* dir = std::getenv(env);  // NOLINT(concurrency-mt-unsafe): start-up
+  std::string base = (dir && *dir) ? std::string(dir) : fallback;
   // systemd may pass several directories separated by ':'; ours is the first.
   base = base.substr(0, base.find(':'));
   return base + "/" + file;
+}
+
+}  // namespace
+
+std::string RuntimeStatePath(const char* prog, const char* file) {
+  return DirectoryPath("RUNTIME_DIRECTORY", std::string("/run/") + prog, file);
+}
+
+std::string PersistentStatePath(const char* prog, const char* file) {
+  return DirectoryPath("STATE_DIRECTORY", std::string("/var/lib/") + prog, file);
 }
 
 StateWriter::StateWriter(BlockingRunner& runner, std::string path, mode_t mode, Options options)

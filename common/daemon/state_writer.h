@@ -27,6 +27,9 @@ namespace stas {
 // Where a daemon keeps `file` across restarts: $RUNTIME_DIRECTORY/<file> (systemd's
 // RuntimeDirectory=), or /run/<prog>/<file> when it is not set.
 std::string RuntimeStatePath(const char* prog, const char* file);
+// The same for state that outlives a reboot: $STATE_DIRECTORY (systemd's StateDirectory=, the
+// first of several) or /var/lib/<prog>.
+std::string PersistentStatePath(const char* prog, const char* file);
 
 class StateWriter {
  public:

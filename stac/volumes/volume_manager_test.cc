@@ -4,6 +4,7 @@
 #include "stac/volumes/volume_manager.h"
 
 #include <cerrno>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -71,6 +72,7 @@ class VolumeManagerTest : public ::testing::Test {
                  .host = host_,
                  .state_path = tmp_.path() + "/owned-controllers.json",
                  .volumes_path = tmp_.path() + "/volumes.json",
+                 .persistent_volumes_path = tmp_.path() + "/persistent-volumes.json",
                  .on_volumes_changed =
                      [this](const VolumeView* v) {
                        if (v != nullptr)
@@ -283,6 +285,34 @@ TEST_F(VolumeManagerTest, AVolumeSurvivesARestartOfStacd) {
   EXPECT_EQ(list[0].paths[0].controller, ctrl);
   EXPECT_EQ(kernel_.connect_calls(), 1);
   EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+// A reboot: the runtime file is gone and so are the connections. Only the volume attached with
+// "persistent" is attached again.
+TEST_F(VolumeManagerTest, PersistentVolumesAreAttachedAgainAfterAReboot) {
+  Start();
+  AttachOptions keep = Options();
+  keep.persistent = true;
+  ASSERT_TRUE(*Attach("vol-kept", Spec("nqn.io:2", kUuid2), keep));
+  ASSERT_TRUE(*Attach("vol-gone", Spec("nqn.io:1", kUuid1)));
+  bool stopped = false;
+  service_->Stop([&stopped] { stopped = true; });
+  loop_.AdvanceBy(seconds(1));
+  ASSERT_TRUE(stopped);
+  service_.reset();
+  std::filesystem::remove(tmp_.path() + "/volumes.json");
+  std::filesystem::remove(tmp_.path() + "/owned-controllers.json");
+  for (const char* sub : {"nqn.io:1", "nqn.io:2"}) {
+    if (auto d = kernel_.FindDevice(sub, "192.0.2.20"))
+      kernel_.RemoveDevice(d->name);
+  }
+  Start();
+  loop_.AdvanceBy(seconds(2));
+  std::vector<VolumeView> list = service_->volumes().List({});
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0].id, "vol-kept");
+  EXPECT_EQ(list[0].state, VolumeState::kAttached);
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
 }
 
 // Port down: the path is not live, the volume is missing, although the kernel says nothing

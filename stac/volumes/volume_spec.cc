@@ -238,6 +238,10 @@ Result<AttachOptions> ParseAttachOptions(const VariantMap& options) {
       if (Status s = CheckType("options", key, v, "b"); !s)
         return Fail(s.error());
       out.multipath = v.get<bool>();
+    } else if (key == "persistent") {
+      if (Status s = CheckType("options", key, v, "b"); !s)
+        return Fail(s.error());
+      out.persistent = v.get<bool>();
     } else if (IsConnectOptionKey(key)) {
       // The tunables take their stacd.conf text; numbers and booleans are accepted as such.
       std::string got = v.peekValueType();
@@ -261,7 +265,7 @@ Result<AttachOptions> ParseAttachOptions(const VariantMap& options) {
         return Invalid("options key " + Shown(key) + ": " + Shown(text) + " " + *why);
     } else {
       return Invalid("options: unknown key " + Shown(key) +
-                     " (timeout-ms, multipath, or a stacd.conf connect option such as "
+                     " (timeout-ms, multipath, persistent, or a stacd.conf connect option such as "
                      "nr-io-queues)");
     }
   }

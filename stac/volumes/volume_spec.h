@@ -71,6 +71,8 @@ struct AttachOptions {
   // is. The kernel decides for the whole host (nvme_core.multipath): a request it cannot meet
   // is refused as unsupported.
   std::optional<bool> multipath{};
+  // Kept across a reboot: re-attached when stacd first starts after one.
+  bool persistent = false;
 };
 
 // At most this many entries in `portals` and in `discovery` each.

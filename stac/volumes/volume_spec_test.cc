@@ -129,13 +129,15 @@ TEST(ParseAttachOptions, TimeoutTunablesAndMultipath) {
                           {"nr-io-queues", sdbus::Variant(uint32_t{1})},
                           {"ctrl-loss-tmo", sdbus::Variant(std::string("60"))},
                           {"hdr-digest", sdbus::Variant(true)},
-                          {"multipath", sdbus::Variant(true)}});
+                          {"multipath", sdbus::Variant(true)},
+                          {"persistent", sdbus::Variant(true)}});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->timeout.count(), 5000);
   EXPECT_EQ(r->connect.nr_io_queues, 1);
   EXPECT_EQ(r->connect.ctrl_loss_tmo, 60);
   EXPECT_EQ(r->connect.hdr_digest, true);
   EXPECT_EQ(r->multipath, true);
+  EXPECT_TRUE(r->persistent);
 
   for (const VariantMap& bad :
        std::vector<VariantMap>{{{"timeout-ms", sdbus::Variant(uint32_t{0})}},
@@ -144,6 +146,7 @@ TEST(ParseAttachOptions, TimeoutTunablesAndMultipath) {
                                {{"nr-io-queues", sdbus::Variant(std::string("many"))}},
                                {{"nr-io-queues", sdbus::Variant(1.5)}},
                                {{"multipath", sdbus::Variant(uint32_t{1})}},
+                               {{"persistent", sdbus::Variant(std::string("yes"))}},
                                {{"dhchap-secret", sdbus::Variant(std::string("DHHC-1:00:x:"))}},
                                {{"colour", sdbus::Variant(std::string("blue"))}}}) {
     Result<AttachOptions> o = ParseAttachOptions(bad);

@@ -55,6 +55,8 @@ nlohmann::json OptionsJson(const AttachOptions& o) {
     if (std::optional<std::string> text = ConnectOptionText(o.connect, spec.name))
       j[spec.name] = *text;
   }
+  if (o.persistent)
+    j["persistent"] = true;
   return j;
 }
 
@@ -63,6 +65,8 @@ nlohmann::json OptionsJson(const AttachOptions& o) {
 sdbus::Variant ToVariant(const nlohmann::json& v) {
   if (v.is_string())
     return sdbus::Variant(v.get<std::string>());
+  if (v.is_boolean())
+    return sdbus::Variant(v.get<bool>());
   if (v.is_number_unsigned() && v.get<uint64_t>() <= 0xffffffffULL)
     return sdbus::Variant(static_cast<uint32_t>(v.get<uint64_t>()));
   if (v.is_array()) {
@@ -94,10 +98,14 @@ VariantMap ToVariantMap(const nlohmann::json& obj) {
 
 }  // namespace
 
-std::string SerializeVolumes(const std::vector<VolumeManager::Saved>& volumes) {
+std::string SerializeVolumes(const std::vector<VolumeManager::Saved>& volumes,
+                             bool persistent_only) {
   nlohmann::json list = nlohmann::json::array();
-  for (const VolumeManager::Saved& v : volumes)
+  for (const VolumeManager::Saved& v : volumes) {
+    if (persistent_only && !v.options.persistent)
+      continue;
     list.push_back({{"id", v.id}, {"spec", SpecJson(v.spec)}, {"options", OptionsJson(v.options)}});
+  }
   nlohmann::json doc = {{"format", kVolumesFormat}, {"version", 1}, {"volumes", list}};
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

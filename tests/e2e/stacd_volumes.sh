@@ -16,6 +16,8 @@
 #      stacd's refusal;
 #  (6) SUB3 on two ports, native multipath: one head device, two live paths; one port away:
 #      degraded, the device still there;
+#  (10) a reboot, as stacd sees one (its runtime files and every connection gone): only the
+#      volume attached with "persistent" is attached again;
 #  figures: AttachVolume to device, next to `nvme connect` + waiting for the device (what
 #  os-brick does) in the same guest.
 set -eu
@@ -230,7 +232,22 @@ T_NVME=$(($(now_ms) - T0))
 nvme disconnect -n "${SUB}3" >/dev/null || fail "nvme disconnect failed"
 echo "STAS-FIGURE volumes: AttachVolume -> device: ${T_ATTACH} ms; nvme connect + waiting for the device: ${T_NVME} ms"
 
-detach vol-a
+log "(10) a reboot: only the persistent volume comes back"
+stacctl attach vol-p --subsysnqn "${SUB}3" --uuid "$U3" --persistent \
+  --portal transport=tcp,traddr=127.0.0.1,trsvcid=8009 >/dev/null || fail "stacctl attach vol-p failed"
+wait_for "grep -q vol-p /var/lib/stacd/volumes.json" 10
+if grep -q vol-a /var/lib/stacd/volumes.json; then fail "vol-a is persistent"; fi
+stop_pid "$STACD_PID"
+rm -f /run/stacd/volumes.json /run/stacd/owned-controllers.json
+nvme disconnect-all >/dev/null 2>&1 || true
+wait_for "[ \"\$(kernel_io_count)\" = 0 ]" 20
+start_stacd
+wait_for "[ \"\$(vget vol-p state)\" = '\"attached\"' ]" 30
+assert_eq true "$(vget vol-p exists)" "vol-p exists after the reboot"
+assert_eq null "$(vget vol-a state)" "vol-a (not persistent) after the reboot"
+assert_eq "${SUB}3 " "$(kernel_io_subsystems)" "the subsystems connected after the reboot"
+detach vol-p
+wait_for "! grep -q vol-p /var/lib/stacd/volumes.json" 10
 assert_eq "" "$(kernel_io_subsystems)" "the subsystems connected after the last detach"
 assert_eq "[]" "$(busctl --json=short call org.nvmexpress.stac $OBJ $VOL ListVolumes as 0 | jq -c '.data[0]')" \
   "ListVolumes at the end"

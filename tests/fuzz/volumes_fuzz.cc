@@ -62,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < parsed->size(); ++i) {
     stas::fuzz::Require((*again)[i].id == (*parsed)[i].id &&
                             (*again)[i].spec == (*parsed)[i].spec &&
-                            (*again)[i].options.connect == (*parsed)[i].options.connect,
+                            (*again)[i].options.connect == (*parsed)[i].options.connect &&
+                            (*again)[i].options.persistent == (*parsed)[i].options.persistent,
                         "a volumes file round trip changes a volume", (*parsed)[i].id);
   }
   return 0;
