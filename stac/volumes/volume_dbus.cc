@@ -10,19 +10,6 @@ namespace {
 
 using StringDicts = std::vector<std::map<std::string, std::string>>;
 
-std::map<std::string, std::string> PortalDict(const Portal& p) {
-  std::map<std::string, std::string> d{{"transport", p.transport}, {"traddr", p.traddr}};
-  auto add = [&d](const char* key, const std::string& value) {
-    if (!value.empty())
-      d[key] = value;
-  };
-  add("trsvcid", p.trsvcid);
-  add("host-traddr", p.host_traddr);
-  add("host-iface", p.host_iface);
-  add("nqn", p.nqn);
-  return d;
-}
-
 std::string IsoUtc(std::chrono::system_clock::time_point t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -53,7 +40,7 @@ VariantMap SpecDict(const VolumeSpec& spec) {
       continue;
     StringDicts portals;
     for (const Portal& p : *list)
-      portals.push_back(PortalDict(p));
+      portals.push_back(PortalFields(p));
     d[list == &spec.portals ? "portals" : "discovery"] = sdbus::Variant(portals);
   }
   return d;

@@ -329,7 +329,7 @@ void VolumeManager::Update(Volume& v, const Look& look) {
   if (v.view.state == VolumeState::kDetaching)
     return;
   VolumeView before = v.view;
-  const NamespaceInfo* found = nullptr;
+  const NamespaceInfo* found = nullptr;  // the namespace on a live path
   std::size_t live = 0;
   for (VolumePath& p : v.view.paths) {
     p.controller = host_.device_of(p.tid);
@@ -343,15 +343,16 @@ void VolumeManager::Update(Volume& v, const Look& look) {
       if (!Matches(v.view.spec.ns, ns))
         continue;
       p.node = ns.path;
-      const bool path_live = p.state == kCtrlStateLive;
-      if (path_live)
+      // Without native multipath each path has its own disk: a live one is the device.
+      if (p.state == kCtrlStateLive) {
         ++live;
-      if (found == nullptr || (path_live && found->block.empty()))
-        found = &ns;
+        if (found == nullptr)
+          found = &ns;
+      }
       break;
     }
   }
-  if (found != nullptr && live > 0) {
+  if (found != nullptr) {
     v.view.ns = *found;
     v.view.device = (std::filesystem::path(dev_dir_) / found->block).string();
     v.view.exists = look.nodes.count(found->block) > 0;

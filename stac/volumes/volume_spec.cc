@@ -140,6 +140,19 @@ std::string NamespaceSelector::ToString() const {
   return out;
 }
 
+std::map<std::string, std::string> PortalFields(const Portal& p) {
+  std::map<std::string, std::string> d{{"transport", p.transport}, {"traddr", p.traddr}};
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"trsvcid", &p.trsvcid},
+        {"host-traddr", &p.host_traddr},
+        {"host-iface", &p.host_iface},
+        {"nqn", &p.nqn}}) {
+    if (!value->empty())
+      d[key] = *value;
+  }
+  return d;
+}
+
 Status CheckVolumeId(const std::string& id) {
   if (id.empty() || id.size() > kMaxVolumeIdLength || !IsPrintableAscii(id) ||
       id.find(' ') != std::string::npos) {

@@ -80,6 +80,10 @@ inline constexpr std::size_t kMaxPortalsPerVolume = 16;
 // The longest volume id: printable ASCII, no blanks.
 inline constexpr std::size_t kMaxVolumeIdLength = 256;
 
+// A portal as the keys it was given by (the inverse of the checks): "transport", "traddr", and
+// the others only when set. For D-Bus answers and volumes.json.
+std::map<std::string, std::string> PortalFields(const Portal& p);
+
 Status CheckVolumeId(const std::string& id);
 Result<VolumeSpec> ParseVolumeSpec(const VariantMap& spec);
 Result<AttachOptions> ParseAttachOptions(const VariantMap& options);

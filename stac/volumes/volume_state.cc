@@ -9,19 +9,6 @@
 namespace stas::stac {
 namespace {
 
-nlohmann::json PortalJson(const Portal& p) {
-  nlohmann::json j = {{"transport", p.transport}, {"traddr", p.traddr}};
-  auto add = [&j](const char* key, const std::string& value) {
-    if (!value.empty())
-      j[key] = value;
-  };
-  add("trsvcid", p.trsvcid);
-  add("host-traddr", p.host_traddr);
-  add("host-iface", p.host_iface);
-  add("nqn", p.nqn);
-  return j;
-}
-
 nlohmann::json SpecJson(const VolumeSpec& s) {
   nlohmann::json j = nlohmann::json::object();
   auto add = [&j](const char* key, const std::string& value) {
@@ -41,7 +28,7 @@ nlohmann::json SpecJson(const VolumeSpec& s) {
       continue;
     nlohmann::json a = nlohmann::json::array();
     for (const Portal& p : *list)
-      a.push_back(PortalJson(p));
+      a.push_back(PortalFields(p));
     j[list == &s.portals ? "portals" : "discovery"] = a;
   }
   return j;
