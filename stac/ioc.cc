@@ -19,7 +19,9 @@ bool Ioc::ShouldRetryConnect() const {
   return !(ncc() && limit > 0 && connect_attempts() >= limit);
 }
 
-void Ioc::OnConnected(bool /*adopted*/) {
+void Ioc::OnConnected(bool adopted) {
+  if (!adopted)
+    made_by_stacd_ = true;
   if (ictx_.on_connected)
     ictx_.on_connected();
 }

@@ -36,6 +36,10 @@ class Ioc : public Controller {
   void Reload();
 
   const std::optional<LogEntry>& dlpe() const { return dlpe_; }
+  // Whether stacd made this kernel connection (or owned it before a restart): a controller it
+  // adopted from someone else (`nvme connect`) is never disconnected on a volume's behalf.
+  bool made_by_stacd() const { return made_by_stacd_; }
+  void MarkOwnedBeforeRestart() { made_by_stacd_ = true; }
   bool ncc() const { return dlpe_ && dlpe_->Ncc(); }
 
   Dict Details() const override;
@@ -46,6 +50,7 @@ class Ioc : public Controller {
 
   IocContext& ictx_;
   std::optional<LogEntry> dlpe_;
+  bool made_by_stacd_ = false;
 };
 
 }  // namespace stas::stac

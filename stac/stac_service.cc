@@ -499,6 +499,20 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
                tid.ToString().c_str());
       continue;
     }
+    if (!ioc->made_by_stacd() || KeepOnRemoval(tid)) {
+      // Someone else's connection, adopted for the volume, or disconnect-scope says keep:
+      // left connected, and no longer stacd's.
+      LOG_INFO("%s no volume needs it; left connected (%s)", tid.ToString().c_str(),
+               ioc->made_by_stacd() ? "disconnect-scope" : "stacd did not make it");
+      iocs_.Remove(ioc, /*keep_connection=*/true);
+      continue;
+    }
+    if (!stafd_done_ || !last_discovered_) {
+      // stafd may list it once it has answered: the next pass decides, as for any entry.
+      LOG_INFO("%s no volume needs it; kept until stafd has read its discovery controllers",
+               tid.ToString().c_str());
+      continue;
+    }
     candidates.push_back(ioc);
   }
   if (candidates.empty())
@@ -540,8 +554,10 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
             continue;
           }
           if (!in_use[i].empty()) {
-            LOG_INFO("%s no volume needs it; kept: its namespace %s is in use",
+            // Left connected for good: a later pass must not disconnect it either.
+            LOG_INFO("%s no volume needs it; left connected: its namespace %s is in use",
                      ioc->tid().ToString().c_str(), in_use[i].c_str());
+            iocs_.Remove(ioc, /*keep_connection=*/true);
             continue;
           }
           LOG_INFO("%s no volume needs it; disconnecting", ioc->tid().ToString().c_str());
@@ -601,7 +617,9 @@ void StacService::RestoreVolumes() {
 }
 
 void StacService::SaveOwned() {
-  if (deps_.state_path.empty())
+  // Until the controllers owned before a restart are back, the file still lists them: a
+  // volume's controller added meanwhile must not replace that list.
+  if (deps_.state_path.empty() || !restored_)
     return;
   std::vector<Tid> tids;
   for (const auto& ioc : iocs_.active())
@@ -648,10 +666,14 @@ void StacService::RestoreOwned(std::function<void()> then) {
       },
       [this, then = std::move(then)](std::vector<ConnectRequest> still_there) {
         for (ConnectRequest& req : still_there) {
-          if (Find(req.tid))
-            continue;
-          LOG_INFO("%s owned before the restart; re-adopting", req.tid.ToString().c_str());
-          Add(Candidate{std::move(req), {}, std::nullopt});
+          Tid tid = req.tid;
+          // A volume taken back first may have adopted it already: it is still stacd's.
+          if (!Find(tid)) {
+            LOG_INFO("%s owned before the restart; re-adopting", tid.ToString().c_str());
+            Add(Candidate{std::move(req), {}, std::nullopt});
+          }
+          if (Ioc* ioc = iocs_.Find(tid))
+            ioc->MarkOwnedBeforeRestart();
         }
         then();
       });

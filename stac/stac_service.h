@@ -153,7 +153,7 @@ class StacService {
   Timer soak_timer_;
   Timer stafd_wait_timer_;  // kStafdReadWait, for a stafd without InitialDiscoveryDone
   Timer audit_timer_;
-  StateWriter state_writer_;    // owned-controllers.json
+  StateWriter state_writer_;               // owned-controllers.json
   StateWriter volumes_writer_;             // volumes.json
   StateWriter persistent_volumes_writer_;  // volumes.json of the "persistent" ones
   std::optional<bool> native_multipath_;

@@ -116,13 +116,19 @@ void VolumeManager::Attach(const std::string& id, VolumeSpec spec, AttachOptions
       return done(Fail(EBUSY, "volume " + id + " is being detached"));
     if (v->view.state == VolumeState::kAttached || v->view.state == VolumeState::kDegraded)
       return done(v->view);
+    if (v->waiters.size() >= kMaxWaiters)
+      return done(Fail(EBUSY, "too many callers wait for volume " + id));
     v->waiters.push_back(std::move(done));
-    if (!v->deadline.running()) {
+    // Nobody times out before the timeout they asked for.
+    if (!v->deadline.running() || v->deadline.remaining() < options.timeout) {
       v->deadline.Start(options.timeout);
-      v->rescan.Start(options.timeout / 2);
+      if (!v->rescan.running())
+        v->rescan.Start(options.timeout / 2);
     }
     return;
   }
+  if (volumes_.size() >= kMaxVolumes)
+    return done(Fail(ENOSPC, "stacd has " + std::to_string(kMaxVolumes) + " volumes already"));
   if (!spec.discovery.empty()) {
     return done(Fail(ENOTSUP,
                      "attaching through a discovery controller (spec key \"discovery\") is not "
@@ -145,6 +151,10 @@ void VolumeManager::Restore(const std::string& id, VolumeSpec spec, AttachOption
   if (Find(id) != nullptr || !spec.discovery.empty())
     return;
   Start(id, std::move(spec), options, nullptr);
+  // It had a device before the restart: not found now means missing, and it is never
+  // forgotten for want of one.
+  if (Volume* v = Find(id))
+    v->found_once = true;
 }
 
 void VolumeManager::Start(const std::string& id, VolumeSpec spec, AttachOptions options,
@@ -190,8 +200,7 @@ void VolumeManager::Detach(const std::string& id, std::function<void(Status)> do
   Volume* v = Find(id);
   if (v == nullptr)
     return done({});  // as vdsm: detaching what is not attached succeeds
-  for (AttachDone& w : v->waiters)
-    w(Fail(ENOENT, "volume " + id + " was detached while it was being attached"));
+  std::vector<AttachDone> waiters = std::move(v->waiters);
   v->waiters.clear();
   v->deadline.Stop();
   v->rescan.Stop();
@@ -201,6 +210,9 @@ void VolumeManager::Detach(const std::string& id, std::function<void(Status)> do
   if (host_.on_changed)
     host_.on_changed(v->view);
   Forget(id, [done = std::move(done)] { done({}); });
+  // Last: a caller told may attach or detach at once.
+  for (AttachDone& w : waiters)
+    w(Fail(ENOENT, "volume " + id + " was detached while it was being attached"));
 }
 
 void VolumeManager::Forget(const std::string& id, std::function<void()> then) {
@@ -343,8 +355,10 @@ void VolumeManager::Update(Volume& v, const Look& look) {
       if (!Matches(v.view.spec.ns, ns))
         continue;
       p.node = ns.path;
-      // Without native multipath each path has its own disk: a live one is the device.
-      if (p.state == kCtrlStateLive) {
+      // Without native multipath each path has its own disk: a live one is the device. A
+      // device is one whose node is there (a multipath head is made only once a path may
+      // carry I/O).
+      if (p.state == kCtrlStateLive && look.nodes.count(ns.block) > 0) {
         ++live;
         if (found == nullptr)
           found = &ns;
@@ -355,7 +369,7 @@ void VolumeManager::Update(Volume& v, const Look& look) {
   if (found != nullptr) {
     v.view.ns = *found;
     v.view.device = (std::filesystem::path(dev_dir_) / found->block).string();
-    v.view.exists = look.nodes.count(found->block) > 0;
+    v.view.exists = true;
     v.view.state = live == v.view.paths.size() ? VolumeState::kAttached : VolumeState::kDegraded;
     v.found_once = true;
     v.view.last_error.clear();
@@ -427,14 +441,16 @@ void VolumeManager::Rescan(const std::string& id) {
 void VolumeManager::Stop() {
   stopping_ = true;
   health_timer_.Stop();
+  std::vector<AttachDone> waiters;
   for (auto& [id, v] : volumes_) {
     v->deadline.Stop();
     v->rescan.Stop();
-    std::vector<AttachDone> waiters = std::move(v->waiters);
+    for (AttachDone& w : v->waiters)
+      waiters.push_back(std::move(w));
     v->waiters.clear();
-    for (AttachDone& w : waiters)
-      w(Fail(ECANCELED, "stacd is stopping"));
   }
+  for (AttachDone& w : waiters)
+    w(Fail(ECANCELED, "stacd is stopping"));
 }
 
 }  // namespace stas::stac

@@ -11,9 +11,10 @@
 // back), so while volumes exist their paths are also looked at every kHealthInterval.
 //
 // States: attaching (asked for, device not found yet), attached (device there, every path
-// live), degraded (device there, some path not), missing (was attached; no live path or no
-// device now), detaching. Each change of a volume's state, device or paths calls
-// VolumeHost::on_changed.
+// live), degraded (device there, some path not), missing (was attached, or taken back after a
+// restart; no live path or no device now). Detaching and detached are only signalled: a
+// detached volume is gone from the list at once. Each change of a volume's state, device or paths
+// calls VolumeHost::on_changed.
 //
 // Loop thread only.
 #pragma once
@@ -92,6 +93,9 @@ class VolumeManager {
  public:
   using AttachDone = std::function<void(Result<VolumeView>)>;
   static constexpr std::chrono::seconds kHealthInterval{5};
+  // Bounds on what callers can make grow: volumes, and callers waiting for one.
+  static constexpr std::size_t kMaxVolumes = 4096;
+  static constexpr std::size_t kMaxWaiters = 64;
 
   // `dev_dir`: where device nodes are (tests use a directory of their own).
   VolumeManager(EventLoop& loop, BlockingRunner& runner, NvmeKernel& kernel, VolumeHost host,

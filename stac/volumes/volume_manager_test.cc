@@ -61,7 +61,13 @@ class VolumeManagerTest : public ::testing::Test {
   }
   ~VolumeManagerTest() override { service_.reset(); }
 
-  void Start(const std::string& conf = "") {
+  // The device nodes the kernel (devtmpfs) makes with each disk; `nodes` false: none.
+  void Start(const std::string& conf = "", bool nodes = true) {
+    for (int s = 0; nodes && s < 4; ++s) {
+      for (int n = 1; n <= 5; ++n)
+        testing::WriteFileText(
+            tmp_.path() + "/dev/nvme" + std::to_string(s) + "n" + std::to_string(n), "");
+    }
     LoadedConfig l = ParseServiceConfig(Daemon::kStacd, ParseIniText(conf, "stacd.conf"));
     service_ = std::make_unique<StacService>(
         StacDeps{.loop = loop_,
@@ -134,7 +140,6 @@ class VolumeManagerTest : public ::testing::Test {
 // Test 1 of #15: one volume by UUID connects its subsystem only and returns its device.
 TEST_F(VolumeManagerTest, AttachConnectsOnlyWhatTheVolumeNeedsAndReturnsItsDevice) {
   Start();
-  testing::WriteFileText(tmp_.path() + "/dev/nvme0n1", "");  // the node the kernel makes
   auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
   ASSERT_TRUE(r.has_value()) << "no answer";
   ASSERT_TRUE(*r) << r->error().message;
@@ -285,6 +290,9 @@ TEST_F(VolumeManagerTest, AVolumeSurvivesARestartOfStacd) {
   EXPECT_EQ(list[0].paths[0].controller, ctrl);
   EXPECT_EQ(kernel_.connect_calls(), 1);
   EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  // stacd made that connection before the restart: the detach still disconnects it.
+  EXPECT_TRUE(Detach("vol-a"));
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
 }
 
 // A reboot: the runtime file is gone and so are the connections. Only the volume attached with
@@ -330,6 +338,126 @@ TEST_F(VolumeManagerTest, APortOutageMakesTheVolumeMissingUntilItIsBack) {
   loop_.AdvanceBy(seconds(11));  // the kernel's reconnect delay
   list = service_->volumes().List({});
   EXPECT_EQ(list[0].state, VolumeState::kAttached);
+}
+
+// Found in sysfs is not enough: the caller gets a device whose node is there.
+TEST_F(VolumeManagerTest, TheAnswerWaitsForTheDeviceNode) {
+  Start("", /*nodes=*/false);
+  auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2), Options(), seconds(1));
+  EXPECT_FALSE(r.has_value());
+  testing::WriteFileText(tmp_.path() + "/dev/nvme0n1", "");
+  loop_.AdvanceBy(VolumeManager::kHealthInterval);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(*r);
+  EXPECT_TRUE((*r)->exists);
+}
+
+// Someone else's connection (`nvme connect`), used by a volume, stays when it is detached.
+TEST_F(VolumeManagerTest, ADetachLeavesSomeoneElsesConnection) {
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = "192.0.2.20";
+  d.trsvcid = "4420";
+  d.subsysnqn = "nqn.io:2";
+  d.hostnqn = "nqn.host";
+  d.cntrltype = "io";
+  kernel_.AddExistingDevice(d);
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
+  EXPECT_TRUE(Detach("vol-a"));
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(kernel_.device_count(), 1U);
+  EXPECT_TRUE(Connected().empty());  // and no longer stacd's
+}
+
+// stacd restarted during an outage, the orchestrator retries its attach and times out: the
+// volume had a device, so it is missing, not forgotten, and nothing is disconnected.
+TEST_F(VolumeManagerTest, ARestoredVolumeIsNeverForgottenForWantOfADevice) {
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
+  bool stopped = false;
+  service_->Stop([&stopped] { stopped = true; });
+  loop_.AdvanceBy(seconds(1));
+  ASSERT_TRUE(stopped);
+  service_.reset();
+  kernel_.SetPortUp("192.0.2.20", "4420", false);
+  loop_.AdvanceBy(seconds(1));
+  Start();
+  auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2), Options(milliseconds(3000)), seconds(4));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(*r);
+  EXPECT_EQ(r->error().code, ETIMEDOUT);
+  std::vector<VolumeView> list = service_->volumes().List({});
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0].state, VolumeState::kMissing);
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+// A volume taken back at start must not replace the list of the controllers stacd owned: the
+// configured controller dropped from stacd.conf meanwhile is still stacd's to disconnect.
+TEST_F(VolumeManagerTest, RestoringVolumesKeepsTheOwnedControllersList) {
+  Start("[Controllers]\ncontroller = transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:1\n");
+  ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
+  ASSERT_EQ(Connected().size(), 2U);
+  bool stopped = false;
+  service_->Stop([&stopped] { stopped = true; });
+  loop_.AdvanceBy(seconds(1));
+  service_.reset();
+  Start();
+  loop_.AdvanceBy(seconds(12));
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);  // nqn.io:1, no longer configured
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+}
+
+// A controller stafd's page lists stays when a volume that shared it goes while stafd has not
+// answered since stacd restarted.
+TEST_F(VolumeManagerTest, ADetachKeepsWhatStafdOrTheScopeMayStillWant) {
+  LogEntry e;
+  e.subtype = kSubtypeNvme;
+  e.transport = "tcp";
+  e.traddr = "192.0.2.20";
+  e.trsvcid = "4420";
+  e.subnqn = "nqn.io:2";
+  stafd_.pages = std::vector<DcLogPage>{
+      {.dc = "dc", .transport = "tcp", .host_nqn = "nqn.host", .entries = {e}}};
+  Start();
+  loop_.AdvanceBy(seconds(3));
+  ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
+  bool stopped = false;
+  service_->Stop([&stopped] { stopped = true; });
+  loop_.AdvanceBy(seconds(1));
+  service_.reset();
+  stafd_.pages = std::nullopt;  // stafd does not answer
+  Start();
+  loop_.AdvanceBy(seconds(3));
+  EXPECT_TRUE(Detach("vol-a"));
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+TEST_F(VolumeManagerTest, NoDisconnectScopeKeepsAVolumesControllerAtItsDetach) {
+  Start("[I/O controller connection management]\ndisconnect-scope=no-disconnect\n");
+  ASSERT_TRUE(*Attach("vol-b", Spec("nqn.io:1", kUuid1)));
+  EXPECT_TRUE(Detach("vol-b"));
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(kernel_.device_count(), 1U);
+}
+
+// A caller joining an attach is not timed out before its own timeout.
+TEST_F(VolumeManagerTest, AJoiningCallerKeepsItsOwnTimeout) {
+  Start();
+  std::optional<Result<VolumeView>> a, b;
+  VolumeSpec s = Spec("nqn.io:2", "44444444-0000-4000-8000-000000000004");
+  service_->volumes().Attach("v", s, Options(milliseconds(1000)),
+                             [&a](Result<VolumeView> r) { a = r; });
+  loop_.AdvanceBy(milliseconds(900));
+  service_->volumes().Attach("v", s, Options(milliseconds(60000)),
+                             [&b](Result<VolumeView> r) { b = r; });
+  loop_.AdvanceBy(milliseconds(1000));
+  EXPECT_FALSE(b.has_value());
+  loop_.AdvanceBy(seconds(60));
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->error().code, ETIMEDOUT);
 }
 
 TEST(VolumeState, SerializedAndParsedBackThroughTheSameChecks) {

@@ -7,6 +7,7 @@
 #include "common/config/config_options.h"
 #include "common/config/name_resolution.h"
 #include "common/defs.h"
+#include "common/ip_address.h"
 #include "common/kernel/sysfs_namespaces.h"
 #include "common/nvme_names.h"
 #include "common/str_util.h"
@@ -76,6 +77,9 @@ Result<Portal> ParsePortal(const std::string& where, const std::map<std::string,
   }
   if (IsIpTransport(e.transport) && e.trsvcid.empty())
     return Invalid(where + ": trsvcid is missing");
+  // stacd.conf resolves host names; a volume's portal is connected as given.
+  if (IsIpTransport(e.transport) && !IpAddress::Parse(e.traddr))
+    return Invalid(where + ": traddr " + Shown(e.traddr) + " is not an IP address");
   return Portal{.transport = e.transport,
                 .traddr = e.traddr,
                 .trsvcid = e.trsvcid,

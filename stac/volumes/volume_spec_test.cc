@@ -105,6 +105,9 @@ TEST(ParseVolumeSpec, RefusesBadInputAsInvalidArgument) {
   bad.emplace_back(
       "no trsvcid",
       with("portals", sdbus::Variant(Dicts{{{"transport", "tcp"}, {"traddr", "192.0.2.10"}}})));
+  bad.emplace_back("host name", with("portals", sdbus::Variant(Dicts{{{"transport", "tcp"},
+                                                                      {"traddr", "target.example"},
+                                                                      {"trsvcid", "4420"}}})));
   bad.emplace_back("bad port", with("portals", sdbus::Variant(Dicts{{{"transport", "tcp"},
                                                                      {"traddr", "192.0.2.10"},
                                                                      {"trsvcid", "99999"}}})));
