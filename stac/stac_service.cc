@@ -353,10 +353,12 @@ void StacService::OnStafdEvent(DlpSource::Event ev) {
       break;
     case DlpSource::Event::kVanished:
       LOG_INFO("stafd left the bus; I/O controllers are kept");
+      stafd_present_ = false;
       stafd_done_ = false;
       stafd_wait_timer_.Stop();
       break;
     case DlpSource::Event::kAppeared:
+      stafd_present_ = true;
       // A restarted stafd reconnects its DCs and reads them again: what it serves meanwhile
       // is connected, and nothing is disconnected until it says it has read them all.
       stafd_done_ = false;
@@ -372,6 +374,7 @@ void StacService::OnStafdEvent(DlpSource::Event ev) {
 
 void StacService::AskStafdDone() {
   deps_.stafd.GetInitialDiscoveryDone(lifetime_.Guard([this](std::optional<bool> done) {
+    stafd_present_ = done.has_value();
     if (stopping_ || stafd_done_)
       return;
     if (!done) {
@@ -507,8 +510,9 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
       iocs_.Remove(ioc, /*keep_connection=*/true);
       continue;
     }
-    if (!stafd_done_ || !last_discovered_) {
-      // stafd may list it once it has answered: the next pass decides, as for any entry.
+    if (stafd_present_ && (!stafd_done_ || !last_discovered_)) {
+      // stafd, there but silent, may list it once it has answered: the next pass decides, as
+      // for any entry. (Without stafd on the bus, only volumes and stacd.conf want anything.)
       LOG_INFO("%s no volume needs it; kept until stafd has read its discovery controllers",
                tid.ToString().c_str());
       continue;

@@ -165,6 +165,9 @@ class StacService {
   bool stopping_ = false;
   // Whether stafd has read its DCs since it (re)started (or was given kStafdReadWait).
   bool stafd_done_ = false;
+  // Whether stafd answered the last GetInitialDiscoveryDone (or appeared since): a stafd that is
+  // not there lists nothing a volume's detach should keep for it.
+  bool stafd_present_ = false;
   bool kept_while_stafd_reads_logged_ = false;
   EventLoop::Clock::time_point stafd_since_{};  // when stafd was last found (or stacd started)
   Lifetime lifetime_;  // drops events, replies and blocking results once the service is gone
