@@ -94,6 +94,15 @@ class VolumeManagerTest : public ::testing::Test {
     loop_.AdvanceBy(seconds(2));
   }
 
+  // Stops the service as SIGTERM does (connections kept, state files flushed) and drops it.
+  void StopService() {
+    bool stopped = false;
+    service_->Stop([&stopped] { stopped = true; });
+    loop_.AdvanceBy(seconds(1));
+    ASSERT_TRUE(stopped);
+    service_.reset();
+  }
+
   static VolumeSpec Spec(const std::string& subsys, const std::string& uuid) {
     return VolumeSpec{.subsysnqn = subsys,
                       .ns = {.uuid = uuid},
@@ -277,11 +286,7 @@ TEST_F(VolumeManagerTest, AVolumeSurvivesARestartOfStacd) {
   auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
   ASSERT_TRUE(*r);
   std::string ctrl = (*r)->paths[0].controller;
-  bool stopped = false;
-  service_->Stop([&stopped] { stopped = true; });
-  loop_.AdvanceBy(seconds(1));
-  ASSERT_TRUE(stopped);
-  service_.reset();
+  ASSERT_NO_FATAL_FAILURE(StopService());
   Start();
   loop_.AdvanceBy(seconds(12));  // past every soak and wait for stafd
   std::vector<VolumeView> list = service_->volumes().List({"vol-a"});
@@ -303,11 +308,7 @@ TEST_F(VolumeManagerTest, PersistentVolumesAreAttachedAgainAfterAReboot) {
   keep.persistent = true;
   ASSERT_TRUE(*Attach("vol-kept", Spec("nqn.io:2", kUuid2), keep));
   ASSERT_TRUE(*Attach("vol-gone", Spec("nqn.io:1", kUuid1)));
-  bool stopped = false;
-  service_->Stop([&stopped] { stopped = true; });
-  loop_.AdvanceBy(seconds(1));
-  ASSERT_TRUE(stopped);
-  service_.reset();
+  ASSERT_NO_FATAL_FAILURE(StopService());
   std::filesystem::remove(tmp_.path() + "/volumes.json");
   std::filesystem::remove(tmp_.path() + "/owned-controllers.json");
   for (const char* sub : {"nqn.io:1", "nqn.io:2"}) {
@@ -375,11 +376,7 @@ TEST_F(VolumeManagerTest, ADetachLeavesSomeoneElsesConnection) {
 TEST_F(VolumeManagerTest, ARestoredVolumeIsNeverForgottenForWantOfADevice) {
   Start();
   ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
-  bool stopped = false;
-  service_->Stop([&stopped] { stopped = true; });
-  loop_.AdvanceBy(seconds(1));
-  ASSERT_TRUE(stopped);
-  service_.reset();
+  ASSERT_NO_FATAL_FAILURE(StopService());
   kernel_.SetPortUp("192.0.2.20", "4420", false);
   loop_.AdvanceBy(seconds(1));
   Start();
@@ -399,10 +396,7 @@ TEST_F(VolumeManagerTest, RestoringVolumesKeepsTheOwnedControllersList) {
   Start("[Controllers]\ncontroller = transport=tcp;traddr=192.0.2.20;trsvcid=4420;nqn=nqn.io:1\n");
   ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
   ASSERT_EQ(Connected().size(), 2U);
-  bool stopped = false;
-  service_->Stop([&stopped] { stopped = true; });
-  loop_.AdvanceBy(seconds(1));
-  service_.reset();
+  ASSERT_NO_FATAL_FAILURE(StopService());
   Start();
   loop_.AdvanceBy(seconds(12));
   EXPECT_EQ(kernel_.disconnect_calls(), 1);  // nqn.io:1, no longer configured
@@ -423,10 +417,7 @@ TEST_F(VolumeManagerTest, ADetachKeepsWhatStafdOrTheScopeMayStillWant) {
   Start();
   loop_.AdvanceBy(seconds(3));
   ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
-  bool stopped = false;
-  service_->Stop([&stopped] { stopped = true; });
-  loop_.AdvanceBy(seconds(1));
-  service_.reset();
+  ASSERT_NO_FATAL_FAILURE(StopService());
   stafd_.pages = std::nullopt;  // stafd does not answer
   Start();
   loop_.AdvanceBy(seconds(3));
