@@ -30,6 +30,7 @@ struct TidFields {
   std::string host_traddr{};
   std::string host_iface{};
   std::optional<std::string> host_nqn{};  // absent: use TidDefaults::host_nqn; "" stays ""
+  bool operator==(const TidFields&) const = default;
 };
 
 // The fields of a controller dict keyed as on D-Bus (Tid::CoreFields's keys), e.g. one of

@@ -50,12 +50,12 @@ nlohmann::ordered_json VariantToJson(const sdbus::Variant& v) {
 }
 
 // "key=value,key=value" as a dict of strings.
-std::map<std::string, std::string> KeyValues(const std::string& text) {
+std::map<std::string, std::string> KeyValues(const std::string& option, const std::string& text) {
   std::map<std::string, std::string> out;
   for (const std::string& pair : Split(text, ',')) {
     auto eq = pair.find('=');
     if (eq == std::string::npos)
-      throw CLI::ValidationError("--portal", "\"" + pair + "\" is not key=value");
+      throw CLI::ValidationError(option, "\"" + pair + "\" is not key=value");
     out[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
   return out;
@@ -90,9 +90,14 @@ int Attach(const VolumeCommands& c, bool json) {
     spec["nsid"] = sdbus::Variant(*c.nsid);
   StringDicts portals;
   for (const std::string& p : c.portals)
-    portals.push_back(KeyValues(p));
+    portals.push_back(KeyValues("--portal", p));
   if (!portals.empty())
     spec["portals"] = sdbus::Variant(portals);
+  StringDicts dcs;
+  for (const std::string& d : c.discovery)
+    dcs.push_back(KeyValues("--discovery", d));
+  if (!dcs.empty())
+    spec["discovery"] = sdbus::Variant(dcs);
   VariantMap options{{"timeout-ms", sdbus::Variant(c.timeout_ms)}};
   if (c.persistent)
     options["persistent"] = sdbus::Variant(true);
@@ -203,6 +208,10 @@ void AddVolumeCommands(CLI::App& app, VolumeCommands& c) {
   c.attach->add_option("--portal", c.portals,
                        "transport=tcp,traddr=ADDR,trsvcid=PORT[,host-iface=IF,host-traddr=ADDR]"
                        " (repeat for more paths)");
+  c.attach->add_option(
+      "--discovery", c.discovery,
+      "transport=tcp,traddr=ADDR,trsvcid=PORT[,host-iface=IF,host-traddr=ADDR,"
+      "nqn=DCNQN]: a discovery controller stafd holds for the volume (repeatable)");
   c.attach->add_option("--hostnqn", c.hostnqn, "Host NQN (default: the host's)");
   c.attach->add_option("--hostid", c.hostid, "Host ID (default: the host's)");
   c.attach->add_option("--timeout-ms", c.timeout_ms, "How long to wait for the device");

@@ -25,8 +25,9 @@ struct VolumeCommands {
   std::vector<std::string> ids;
   std::string subsysnqn, uuid, nguid, eui64, hostnqn, hostid;
   std::optional<uint32_t> nsid;
-  std::vector<std::string> portals;  // "transport=tcp,traddr=...,trsvcid=..."
-  std::vector<std::string> options;  // "nr-io-queues=1"
+  std::vector<std::string> portals;    // "transport=tcp,traddr=...,trsvcid=..."
+  std::vector<std::string> discovery;  // --discovery, one DC each
+  std::vector<std::string> options;    // "nr-io-queues=1"
   uint32_t timeout_ms = 30000;
   bool persistent = false;
 };

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/kernel/dlp_entry.h"
+#include "common/result.h"
 
 namespace stas::stac {
 
@@ -19,6 +21,8 @@ struct DcLogPage {
   std::string host_traddr{};
   std::string host_iface{};
   std::string host_nqn{};
+  // The DC is connect=volumes: only the subsystems volumes need are connected from it.
+  bool volumes_only = false;
   std::vector<LogEntry> entries{};  // validated again: stafd is another process
 };
 
@@ -42,6 +46,11 @@ class DlpSource {
   // stafd is absent, does not answer, or has no such property (nvme-stas's stafd): the caller
   // then has only time to go by.
   virtual void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) = 0;
+  // Tells stafd which DCs the volumes need (Discovery1.SetVolumeDiscoveryControllers), each as
+  // the keys of that call. `done` gets the outcome (an error when stafd is absent, refuses, or
+  // does not answer in time).
+  virtual void SetVolumeDcs(std::vector<std::map<std::string, std::string>> dcs,
+                            std::function<void(Status)> done) = 0;
   // From now on, `handler` gets stafd's events on the loop thread (replacing any earlier one).
   // The source exists before its listener and may outlive it: the listener subscribes once,
   // when it starts, with a handler guarded by its Lifetime (as for KernelEvents::Start()).

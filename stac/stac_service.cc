@@ -74,9 +74,15 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                        },
                    .on_changed = [this](const VolumeView& v) { VolumesChanged(&v); },
                    .on_saved_set_changed = [this] { SaveVolumes(); },
-                   .native_multipath =
+                   .native_multipath = [this] { return native_multipath_; },
+                   .controllers_of =
+                       [this](const std::string& subsysnqn, const std::string& hostnqn) {
+                         return ControllersOf(subsysnqn, hostnqn);
+                       },
+                   .on_discovery_changed = [this] { VolumeDiscoveryChanged(); },
+                   .discovery_trouble =
                        [this] {
-                         return native_multipath_;
+                         return DiscoveryTrouble();
                        }},
                deps_.dev_dir) {
   if (!deps_.resolve)
@@ -103,6 +109,7 @@ void StacService::Start() {
   // Before the controllers owned before a restart and before any pass: the volumes' paths are
   // wanted, so that no pass disconnects them.
   RestoreVolumes();
+  SyncVolumeDcs();
   // The event source may outlive us (a test restarts the service on one simulated kernel):
   // events queued for a destroyed service are dropped.
   Status s =
@@ -166,10 +173,14 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
   const Limits& l = config_.limits;
   for (const DcLogPage& page : pages) {
     // One DC must not make the host connect everything it lists, nor open a connection of
-    // another transport than the one it was reached by (#13).
+    // another transport than the one it was reached by (#13). A connect=volumes DC gives only
+    // the subsystems volumes need.
     EntrySelection sel = SelectEntries(
-        page.entries, [](const LogEntry& e) { return e.IsIoSubsystem(); }, page.transport,
-        l.follow_cross_transport, l.max_iocs_per_dc);
+        page.entries,
+        [this, &page](const LogEntry& e) {
+          return e.IsIoSubsystem() && (!page.volumes_only || volumes_.WantsSubsystem(e.subnqn));
+        },
+        page.transport, l.follow_cross_transport, l.max_iocs_per_dc);
     LimitHits& h = hits[page.dc];
     if (auto it = limit_hits_.find(page.dc); it != limit_hits_.end())
       h = it->second;  // what was hit before, so that only a new hit is a warning
@@ -188,7 +199,10 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
                   .host_traddr = page.host_traddr,
                   .host_iface = page.host_iface,
                   .host_nqn = page.host_nqn};
-      out.push_back(Candidate{Requests().Make(std::move(f), nullptr), {}, e});
+      Candidate c{Requests().Make(std::move(f), nullptr), {}, e, page.volumes_only};
+      if (page.volumes_only)
+        c.extras.emplace_back(kDcConnectKey, kDcConnectVolumes);  // stacctl ls says why
+      out.push_back(std::move(c));
     }
   }
   limit_hits_ = std::move(hits);
@@ -272,13 +286,33 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
         // The same subsystem in several log pages: the last entry wins (as nvme-stas).
         if (later.dlpe)
           kept.dlpe = later.dlpe;
+        // Wanted for itself by any of them: not only for volumes.
+        if (kept.for_volumes && !later.for_volumes) {
+          kept.for_volumes = false;
+          kept.extras.clear();
+        }
       });
 
-  last_wanted_ = wanted.tids;
+  last_wanted_.clear();
+  std::set<std::string> listed_subsystems;
+  for (const Candidate& c : wanted.list) {
+    listed_subsystems.insert(c.request.tid.subsysnqn());
+    if (!c.for_volumes)
+      last_wanted_.insert(c.request.tid);
+  }
   std::size_t kept_for_stafd = 0;
   for (const auto& ioc : iocs_.Snapshot()) {
-    if (wanted.tids.count(ioc->tid()) || volumes_.Wants(ioc->tid()) || keep_unknown)
+    if (wanted.tids.count(ioc->tid()) || keep_unknown)
       continue;
+    // A volume's portal stays; so does a way to the subsystem of a volume attached through
+    // discovery, unless the pages list another way to it (the subsystem moved): a DC that
+    // is away, or a stafd that lost its state, must not take a volume's last path.
+    VolumeManager::Need need = volumes_.NeedOf(ioc->tid());
+    if (need == VolumeManager::Need::kPortal ||
+        (need == VolumeManager::Need::kSubsystem &&
+         listed_subsystems.count(ioc->tid().subsysnqn()) == 0)) {
+      continue;
+    }
     if (!stafd_done_) {
       ++kept_for_stafd;  // stafd may only not have read the DC that lists it yet
       continue;
@@ -354,6 +388,7 @@ void StacService::OnStafdEvent(DlpSource::Event ev) {
     case DlpSource::Event::kVanished:
       LOG_INFO("stafd left the bus; I/O controllers are kept");
       stafd_present_ = false;
+      volume_dcs_sent_.reset();
       stafd_done_ = false;
       stafd_wait_timer_.Stop();
       break;
@@ -363,6 +398,8 @@ void StacService::OnStafdEvent(DlpSource::Event ev) {
       // is connected, and nothing is disconnected until it says it has read them all.
       stafd_done_ = false;
       stafd_since_ = deps_.loop.Now();
+      volume_dcs_sent_.reset();
+      SyncVolumeDcs();
       AskStafdDone();
       soak_timer_.Start(kConfigSoak);
       break;
@@ -573,6 +610,63 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
       });
 }
 
+void StacService::SyncVolumeDcs() {
+  if (stopping_)
+    return;
+  std::vector<std::map<std::string, std::string>> dcs = volumes_.DiscoveryControllers();
+  // An empty set is sent too (at start and whenever stafd appears): a restarted stafd holds
+  // what it held before, which may be more than the volumes need now.
+  if (volume_dcs_sent_ && *volume_dcs_sent_ == dcs)
+    return;
+  volume_dcs_sent_ = dcs;
+  const std::size_t n = dcs.size();
+  deps_.stafd.SetVolumeDcs(std::move(dcs), lifetime_.Guard([this, n](const Status& s) {
+    if (s) {
+      if (n > 0)
+        LOG_INFO("stafd holds the %zu discovery controller(s) volumes need", n);
+      volume_dcs_error_.clear();
+      return;
+    }
+    volume_dcs_sent_.reset();  // told again when stafd appears
+    if (n == 0) {
+      // No stafd, or nvme-stas's (which has no such call): nothing was asked of it.
+      LOG_DEBUG("stafd was not told that no volume needs a discovery controller: %s",
+                s.error().message.c_str());
+      return;
+    }
+    // An attach that waits for it says why it failed.
+    volume_dcs_error_ = "stafd did not take the discovery controllers: " + s.error().message;
+    LOG_WARNING("%s", volume_dcs_error_.c_str());
+  }));
+}
+
+void StacService::VolumeDiscoveryChanged() {
+  if (stopping_)
+    return;
+  SyncVolumeDcs();
+  // The DCs stafd already holds may list what a volume needs now: act at once.
+  soak_timer_.Stop();
+  Reconcile();
+}
+
+std::vector<Tid> StacService::ControllersOf(const std::string& subsysnqn,
+                                            const std::string& hostnqn) const {
+  const std::string& host = hostnqn.empty() ? tid_defaults_.host_nqn : hostnqn;
+  std::vector<Tid> out;
+  for (const auto& ioc : iocs_.active()) {
+    const Tid& t = ioc->tid();
+    if ((subsysnqn.empty() || t.subsysnqn() == subsysnqn) && t.host_nqn() == host)
+      out.push_back(t);
+  }
+  return out;
+}
+
+std::string StacService::DiscoveryTrouble() const {
+  if (!stafd_present_)
+    return "stafd is not on the D-Bus system bus: no discovery controller is read";
+  return volume_dcs_error_;
+}
+
 void StacService::VolumesChanged(const VolumeView* volume) {
   ++generation_;
   if (deps_.on_volumes_changed)
@@ -616,7 +710,7 @@ void StacService::RestoreVolumes() {
     LOG_WARNING("%s: volume left out: %s", path.c_str(), why.c_str());
   for (VolumeManager::Saved& v : *saved) {
     LOG_INFO("Volume %s attached before; taking it back", v.id.c_str());
-    volumes_.Restore(v.id, std::move(v.spec), v.options);
+    volumes_.Restore(v.id, std::move(v.spec), v.options, std::move(v.found_subsysnqn));
   }
 }
 

@@ -106,6 +106,8 @@ class StacService {
     ConnectRequest request;
     Dict extras;
     std::optional<LogEntry> dlpe;
+    // From a connect=volumes DC only: wanted because a volume needs its subsystem.
+    bool for_volumes = false;
   };
 
   void Reconcile();
@@ -134,6 +136,12 @@ class StacService {
   void ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::string> own_blocks,
                          std::function<void()> done);
   void RestoreVolumes();
+  // Tells stafd which DCs the volumes need, when that changed or stafd (re)appeared.
+  void SyncVolumeDcs();
+  // What volumes attached through discovery changed: tell stafd, and run a pass.
+  void VolumeDiscoveryChanged();
+  std::vector<Tid> ControllersOf(const std::string& subsysnqn, const std::string& hostnqn) const;
+  std::string DiscoveryTrouble() const;
   void SaveVolumes();
   void VolumesChanged(const VolumeView* volume);
 
@@ -146,9 +154,13 @@ class StacService {
   ControllerRegistry<Ioc> iocs_;
   // The discovered candidates of the last answer stafd gave: what we keep while it is away.
   std::optional<std::vector<Candidate>> last_discovered_;
-  // What the configuration and stafd's last answer wanted (volumes aside): a controller a volume
-  // no longer needs stays if it is one of these.
+  // What the configuration and stafd's last answer wanted (volumes aside, connect=volumes DCs'
+  // entries too): a controller a volume no longer needs stays if it is one of these.
   std::set<Tid> last_wanted_;
+  // The DCs stafd was last told the volumes need (nullopt: not told since it appeared), and
+  // why it did not take them ("" : it did).
+  std::optional<std::vector<std::map<std::string, std::string>>> volume_dcs_sent_;
+  std::string volume_dcs_error_;
   std::map<std::string, LimitHits> limit_hits_;  // by DcLogPage::dc, DCs of stafd's last answer
   Timer soak_timer_;
   Timer stafd_wait_timer_;  // kStafdReadWait, for a stafd without InitialDiscoveryDone

@@ -42,6 +42,14 @@ class FakeStafd : public DlpSource {
   }
   void Subscribe(std::function<void(Event)> handler) override { handler_ = std::move(handler); }
   void Emit(Event ev) { handler_(ev); }
+  void SetVolumeDcs(std::vector<std::map<std::string, std::string>> dcs,
+                    std::function<void(Status)> done) override {
+    volume_dcs.push_back(std::move(dcs));
+    done(set_volume_dcs_result);
+  }
+  // Every set of DCs stacd told stafd its volumes need, and what stafd answers.
+  std::vector<std::vector<std::map<std::string, std::string>>> volume_dcs;
+  Status set_volume_dcs_result{};
 
   // One DC (host side: host_iface eth0) whose log page lists `entries`.
   void Serve(std::vector<RawLogEntry> entries) {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stac/staf_client.h"
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "common/config/config.h"
 #include "common/defs.h"
 #include "common/log.h"
 #include "common/str_util.h"
@@ -43,6 +45,7 @@ std::optional<DcLogPage> DcLogPageFromDicts(const std::map<std::string, std::str
   page.host_traddr = std::move(host.host_traddr);
   page.host_iface = std::move(host.host_iface);
   page.host_nqn = std::move(*host.host_nqn);
+  page.volumes_only = Value(dc, kDcConnectKey) == kDcConnectVolumes;
   std::vector<RawLogEntry> raw;
   for (const std::map<std::string, std::string>& e : entries) {
     std::optional<RawLogEntry> r = RawEntryFromDict(e);
@@ -73,7 +76,7 @@ std::optional<std::vector<DcLogPage>> ParseAllLogPages(const std::string& json) 
       const nlohmann::json& id = dc.at("discovery-controller");
       std::map<std::string, std::string> id_dict;
       for (const char* key : {"transport", "traddr", "trsvcid", "subsysnqn", "host-traddr",
-                              "host-iface", "host-nqn"}) {
+                              "host-iface", "host-nqn", kDcConnectKey}) {
         if (id.contains(key))
           id_dict[key] = id.at(key).get<std::string>();
       }
@@ -196,6 +199,23 @@ void StafClient::GetInitialDiscoveryDone(std::function<void(std::optional<bool>)
   } catch (const sdbus::Error& e) {
     LOG_INFO("Cannot ask stafd whether it has read its discovery controllers: %s", e.what());
     done(std::nullopt);
+  }
+}
+
+void StafClient::SetVolumeDcs(std::vector<std::map<std::string, std::string>> dcs,
+                              std::function<void(Status)> done) {
+  try {
+    staf_->callMethodAsync("SetVolumeDiscoveryControllers")
+        .onInterface(kStafdDiscoveryInterface)
+        .withTimeout(kCallTimeout)
+        .withArguments(dcs)
+        .uponReplyInvoke(lifetime_.Guard([done](const sdbus::Error* err) {
+          if (err != nullptr)
+            return done(Fail(EIO, err->getName() + ": " + err->getMessage()));
+          done({});
+        }));
+  } catch (const sdbus::Error& e) {
+    done(Fail(EIO, e.getName() + ": " + e.getMessage()));
   }
 }
 

@@ -43,6 +43,8 @@ class StafClient : public DlpSource {
 
   void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) override;
   void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) override;
+  void SetVolumeDcs(std::vector<std::map<std::string, std::string>> dcs,
+                    std::function<void(Status)> done) override;
   void Subscribe(std::function<void(Event)> handler) override;
 
  private:

@@ -27,6 +27,23 @@ TEST(StafClientTest, ParsesStafdsLogPages) {
   EXPECT_TRUE((*pages)[0].entries[0].Ncc());
 }
 
+// A connect=volumes DC says so in its dict; any other value (or none) means "all".
+TEST(StafClientTest, ReadsADcsConnectChoice) {
+  auto page_of = [](const std::string& connect) {
+    return std::string(R"({"discovery-controller":{"traddr":"192.0.2.10")") + connect +
+           R"(},"log-pages":[)" + kEntry + "]}";
+  };
+  std::optional<std::vector<DcLogPage>> pages = ParseAllLogPages(
+      "[" + page_of(R"(,"connect":"volumes")") + "," + page_of(R"(,"connect":"all")") + "," +
+      page_of("") + "," + page_of(R"(,"connect":"Volumes")") + "]");
+  ASSERT_TRUE(pages);
+  ASSERT_EQ(pages->size(), 4u);
+  EXPECT_TRUE((*pages)[0].volumes_only);
+  EXPECT_FALSE((*pages)[1].volumes_only);
+  EXPECT_FALSE((*pages)[2].volumes_only);
+  EXPECT_FALSE((*pages)[3].volumes_only);
+}
+
 TEST(StafClientTest, RejectsHostileEntriesAndBrokenDocuments) {
   std::string hostile = kEntry;
   hostile.replace(hostile.find("nqn.io:1"), 8, "nqn.x,hostnqn=y");

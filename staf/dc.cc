@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "staf/dc.h"
 
+#include <algorithm>
 #include <cerrno>
 
+#include "common/config/config.h"
 #include "common/config/config_json.h"
 #include "common/log.h"
 
@@ -298,6 +300,20 @@ void Dc::OnChangeEvent(const KernelEvent& ev) {
 void Dc::OnDeviceGone() {
   // The cached log page stays: stacd keeps its I/O connections while the DC is away.
   StopTimers();
+}
+
+bool Dc::volumes_only() const {
+  return std::find(extras().begin(), extras().end(),
+                   std::pair<std::string, std::string>{kDcConnectKey, kDcConnectVolumes}) !=
+         extras().end();
+}
+
+void Dc::set_volumes_only(bool on) {
+  // "all" is shown only where the configuration says so: a DC's dict keeps nvme-stas's shape.
+  if (on)
+    SetExtra(kDcConnectKey, kDcConnectVolumes);
+  else if (volumes_only())
+    SetExtra(kDcConnectKey, std::nullopt);
 }
 
 void Dc::Resync() {

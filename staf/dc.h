@@ -68,6 +68,10 @@ class Dc : public Controller {
 
   Origin origin() const { return origin_; }
   void set_origin(Origin o) { origin_ = o; }
+  // connect=volumes: stacd connects from this DC's page only what its volumes need. Shown as
+  // the extra "connect": "volumes" in IdDict(), which is how stacd learns of it.
+  bool volumes_only() const;
+  void set_volumes_only(bool on);
   const std::vector<LogEntry>& log_pages() const { return log_; }
   // Changes whenever log_pages() does, and only then: what stafd caches the page's D-Bus
   // answer by (staf/all_log_pages.h). Unique among the DCs of one DcContext.

@@ -11,12 +11,14 @@ const char* OriginName(Origin o) {
       return "discovered";
     case Origin::kReferral:
       return "referral";
+    case Origin::kVolumes:
+      return "volumes";
   }
   return "configured";
 }
 
 std::optional<Origin> OriginFromName(const std::string& name) {
-  for (Origin o : {Origin::kConfigured, Origin::kDiscovered, Origin::kReferral}) {
+  for (Origin o : {Origin::kConfigured, Origin::kDiscovered, Origin::kReferral, Origin::kVolumes}) {
     if (name == OriginName(o))
       return o;
   }

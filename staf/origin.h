@@ -9,7 +9,8 @@
 
 namespace stas::staf {
 
-enum class Origin { kConfigured, kDiscovered, kReferral };
+// kVolumes: held for stacd's volumes (Discovery1.SetVolumeDiscoveryControllers).
+enum class Origin { kConfigured, kDiscovered, kReferral, kVolumes };
 const char* OriginName(Origin o);
 std::optional<Origin> OriginFromName(const std::string& name);
 

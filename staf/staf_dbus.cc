@@ -60,6 +60,29 @@ bool StafDbus::InitialDiscoveryDone() {
   return service_.initial_discovery_done();
 }
 
+void StafDbus::SetVolumeDiscoveryControllers(
+    const std::vector<std::map<std::string, std::string>>& controllers) {
+  GuardDbus(kErr, [&] {
+    auto invalid = [](const std::string& why) {
+      return sdbus::Error(kErr + ".Error.InvalidArgs", why);
+    };
+    if (controllers.size() > StafService::kMaxVolumeDcs) {
+      throw invalid(std::to_string(controllers.size()) + " discovery controllers; at most " +
+                    std::to_string(StafService::kMaxVolumeDcs));
+    }
+    std::vector<ControllerEntry> dcs;
+    for (std::size_t i = 0; i < controllers.size(); ++i) {
+      Result<ControllerEntry> e = ControllerEntryFromDict(
+          Daemon::kStafd, "controllers[" + std::to_string(i) + "]", controllers[i]);
+      if (!e)
+        throw invalid(e.error().message);
+      dcs.push_back(std::move(*e));
+    }
+    if (Status s = service_.SetVolumeDcs(dcs); !s)
+      throw invalid(s.error().message);
+  });
+}
+
 void StafDbus::list_controllers(sdbus::Result<ControllerList>&& result, bool detailed) {
   ControllerListReply reply = list_replies_.Take(std::move(result));
   try {

@@ -62,6 +62,8 @@ class StafDbus final : public sdbus::AdaptorInterfaces<
   void tron(const bool& value) override;
   std::string log_level() override;
   bool InitialDiscoveryDone() override;
+  void SetVolumeDiscoveryControllers(
+      const std::vector<std::map<std::string, std::string>>& controllers) override;
 
   std::size_t MaxReplySize() const;
 

@@ -12,6 +12,16 @@
 #include "staf/last_known_config.h"
 
 namespace stas::staf {
+namespace {
+
+bool VolumesOnly(const std::vector<std::pair<std::string, std::string>>& extras) {
+  return std::find(extras.begin(), extras.end(),
+                   std::pair<std::string, std::string>{kDcConnectKey, kDcConnectVolumes}) !=
+         extras.end();
+}
+
+}  // namespace
+
 StafService::StafService(StafDeps deps, ServiceConfig config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
@@ -167,9 +177,51 @@ std::vector<StafService::Candidate> StafService::Configured(const ResolvedNames&
   return out;
 }
 
+Status StafService::SetVolumeDcs(const std::vector<ControllerEntry>& dcs) {
+  if (dcs.size() > kMaxVolumeDcs) {
+    return Fail(EINVAL, std::to_string(dcs.size()) +
+                            " discovery controllers for volumes; at most " +
+                            std::to_string(kMaxVolumeDcs));
+  }
+  std::vector<TidFields> held;
+  for (const ControllerEntry& e : dcs) {
+    held.push_back(TidFields{.transport = e.transport,
+                             .traddr = e.traddr,
+                             .trsvcid = e.trsvcid,
+                             .subsysnqn = e.subsysnqn,
+                             .host_traddr = e.host_traddr,
+                             .host_iface = e.host_iface,
+                             .host_nqn = e.host_nqn});
+  }
+  if (held == volume_dcs_)
+    return {};
+  LOG_INFO("Discovery controllers held for volumes: %zu (were %zu)", held.size(),
+           volume_dcs_.size());
+  volume_dcs_ = std::move(held);
+  // An attach waits for this: no soak.
+  if (!stopping_) {
+    soak_timer_.Stop();
+    Reconcile();
+  }
+  return {};
+}
+
+std::vector<StafService::Candidate> StafService::ForVolumes() {
+  std::vector<Candidate> out;
+  for (const TidFields& f : volume_dcs_) {
+    out.push_back(Candidate{
+        Requests().Make(f, nullptr), Origin::kVolumes, {{kDcConnectKey, kDcConnectVolumes}}});
+  }
+  return out;
+}
+
 std::vector<StafService::Candidate> StafService::FromReferrals() {
   std::vector<Candidate> out;
   for (const auto& dc : dcs_.active()) {
+    // A DC referred to by one that serves volumes only serves volumes only.
+    std::vector<std::pair<std::string, std::string>> extras;
+    if (dc->volumes_only())
+      extras.emplace_back(kDcConnectKey, kDcConnectVolumes);
     for (const LogEntry& e : dc->Referrals()) {
       // A referral inherits the host side of the DC that sent it, as in nvme-stas.
       TidFields f{.transport = e.transport,
@@ -179,7 +231,7 @@ std::vector<StafService::Candidate> StafService::FromReferrals() {
                   .host_traddr = dc->tid().host_traddr(),
                   .host_iface = dc->tid().host_iface(),
                   .host_nqn = dc->tid().host_nqn()};
-      out.push_back(Candidate{Requests().Make(std::move(f), nullptr), Origin::kReferral, {}});
+      out.push_back(Candidate{Requests().Make(std::move(f), nullptr), Origin::kReferral, extras});
     }
   }
   return out;
@@ -241,9 +293,12 @@ void StafService::Reconcile() {
 
 void StafService::FinishReconcile(ResolvedNames resolved) {
   kernel_index_.Invalidate();  // the connects this pass starts look at the kernel as it is now
-  // Configured first, then referrals, then mDNS (stas's origin priority): a DC found several
-  // ways takes the first origin, so a referred DC is removed as soon as nothing refers to it.
+  // Configured first, then those held for volumes, then referrals, then mDNS (stas's origin
+  // priority, ours in second place): a DC found several ways takes the first origin, so a
+  // referred DC is removed as soon as nothing refers to it.
   std::vector<Candidate> all = Configured(resolved);
+  for (Candidate& c : ForVolumes())
+    all.push_back(std::move(c));
   for (Candidate& c : FromReferrals())
     all.push_back(std::move(c));
   for (Candidate& c : Discovered())
@@ -253,10 +308,13 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
 
   const std::set<Tid> reported = Reported();
   bool removed = false;
+  bool referrer_removed = false;
   for (const auto& dc : dcs_.Snapshot()) {
     if (!wanted.tids.count(dc->tid()) && MustRemove(*dc, reported)) {
       LOG_INFO("%s no longer wanted (%s); removing", dc->tid().ToString().c_str(),
                OriginName(dc->origin()));
+      // This pass still counted its referrals: the next one, without it, removes them.
+      referrer_removed = referrer_removed || !dc->Referrals().empty();
       aging_.Forget(dc->tid());
       dcs_.Remove(dc, /*keep_connection=*/false);
       removed = true;
@@ -266,6 +324,7 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     const Tid tid = c.request.tid;
     if (Dc* dc = dcs_.Find(tid)) {
       dc->set_origin(c.origin);
+      dc->set_volumes_only(VolumesOnly(c.extras));
     } else {
       Add(std::move(c), {});
     }
@@ -274,6 +333,8 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
   }
   if (removed && deps_.on_dc_removed)
     deps_.on_dc_removed();
+  if (referrer_removed)
+    soak_timer_.Start();
   SaveLkc();
   first_pass_done_ = true;
   CheckInitialDiscovery();
@@ -302,15 +363,19 @@ void StafService::CheckInitialDiscovery() {
 void StafService::ApplyMaxDcs(WantedCandidates<Candidate>& wanted) {
   // The list is in priority order (configured, referrals, mDNS): configured DCs are always
   // kept, the others while there is room.
+  // Those held for volumes count as configured: root asked for each (and they are bounded).
+  auto always = [](const Candidate& c) {
+    return c.origin == Origin::kConfigured || c.origin == Origin::kVolumes;
+  };
   size_t configured = 0;
   for (const Candidate& c : wanted.list)
-    configured += c.origin == Origin::kConfigured ? 1 : 0;
+    configured += always(c) ? 1 : 0;
   const auto max = static_cast<size_t>(config_.limits.max_discovery_controllers);
   size_t room = max > configured ? max - configured : 0;
   std::vector<Candidate> kept;
   std::vector<LogEntry> dropped;  // for the warning: as entries, to print them alike
   for (Candidate& c : wanted.list) {
-    if (c.origin == Origin::kConfigured) {
+    if (always(c)) {
       kept.push_back(std::move(c));
     } else if (room > 0) {
       --room;
@@ -425,6 +490,18 @@ void StafService::RestoreLkc() {
     if (it == configured.end())
       c.request.tid = s.tid;
     c.origin = s.origin;
+    // Held for volumes when stafd stopped: held still, until stacd says otherwise.
+    if (s.origin == Origin::kVolumes && it == configured.end()) {
+      const Tid& t = s.tid;
+      volume_dcs_.push_back(TidFields{.transport = t.transport(),
+                                      .traddr = t.traddr(),
+                                      .trsvcid = t.trsvcid(),
+                                      .subsysnqn = t.subsysnqn(),
+                                      .host_traddr = t.host_traddr(),
+                                      .host_iface = t.host_iface(),
+                                      .host_nqn = t.host_nqn()});
+      c.extras = {{kDcConnectKey, kDcConnectVolumes}};
+    }
     LOG_INFO("%s restored from the last known config (%zu log page entries)",
              s.tid.ToString().c_str(), s.log.size());
     Add(std::move(c), std::move(s.log));

@@ -84,6 +84,16 @@ class StafService {
   // persistent-connections is on) and calls `done` when all are gone.
   void Stop(std::function<void()> done);
 
+  // At most this many DCs held for volumes.
+  static constexpr std::size_t kMaxVolumeDcs = 256;
+  // Discovery1.SetVolumeDiscoveryControllers: the DCs stacd's volumes need, replacing the
+  // previous set (validated entries; at most kMaxVolumeDcs, else EINVAL). Each is kept as a DC
+  // of origin "volumes" with connect=volumes, unless configured (the configuration's entry and
+  // its choice win), until a later set leaves it out; the set is part of the last-known
+  // configuration, so a restarted stafd keeps holding it until stacd says otherwise.
+  Status SetVolumeDcs(const std::vector<ControllerEntry>& dcs);
+  std::size_t volume_dcs() const { return volume_dcs_.size(); }
+
   // Controllers in the order they were added (restored ones first).
   std::vector<const Dc*> dcs() const;
   // list_controllers(detailed=True): every DC's Details() with the kernel's state of its
@@ -128,6 +138,7 @@ class StafService {
   void ApplyMaxDcs(WantedCandidates<Candidate>& wanted);
   void FinishReconcile(ResolvedNames resolved);
   std::vector<Candidate> Configured(const ResolvedNames& resolved);
+  std::vector<Candidate> ForVolumes();
   std::vector<Candidate> FromReferrals();
   std::vector<Candidate> Discovered();
   // The DCs Avahi reports now, normalised.
@@ -159,8 +170,9 @@ class StafService {
   std::unique_ptr<ZeroconfRegistry> zc_;  // created in Start(), once TP8013 support is known
   Timer soak_timer_;
   Timer lkc_timer_;
-  StateWriter lkc_writer_;  // last-known-config.json
-  LimitHits limit_hits_;    // max-discovery-controllers
+  StateWriter lkc_writer_;             // last-known-config.json
+  LimitHits limit_hits_;               // max-discovery-controllers
+  std::vector<TidFields> volume_dcs_;  // SetVolumeDcs(), or restored from the LKC
   bool reconciling_ = false;
   bool stopping_ = false;
   bool first_pass_done_ = false;

@@ -244,6 +244,92 @@ TEST_F(StafServiceTest, ReferralsBecomeDcsWithTheParentsHostSide) {
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
 }
 
+// A DC's identity dict as stafctl ls shows it has "connect": "volumes" (nullopt: no such key).
+std::optional<std::string> ConnectOf(const Dc& dc) {
+  for (const auto& [key, value] : dc.IdDict()) {
+    if (key == "connect")
+      return value;
+  }
+  return std::nullopt;
+}
+
+ControllerEntry VolumeDc(const std::string& traddr) {
+  ControllerEntry e;
+  e.transport = "tcp";
+  e.traddr = traddr;
+  e.trsvcid = "8009";
+  e.subsysnqn = kWellKnownDiscoveryNqn;
+  return e;
+}
+
+// #15: the DCs stacd's volumes need are held, connect=volumes, and so are the DCs they refer
+// to; a set without them removes them; one configured too stays as configured.
+TEST_F(StafServiceTest, DcsHeldForVolumesAreConnectVolumesAndSoAreTheirReferrals) {
+  AddPort("192.0.2.40", {SimEntry("nqn.io:ref", "192.0.2.41", "4420")});
+  AddPort("192.0.2.60", {SimEntry("nqn.io:6", "192.0.2.61", "4420")});
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
+                  SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.60\n");
+  ASSERT_TRUE(service_->SetVolumeDcs({VolumeDc("192.0.2.10"), VolumeDc("192.0.2.60")}));
+  loop_.RunUntilIdle();
+  Settle();  // the referral, soaked
+  ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.60", "192.0.2.10", "192.0.2.40"}));
+  EXPECT_EQ(ConnectOf(*service_->dcs()[0]), std::nullopt) << "the configured entry wins";
+  EXPECT_EQ(service_->dcs()[0]->origin(), Origin::kConfigured);
+  EXPECT_EQ(ConnectOf(*service_->dcs()[1]), "volumes");
+  EXPECT_EQ(service_->dcs()[1]->origin(), Origin::kVolumes);
+  EXPECT_EQ(ConnectOf(*service_->dcs()[2]), "volumes") << "a referral inherits the choice";
+  EXPECT_EQ(service_->dcs()[2]->origin(), Origin::kReferral);
+  EXPECT_TRUE(service_->dcs()[1]->connected());
+
+  ASSERT_TRUE(service_->SetVolumeDcs({}));
+  loop_.RunUntilIdle();
+  Settle();
+  EXPECT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.60"});
+  EXPECT_GE(signals_.removed, 1);
+}
+
+// A held DC is in the last-known configuration: a restarted stafd holds it still.
+TEST_F(StafServiceTest, DcsHeldForVolumesSurviveARestartOfStafd) {
+  Start("");
+  ASSERT_TRUE(service_->SetVolumeDcs({VolumeDc("192.0.2.10")}));
+  loop_.RunUntilIdle();
+  Settle();
+  ASSERT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
+  bool stopped = false;
+  service_->Stop([&stopped] { stopped = true; });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(stopped);
+  service_.reset();
+
+  Start("");
+  Settle();
+  ASSERT_EQ(Traddrs(), std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(service_->dcs()[0]->origin(), Origin::kVolumes);
+  EXPECT_EQ(ConnectOf(*service_->dcs()[0]), "volumes");
+  EXPECT_EQ(service_->volume_dcs(), 1U);
+}
+
+// connect=volumes in stafd.conf: shown, and given to the DCs it refers to.
+TEST_F(StafServiceTest, AConfiguredConnectVolumesDcShowsIt) {
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10;connect=volumes\n");
+  ASSERT_EQ(service_->dcs().size(), 1U);
+  EXPECT_EQ(ConnectOf(*service_->dcs()[0]), "volumes");
+  EXPECT_TRUE(service_->dcs()[0]->volumes_only());
+}
+
+TEST_F(StafServiceTest, MoreDcsForVolumesThanStafdHoldsAreRefused) {
+  Start("");
+  std::vector<ControllerEntry> many;
+  for (std::size_t i = 0; i <= StafService::kMaxVolumeDcs; ++i)
+    many.push_back(VolumeDc("192.0.3." + std::to_string(i % 250) + ""));
+  Status s = service_->SetVolumeDcs(many);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, EINVAL);
+  EXPECT_EQ(service_->volume_dcs(), 0U);
+}
+
 // #13, finding 6: the DCs' reads go through one lane of [Limits] discovery-read-workers; the
 // others wait their turn and are all served in the end. process_info shows the lane.
 TEST_F(StafServiceTest, DcReadsWaitForTheirBudgetOfWorkers) {

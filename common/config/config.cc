@@ -323,6 +323,16 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
     } else if (t.key == "dhchap-secret" || t.key == "dhchap-ctrl-secret") {
       (t.key == "dhchap-secret" ? c.dhchap_secret : c.dhchap_ctrl_secret) = t.value;
       c.extras.emplace_back(t.key, t.value);
+    } else if (t.key == kDcConnectKey) {
+      if (d != Daemon::kStafd) {
+        rep.Warn(line, what + ": connect= applies to stafd's discovery controllers; ignored");
+      } else if (t.value != "all" && t.value != "volumes") {
+        rep.Warn(line, what + ": connect " + Quote(t.value) +
+                           " is neither \"all\" nor \"volumes\"; \"all\" is used");
+      } else {
+        c.connect_volumes_only = t.value == kDcConnectVolumes;
+        c.extras.emplace_back(t.key, t.value);
+      }
     } else if (IsConnectOptionKey(t.key)) {
       if (auto why = ParseConnectOption(t.key, t.value, &c.overrides)) {
         rep.Warn(line, what + ": " + t.key + " " + Quote(t.value) + " is invalid (" + *why +

@@ -92,6 +92,11 @@ enum class DisconnectScope {
 };
 const char* DisconnectScopeName(DisconnectScope s);
 
+// The key a DC's identity dict (and its controller= entry) shows its choice under, and the
+// value that means "only what volumes need"; absent (or "all"): everything it lists.
+inline constexpr char kDcConnectKey[] = "connect";
+inline constexpr char kDcConnectVolumes[] = "volumes";
+
 // One validated `controller=` entry. Transport and traddr are always set; subsysnqn is set
 // (stafd fills in the well-known discovery NQN; stacd drops entries without one).
 struct ControllerEntry {
@@ -105,6 +110,9 @@ struct ControllerEntry {
   std::optional<std::string> dhchap_secret;       // host key for this controller
   std::optional<std::string> dhchap_ctrl_secret;  // controller key (bidirectional auth)
   ConnectOptions overrides;
+  // stafd only, `connect=volumes`: stacd connects from this DC's log page only the subsystems
+  // its attached volumes need, not every one it lists (`connect=all`, the default).
+  bool connect_volumes_only = false;
   // The optional keys as given (host-nqn, secrets, overrides), in file order, values in their
   // canonical text form; this is what D-Bus shows after the identity keys
   // (docs/compatibility.md, "Controller identity dicts").

@@ -356,6 +356,35 @@ TEST(ConfigTest, ControllerEntriesWithEveryKey) {
   EXPECT_EQ(c.extras[6], (std::pair<std::string, std::string>{"nr-write-queues", "2"}));
 }
 
+TEST(ConfigTest, ConnectVolumesIsAStafdChoiceShownAmongTheExtras) {
+  LoadedConfig l = Parse(Daemon::kStafd,
+                         "[Controllers]\n"
+                         "controller = transport=tcp;traddr=192.0.2.10;connect=volumes\n"
+                         "controller = transport=tcp;traddr=192.0.2.11;connect=all\n"
+                         "controller = transport=tcp;traddr=192.0.2.12;connect=some\n"
+                         "controller = transport=tcp;traddr=192.0.2.13\n");
+  ASSERT_EQ(l.config.controllers.size(), 4u);
+  EXPECT_TRUE(l.config.controllers[0].connect_volumes_only);
+  EXPECT_EQ(l.config.controllers[0].extras,
+            (std::vector<std::pair<std::string, std::string>>{{"connect", "volumes"}}));
+  EXPECT_FALSE(l.config.controllers[1].connect_volumes_only);
+  EXPECT_FALSE(l.config.controllers[2].connect_volumes_only);
+  EXPECT_TRUE(l.config.controllers[2].extras.empty());
+  EXPECT_FALSE(l.config.controllers[3].connect_volumes_only);
+  EXPECT_THAT(AllText(l.diagnostics),
+              HasSubstr("connect \"some\" is neither \"all\" nor \"volumes\"; \"all\" is used"));
+
+  // stacd connects what it is told to: the key means nothing to it.
+  LoadedConfig c = Parse(Daemon::kStacd,
+                         "[Controllers]\n"
+                         "controller = transport=tcp;traddr=192.0.2.10;nqn=nqn.2014-08.com.example:"
+                         "s1;connect=volumes\n");
+  ASSERT_EQ(c.config.controllers.size(), 1u);
+  EXPECT_FALSE(c.config.controllers[0].connect_volumes_only);
+  EXPECT_THAT(AllText(c.diagnostics),
+              HasSubstr("connect= applies to stafd's discovery controllers"));
+}
+
 TEST(ConfigTest, RepeatedControllerEntriesAreAllKept) {
   LoadedConfig l = Parse(Daemon::kStafd,
                          "[Controllers]\n"

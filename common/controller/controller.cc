@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/controller/controller.h"
 
+#include <algorithm>
+
 #include "common/config/config_json.h"
 #include "common/kernel/controller_state.h"
 #include "common/log.h"
@@ -156,6 +158,19 @@ void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
     on_idle_ = std::move(finish);
   } else {
     finish();
+  }
+}
+
+void Controller::SetExtra(const std::string& key, const std::optional<std::string>& value) {
+  auto it = std::find_if(extras_.begin(), extras_.end(),
+                         [&key](const auto& kv) { return kv.first == key; });
+  if (!value) {
+    if (it != extras_.end())
+      extras_.erase(it);
+  } else if (it != extras_.end()) {
+    it->second = *value;
+  } else {
+    extras_.emplace_back(key, *value);
   }
 }
 

@@ -77,6 +77,9 @@ class Controller {
   bool busy() const { return ops_in_flight_ > 0; }
   int connect_attempts() const { return connect_attempts_; }
   const Dict& extras() const { return extras_; }
+  // Sets (or, with nullopt, removes) one extra: a choice that may change while the controller
+  // lives, such as a DC's connect= (staf/dc.h). A new key goes last.
+  void SetExtra(const std::string& key, const std::optional<std::string>& value);
 
   Dict IdDict() const;
   virtual Dict Info() const;

@@ -7,6 +7,8 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "common/config/config.h"
+#include "common/result.h"
 #include "common/tid.h"
 
 namespace stas {
@@ -36,6 +38,16 @@ auto GuardDbus(const std::string& error_prefix, Fn&& fn) -> decltype(fn()) {
 // empty: callers pass what list_controllers reported.
 Tid TidFromDbusArgs(const std::string& error_prefix, const TidFields& args,
                     const TidDefaults& defaults);
+
+// A controller a D-Bus caller names by a dict of the keys transport, traddr, trsvcid,
+// host-traddr, host-iface, nqn and host-nqn (AttachVolume's portals and discovery controllers,
+// Discovery1.SetVolumeDiscoveryControllers): every value printable ASCII of at most 512
+// characters, checked as a controller= entry of daemon `d` (so that no value can add a connect
+// option), and for tcp and rdma a trsvcid and an IP address (a caller's entry is connected as
+// given, never looked up). `where` names it in the messages. An EINVAL error otherwise. Without
+// nqn, stafd's entry is the well-known discovery NQN; stacd's needs one.
+Result<ControllerEntry> ControllerEntryFromDict(Daemon d, const std::string& where,
+                                                const std::map<std::string, std::string>& dict);
 
 std::map<std::string, std::string> ToMap(const std::vector<std::pair<std::string, std::string>>& v);
 

@@ -14,7 +14,8 @@ pattern: one D-Bus call per operation, errors mapped by their D-Bus name.
     connector.disconnect_volume({"volume_id": "vol1"}, info)
 
 Run as a program it offers the same operations for scripts and tests:
-    stas_connector.py properties | attach ID NQN UUID TRADDR TRSVCID [TIMEOUT_MS] | list | detach ID
+    stas_connector.py properties | attach ID NQN UUID TRADDR TRSVCID [TIMEOUT_MS] |
+        attach-discovery ID NQN|- UUID DC_TRADDR DC_TRSVCID [TIMEOUT_MS] | list | detach ID
 """
 
 import json
@@ -62,11 +63,17 @@ class StasConnector:
 
     def connect_volume(self, props):
         """props: volume_id, target_nqn, and the namespace (vol_uuid, vol_nguid or ns_id);
-        portals: a list of (address, port, transport). Returns {'type': 'block', 'path': device,
+        portals: a list of (address, port, transport) to connect to directly, or discovery: the
+        same for discovery controllers (then target_nqn may be left out: the subsystem is the
+        one the namespace is found in). Returns {'type': 'block', 'path': device,
         'attachment': {...}}."""
-        spec = {"subsysnqn": GLib.Variant("s", props["target_nqn"]),
-                "portals": GLib.Variant("aa{ss}", [
-                    {"transport": t, "traddr": a, "trsvcid": str(p)} for a, p, t in props["portals"]])}
+        spec = {}
+        if props.get("target_nqn"):
+            spec["subsysnqn"] = GLib.Variant("s", props["target_nqn"])
+        for key in ("portals", "discovery"):
+            if props.get(key):
+                spec[key] = GLib.Variant("aa{ss}", [
+                    {"transport": t, "traddr": a, "trsvcid": str(p)} for a, p, t in props[key]])
         if props.get("vol_uuid"):
             spec["uuid"] = GLib.Variant("s", props["vol_uuid"])
         if props.get("vol_nguid"):
@@ -98,13 +105,19 @@ def main(argv):
             out = c.connect_volume({"volume_id": argv[2], "target_nqn": argv[3], "vol_uuid": argv[4],
                                     "portals": [(argv[5], argv[6], "tcp")],
                                     "timeout_ms": argv[7] if len(argv) == 8 else 30000})
+        elif argv[1:2] == ["attach-discovery"] and len(argv) in (7, 8):
+            out = c.connect_volume({"volume_id": argv[2],
+                                    "target_nqn": "" if argv[3] == "-" else argv[3],
+                                    "vol_uuid": argv[4], "discovery": [(argv[5], argv[6], "tcp")],
+                                    "timeout_ms": argv[7] if len(argv) == 8 else 30000})
         elif argv[1:2] == ["list"]:
             out = c.volumes_info(argv[2:])
         elif argv[1:2] == ["detach"] and len(argv) == 3:
             c.disconnect_volume({"volume_id": argv[2]})
             out = {}
         else:
-            print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+            usage = __doc__.strip().split("scripts and tests:")[1]
+            print("usage: " + " ".join(usage.split()), file=sys.stderr)
             return 2
     except VolumeError as e:
         print(f"stas_connector: {e}", file=sys.stderr)

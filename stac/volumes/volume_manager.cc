@@ -16,8 +16,15 @@ struct VolumeManager::Volume {
       : deadline(loop, std::chrono::milliseconds(0), [&m, volume_id] { m.OnDeadline(volume_id); }),
         rescan(loop, std::chrono::milliseconds(0), [&m, volume_id] { m.Rescan(volume_id); }) {}
 
+  // Through discovery: the subsystem (the spec's, or where the namespace was found).
+  const std::string& subsystem() const {
+    return view.spec.subsysnqn.empty() ? found_subsysnqn : view.spec.subsysnqn;
+  }
+  bool through_discovery() const { return !view.spec.discovery.empty(); }
+
   VolumeView view;
   AttachOptions options;
+  std::string found_subsysnqn;      // through discovery, given by its namespace alone
   std::vector<AttachDone> waiters;  // AttachVolume calls not answered yet
   bool found_once = false;          // its device was found at least once
   Timer deadline;                   // the attach timeout of the waiters
@@ -57,6 +64,8 @@ bool SameShape(const VolumeView& a, const VolumeView& b) {
 }
 
 std::string PathsText(const VolumeView& v) {
+  if (v.paths.empty())
+    return "no controller of the subsystem connected";
   std::string out;
   for (const VolumePath& p : v.paths) {
     if (!out.empty())
@@ -129,10 +138,10 @@ void VolumeManager::Attach(const std::string& id, VolumeSpec spec, AttachOptions
   }
   if (volumes_.size() >= kMaxVolumes)
     return done(Fail(ENOSPC, "stacd has " + std::to_string(kMaxVolumes) + " volumes already"));
-  if (!spec.discovery.empty()) {
-    return done(Fail(ENOTSUP,
-                     "attaching through a discovery controller (spec key \"discovery\") is not "
-                     "available in this version; give \"portals\""));
+  if (TooManyDcs(spec)) {
+    return done(Fail(ENOSPC, "volumes would need more than " +
+                                 std::to_string(kMaxDiscoveryControllers) +
+                                 " discovery controllers in all"));
   }
   if (options.multipath) {
     std::optional<bool> native = host_.native_multipath ? host_.native_multipath() : std::nullopt;
@@ -147,10 +156,11 @@ void VolumeManager::Attach(const std::string& id, VolumeSpec spec, AttachOptions
   Start(id, std::move(spec), options, std::move(done));
 }
 
-void VolumeManager::Restore(const std::string& id, VolumeSpec spec, AttachOptions options) {
-  if (Find(id) != nullptr || !spec.discovery.empty())
+void VolumeManager::Restore(const std::string& id, VolumeSpec spec, AttachOptions options,
+                            std::string found_subsysnqn) {
+  if (Find(id) != nullptr || TooManyDcs(spec))
     return;
-  Start(id, std::move(spec), options, nullptr);
+  Start(id, std::move(spec), options, nullptr, std::move(found_subsysnqn));
   // It had a device before the restart: not found now means missing, and it is never
   // forgotten for want of one.
   if (Volume* v = Find(id))
@@ -158,14 +168,15 @@ void VolumeManager::Restore(const std::string& id, VolumeSpec spec, AttachOption
 }
 
 void VolumeManager::Start(const std::string& id, VolumeSpec spec, AttachOptions options,
-                          AttachDone done) {
+                          AttachDone done, std::string found_subsysnqn) {
   std::vector<ConnectRequest> requests;
   for (const Portal& p : spec.portals) {
     ConnectRequest req = host_.request(spec, p, options);
     if (host_.allowed(req.tid))
       requests.push_back(std::move(req));
   }
-  if (requests.empty()) {
+  const bool through_discovery = !spec.discovery.empty();
+  if (requests.empty() && !through_discovery) {
     if (done)
       done(Fail(EACCES, "every portal of volume " + id + " is excluded by stacd's configuration"));
     return;
@@ -175,6 +186,7 @@ void VolumeManager::Start(const std::string& id, VolumeSpec spec, AttachOptions 
   v->view.spec = std::move(spec);
   v->view.since = std::chrono::system_clock::now();
   v->options = options;
+  v->found_subsysnqn = std::move(found_subsysnqn);
   for (const ConnectRequest& req : requests)
     v->view.paths.push_back(VolumePath{.tid = req.tid});
   if (done) {
@@ -184,15 +196,24 @@ void VolumeManager::Start(const std::string& id, VolumeSpec spec, AttachOptions 
   }
   Volume& ref = *v;
   volumes_[id] = std::move(v);
-  LOG_INFO("Volume %s: attaching %s of %s through %zu path(s)", id.c_str(),
-           ref.view.spec.ns.ToString().c_str(), ref.view.spec.subsysnqn.c_str(),
-           ref.view.paths.size());
+  if (through_discovery) {
+    LOG_INFO("Volume %s: attaching %s of %s through %zu discovery controller(s)", id.c_str(),
+             ref.view.spec.ns.ToString().c_str(),
+             ref.subsystem().empty() ? "any subsystem" : ref.subsystem().c_str(),
+             ref.view.spec.discovery.size());
+  } else {
+    LOG_INFO("Volume %s: attaching %s of %s through %zu path(s)", id.c_str(),
+             ref.view.spec.ns.ToString().c_str(), ref.view.spec.subsysnqn.c_str(),
+             ref.view.paths.size());
+  }
   if (host_.on_changed)
     host_.on_changed(ref.view);
   if (host_.on_saved_set_changed)
     host_.on_saved_set_changed();
   for (const ConnectRequest& req : requests)
     host_.want(req);
+  if (through_discovery && host_.on_discovery_changed)
+    host_.on_discovery_changed();
   Refresh();
 }
 
@@ -221,6 +242,7 @@ void VolumeManager::Forget(const std::string& id, std::function<void()> then) {
     return then();
   std::unique_ptr<Volume> v = std::move(it->second);
   volumes_.erase(it);
+  const bool through_discovery = v->through_discovery();
   std::vector<Tid> released;
   for (const VolumePath& p : v->view.paths) {
     if (!Wants(p.tid))
@@ -234,9 +256,13 @@ void VolumeManager::Forget(const std::string& id, std::function<void()> then) {
   gone.since = std::chrono::system_clock::now();
   if (host_.on_saved_set_changed)
     host_.on_saved_set_changed();
+  // Its discovery controllers and subsystem stop being wanted only once its controllers are
+  // released: a pass meanwhile must not disconnect one that release() would keep.
   host_.release(std::move(released), std::move(own_blocks),
-                [this, gone = std::move(gone), then = std::move(then)] {
+                [this, through_discovery, gone = std::move(gone), then = std::move(then)] {
                   LOG_INFO("Volume %s: detached", gone.id.c_str());
+                  if (through_discovery && host_.on_discovery_changed)
+                    host_.on_discovery_changed();
                   if (host_.on_changed)
                     host_.on_changed(gone);
                   then();
@@ -266,19 +292,75 @@ std::vector<VolumeManager::Saved> VolumeManager::SavedSet() const {
   std::vector<Saved> out;
   for (const auto& [id, v] : volumes_) {
     if (v->view.state != VolumeState::kDetaching)
-      out.push_back(Saved{id, v->view.spec, v->options});
+      out.push_back(Saved{id, v->view.spec, v->options, v->found_subsysnqn});
   }
   return out;
 }
 
-bool VolumeManager::Wants(const Tid& tid) const {
+VolumeManager::Need VolumeManager::NeedOf(const Tid& tid) const {
+  Need need = Need::kNone;
   for (const auto& [id, v] : volumes_) {
-    for (const VolumePath& p : v->view.paths) {
-      if (p.tid == tid)
-        return true;
+    if (!v->through_discovery()) {
+      for (const VolumePath& p : v->view.paths) {
+        if (p.tid == tid)
+          return Need::kPortal;
+      }
+    } else if (!v->subsystem().empty() && v->subsystem() == tid.subsysnqn() &&
+               (v->view.spec.hostnqn.empty() || v->view.spec.hostnqn == tid.host_nqn())) {
+      need = Need::kSubsystem;
     }
   }
-  return false;
+  return need;
+}
+
+namespace {
+
+void AddDiscoveryControllers(const VolumeSpec& spec,
+                             std::set<std::map<std::string, std::string>>* out) {
+  for (const Portal& p : spec.discovery) {
+    std::map<std::string, std::string> dc = PortalFields(p);
+    if (!spec.hostnqn.empty())
+      dc["host-nqn"] = spec.hostnqn;
+    out->insert(std::move(dc));
+  }
+}
+
+}  // namespace
+
+std::vector<std::map<std::string, std::string>> VolumeManager::DiscoveryControllers() const {
+  std::set<std::map<std::string, std::string>> all;
+  for (const auto& [id, v] : volumes_)
+    AddDiscoveryControllers(v->view.spec, &all);
+  return {all.begin(), all.end()};
+}
+
+bool VolumeManager::TooManyDcs(const VolumeSpec& spec) const {
+  if (spec.discovery.empty())
+    return false;
+  std::set<std::map<std::string, std::string>> all;
+  for (const auto& [id, v] : volumes_)
+    AddDiscoveryControllers(v->view.spec, &all);
+  AddDiscoveryControllers(spec, &all);
+  return all.size() > kMaxDiscoveryControllers;
+}
+
+bool VolumeManager::WantsSubsystem(const std::string& subsysnqn) const {
+  return std::any_of(volumes_.begin(), volumes_.end(), [&subsysnqn](const auto& kv) {
+    const Volume& v = *kv.second;
+    return v.through_discovery() && (v.subsystem().empty() || v.subsystem() == subsysnqn);
+  });
+}
+
+void VolumeManager::DiscoverPaths(Volume& v) {
+  if (!v.through_discovery() || !host_.controllers_of)
+    return;
+  std::vector<VolumePath> paths;
+  for (Tid& tid : host_.controllers_of(v.subsystem(), v.view.spec.hostnqn)) {
+    auto it = std::find_if(v.view.paths.begin(), v.view.paths.end(),
+                           [&tid](const VolumePath& p) { return p.tid == tid; });
+    paths.push_back(it != v.view.paths.end() ? *it : VolumePath{.tid = std::move(tid)});
+  }
+  v.view.paths = std::move(paths);
 }
 
 void VolumeManager::Refresh() {
@@ -294,6 +376,7 @@ void VolumeManager::Refresh() {
   looking_ = true;
   std::set<std::string> ctrls;
   for (const auto& [id, v] : volumes_) {
+    DiscoverPaths(*v);
     for (const VolumePath& p : v->view.paths) {
       std::string dev = host_.device_of(p.tid);
       if (!dev.empty())
@@ -341,6 +424,7 @@ void VolumeManager::Update(Volume& v, const Look& look) {
   if (v.view.state == VolumeState::kDetaching)
     return;
   VolumeView before = v.view;
+  DiscoverPaths(v);
   const NamespaceInfo* found = nullptr;  // the namespace on a live path
   std::size_t live = 0;
   for (VolumePath& p : v.view.paths) {
@@ -364,6 +448,23 @@ void VolumeManager::Update(Volume& v, const Look& look) {
           found = &ns;
       }
       break;
+    }
+  }
+  if (found != nullptr && v.through_discovery() && v.subsystem().empty()) {
+    // Given by its namespace alone: found in this subsystem, whose controllers are now its
+    // paths; the others connected meanwhile are no longer wanted for it.
+    auto it = std::find_if(v.view.paths.begin(), v.view.paths.end(),
+                           [found](const VolumePath& p) { return p.node == found->path; });
+    if (it != v.view.paths.end()) {
+      v.found_subsysnqn = it->tid.subsysnqn();
+      LOG_INFO("Volume %s: %s found in %s", v.view.id.c_str(), v.view.spec.ns.ToString().c_str(),
+               v.found_subsysnqn.c_str());
+      v.view = before;
+      if (host_.on_saved_set_changed)
+        host_.on_saved_set_changed();
+      if (host_.on_discovery_changed)
+        host_.on_discovery_changed();
+      return Update(v, look);
     }
   }
   if (found != nullptr) {
@@ -405,8 +506,14 @@ void VolumeManager::OnDeadline(const std::string& id) {
     return;
   v->rescan.Stop();
   std::string why = "no namespace with " + v->view.spec.ns.ToString() + " of " +
-                    v->view.spec.subsysnqn + " live within " +
-                    std::to_string(v->options.timeout.count()) + " ms (" + PathsText(v->view) + ")";
+                    (v->subsystem().empty() ? std::string("any subsystem") : v->subsystem()) +
+                    " live within " + std::to_string(v->options.timeout.count()) + " ms (" +
+                    PathsText(v->view) + ")";
+  if (v->through_discovery()) {
+    std::string trouble = host_.discovery_trouble ? host_.discovery_trouble() : std::string();
+    if (!trouble.empty())
+      why += ": " + trouble;
+  }
   v->view.last_error = why;
   LOG_WARNING("Volume %s: %s", id.c_str(), why.c_str());
   std::vector<AttachDone> waiters = std::move(v->waiters);

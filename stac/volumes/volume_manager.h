@@ -87,6 +87,15 @@ struct VolumeHost {
   std::function<void()> on_saved_set_changed{};
   // Whether the kernel's native multipath is on (nullopt: cannot tell).
   std::function<std::optional<bool>()> native_multipath{};
+  // Volumes attached through discovery: the service's controllers of a subsystem (of every
+  // subsystem for ""), reached with host NQN `hostnqn` ("" : the host's). Their paths are
+  // these, whatever log page or entry made them.
+  std::function<std::vector<Tid>(const std::string& subsysnqn, const std::string& hostnqn)>
+      controllers_of{};
+  // What volumes need through discovery changed (DiscoveryControllers(), WantsSubsystem()).
+  std::function<void()> on_discovery_changed{};
+  // Why discovery cannot make progress now ("" : no known reason), for a timeout's message.
+  std::function<std::string()> discovery_trouble{};
 };
 
 class VolumeManager {
@@ -96,6 +105,8 @@ class VolumeManager {
   // Bounds on what callers can make grow: volumes, and callers waiting for one.
   static constexpr std::size_t kMaxVolumes = 4096;
   static constexpr std::size_t kMaxWaiters = 64;
+  // The most discovery controllers volumes may need in all (what stafd holds for them).
+  static constexpr std::size_t kMaxDiscoveryControllers = 256;
 
   // `dev_dir`: where device nodes are (tests use a directory of their own).
   VolumeManager(EventLoop& loop, BlockingRunner& runner, NvmeKernel& kernel, VolumeHost host,
@@ -109,21 +120,34 @@ class VolumeManager {
   // ETIMEDOUT (no device within options.timeout), ENOENT (detached meanwhile).
   void Attach(const std::string& id, VolumeSpec spec, AttachOptions options, AttachDone done);
   // Takes a volume known before a restart back: as Attach(), without a caller or deadline.
-  void Restore(const std::string& id, VolumeSpec spec, AttachOptions options);
+  void Restore(const std::string& id, VolumeSpec spec, AttachOptions options,
+               std::string found_subsysnqn = {});
   // Forgets the volume and releases what it alone needed; `done` once that is disconnected.
   // An unknown id succeeds.
   void Detach(const std::string& id, std::function<void(Status)> done);
   // The volumes of `ids` that exist (every volume if empty), in id order.
   std::vector<VolumeView> List(const std::vector<std::string>& ids) const;
-  // The volumes to keep across a restart: id, spec and options.
+  // The volumes to keep across a restart: id, spec and options, and the subsystem a volume
+  // given by its namespace alone was found in through discovery.
   struct Saved {
     std::string id;
     VolumeSpec spec;
     AttachOptions options;
+    std::string found_subsysnqn{};
   };
   std::vector<Saved> SavedSet() const;
-  // Whether a volume needs the controller with this TID.
-  bool Wants(const Tid& tid) const;
+  // Whether a volume needs the controller with this TID: kPortal, one of its portals;
+  // kSubsystem, one of the controllers of the subsystem of a volume attached through discovery
+  // (a log page that lists another way to that subsystem may replace it).
+  enum class Need { kNone, kPortal, kSubsystem };
+  Need NeedOf(const Tid& tid) const;
+  bool Wants(const Tid& tid) const { return NeedOf(tid) != Need::kNone; }
+  // Volumes attached through discovery: their discovery controllers, as the keys of stafd's
+  // Discovery1.SetVolumeDiscoveryControllers (distinct, sorted), and whether a log page entry
+  // of this subsystem is wanted from a connect=volumes DC (any subsystem while a volume given
+  // by its namespace alone has not been found).
+  std::vector<std::map<std::string, std::string>> DiscoveryControllers() const;
+  bool WantsSubsystem(const std::string& subsysnqn) const;
   bool empty() const { return volumes_.empty(); }
   // The kernel or a controller changed: look at every volume again (coalesced; one look at
   // a time, on a worker).
@@ -136,7 +160,12 @@ class VolumeManager {
   struct Look;  // what one refresh read from the kernel
 
   Volume* Find(const std::string& id) const;
-  void Start(const std::string& id, VolumeSpec spec, AttachOptions options, AttachDone done);
+  // The paths of a volume attached through discovery, from the service's controllers now.
+  void DiscoverPaths(Volume& v);
+  // Those DCs with the volume's added would be more than stafd holds.
+  bool TooManyDcs(const VolumeSpec& spec) const;
+  void Start(const std::string& id, VolumeSpec spec, AttachOptions options, AttachDone done,
+             std::string found_subsysnqn = {});
   void Apply(const Look& look);
   void Update(Volume& v, const Look& look);
   void Changed(Volume& v);

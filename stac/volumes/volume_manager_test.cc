@@ -3,9 +3,11 @@
 // keeps and disconnects.
 #include "stac/volumes/volume_manager.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/config/ini_file.h"
@@ -34,10 +36,19 @@ class QuietStafd : public DlpSource {
     done(pages);
   }
   void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) override {
-    done(true);
+    done(initial_done);
   }
+  std::optional<bool> initial_done = true;  // nullopt: stafd absent
   void Subscribe(std::function<void(Event)> handler) override { handler_ = std::move(handler); }
   void Emit(Event ev) { handler_(ev); }
+  void SetVolumeDcs(std::vector<std::map<std::string, std::string>> dcs,
+                    std::function<void(Status)> done) override {
+    volume_dcs.push_back(std::move(dcs));
+    done(set_volume_dcs_result);
+  }
+  // Every set of DCs stacd told stafd its volumes need, and what stafd answers.
+  std::vector<std::vector<std::map<std::string, std::string>>> volume_dcs;
+  Status set_volume_dcs_result{};
   std::optional<std::vector<DcLogPage>> pages = std::vector<DcLogPage>{};
 
  private:
@@ -128,6 +139,30 @@ class VolumeManagerTest : public ::testing::Test {
     service_->volumes().Detach(id, [&done](const Status& s) { done = static_cast<bool>(s); });
     loop_.AdvanceBy(milliseconds(100));
     return done;
+  }
+  // A volume reached through the DC at 192.0.2.20:8009 (which stafd serves as `page`).
+  static VolumeSpec ViaDc(const std::string& subsys, const std::string& uuid) {
+    return VolumeSpec{
+        .subsysnqn = subsys,
+        .ns = {.uuid = uuid},
+        .discovery = {{.transport = "tcp", .traddr = "192.0.2.20", .trsvcid = "8009"}}};
+  }
+  // What stafd serves for a connect=volumes DC listing nqn.io:1, :2 and :3 at `traddr`.
+  static DcLogPage VolumesDcPage(const std::string& traddr = "192.0.2.20") {
+    std::vector<RawLogEntry> raw;
+    for (const char* nqn : {"nqn.io:1", "nqn.io:2", "nqn.io:3"}) {
+      raw.push_back(RawLogEntry{.trtype = 3,
+                                .adrfam = 1,
+                                .subtype = 2,
+                                .trsvcid = "4420",
+                                .subnqn = nqn,
+                                .traddr = traddr});
+    }
+    return DcLogPage{.dc = "(tcp, 192.0.2.20, 8009, nqn.dc)",
+                     .transport = "tcp",
+                     .host_nqn = "nqn.host",
+                     .volumes_only = true,
+                     .entries = ValidateLogEntries(raw).entries};
   }
   std::vector<std::string> Connected() {
     std::vector<std::string> out;
@@ -249,17 +284,11 @@ TEST_F(VolumeManagerTest, TheRescanFindsANamespaceALostScanHid) {
   EXPECT_EQ(kernel_.rescan_calls(), 1);
 }
 
-TEST_F(VolumeManagerTest, ExcludedPortalsAndDiscoveryAreRefusedWithoutConnecting) {
+TEST_F(VolumeManagerTest, ExcludedPortalsAndUnsupportedMultipathAreRefusedWithoutConnecting) {
   Start("[Controllers]\nexclude=traddr=192.0.2.20\n");
   auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
   ASSERT_FALSE(*r);
   EXPECT_EQ(r->error().code, EACCES);
-  VolumeSpec via_dc = Spec("nqn.io:2", kUuid2);
-  via_dc.portals.clear();
-  via_dc.discovery = {{.transport = "tcp", .traddr = "192.0.2.20", .trsvcid = "8009"}};
-  r = Attach("vol-b", via_dc);
-  ASSERT_FALSE(*r);
-  EXPECT_EQ(r->error().code, ENOTSUP);
   AttachOptions no_mp = Options();
   no_mp.multipath = false;  // the host has it on
   r = Attach("vol-c", Spec("nqn.io:2", kUuid2), no_mp);
@@ -474,6 +503,133 @@ TEST(VolumeState, SerializedAndParsedBackThroughTheSameChecks) {
   ASSERT_EQ(skipped.size(), 1U);
   EXPECT_FALSE(ParseVolumes("{}", &skipped));
   EXPECT_FALSE(ParseVolumes("not json", &skipped));
+}
+
+// Test 1 of #15, through discovery: a connect=volumes DC lists three subsystems; the volume's
+// is the only one connected; stafd is told which DC to hold, and told again at the detach.
+TEST_F(VolumeManagerTest, AttachThroughDiscoveryConnectsOnlyTheVolumesSubsystem) {
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  Start();
+  EXPECT_TRUE(Connected().empty()) << "a connect=volumes DC alone connects nothing";
+  auto r = Attach("vol-a", ViaDc("nqn.io:2", kUuid2), Options(), milliseconds(500));
+  ASSERT_TRUE(r.has_value()) << "no answer";
+  ASSERT_TRUE(*r) << r->error().message;
+  EXPECT_EQ((*r)->device, tmp_.path() + "/dev/nvme0n1");
+  ASSERT_EQ((*r)->paths.size(), 1U);
+  EXPECT_EQ((*r)->paths[0].tid.traddr(), "192.0.2.20");
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+  ASSERT_FALSE(stafd_.volume_dcs.empty());
+  const std::vector<std::map<std::string, std::string>> held = {
+      {{"transport", "tcp"}, {"traddr", "192.0.2.20"}, {"trsvcid", "8009"}}};
+  EXPECT_EQ(stafd_.volume_dcs.back(), held);
+  // stacctl ls says why it is there.
+  const Dict id = service_->iocs()[0]->IdDict();
+  EXPECT_NE(
+      std::find(id.begin(), id.end(), std::pair<std::string, std::string>{"connect", "volumes"}),
+      id.end());
+  // Later passes keep it, and connect nothing else.
+  stafd_.Emit(DlpSource::Event::kChanged);
+  loop_.AdvanceBy(seconds(3));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+
+  ASSERT_TRUE(Detach("vol-a"));
+  loop_.AdvanceBy(seconds(3));
+  EXPECT_TRUE(Connected().empty());
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_TRUE(stafd_.volume_dcs.back().empty()) << "stafd still told to hold the DC";
+}
+
+// Two volumes of one subsystem through discovery: the first detach keeps the controller.
+TEST_F(VolumeManagerTest, TheLastDiscoveryVolumeOfASubsystemDisconnectsIt) {
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", ViaDc("nqn.io:1", kUuid1), Options(), milliseconds(500)));
+  ASSERT_TRUE(*Attach("vol-b", ViaDc("nqn.io:1", kUuid3), Options(), milliseconds(500)));
+  ASSERT_TRUE(Detach("vol-a"));
+  loop_.AdvanceBy(seconds(3));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  ASSERT_TRUE(Detach("vol-b"));
+  loop_.AdvanceBy(seconds(3));
+  EXPECT_TRUE(Connected().empty());
+}
+
+// Given by its UUID alone: the subsystems the DC lists are connected until the namespace is
+// found; then only its subsystem stays, and where it was found survives a restart.
+TEST_F(VolumeManagerTest, AVolumeGivenByItsNamespaceAloneKeepsOnlyTheSubsystemItIsIn) {
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  Start();
+  auto r = Attach("vol-a", ViaDc("", kUuid3), Options(), milliseconds(500));
+  ASSERT_TRUE(r.has_value()) << "no answer";
+  ASSERT_TRUE(*r) << r->error().message;
+  EXPECT_EQ((*r)->ns.nsid, 2U);
+  loop_.AdvanceBy(seconds(3));  // the pass after it was found
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:1"});
+  std::vector<VolumeView> list = service_->volumes().List({"vol-a"});
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0].state, VolumeState::kAttached);
+  EXPECT_EQ(list[0].paths.size(), 1U);
+
+  ASSERT_NO_FATAL_FAILURE(StopService());
+  const int connects = kernel_.connect_calls();
+  Start();
+  loop_.AdvanceBy(seconds(12));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_EQ(kernel_.connect_calls(), connects) << "the restart looked for it again";
+  list = service_->volumes().List({"vol-a"});
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0].state, VolumeState::kAttached);
+  ASSERT_FALSE(stafd_.volume_dcs.empty());
+  EXPECT_EQ(stafd_.volume_dcs.back().size(), 1U) << "the restarted stacd did not tell stafd";
+}
+
+// Test 7 of #15: stafd is not there: the attach through discovery fails at its timeout
+// saying why, and nothing connected is disconnected.
+TEST_F(VolumeManagerTest, ADiscoveryAttachWithoutStafdTimesOutSayingWhy) {
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
+  stafd_.pages = std::nullopt;
+  stafd_.initial_done = std::nullopt;
+  stafd_.set_volume_dcs_result = Fail(EIO, "org.freedesktop.DBus.Error.ServiceUnknown");
+  stafd_.Emit(DlpSource::Event::kVanished);
+  auto r = Attach("vol-b", ViaDc("nqn.io:1", kUuid1), Options(milliseconds(4000)), seconds(5));
+  ASSERT_TRUE(r.has_value()) << "no answer";
+  ASSERT_FALSE(*r);
+  EXPECT_EQ(r->error().code, ETIMEDOUT);
+  EXPECT_THAT(r->error().message, ::testing::HasSubstr("stafd is not on the D-Bus system bus"));
+  loop_.AdvanceBy(seconds(15));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(service_->volumes().List({}).size(), 1U);
+}
+
+// A DC that is away (or a stafd that lost its state) does not take a volume's last path; a
+// page that lists another way to the subsystem replaces it.
+TEST_F(VolumeManagerTest, ADiscoveryVolumesPathGoesOnlyWhenThePagesListAnother) {
+  testing::SimPort other;
+  other.traddr = "192.0.2.21";
+  other.trsvcid = "4420";
+  other.subsystems = {"nqn.io:1", "nqn.io:2", "nqn.io:3"};
+  kernel_.AddPort(other);
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", ViaDc("nqn.io:2", kUuid2), Options(), milliseconds(500)));
+  stafd_.pages = std::vector<DcLogPage>{};
+  stafd_.Emit(DlpSource::Event::kChanged);
+  loop_.AdvanceBy(seconds(3));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage("192.0.2.21")};
+  stafd_.Emit(DlpSource::Event::kChanged);
+  loop_.AdvanceBy(seconds(3));
+  ASSERT_EQ(service_->iocs().size(), 1U);
+  EXPECT_EQ(service_->iocs()[0]->tid().traddr(), "192.0.2.21");
+  std::vector<VolumeView> list = service_->volumes().List({"vol-a"});
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0].state, VolumeState::kAttached);
+  ASSERT_EQ(list[0].paths.size(), 1U);
+  EXPECT_EQ(list[0].paths[0].tid.traddr(), "192.0.2.21");
 }
 
 }  // namespace

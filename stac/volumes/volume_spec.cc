@@ -6,6 +6,7 @@
 
 #include "common/config/config_options.h"
 #include "common/config/name_resolution.h"
+#include "common/daemon/dbus_args.h"
 #include "common/defs.h"
 #include "common/ip_address.h"
 #include "common/kernel/sysfs_namespaces.h"
@@ -50,42 +51,26 @@ Result<std::string> GetString(const std::string& where, const std::string& key,
 }
 
 Result<Portal> ParsePortal(const std::string& where, const std::map<std::string, std::string>& d) {
-  ControllerEntry e;
-  for (const auto& [key, value] : d) {
-    if (value.size() > kMaxStringArg || !IsPrintableAscii(value))
-      return Invalid(where + ": " + Shown(key) +
-                     " is not printable ASCII of at most 512 characters");
-    std::string* field = key == "transport"     ? &e.transport
-                         : key == "traddr"      ? &e.traddr
-                         : key == "trsvcid"     ? &e.trsvcid
-                         : key == "host-traddr" ? &e.host_traddr
-                         : key == "host-iface"  ? &e.host_iface
-                         : key == "nqn"         ? &e.subsysnqn
-                                                : nullptr;
-    if (field == nullptr)
-      return Invalid(where + ": unknown key " + Shown(key) +
-                     " (transport, traddr, trsvcid, host-traddr, host-iface, nqn)");
-    *field = value;
+  // The host NQN is the spec's: one for every path.
+  if (d.count("host-nqn") != 0) {
+    return Invalid(where +
+                   ": unknown key \"host-nqn\" (transport, traddr, trsvcid, "
+                   "host-traddr, host-iface, nqn); give the spec's hostnqn");
   }
-  const bool nqn_given = !e.subsysnqn.empty();
+  // Without nqn, the spec's subsysnqn is meant: a placeholder passes the entry's checks.
+  std::map<std::string, std::string> checked = d;
+  const bool nqn_given = checked.count("nqn") != 0;
   if (!nqn_given)
-    e.subsysnqn = kWellKnownDiscoveryNqn;  // checked below as a placeholder, then dropped
-  Diagnostics diag = CheckControllerEntry(Daemon::kStacd, &e, where);
-  for (const Diagnostic& x : diag) {
-    if (x.severity == Severity::kError)
-      return Invalid(x.message);
-  }
-  if (IsIpTransport(e.transport) && e.trsvcid.empty())
-    return Invalid(where + ": trsvcid is missing");
-  // stacd.conf resolves host names; a volume's portal is connected as given.
-  if (IsIpTransport(e.transport) && !IpAddress::Parse(e.traddr))
-    return Invalid(where + ": traddr " + Shown(e.traddr) + " is not an IP address");
-  return Portal{.transport = e.transport,
-                .traddr = e.traddr,
-                .trsvcid = e.trsvcid,
-                .host_traddr = e.host_traddr,
-                .host_iface = e.host_iface,
-                .nqn = nqn_given ? e.subsysnqn : ""};
+    checked["nqn"] = kWellKnownDiscoveryNqn;
+  Result<ControllerEntry> e = ControllerEntryFromDict(Daemon::kStacd, where, checked);
+  if (!e)
+    return Fail(e.error());
+  return Portal{.transport = e->transport,
+                .traddr = e->traddr,
+                .trsvcid = e->trsvcid,
+                .host_traddr = e->host_traddr,
+                .host_iface = e->host_iface,
+                .nqn = nqn_given ? e->subsysnqn : ""};
 }
 
 Result<std::vector<Portal>> ParsePortals(const std::string& key, const sdbus::Variant& v) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config/config_options.h"
+#include "common/nvme_names.h"
 
 namespace stas::stac {
 namespace {
@@ -91,7 +92,11 @@ std::string SerializeVolumes(const std::vector<VolumeManager::Saved>& volumes,
   for (const VolumeManager::Saved& v : volumes) {
     if (persistent_only && !v.options.persistent)
       continue;
-    list.push_back({{"id", v.id}, {"spec", SpecJson(v.spec)}, {"options", OptionsJson(v.options)}});
+    nlohmann::json entry = {
+        {"id", v.id}, {"spec", SpecJson(v.spec)}, {"options", OptionsJson(v.options)}};
+    if (!v.found_subsysnqn.empty())
+      entry["found-subsysnqn"] = v.found_subsysnqn;
+    list.push_back(std::move(entry));
   }
   nlohmann::json doc = {{"format", kVolumesFormat}, {"version", 1}, {"volumes", list}};
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -127,7 +132,21 @@ Result<std::vector<VolumeManager::Saved>> ParseVolumes(const std::string& text,
                            "): " + (!spec ? spec.error().message : options.error().message));
         continue;
       }
-      out.push_back(VolumeManager::Saved{std::move(id), std::move(*spec), *options});
+      // Where a volume given by its namespace alone was found: checked as any NQN, and
+      // meaningful only for such a volume.
+      std::string found;
+      if (v.contains("found-subsysnqn")) {
+        const nlohmann::json& f = v.at("found-subsysnqn");
+        if (!f.is_string() || CheckNqn(f.get<std::string>(), false) || spec->discovery.empty() ||
+            !spec->subsysnqn.empty()) {
+          skipped->push_back(where + " (" + id + "): found-subsysnqn is not a subsystem NQN " +
+                             "of a volume given by its namespace through discovery");
+          continue;
+        }
+        found = f.get<std::string>();
+      }
+      out.push_back(
+          VolumeManager::Saved{std::move(id), std::move(*spec), *options, std::move(found)});
     }
     return out;
   } catch (const nlohmann::json::exception& e) {

@@ -18,6 +18,16 @@
 #      degraded, the device still there;
 #  (10) a reboot, as stacd sees one (its runtime files and every connection gone): only the
 #      volume attached with "persistent" is attached again;
+#  then through discovery (port 1's discovery controller lists SUB1, SUB2 and SUB3):
+#  (7) stafd not running: the attach fails at its timeout saying so, and what was connected
+#      stays; an attach started without stafd succeeds once stafd starts within its timeout;
+#  (1) that volume's subsystem is the only one connected from the DC, which stafd holds with
+#      connect=volumes (stafctl ls and stacctl ls show it);
+#      a volume given by its UUID alone: the DC's subsystems are connected until it is found,
+#      then only its own stays;
+#  (4) stafd stopped and started with those volumes attached: nothing disconnected;
+#      the last detaches disconnect them and stafd lets the DC go;
+#  connect=volumes in stafd.conf: the DC's subsystems are not connected until a volume needs one;
 #  figures: AttachVolume to device, next to `nvme connect` + waiting for the device (what
 #  os-brick does) in the same guest.
 set -eu
@@ -36,6 +46,12 @@ gcall() {
   shift
   gdbus call --system --timeout 60 --dest org.nvmexpress.stac --object-path $OBJ \
     --method "$VOL.$_m" "$@"
+}
+# dspec NQN UUID: a spec through port 1's discovery controller ("" NQN: by the UUID alone).
+dspec() {
+  _n=""
+  [ -z "$1" ] || _n="'subsysnqn': <'$1'>, "
+  echo "{$_n'uuid': <'$2'>, 'discovery': <[{'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8009'}]>}"
 }
 # spec NQN UUID: a spec with one portal, port 1.
 spec() {
@@ -70,6 +86,8 @@ kernel_io_subsystems() {
     [ "$_t" = io ] && cat "$_c/subsysnqn"
   done | sort | tr '\n' ' '
 }
+# stafd_reads: how often stacd logged that stafd had read its DCs.
+stafd_reads() { grep -c 'stafd has read its discovery controllers' "$E2E/stacd.log" || true; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 load_nvme_modules 2
@@ -102,8 +120,10 @@ refused InvalidArgument AttachVolume vol-x "$GOOD" "{'nr-io-queues': <'many'>}"
 refused InvalidArgument AttachVolume vol-x "$GOOD" "{'colour': <'blue'>}"
 refused InvalidArgument DetachVolume "" "{}"
 refused InvalidArgument DetachVolume vol-x "{'force': <true>}"
-refused Unsupported AttachVolume vol-x \
-  "{'uuid': <'$U2'>, 'discovery': <[{'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8009'}]>}" "{}"
+refused InvalidArgument AttachVolume vol-x \
+  "{'uuid': <'$U2'>, 'discovery': <[{'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8009', 'host-nqn': 'x'}]>}" "{}"
+refused InvalidArgument AttachVolume vol-x "$(dspec "" "$U2" | sed 's/127.0.0.1/127.0.0.1,trsvcid=1/')" "{}"
+refused InvalidArgument AttachVolume vol-x "{'nsid': <uint32 1>, 'discovery': <[{'transport': 'tcp', 'traddr': '127.0.0.1', 'trsvcid': '8009'}]>}" "{}"
 # A non-UTF-8 id cannot even be sent (the bus refuses it); a non-ASCII one is refused by stacd.
 refused InvalidArgument AttachVolume "vol-é" "$GOOD" "{}"
 assert_eq 0 "$(kernel_io_count)" "I/O controllers after the bad calls"
@@ -225,13 +245,14 @@ assert_eq true "$(vget vol-mp exists)" "vol-mp exists with one path left"
 detach vol-mp
 assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "after detaching vol-mp"
 
-log "figures: os-brick's way (nvme connect, then wait for the device) for SUB3"
+log "figures: os-brick's way (nvme discover, nvme connect, then wait for the device) for SUB3"
 T0=$(now_ms)
+nvme discover -t tcp -a 127.0.0.1 -s 8009 >/dev/null || fail "nvme discover failed"
 nvme connect -t tcp -a 127.0.0.1 -s 8009 -n "${SUB}3" -i 1 >/dev/null || fail "nvme connect failed"
 wait_for "grep -lqx '$U3' /sys/block/nvme*n*/uuid 2>/dev/null" 30
 T_NVME=$(($(now_ms) - T0))
 nvme disconnect -n "${SUB}3" >/dev/null || fail "nvme disconnect failed"
-echo "STAS-FIGURE volumes: AttachVolume -> device: ${T_ATTACH} ms; nvme connect + waiting for the device: ${T_NVME} ms"
+echo "STAS-FIGURE volumes: AttachVolume -> device: ${T_ATTACH} ms; nvme discover + nvme connect + waiting for the device: ${T_NVME} ms"
 
 log "(10) a reboot: only the persistent volume comes back"
 stacctl attach vol-p --subsysnqn "${SUB}3" --uuid "$U3" --persistent \
@@ -250,6 +271,85 @@ assert_eq "${SUB}3 " "$(kernel_io_subsystems)" "the subsystems connected after t
 detach vol-p
 wait_for "! grep -q vol-p /var/lib/stacd/volumes.json" 10
 assert_eq "" "$(kernel_io_subsystems)" "the subsystems connected after the last detach"
+
+log "(7) through discovery without stafd"
+attach vol-keep "${SUB}2" "$U2" >/dev/null
+refused Timeout AttachVolume vol-d1 "$(dspec "${SUB}1" "$U11")" "{'timeout-ms': <uint32 4000>}"
+assert_contains "$(cat "$E2E/call.err")" "stafd is not on the D-Bus system bus" "the Timeout's reason"
+assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected after the failed attach"
+assert_eq null "$(vget vol-d1 state)" "vol-d1 listed after its failed attach"
+# Started without stafd, it waits; stafd starts within its timeout.
+printf '[Global]\ntron = true\n' >"$E2E/stafd.conf"
+stacctl attach vol-d1 --subsysnqn "${SUB}1" --uuid "$U11" --timeout-ms 40000 \
+  --discovery transport=tcp,traddr=127.0.0.1,trsvcid=8009 --option reconnect-delay=2 \
+  >"$E2E/attach-d1.out" 2>"$E2E/attach-d1.err" &
+ATTACH_PID=$!
+wait_for "[ \"\$(vget vol-d1 state)\" = '\"attaching\"' ]" 10
+sleep 2
+start_stafd
+wait "$ATTACH_PID" || fail "stacctl attach vol-d1 through discovery failed: $(cat "$E2E/attach-d1.err")"
+DEV_D1=$(cat "$E2E/attach-d1.out")
+[ -b "$DEV_D1" ] || fail "vol-d1: $DEV_D1 is not a block device"
+assert_eq "$U11" "$(cat "/sys/block/${DEV_D1#/dev/}/uuid")" "the UUID of $DEV_D1"
+
+log "(1) through discovery: only the volume's subsystem"
+assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected (the DC lists SUB3 too)"
+assert_eq "127.0.0.1 8009 volumes" \
+  "$(stafctl --json ls | jq -r '.[] | "\(.traddr) \(.trsvcid) \(.connect)"')" "stafctl ls"
+assert_eq volumes "$(stacctl --json ls | jq -r --arg n "${SUB}1" '.[] | select(.subsysnqn == $n) | .connect')" \
+  "stacctl ls of SUB1's controller"
+sleep 4  # past stacd's soak: a later pass connects nothing more
+assert_eq "${SUB}1 ${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected a pass later"
+detach vol-keep
+assert_eq "${SUB}1 " "$(kernel_io_subsystems)" "after detaching vol-keep"
+# By its UUID alone: found in SUB3; SUB2, connected meanwhile, goes.
+T0=$(now_ms)
+_out=$(gcall AttachVolume vol-d3 "$(dspec "" "$U3")" "$OPTS") || fail "AttachVolume vol-d3 failed"
+T_D3=$(($(now_ms) - T0))
+DEV_D3=$(printf '%s\n' "$_out" | sed -n "s/^('\([^']*\)'.*/\1/p")
+assert_eq "$U3" "$(cat "/sys/block/${DEV_D3#/dev/}/uuid")" "the UUID of $DEV_D3"
+wait_for "[ \"\$(kernel_io_subsystems)\" = '${SUB}1 ${SUB}3 ' ]" 20
+grep -q '"found-subsysnqn":"'"${SUB}3"'"' /run/stacd/volumes.json || fail "volumes.json lacks where vol-d3 is"
+
+log "(4) stafd stopped and started with volumes attached through it"
+SNAP=$(kernel_snapshot)
+stop_pid "$STAFD_PID"
+sleep 3
+assert_eq "$SNAP" "$(kernel_snapshot)" "the kernel's controllers while stafd is stopped"
+assert_eq '"attached" "attached"' "$(vget vol-d1 state) $(vget vol-d3 state)" "the volumes while stafd is stopped"
+_reads=$(stafd_reads)
+start_stafd
+wait_for "[ \$(stafd_reads) -gt $_reads ]" 20
+sleep 4
+assert_eq "$SNAP" "$(kernel_snapshot)" "the kernel's controllers after stafd's restart"
+assert_eq "127.0.0.1 8009 volumes" \
+  "$(stafctl --json ls | jq -r '.[] | "\(.traddr) \(.trsvcid) \(.connect)"')" "stafctl ls after its restart"
+detach vol-d3
+assert_eq "${SUB}1 " "$(kernel_io_subsystems)" "after detaching vol-d3"
+detach vol-d1
+assert_eq "" "$(kernel_io_subsystems)" "after detaching vol-d1"
+wait_for "[ \"\$(stafctl --json ls | jq length)\" = 0 ]" 10
+
+log "connect=volumes in stafd.conf"
+stop_pid "$STAFD_PID"
+printf '[Global]\ntron = true\n[Controllers]\ncontroller = transport=tcp;traddr=127.0.0.1;trsvcid=8009;connect=volumes\n' \
+  >"$E2E/stafd.conf"
+_reads=$(stafd_reads)
+start_stafd
+wait_for "[ \"\$(stafctl --json ls | jq -r '.[0].connect')\" = volumes ]" 10
+wait_for "[ \$(stafd_reads) -gt $_reads ]" 20
+sleep 4
+assert_eq "" "$(kernel_io_subsystems)" "the subsystems connected from a connect=volumes DC"
+T0=$(now_ms)
+DEV_D2=$(gcall AttachVolume vol-d2 "$(dspec "${SUB}2" "$U2")" "$OPTS" | sed -n "s/^('\([^']*\)'.*/\1/p")
+T_D2=$(($(now_ms) - T0))
+echo "STAS-FIGURE volumes: AttachVolume through a DC stafd holds -> device: ${T_D2} ms (by subsystem and UUID), ${T_D3} ms (by UUID alone)"
+[ -b "$DEV_D2" ] || fail "vol-d2: $DEV_D2 is not a block device"
+assert_eq "${SUB}2 " "$(kernel_io_subsystems)" "the subsystems connected for vol-d2"
+detach vol-d2
+assert_eq "" "$(kernel_io_subsystems)" "after detaching vol-d2"
+assert_eq "127.0.0.1 8009 volumes" \
+  "$(stafctl --json ls | jq -r '.[] | "\(.traddr) \(.trsvcid) \(.connect)"')" "the configured DC stays"
 assert_eq "[]" "$(busctl --json=short call org.nvmexpress.stac $OBJ $VOL ListVolumes as 0 | jq -c '.data[0]')" \
   "ListVolumes at the end"
 log "PASS"
