@@ -2,6 +2,7 @@
 // stafd's D-Bus API and stafctl (docs/compatibility.md, "D-Bus API", "Command-line tools"),
 // tested the way users reach them:
 // busctl, gdbus, stafctl and an sdbus-c++ client, against stafd-sim on a private bus.
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -105,7 +106,9 @@ TEST_F(StafdDbusTest, IntrospectionListsExactlyTheApi) {
 
   // Ours, beside the nvme-stas API.
   const auto& discovery = api[kStafdDiscoveryInterface];
-  ASSERT_EQ(discovery.size(), 1u) << r.out;
+  ASSERT_EQ(discovery.size(), 2u) << r.out;
+  EXPECT_THAT(discovery.at("SetVolumeDiscoveryControllers"),
+              ElementsAreArray({".SetVolumeDiscoveryControllers", "method", "aa{ss}", "-", "-"}));
   const auto& done = discovery.at("InitialDiscoveryDone");
   ASSERT_GE(done.size(), 5u);
   EXPECT_EQ(done[1], "property");
@@ -141,6 +144,47 @@ TEST_F(StafdDbusTest, InitialDiscoveryDoneBecomesTrueWithPropertiesChanged) {
   EXPECT_EQ(changes, std::vector<bool>{true});
   EXPECT_EQ(Busctl(get).out, "b true\n");
   EXPECT_THAT(LogText(), HasSubstr("Initial discovery done: 1 discovery controllers read"));
+}
+
+// #15: the DCs stacd's volumes need; every dict is checked as a controller= entry, and a bad
+// one changes nothing.
+TEST_F(StafdDbusTest, SetVolumeDiscoveryControllersChecksEveryDcAndShowsConnectVolumes) {
+  const std::string set =
+      "call " + Obj() + " " + kStafdDiscoveryInterface + " SetVolumeDiscoveryControllers aa{ss} ";
+  for (const char* bad :
+       {"1 3 transport tcp traddr 192.0.2.99,hostnqn=x trsvcid 8009",
+        "1 2 transport tcp traddr dc.example", "1 3 transport tcp traddr 192.0.2.99 colour blue",
+        "1 3 transport tcp traddr 192.0.2.99 trsvcid 80a9",
+        "1 4 transport tcp traddr 192.0.2.99 trsvcid 8009 nqn nqn.a,b"}) {
+    ProgramOutput r = Busctl(set + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_THAT(r.err, HasSubstr("controllers[0]: ")) << bad << ": " << r.err;
+  }
+  // The error's name (busctl prints only its message).
+  ProgramOutput named =
+      GdbusCall(std::string(kStafdDiscoveryInterface) + ".SetVolumeDiscoveryControllers",
+                "\"[{'transport': 'tcp', 'traddr': '192.0.2.99', 'x': 'y'}]\"");
+  EXPECT_THAT(named.err, HasSubstr("org.nvmexpress.staf.Error.InvalidArgs")) << named.err;
+  auto traddrs = [this] {
+    std::vector<std::string> out;
+    const json dcs = GdbusData(GdbusCall("org.nvmexpress.staf.list_controllers", "false"));
+    for (const json& dc : dcs.at(0))
+      out.push_back(dc["traddr"].get<std::string>() + " " + dc.value("connect", "-"));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(traddrs(), std::vector<std::string>{std::string(kDcTraddr) + " -"});
+  ProgramOutput r = Busctl(set + "1 3 transport tcp traddr 192.0.2.99 trsvcid 8009");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> held = {std::string(kDcTraddr) + " -", "192.0.2.99 volumes"};
+  EXPECT_TRUE(WaitUntil([&] { return traddrs() == held; }, milliseconds(5000)))
+      << ::testing::PrintToString(traddrs());
+  r = Busctl(set + "0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(WaitUntil(
+      [&] { return traddrs() == std::vector<std::string>{std::string(kDcTraddr) + " -"}; },
+      milliseconds(5000)))
+      << ::testing::PrintToString(traddrs());
 }
 
 TEST_F(StafdDbusTest, ListControllersWithBusctlAndGdbus) {
