@@ -200,8 +200,15 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
                   .host_iface = page.host_iface,
                   .host_nqn = page.host_nqn};
       Candidate c{Requests().Make(std::move(f), nullptr), {}, e, page.volumes_only};
-      if (page.volumes_only)
+      if (page.volumes_only) {
         c.extras.emplace_back(kDcConnectKey, kDcConnectVolumes);  // stacctl ls says why
+        // Made for a volume: with its connect options and host ID, as its portals would be.
+        if (auto how = volumes_.DiscoveryConnectFor(e.subnqn)) {
+          c.request.options = c.request.options.MergedWith(how->options);
+          if (!how->hostid.empty())
+            c.request.host.hostid = how->hostid;
+        }
+      }
       out.push_back(std::move(c));
     }
   }

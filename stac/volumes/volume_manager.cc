@@ -351,6 +351,15 @@ bool VolumeManager::WantsSubsystem(const std::string& subsysnqn) const {
   });
 }
 
+std::optional<VolumeManager::DiscoveryConnect> VolumeManager::DiscoveryConnectFor(
+    const std::string& subsysnqn) const {
+  for (const auto& [id, v] : volumes_) {
+    if (v->through_discovery() && (v->subsystem().empty() || v->subsystem() == subsysnqn))
+      return DiscoveryConnect{v->options.connect, v->view.spec.hostid};
+  }
+  return std::nullopt;
+}
+
 void VolumeManager::DiscoverPaths(Volume& v) {
   if (!v.through_discovery() || !host_.controllers_of)
     return;

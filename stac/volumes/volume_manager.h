@@ -148,6 +148,13 @@ class VolumeManager {
   // by its namespace alone has not been found).
   std::vector<std::map<std::string, std::string>> DiscoveryControllers() const;
   bool WantsSubsystem(const std::string& subsysnqn) const;
+  // How a connection to this subsystem made for a volume through discovery is made: the
+  // connect options and host ID of the first such volume that wants it (nullopt: none does).
+  struct DiscoveryConnect {
+    ConnectOptions options;
+    std::string hostid;
+  };
+  std::optional<DiscoveryConnect> DiscoveryConnectFor(const std::string& subsysnqn) const;
   bool empty() const { return volumes_.empty(); }
   // The kernel or a controller changed: look at every volume again (coalesced; one look at
   // a time, on a worker).

@@ -511,7 +511,11 @@ TEST_F(VolumeManagerTest, AttachThroughDiscoveryConnectsOnlyTheVolumesSubsystem)
   stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
   Start();
   EXPECT_TRUE(Connected().empty()) << "a connect=volumes DC alone connects nothing";
-  auto r = Attach("vol-a", ViaDc("nqn.io:2", kUuid2), Options(), milliseconds(500));
+  AttachOptions options = Options();
+  options.connect.nr_io_queues = 2;
+  VolumeSpec spec = ViaDc("nqn.io:2", kUuid2);
+  spec.hostid = "99999999-2222-3333-4444-555555555555";
+  auto r = Attach("vol-a", spec, options, milliseconds(500));
   ASSERT_TRUE(r.has_value()) << "no answer";
   ASSERT_TRUE(*r) << r->error().message;
   EXPECT_EQ((*r)->device, tmp_.path() + "/dev/nvme0n1");
@@ -522,6 +526,9 @@ TEST_F(VolumeManagerTest, AttachThroughDiscoveryConnectsOnlyTheVolumesSubsystem)
   const std::vector<std::map<std::string, std::string>> held = {
       {{"transport", "tcp"}, {"traddr", "192.0.2.20"}, {"trsvcid", "8009"}}};
   EXPECT_EQ(stafd_.volume_dcs.back(), held);
+  // Connected as the volume asked.
+  EXPECT_EQ(service_->iocs()[0]->request().options.nr_io_queues, 2);
+  EXPECT_EQ(service_->iocs()[0]->request().host.hostid, spec.hostid);
   // stacctl ls says why it is there.
   const Dict id = service_->iocs()[0]->IdDict();
   EXPECT_NE(

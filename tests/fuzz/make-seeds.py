@@ -114,6 +114,16 @@ def volumes():
     doc["volumes"][0]["spec"]["portals"] = [dict(portal, traddr="1.2.3.4,hostnqn=nqn.evil")]
     put("volumes", "seed-hostile-traddr.json", json.dumps(doc))
     put("volumes", "seed-empty.json", '{"format":"stacd-volumes","version":1,"volumes":[]}')
+    dc = {"transport": "tcp", "traddr": "192.168.1.20", "trsvcid": "8009"}
+    doc = {"format": "stacd-volumes", "version": 1, "volumes": [
+        {"id": "vol-d", "spec": {"uuid": "7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "discovery": [dc]},
+         "options": {}, "found-subsysnqn": NQN},
+        {"id": "vol-e", "spec": {"subsysnqn": NQN, "nsid": 3, "hostnqn": NQN,
+                                 "discovery": [dict(dc, nqn=NQN, **{"host-iface": "eth0"})]},
+         "options": {"persistent": True}}]}
+    put("volumes", "seed-discovery.json", json.dumps(doc))
+    doc["volumes"][0]["found-subsysnqn"] = NQN + ",hostnqn=evil"
+    put("volumes", "seed-hostile-found.json", json.dumps(doc))
 
 
 def config():

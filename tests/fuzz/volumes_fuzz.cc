@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: stacd's volumes.json (stac/volumes/volume_state.h ParseVolumes()), which goes
 // through the same checks as AttachVolume's D-Bus arguments (volume_spec.h). stacd connects
-// every portal of every volume it accepts, so each one must make a Tid that keeps the
-// connect-string contract of fuzz_invariants.h; the namespace identifiers must be in their
-// normalised forms. Bad text gives an error or a skipped entry, never an exception; what is
+// every portal of every volume it accepts, and stafd every discovery controller, so each one
+// must make a Tid that keeps the connect-string contract of fuzz_invariants.h; the namespace
+// identifiers must be in their normalised forms. Bad text gives an error or a skipped entry, never an exception; what is
 // accepted round-trips.
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +54,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         f.host_nqn = s.hostnqn;
       stas::fuzz::CheckTid(stas::Tid::Make(f, stas::TidDefaults{}));
     }
+    for (const stas::stac::Portal& p : s.discovery) {
+      // As stafd makes the TID of a DC held for volumes.
+      stas::TidFields f{.transport = p.transport,
+                        .traddr = p.traddr,
+                        .trsvcid = p.trsvcid,
+                        .subsysnqn = p.nqn.empty() ? "nqn.2014-08.org.nvmexpress.discovery" : p.nqn,
+                        .host_traddr = p.host_traddr,
+                        .host_iface = p.host_iface};
+      if (!s.hostnqn.empty())
+        f.host_nqn = s.hostnqn;
+      stas::fuzz::CheckTid(stas::Tid::Make(f, stas::TidDefaults{}));
+    }
+    stas::fuzz::Require(v.found_subsysnqn.empty() || (!s.discovery.empty() && s.subsysnqn.empty()),
+                        "a found subsystem for a volume that names its own", v.id);
   }
   std::vector<std::string> skipped_again;
   auto again = stas::stac::ParseVolumes(stas::stac::SerializeVolumes(*parsed), &skipped_again);
@@ -63,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     stas::fuzz::Require((*again)[i].id == (*parsed)[i].id &&
                             (*again)[i].spec == (*parsed)[i].spec &&
                             (*again)[i].options.connect == (*parsed)[i].options.connect &&
-                            (*again)[i].options.persistent == (*parsed)[i].options.persistent,
+                            (*again)[i].options.persistent == (*parsed)[i].options.persistent &&
+                            (*again)[i].found_subsysnqn == (*parsed)[i].found_subsysnqn,
                         "a volumes file round trip changes a volume", (*parsed)[i].id);
   }
   return 0;
