@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stac/ioc.h"
 
+#include "common/config/config.h"
 #include "common/log.h"
 #include "common/python_compat.h"
 
@@ -24,6 +25,11 @@ void Ioc::OnConnected(bool adopted) {
     made_by_stacd_ = true;
   if (ictx_.on_connected)
     ictx_.on_connected();
+}
+
+void Ioc::set_for_volumes(bool on) {
+  for_volumes_ = on;
+  SetExtra(kDcConnectKey, on ? std::optional<std::string>(kDcConnectVolumes) : std::nullopt);
 }
 
 void Ioc::UpdateDlpe(std::optional<LogEntry> dlpe) {

@@ -40,6 +40,11 @@ class Ioc : public Controller {
   // adopted from someone else (`nvme connect`) is never disconnected on a volume's behalf.
   bool made_by_stacd() const { return made_by_stacd_; }
   void MarkOwnedBeforeRestart() { made_by_stacd_ = true; }
+  // Wanted only because a volume needs its subsystem (a connect=volumes DC's entry): a pass
+  // that no longer wants it releases it as a detach does (in-use and ownership checks), and
+  // stacctl ls shows "connect": "volumes".
+  bool for_volumes() const { return for_volumes_; }
+  void set_for_volumes(bool on);
   bool ncc() const { return dlpe_ && dlpe_->Ncc(); }
 
   Dict Details() const override;
@@ -51,6 +56,7 @@ class Ioc : public Controller {
   IocContext& ictx_;
   std::optional<LogEntry> dlpe_;
   bool made_by_stacd_ = false;
+  bool for_volumes_ = false;
 };
 
 }  // namespace stas::stac

@@ -33,6 +33,11 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                               }},
            .connect_attempts_on_ncc = config_.connect_attempts_on_ncc},
       iocs_(deps_.loop),
+      volume_dcs_retry_(deps_.loop, kStafdReadWait,
+                        [this] {
+                          volume_dcs_sent_.reset();
+                          SyncVolumeDcs();
+                        }),
       soak_timer_(deps_.loop, kConfigSoak, [this] { Reconcile(); }),
       stafd_wait_timer_(deps_.loop, kStafdReadWait,
                         [this] {
@@ -79,6 +84,12 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                        [this](const std::string& subsysnqn, const std::string& hostnqn) {
                          return ControllersOf(subsysnqn, hostnqn);
                        },
+                   .made_for_volumes =
+                       [this](const Tid& tid) {
+                         const Ioc* ioc = Find(tid);
+                         return ioc != nullptr && ioc->for_volumes();
+                       },
+                   .default_hostnqn = deps_.host.hostnqn,
                    .on_discovery_changed = [this] { VolumeDiscoveryChanged(); },
                    .discovery_trouble =
                        [this] {
@@ -91,9 +102,18 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
     deps_.native_multipath = [] {
       return ReadNativeMultipath();
     };
-  // A controller that connects may be the path a volume waits for.
+  // A controller that connects may be the path a volume waits for, or the new way to a
+  // discovery volume's subsystem that lets a pass drop the way the pages no longer list.
   ctx_.on_connected = [this] {
     volumes_.Refresh();
+    for (const auto& ioc : iocs_.active()) {
+      if (last_pass_wanted_.count(ioc->tid()) == 0 &&
+          volumes_.NeedOf(ioc->tid()) == VolumeManager::Need::kSubsystem) {
+        if (!soak_timer_.running() && !stopping_)
+          soak_timer_.Start();
+        break;
+      }
+    }
   };
 }
 
@@ -171,7 +191,14 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
   std::vector<Candidate> out;
   std::map<std::string, LimitHits> hits;
   const Limits& l = config_.limits;
+  volume_page_subsystems_.clear();
   for (const DcLogPage& page : pages) {
+    if (page.volumes_only) {
+      for (const LogEntry& e : page.entries) {
+        if (e.IsIoSubsystem())
+          volume_page_subsystems_.insert(e.subnqn);
+      }
+    }
     // One DC must not make the host connect everything it lists, nor open a connection of
     // another transport than the one it was reached by (#13). A connect=volumes DC gives only
     // the subsystems volumes need.
@@ -203,7 +230,7 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
       if (page.volumes_only) {
         c.extras.emplace_back(kDcConnectKey, kDcConnectVolumes);  // stacctl ls says why
         // Made for a volume: with its connect options and host ID, as its portals would be.
-        if (auto how = volumes_.DiscoveryConnectFor(e.subnqn)) {
+        if (auto how = volumes_.DiscoveryConnectFor(e.subnqn, c.request.tid.host_nqn())) {
           c.request.options = c.request.options.MergedWith(how->options);
           if (!how->hostid.empty())
             c.request.host.hostid = how->hostid;
@@ -276,9 +303,13 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
       last_discovered_ = discovered;
   } else if (last_discovered_) {
     // stafd did not answer: what it said last still stands (never disconnect on missing
-    // information). Nothing new is learnt either.
+    // information). Nothing new is learnt either. What it listed for volumes stands only while
+    // a volume still needs it: a detach meanwhile is not undone.
     LOG_INFO("stafd did not answer; keeping the I/O controllers it reported before");
-    discovered = *last_discovered_;
+    for (const Candidate& c : *last_discovered_) {
+      if (!c.for_volumes || volumes_.WantsSubsystem(c.request.tid.subsysnqn()))
+        discovered.push_back(c);
+    }
   } else {
     // Never heard from stafd since start-up: the controllers of unknown origin stay too.
     LOG_INFO("stafd has not answered yet; keeping existing I/O controllers");
@@ -301,27 +332,22 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
       });
 
   last_wanted_.clear();
-  std::set<std::string> listed_subsystems;
   for (const Candidate& c : wanted.list) {
-    listed_subsystems.insert(c.request.tid.subsysnqn());
     if (!c.for_volumes)
       last_wanted_.insert(c.request.tid);
   }
+  last_pass_wanted_ = wanted.tids;
   std::size_t kept_for_stafd = 0;
+  std::vector<Tid> release;  // made for volumes: released with a detach's checks
   for (const auto& ioc : iocs_.Snapshot()) {
-    if (wanted.tids.count(ioc->tid()) || keep_unknown)
+    if (wanted.tids.count(ioc->tid()) || keep_unknown || VolumeKeeps(*ioc))
       continue;
-    // A volume's portal stays; so does a way to the subsystem of a volume attached through
-    // discovery, unless the pages list another way to it (the subsystem moved): a DC that
-    // is away, or a stafd that lost its state, must not take a volume's last path.
-    VolumeManager::Need need = volumes_.NeedOf(ioc->tid());
-    if (need == VolumeManager::Need::kPortal ||
-        (need == VolumeManager::Need::kSubsystem &&
-         listed_subsystems.count(ioc->tid().subsysnqn()) == 0)) {
-      continue;
-    }
     if (!stafd_done_) {
       ++kept_for_stafd;  // stafd may only not have read the DC that lists it yet
+      continue;
+    }
+    if (ioc->for_volumes()) {
+      release.push_back(ioc->tid());
       continue;
     }
     bool keep = KeepOnRemoval(ioc->tid());
@@ -340,16 +366,24 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
     if (Ioc* ioc = iocs_.Find(c.request.tid)) {
       if (c.dlpe)
         ioc->UpdateDlpe(c.dlpe);
+      ioc->set_for_volumes(c.for_volumes);
     } else {
       Add(std::move(c));
     }
   }
   SaveOwned();
+  if (!release.empty()) {
+    // Another namespace of it may be in use (a mount, LVM): the checks of a detach decide.
+    LOG_INFO("%zu I/O controller(s) made for volumes no longer needed; releasing them",
+             release.size());
+    ReleaseForVolumes(std::move(release), volumes_.Blocks(), [] {});
+  }
 }
 
 void StacService::Add(Candidate c) {
   auto ioc =
       std::make_shared<Ioc>(ctx_, std::move(c.request), std::move(c.extras), std::move(c.dlpe));
+  ioc->set_for_volumes(c.for_volumes);
   iocs_.Add(ioc);
   ioc->Start();
 }
@@ -539,7 +573,7 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
   std::vector<std::shared_ptr<Ioc>> candidates;
   for (const auto& ioc : iocs_.Snapshot()) {
     const Tid& tid = ioc->tid();
-    if (std::find(tids.begin(), tids.end(), tid) == tids.end() || volumes_.Wants(tid))
+    if (std::find(tids.begin(), tids.end(), tid) == tids.end() || VolumeKeeps(*ioc))
       continue;
     if (last_wanted_.count(tid) != 0) {
       LOG_INFO("%s no volume needs it; kept: stacd.conf or a log page wants it",
@@ -597,7 +631,7 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
         for (std::size_t i = 0; i < candidates.size(); ++i) {
           const auto& ioc = candidates[i];
           // Gone meanwhile, or wanted again (a new attach, a new log page).
-          if (iocs_.Find(ioc->tid()) != ioc.get() || volumes_.Wants(ioc->tid()) ||
+          if (iocs_.Find(ioc->tid()) != ioc.get() || VolumeKeeps(*ioc) ||
               last_wanted_.count(ioc->tid()) != 0) {
             continue;
           }
@@ -626,8 +660,12 @@ void StacService::SyncVolumeDcs() {
   if (volume_dcs_sent_ && *volume_dcs_sent_ == dcs)
     return;
   volume_dcs_sent_ = dcs;
+  volume_dcs_retry_.Stop();
   const std::size_t n = dcs.size();
-  deps_.stafd.SetVolumeDcs(std::move(dcs), lifetime_.Guard([this, n](const Status& s) {
+  const std::uint64_t call = ++volume_dcs_calls_;
+  deps_.stafd.SetVolumeDcs(std::move(dcs), lifetime_.Guard([this, n, call](const Status& s) {
+    if (call != volume_dcs_calls_)
+      return;  // a later call was made: its answer is the one that counts
     if (s) {
       if (n > 0)
         LOG_INFO("stafd holds the %zu discovery controller(s) volumes need", n);
@@ -641,9 +679,12 @@ void StacService::SyncVolumeDcs() {
                 s.error().message.c_str());
       return;
     }
-    // An attach that waits for it says why it failed.
+    // An attach that waits for it says why it failed. A stafd that is there but busy is asked
+    // again; one that is not is told when it appears.
     volume_dcs_error_ = "stafd did not take the discovery controllers: " + s.error().message;
     LOG_WARNING("%s", volume_dcs_error_.c_str());
+    if (stafd_present_ && !stopping_)
+      volume_dcs_retry_.Start();
   }));
 }
 
@@ -662,10 +703,30 @@ std::vector<Tid> StacService::ControllersOf(const std::string& subsysnqn,
   std::vector<Tid> out;
   for (const auto& ioc : iocs_.active()) {
     const Tid& t = ioc->tid();
-    if ((subsysnqn.empty() || t.subsysnqn() == subsysnqn) && t.host_nqn() == host)
+    // Without a subsystem, a volume looks in those the connect=volumes DCs list.
+    const bool subsystem = subsysnqn.empty() ? volume_page_subsystems_.count(t.subsysnqn()) > 0
+                                             : t.subsysnqn() == subsysnqn;
+    if (subsystem && t.host_nqn() == host)
       out.push_back(t);
   }
   return out;
+}
+
+bool StacService::VolumeKeeps(const Ioc& ioc) const {
+  switch (volumes_.NeedOf(ioc.tid())) {
+    case VolumeManager::Need::kNone:
+      return false;
+    case VolumeManager::Need::kPortal:
+      return true;
+    case VolumeManager::Need::kSubsystem:
+      break;
+  }
+  const Tid& tid = ioc.tid();
+  return std::none_of(iocs_.active().begin(), iocs_.active().end(), [&](const auto& other) {
+    const Tid& t = other->tid();
+    return other.get() != &ioc && t.subsysnqn() == tid.subsysnqn() &&
+           t.host_nqn() == tid.host_nqn() && other->connected() && last_pass_wanted_.count(t) > 0;
+  });
 }
 
 std::string StacService::DiscoveryTrouble() const {

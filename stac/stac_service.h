@@ -141,6 +141,10 @@ class StacService {
   // What volumes attached through discovery changed: tell stafd, and run a pass.
   void VolumeDiscoveryChanged();
   std::vector<Tid> ControllersOf(const std::string& subsysnqn, const std::string& hostnqn) const;
+  // Whether a volume keeps this controller: one of its portals; or a way to the subsystem of a
+  // volume attached through discovery, unless the last pass wanted another way to it that is
+  // connected (the subsystem moved), so that a DC that is away never takes the last path.
+  bool VolumeKeeps(const Ioc& ioc) const;
   std::string DiscoveryTrouble() const;
   void SaveVolumes();
   void VolumesChanged(const VolumeView* volume);
@@ -157,10 +161,16 @@ class StacService {
   // What the configuration and stafd's last answer wanted (volumes aside, connect=volumes DCs'
   // entries too): a controller a volume no longer needs stays if it is one of these.
   std::set<Tid> last_wanted_;
+  std::set<Tid> last_pass_wanted_;  // everything the last pass wanted, volumes' entries too
+  // The subsystems the connect=volumes DCs listed in stafd's last answer: where a volume given
+  // by its namespace alone looks.
+  std::set<std::string> volume_page_subsystems_;
   // The DCs stafd was last told the volumes need (nullopt: not told since it appeared), and
   // why it did not take them ("" : it did).
   std::optional<std::vector<std::map<std::string, std::string>>> volume_dcs_sent_;
   std::string volume_dcs_error_;
+  std::uint64_t volume_dcs_calls_ = 0;  // numbers the calls: a late answer is not the last one
+  Timer volume_dcs_retry_;              // a call stafd failed, while it is on the bus
   std::map<std::string, LimitHits> limit_hits_;  // by DcLogPage::dc, DCs of stafd's last answer
   Timer soak_timer_;
   Timer stafd_wait_timer_;  // kStafdReadWait, for a stafd without InitialDiscoveryDone

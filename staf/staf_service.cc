@@ -303,7 +303,13 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     all.push_back(std::move(c));
   for (Candidate& c : Discovered())
     all.push_back(std::move(c));
-  WantedCandidates<Candidate> wanted = SelectWanted(std::move(all), config_);
+  WantedCandidates<Candidate> wanted =
+      SelectWanted<Candidate>(std::move(all), config_, [](Candidate& kept, const Candidate& later) {
+        // Held for volumes, and wanted another way too (a referral or mDNS DC stacd already
+        // connects everything of): it stays a DC whose whole page is connected.
+        if (VolumesOnly(kept.extras) && !VolumesOnly(later.extras))
+          kept.extras = later.extras;
+      });
   ApplyMaxDcs(wanted);
 
   const std::set<Tid> reported = Reported();

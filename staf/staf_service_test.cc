@@ -290,6 +290,23 @@ TEST_F(StafServiceTest, DcsHeldForVolumesAreConnectVolumesAndSoAreTheirReferrals
   EXPECT_GE(signals_.removed, 1);
 }
 
+// A DC stacd already connects everything of (here a referral of a connect=all DC) stays so
+// when a volume asks for it too.
+TEST_F(StafServiceTest, HoldingADcThatIsWantedOtherwiseKeepsItsWholePage) {
+  AddPort("192.0.2.40", {SimEntry("nqn.io:ref", "192.0.2.41", "4420")});
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
+                  SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  Settle();
+  ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));
+  ASSERT_TRUE(service_->SetVolumeDcs({VolumeDc("192.0.2.40")}));
+  loop_.RunUntilIdle();
+  Settle();
+  ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));
+  EXPECT_EQ(ConnectOf(*service_->dcs()[1]), std::nullopt);
+}
+
 // A held DC is in the last-known configuration: a restarted stafd holds it still.
 TEST_F(StafServiceTest, DcsHeldForVolumesSurviveARestartOfStafd) {
   Start("");

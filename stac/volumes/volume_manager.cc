@@ -21,6 +21,9 @@ struct VolumeManager::Volume {
     return view.spec.subsysnqn.empty() ? found_subsysnqn : view.spec.subsysnqn;
   }
   bool through_discovery() const { return !view.spec.discovery.empty(); }
+  bool HostNqnIs(const std::string& hostnqn, const std::string& default_hostnqn) const {
+    return (view.spec.hostnqn.empty() ? default_hostnqn : view.spec.hostnqn) == hostnqn;
+  }
 
   VolumeView view;
   AttachOptions options;
@@ -245,6 +248,10 @@ void VolumeManager::Forget(const std::string& id, std::function<void()> then) {
   const bool through_discovery = v->through_discovery();
   std::vector<Tid> released;
   for (const VolumePath& p : v->view.paths) {
+    // Through discovery, its paths are whatever controllers of its subsystem exist: only those
+    // made for volumes are its to release.
+    if (through_discovery && !(host_.made_for_volumes && host_.made_for_volumes(p.tid)))
+      continue;
     if (!Wants(p.tid))
       released.push_back(p.tid);
   }
@@ -306,7 +313,7 @@ VolumeManager::Need VolumeManager::NeedOf(const Tid& tid) const {
           return Need::kPortal;
       }
     } else if (!v->subsystem().empty() && v->subsystem() == tid.subsysnqn() &&
-               (v->view.spec.hostnqn.empty() || v->view.spec.hostnqn == tid.host_nqn())) {
+               v->HostNqnIs(tid.host_nqn(), host_.default_hostnqn)) {
       need = Need::kSubsystem;
     }
   }
@@ -352,12 +359,23 @@ bool VolumeManager::WantsSubsystem(const std::string& subsysnqn) const {
 }
 
 std::optional<VolumeManager::DiscoveryConnect> VolumeManager::DiscoveryConnectFor(
-    const std::string& subsysnqn) const {
+    const std::string& subsysnqn, const std::string& hostnqn) const {
   for (const auto& [id, v] : volumes_) {
-    if (v->through_discovery() && (v->subsystem().empty() || v->subsystem() == subsysnqn))
+    if (v->through_discovery() && (v->subsystem().empty() || v->subsystem() == subsysnqn) &&
+        v->HostNqnIs(hostnqn, host_.default_hostnqn)) {
       return DiscoveryConnect{v->options.connect, v->view.spec.hostid};
+    }
   }
   return std::nullopt;
+}
+
+std::vector<std::string> VolumeManager::Blocks() const {
+  std::vector<std::string> out;
+  for (const auto& [id, v] : volumes_) {
+    if (!v->view.ns.block.empty())
+      out.push_back(v->view.ns.block);
+  }
+  return out;
 }
 
 void VolumeManager::DiscoverPaths(Volume& v) {

@@ -92,6 +92,11 @@ struct VolumeHost {
   // these, whatever log page or entry made them.
   std::function<std::vector<Tid>(const std::string& subsysnqn, const std::string& hostnqn)>
       controllers_of{};
+  // Whether the service's controller with this TID was made for volumes through discovery
+  // (a connect=volumes DC's entry): the only ones a discovery volume's detach releases.
+  std::function<bool(const Tid&)> made_for_volumes{};
+  // The host NQN a spec without "hostnqn" connects with.
+  std::string default_hostnqn{};
   // What volumes need through discovery changed (DiscoveryControllers(), WantsSubsystem()).
   std::function<void()> on_discovery_changed{};
   // Why discovery cannot make progress now ("" : no known reason), for a timeout's message.
@@ -154,7 +159,10 @@ class VolumeManager {
     ConnectOptions options;
     std::string hostid;
   };
-  std::optional<DiscoveryConnect> DiscoveryConnectFor(const std::string& subsysnqn) const;
+  std::optional<DiscoveryConnect> DiscoveryConnectFor(const std::string& subsysnqn,
+                                                      const std::string& hostnqn) const;
+  // The block devices of every volume (those a release does not count as "in use").
+  std::vector<std::string> Blocks() const;
   bool empty() const { return volumes_.empty(); }
   // The kernel or a controller changed: look at every volume again (coalesced; one look at
   // a time, on a worker).

@@ -629,6 +629,10 @@ TEST_F(VolumeManagerTest, ADiscoveryVolumesPathGoesOnlyWhenThePagesListAnother) 
 
   stafd_.pages = std::vector<DcLogPage>{VolumesDcPage("192.0.2.21")};
   stafd_.Emit(DlpSource::Event::kChanged);
+  loop_.AdvanceBy(seconds(2));
+  // The new way connects before the old one goes: the volume never loses its device.
+  ASSERT_EQ(service_->iocs().size(), 2U);
+  EXPECT_EQ(service_->volumes().List({"vol-a"})[0].state, VolumeState::kAttached);
   loop_.AdvanceBy(seconds(3));
   ASSERT_EQ(service_->iocs().size(), 1U);
   EXPECT_EQ(service_->iocs()[0]->tid().traddr(), "192.0.2.21");
@@ -637,6 +641,89 @@ TEST_F(VolumeManagerTest, ADiscoveryVolumesPathGoesOnlyWhenThePagesListAnother) 
   EXPECT_EQ(list[0].state, VolumeState::kAttached);
   ASSERT_EQ(list[0].paths.size(), 1U);
   EXPECT_EQ(list[0].paths[0].tid.traddr(), "192.0.2.21");
+}
+
+// A volume named by its UUID alone looks only where connect=volumes DCs lead: restarted while
+// stafd is gone, stacd's timeout releases nothing of what it connected otherwise (nothing says
+// those are unwanted).
+TEST_F(VolumeManagerTest, AVolumeLookingForItsNamespaceReleasesNothingElseAtItsTimeout) {
+  DcLogPage all = VolumesDcPage();
+  all.volumes_only = false;
+  stafd_.pages = std::vector<DcLogPage>{all};
+  Start();
+  loop_.AdvanceBy(seconds(3));
+  ASSERT_EQ(Connected().size(), 3U);
+  ASSERT_NO_FATAL_FAILURE(StopService());
+  stafd_.pages = std::nullopt;
+  stafd_.initial_done = std::nullopt;
+  Start();
+  ASSERT_EQ(Connected().size(), 3U);
+  auto r = Attach("vol-x", ViaDc("", "44444444-0000-4000-8000-000000000004"),
+                  Options(milliseconds(4000)), seconds(5));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(*r);
+  EXPECT_EQ(r->error().code, ETIMEDOUT);
+  loop_.AdvanceBy(seconds(15));
+  EXPECT_EQ(Connected().size(), 3U);
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+// Found in nqn.io:2 after looking in nqn.io:1 too, whose connection someone else made: that
+// one is left connected (a release's rules), only stacd's own would go.
+TEST_F(VolumeManagerTest, LookingForANamespaceNeverDisconnectsSomeoneElsesConnection) {
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = "192.0.2.20";
+  d.trsvcid = "4420";
+  d.subsysnqn = "nqn.io:1";
+  d.hostnqn = "nqn.host";
+  d.cntrltype = "io";
+  std::string dev = kernel_.AddExistingDevice(d);
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  Start();
+  auto r = Attach("vol-a", ViaDc("", kUuid2), Options(), milliseconds(500));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(*r) << r->error().message;
+  loop_.AdvanceBy(seconds(5));
+  // nqn.io:3, which stacd connected to look in it, goes; nqn.io:1 is left to its owner.
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  bool still_there = false;
+  for (const KernelDevice& k : kernel_.ListDevices())
+    still_there = still_there || k.name == dev;
+  EXPECT_TRUE(still_there) << dev << " was disconnected";
+}
+
+// A detach while stafd does not answer is not undone by the pass that replays its last answer.
+TEST_F(VolumeManagerTest, ADetachWhileStafdIsSilentStaysDone) {
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  Start();
+  ASSERT_TRUE(*Attach("vol-a", ViaDc("nqn.io:2", kUuid2), Options(), milliseconds(500)));
+  const int connects = kernel_.connect_calls();
+  stafd_.pages = std::nullopt;  // there, but not answering
+  ASSERT_TRUE(Detach("vol-a"));
+  stafd_.Emit(DlpSource::Event::kChanged);
+  loop_.AdvanceBy(seconds(5));
+  EXPECT_TRUE(Connected().empty());
+  EXPECT_EQ(kernel_.connect_calls(), connects);
+}
+
+// stafd is there but refuses (or times out): stacd asks again, and the attach goes through.
+TEST_F(VolumeManagerTest, AFailedHoldIsAskedAgainWhileStafdIsThere) {
+  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  stafd_.set_volume_dcs_result = Fail(EIO, "org.freedesktop.DBus.Error.NoReply");
+  Start();
+  std::optional<Result<VolumeView>> got;
+  service_->volumes().Attach("vol-a", ViaDc("nqn.io:2", kUuid2), Options(seconds(30)),
+                             [&got](Result<VolumeView> r) { got = r; });
+  loop_.AdvanceBy(seconds(1));
+  const std::size_t asked = stafd_.volume_dcs.size();
+  stafd_.set_volume_dcs_result = {};
+  loop_.AdvanceBy(seconds(11));
+  EXPECT_GT(stafd_.volume_dcs.size(), asked) << "not asked again";
+  EXPECT_EQ(stafd_.volume_dcs.back().size(), 1U);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(*got);
 }
 
 }  // namespace
