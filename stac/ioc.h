@@ -40,9 +40,9 @@ class Ioc : public Controller {
   // adopted from someone else (`nvme connect`) is never disconnected on a volume's behalf.
   bool made_by_stacd() const { return made_by_stacd_; }
   void MarkOwnedBeforeRestart() { made_by_stacd_ = true; }
-  // Wanted only because a volume needs its subsystem (a connect=volumes DC's entry): a pass
-  // that no longer wants it releases it as a detach does (in-use and ownership checks), and
-  // stacctl ls shows "connect": "volumes".
+  // Made for volumes (a volume's portal, or a connect=volumes DC's entry of a subsystem a
+  // volume needs): a pass that no longer wants it releases it as a detach does (in-use and
+  // ownership checks), and stacctl ls shows "connect": "volumes".
   bool for_volumes() const { return for_volumes_; }
   void set_for_volumes(bool on);
   bool ncc() const { return dlpe_ && dlpe_->Ncc(); }

@@ -63,7 +63,7 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                    .want =
                        [this](const ConnectRequest& req) {
                          if (Find(req.tid) == nullptr && !stopping_) {
-                           Add(Candidate{req, {}, std::nullopt});
+                           Add(Candidate{req, {}, std::nullopt, /*for_volumes=*/true});
                            SaveOwned();
                          }
                        },

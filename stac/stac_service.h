@@ -106,7 +106,8 @@ class StacService {
     ConnectRequest request;
     Dict extras;
     std::optional<LogEntry> dlpe;
-    // From a connect=volumes DC only: wanted because a volume needs its subsystem.
+    // Made for a volume: its portal, or a connect=volumes DC's entry of a subsystem a volume
+    // needs.
     bool for_volumes = false;
   };
 
