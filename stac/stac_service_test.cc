@@ -19,6 +19,7 @@
 #include "common/testing/glib_loop_fixture.h"
 #include "common/testing/simulated_kernel.h"
 #include "common/testing/text_helpers.h"
+#include "stac/fake_stafd.h"
 
 namespace stas::stac {
 namespace {
@@ -28,46 +29,6 @@ using testing::ListDetailed;
 using testing::SimEntry;
 using testing::SimPort;
 using testing::ValueOf;
-
-// stafd as stacd sees it: answers, errors, silence, and its signals.
-class FakeStafd : public DlpSource {
- public:
-  void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) override {
-    ++calls;
-    done(answer);
-  }
-  void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) override {
-    ++done_queries;
-    done(initial_discovery_done);
-  }
-  void Subscribe(std::function<void(Event)> handler) override { handler_ = std::move(handler); }
-  void Emit(Event ev) { handler_(ev); }
-  void SetVolumeDcs(std::vector<std::map<std::string, std::string>> dcs,
-                    std::function<void(Status)> done) override {
-    volume_dcs.push_back(std::move(dcs));
-    done(set_volume_dcs_result);
-  }
-  // Every set of DCs stacd told stafd its volumes need, and what stafd answers.
-  std::vector<std::vector<std::map<std::string, std::string>>> volume_dcs;
-  Status set_volume_dcs_result{};
-
-  // One DC (host side: host_iface eth0) whose log page lists `entries`.
-  void Serve(std::vector<RawLogEntry> entries) {
-    DcLogPage page{.dc = "(tcp, 192.0.2.10, 8009, nqn.dc)",
-                   .transport = "tcp",
-                   .host_nqn = "nqn.host",
-                   .entries = ValidateLogEntries(entries).entries};
-    answer = std::vector<DcLogPage>{page};
-  }
-  std::optional<std::vector<DcLogPage>> answer;  // nullopt: stafd absent or erroring
-  // Discovery1.InitialDiscoveryDone; nullopt: stafd absent, or nvme-stas's (no such property).
-  std::optional<bool> initial_discovery_done = true;
-  int calls = 0;
-  int done_queries = 0;
-
- private:
-  std::function<void(Event)> handler_;
-};
 
 class StacServiceTest : public ::testing::Test {
  protected:
@@ -263,15 +224,8 @@ TEST_F(StacServiceTest, WithoutNccConnectsAreRetriedForever) {
 }
 
 TEST_F(StacServiceTest, AdoptsAnExistingConnectionInsteadOfDuplicating) {
-  KernelDevice existing;
-  existing.transport = "tcp";
-  existing.traddr = "192.0.2.20";
-  existing.trsvcid = "4420";
-  existing.subsysnqn = "nqn.io:1";
-  existing.hostnqn = "nqn.host";
-  existing.cntrltype = "io";
-  existing.has_namespaces = true;
-  std::string name = kernel_.AddExistingDevice(existing);
+  std::string name = kernel_.AddExistingDevice(
+      testing::ExistingIoDevice("nqn.io:1", "192.0.2.20", "4420", "nqn.host"));
   stafd_.Serve({SimEntry("nqn.io:1", "192.0.2.20", "4420")});
   Start("");
   EXPECT_EQ(kernel_.connect_calls(), 0);
@@ -279,14 +233,7 @@ TEST_F(StacServiceTest, AdoptsAnExistingConnectionInsteadOfDuplicating) {
 }
 
 KernelDevice ExistingIoController(const std::string& state) {
-  KernelDevice d;
-  d.transport = "tcp";
-  d.traddr = "192.0.2.20";
-  d.trsvcid = "4420";
-  d.subsysnqn = "nqn.io:1";
-  d.hostnqn = "nqn.host";
-  d.cntrltype = "io";
-  d.has_namespaces = true;
+  KernelDevice d = testing::ExistingIoDevice("nqn.io:1", "192.0.2.20", "4420", "nqn.host");
   d.state = state;
   return d;
 }

@@ -86,6 +86,14 @@ class StafServiceTest : public ::testing::Test {
                     .on_unmanaged_dc_event = std::move(on_unmanaged)};
   }
 
+  // The DC at 192.0.2.10 (nqn.io:1) refers to the DC at 192.0.2.40 (nqn.io:ref).
+  void ReferToADc() {
+    AddPort("192.0.2.40", {SimEntry("nqn.io:ref", "192.0.2.41", "4420")});
+    kernel_.SetLog("192.0.2.10", "8009",
+                   {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
+                    SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  }
+
   // Past the 1.5 s soak, with every resulting operation done.
   void Settle() { loop_.AdvanceBy(std::chrono::seconds(2)); }
 
@@ -222,10 +230,7 @@ TEST_F(StafServiceTest, ExcludedControllersAreNotConnected) {
 }
 
 TEST_F(StafServiceTest, ReferralsBecomeDcsWithTheParentsHostSide) {
-  AddPort("192.0.2.40", {SimEntry("nqn.io:ref", "192.0.2.41", "4420")});
-  kernel_.SetLog("192.0.2.10", "8009",
-                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
-                  SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  ReferToADc();
   Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10;host-iface=lo\n");
   Settle();  // the referral is seen after the first log page, then soaked
   ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));
@@ -293,10 +298,7 @@ TEST_F(StafServiceTest, DcsHeldForVolumesAreConnectVolumesAndSoAreTheirReferrals
 // A DC stacd already connects everything of (here a referral of a connect=all DC) stays so
 // when a volume asks for it too.
 TEST_F(StafServiceTest, HoldingADcThatIsWantedOtherwiseKeepsItsWholePage) {
-  AddPort("192.0.2.40", {SimEntry("nqn.io:ref", "192.0.2.41", "4420")});
-  kernel_.SetLog("192.0.2.10", "8009",
-                 {SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
-                  SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  ReferToADc();
   Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
   Settle();
   ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));

@@ -18,6 +18,19 @@ Unexpected Errno(const char* what, int code) {
 
 }  // namespace
 
+KernelDevice ExistingIoDevice(const std::string& subsysnqn, const std::string& traddr,
+                              const std::string& trsvcid, const std::string& hostnqn) {
+  KernelDevice d;
+  d.transport = "tcp";
+  d.traddr = traddr;
+  d.trsvcid = trsvcid;
+  d.subsysnqn = subsysnqn;
+  d.hostnqn = hostnqn;
+  d.cntrltype = "io";
+  d.has_namespaces = true;
+  return d;
+}
+
 RawLogEntry SimEntry(const std::string& subnqn, const std::string& traddr,
                      const std::string& trsvcid, uint8_t subtype, uint16_t eflags) {
   RawLogEntry e;

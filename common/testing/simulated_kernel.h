@@ -173,6 +173,10 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   Lifetime lifetime_;  // retries scheduled on the loop do nothing once the kernel is gone
 };
 
+// A live I/O controller someone else made (for AddExistingDevice()), with namespaces.
+KernelDevice ExistingIoDevice(const std::string& subsysnqn, const std::string& traddr,
+                              const std::string& trsvcid, const std::string& hostnqn);
+
 // A discovery log entry for tests: tcp, IPv4 (IPv6 if traddr contains ':').
 RawLogEntry SimEntry(const std::string& subnqn, const std::string& traddr,
                      const std::string& trsvcid, uint8_t subtype = 2, uint16_t eflags = 0);

@@ -16,6 +16,7 @@
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/file_helpers.h"
 #include "common/testing/simulated_kernel.h"
+#include "stac/fake_stafd.h"
 #include "stac/stac_service.h"
 #include "stac/volumes/volume_state.h"
 
@@ -28,32 +29,6 @@ using std::chrono::seconds;
 const char* kUuid1 = "11111111-0000-4000-8000-000000000001";
 const char* kUuid2 = "22222222-0000-4000-8000-000000000002";
 const char* kUuid3 = "33333333-0000-4000-8000-000000000003";
-
-// stafd with nothing to serve: only volumes make stacd connect anything.
-class QuietStafd : public DlpSource {
- public:
-  void GetAll(std::function<void(std::optional<std::vector<DcLogPage>>)> done) override {
-    done(pages);
-  }
-  void GetInitialDiscoveryDone(std::function<void(std::optional<bool>)> done) override {
-    done(initial_done);
-  }
-  std::optional<bool> initial_done = true;  // nullopt: stafd absent
-  void Subscribe(std::function<void(Event)> handler) override { handler_ = std::move(handler); }
-  void Emit(Event ev) { handler_(ev); }
-  void SetVolumeDcs(std::vector<std::map<std::string, std::string>> dcs,
-                    std::function<void(Status)> done) override {
-    volume_dcs.push_back(std::move(dcs));
-    done(set_volume_dcs_result);
-  }
-  // Every set of DCs stacd told stafd its volumes need, and what stafd answers.
-  std::vector<std::vector<std::map<std::string, std::string>>> volume_dcs;
-  Status set_volume_dcs_result{};
-  std::optional<std::vector<DcLogPage>> pages = std::vector<DcLogPage>{};
-
- private:
-  std::function<void(Event)> handler_;
-};
 
 class VolumeManagerTest : public ::testing::Test {
  protected:
@@ -69,6 +44,7 @@ class VolumeManagerTest : public ::testing::Test {
     kernel_.SetNamespaces("nqn.io:2", {{.nsid = 1, .uuid = kUuid2}});
     host_.hostnqn = "nqn.host";
     host_.hostid = "11111111-2222-3333-4444-555555555555";
+    stafd_.answer = std::vector<DcLogPage>{};
   }
   ~VolumeManagerTest() override { service_.reset(); }
 
@@ -174,7 +150,7 @@ class VolumeManagerTest : public ::testing::Test {
   FakeEventLoop loop_;
   InlineRunner runner_{loop_};
   testing::SimulatedKernel kernel_{loop_};
-  QuietStafd stafd_;
+  FakeStafd stafd_;  // serves nothing unless a test says: only volumes connect
   HostInfo host_;
   testing::ScopedTempDir tmp_{"volume-manager-test"};
   std::vector<std::string> signals_;
@@ -239,14 +215,8 @@ TEST_F(VolumeManagerTest, AttachIsIdempotentAndRefusesAnotherSpecForTheSameId) {
 
 // A connection that exists already (made by `nvme connect`) is used, not duplicated.
 TEST_F(VolumeManagerTest, AnExistingConnectionIsAdopted) {
-  KernelDevice d;
-  d.transport = "tcp";
-  d.traddr = "192.0.2.20";
-  d.trsvcid = "4420";
-  d.subsysnqn = "nqn.io:2";
-  d.hostnqn = "nqn.host";
-  d.cntrltype = "io";
-  std::string dev = kernel_.AddExistingDevice(d);
+  std::string dev = kernel_.AddExistingDevice(
+      testing::ExistingIoDevice("nqn.io:2", "192.0.2.20", "4420", "nqn.host"));
   Start();
   auto r = Attach("vol-a", Spec("nqn.io:2", kUuid2));
   ASSERT_TRUE(*r) << r->error().message;
@@ -384,14 +354,8 @@ TEST_F(VolumeManagerTest, TheAnswerWaitsForTheDeviceNode) {
 
 // Someone else's connection (`nvme connect`), used by a volume, stays when it is detached.
 TEST_F(VolumeManagerTest, ADetachLeavesSomeoneElsesConnection) {
-  KernelDevice d;
-  d.transport = "tcp";
-  d.traddr = "192.0.2.20";
-  d.trsvcid = "4420";
-  d.subsysnqn = "nqn.io:2";
-  d.hostnqn = "nqn.host";
-  d.cntrltype = "io";
-  kernel_.AddExistingDevice(d);
+  kernel_.AddExistingDevice(
+      testing::ExistingIoDevice("nqn.io:2", "192.0.2.20", "4420", "nqn.host"));
   Start();
   ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
   EXPECT_TRUE(Detach("vol-a"));
@@ -441,13 +405,13 @@ TEST_F(VolumeManagerTest, ADetachKeepsWhatStafdOrTheScopeMayStillWant) {
   e.traddr = "192.0.2.20";
   e.trsvcid = "4420";
   e.subnqn = "nqn.io:2";
-  stafd_.pages = std::vector<DcLogPage>{
+  stafd_.answer = std::vector<DcLogPage>{
       {.dc = "dc", .transport = "tcp", .host_nqn = "nqn.host", .entries = {e}}};
   Start();
   loop_.AdvanceBy(seconds(3));
   ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
   ASSERT_NO_FATAL_FAILURE(StopService());
-  stafd_.pages = std::nullopt;  // stafd does not answer
+  stafd_.answer = std::nullopt;  // stafd does not answer
   Start();
   loop_.AdvanceBy(seconds(3));
   EXPECT_TRUE(Detach("vol-a"));
@@ -508,7 +472,7 @@ TEST(VolumeState, SerializedAndParsedBackThroughTheSameChecks) {
 // Test 1 of #15, through discovery: a connect=volumes DC lists three subsystems; the volume's
 // is the only one connected; stafd is told which DC to hold, and told again at the detach.
 TEST_F(VolumeManagerTest, AttachThroughDiscoveryConnectsOnlyTheVolumesSubsystem) {
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
   Start();
   EXPECT_TRUE(Connected().empty()) << "a connect=volumes DC alone connects nothing";
   AttachOptions options = Options();
@@ -548,7 +512,7 @@ TEST_F(VolumeManagerTest, AttachThroughDiscoveryConnectsOnlyTheVolumesSubsystem)
 
 // Two volumes of one subsystem through discovery: the first detach keeps the controller.
 TEST_F(VolumeManagerTest, TheLastDiscoveryVolumeOfASubsystemDisconnectsIt) {
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
   Start();
   ASSERT_TRUE(*Attach("vol-a", ViaDc("nqn.io:1", kUuid1), Options(), milliseconds(500)));
   ASSERT_TRUE(*Attach("vol-b", ViaDc("nqn.io:1", kUuid3), Options(), milliseconds(500)));
@@ -564,7 +528,7 @@ TEST_F(VolumeManagerTest, TheLastDiscoveryVolumeOfASubsystemDisconnectsIt) {
 // Given by its UUID alone: the subsystems the DC lists are connected until the namespace is
 // found; then only its subsystem stays, and where it was found survives a restart.
 TEST_F(VolumeManagerTest, AVolumeGivenByItsNamespaceAloneKeepsOnlyTheSubsystemItIsIn) {
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
   Start();
   auto r = Attach("vol-a", ViaDc("", kUuid3), Options(), milliseconds(500));
   ASSERT_TRUE(r.has_value()) << "no answer";
@@ -595,8 +559,8 @@ TEST_F(VolumeManagerTest, AVolumeGivenByItsNamespaceAloneKeepsOnlyTheSubsystemIt
 TEST_F(VolumeManagerTest, ADiscoveryAttachWithoutStafdTimesOutSayingWhy) {
   Start();
   ASSERT_TRUE(*Attach("vol-a", Spec("nqn.io:2", kUuid2)));
-  stafd_.pages = std::nullopt;
-  stafd_.initial_done = std::nullopt;
+  stafd_.answer = std::nullopt;
+  stafd_.initial_discovery_done = std::nullopt;
   stafd_.set_volume_dcs_result = Fail(EIO, "org.freedesktop.DBus.Error.ServiceUnknown");
   stafd_.Emit(DlpSource::Event::kVanished);
   auto r = Attach("vol-b", ViaDc("nqn.io:1", kUuid1), Options(milliseconds(4000)), seconds(5));
@@ -618,16 +582,16 @@ TEST_F(VolumeManagerTest, ADiscoveryVolumesPathGoesOnlyWhenThePagesListAnother) 
   other.trsvcid = "4420";
   other.subsystems = {"nqn.io:1", "nqn.io:2", "nqn.io:3"};
   kernel_.AddPort(other);
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
   Start();
   ASSERT_TRUE(*Attach("vol-a", ViaDc("nqn.io:2", kUuid2), Options(), milliseconds(500)));
-  stafd_.pages = std::vector<DcLogPage>{};
+  stafd_.answer = std::vector<DcLogPage>{};
   stafd_.Emit(DlpSource::Event::kChanged);
   loop_.AdvanceBy(seconds(3));
   EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:2"});
   EXPECT_EQ(kernel_.disconnect_calls(), 0);
 
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage("192.0.2.21")};
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage("192.0.2.21")};
   stafd_.Emit(DlpSource::Event::kChanged);
   loop_.AdvanceBy(seconds(2));
   // The new way connects before the old one goes: the volume never loses its device.
@@ -649,13 +613,13 @@ TEST_F(VolumeManagerTest, ADiscoveryVolumesPathGoesOnlyWhenThePagesListAnother) 
 TEST_F(VolumeManagerTest, AVolumeLookingForItsNamespaceReleasesNothingElseAtItsTimeout) {
   DcLogPage all = VolumesDcPage();
   all.volumes_only = false;
-  stafd_.pages = std::vector<DcLogPage>{all};
+  stafd_.answer = std::vector<DcLogPage>{all};
   Start();
   loop_.AdvanceBy(seconds(3));
   ASSERT_EQ(Connected().size(), 3U);
   ASSERT_NO_FATAL_FAILURE(StopService());
-  stafd_.pages = std::nullopt;
-  stafd_.initial_done = std::nullopt;
+  stafd_.answer = std::nullopt;
+  stafd_.initial_discovery_done = std::nullopt;
   Start();
   ASSERT_EQ(Connected().size(), 3U);
   auto r = Attach("vol-x", ViaDc("", "44444444-0000-4000-8000-000000000004"),
@@ -671,15 +635,9 @@ TEST_F(VolumeManagerTest, AVolumeLookingForItsNamespaceReleasesNothingElseAtItsT
 // Found in nqn.io:2 after looking in nqn.io:1 too, whose connection someone else made: that
 // one is left connected (a release's rules), only stacd's own would go.
 TEST_F(VolumeManagerTest, LookingForANamespaceNeverDisconnectsSomeoneElsesConnection) {
-  KernelDevice d;
-  d.transport = "tcp";
-  d.traddr = "192.0.2.20";
-  d.trsvcid = "4420";
-  d.subsysnqn = "nqn.io:1";
-  d.hostnqn = "nqn.host";
-  d.cntrltype = "io";
-  std::string dev = kernel_.AddExistingDevice(d);
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  std::string dev = kernel_.AddExistingDevice(
+      testing::ExistingIoDevice("nqn.io:1", "192.0.2.20", "4420", "nqn.host"));
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
   Start();
   auto r = Attach("vol-a", ViaDc("", kUuid2), Options(), milliseconds(500));
   ASSERT_TRUE(r.has_value());
@@ -696,11 +654,11 @@ TEST_F(VolumeManagerTest, LookingForANamespaceNeverDisconnectsSomeoneElsesConnec
 
 // A detach while stafd does not answer is not undone by the pass that replays its last answer.
 TEST_F(VolumeManagerTest, ADetachWhileStafdIsSilentStaysDone) {
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
   Start();
   ASSERT_TRUE(*Attach("vol-a", ViaDc("nqn.io:2", kUuid2), Options(), milliseconds(500)));
   const int connects = kernel_.connect_calls();
-  stafd_.pages = std::nullopt;  // there, but not answering
+  stafd_.answer = std::nullopt;  // there, but not answering
   ASSERT_TRUE(Detach("vol-a"));
   stafd_.Emit(DlpSource::Event::kChanged);
   loop_.AdvanceBy(seconds(5));
@@ -710,7 +668,7 @@ TEST_F(VolumeManagerTest, ADetachWhileStafdIsSilentStaysDone) {
 
 // stafd is there but refuses (or times out): stacd asks again, and the attach goes through.
 TEST_F(VolumeManagerTest, AFailedHoldIsAskedAgainWhileStafdIsThere) {
-  stafd_.pages = std::vector<DcLogPage>{VolumesDcPage()};
+  stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
   stafd_.set_volume_dcs_result = Fail(EIO, "org.freedesktop.DBus.Error.NoReply");
   Start();
   std::optional<Result<VolumeView>> got;

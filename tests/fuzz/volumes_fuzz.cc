@@ -3,8 +3,8 @@
 // through the same checks as AttachVolume's D-Bus arguments (volume_spec.h). stacd connects
 // every portal of every volume it accepts, and stafd every discovery controller, so each one
 // must make a Tid that keeps the connect-string contract of fuzz_invariants.h; the namespace
-// identifiers must be in their normalised forms. Bad text gives an error or a skipped entry, never an exception; what is
-// accepted round-trips.
+// identifiers must be in their normalised forms. Bad text gives an error or a skipped entry, never
+// an exception; what is accepted round-trips.
 #include <cstddef>
 #include <cstdint>
 #include <string>
