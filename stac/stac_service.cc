@@ -27,10 +27,8 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                           .runner = deps_.runner,
                           .kernel = deps_.kernel,
                           .index = kernel_index_,
-                          .owned_devices =
-                              [this] {
-                                return iocs_.OwnedDevices();
-                              }},
+                          .owned_devices = [this] { return iocs_.OwnedDevices(); },
+                          .exclusions_dir = deps_.exclusions_dir},
            .connect_attempts_on_ncc = config_.connect_attempts_on_ncc},
       iocs_(deps_.loop),
       volume_dcs_retry_(deps_.loop, kStafdReadWait,

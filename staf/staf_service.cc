@@ -34,10 +34,8 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
                           .kernel = deps_.kernel,
                           .index = kernel_index_,
                           .reads = &reads_,
-                          .owned_devices =
-                              [this] {
-                                return dcs_.OwnedDevices();
-                              }},
+                          .owned_devices = [this] { return dcs_.OwnedDevices(); },
+                          .exclusions_dir = deps_.exclusions_dir},
            .host = deps_.host,
            .pleo = config_.pleo,
            .limits = config_.limits,

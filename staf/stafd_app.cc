@@ -31,6 +31,7 @@ class Stafd final : public DaemonService {
                      .events = parts.events,
                      .host = parts.host,
                      .lkc_path = lkc_path_,
+                     .exclusions_dir = parts.exclusions_dir,
                      .on_log_pages_changed = [this](const Dc& dc) { dbus_.OnLogPagesChanged(dc); },
                      .on_dc_removed = [this] { dbus_.OnDcRemoved(); },
                      .on_initial_discovery_done = [this] { dbus_.OnInitialDiscoveryDone(); },

@@ -249,7 +249,7 @@ IniDocument ReadSysConf(const std::string& path, Diagnostics* warnings) {
 SysConfPaths SysConfPaths::Default() {
   std::string etc = kSysconfDir;
   return SysConfPaths{etc + "/stas/sys.conf", etc + "/nvme/hostnqn", etc + "/nvme/hostid",
-                      etc + "/nvme/hostkey"};
+                      etc + "/nvme/hostkey", etc + "/nvme"};
 }
 
 std::vector<std::pair<std::string, std::optional<std::string>>> HostIdentity::AsFields(

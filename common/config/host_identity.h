@@ -25,6 +25,9 @@ struct SysConfPaths {
   std::string hostnqn_file;  // used when [Host] nqn is absent
   std::string hostid_file;   // used when [Host] id is absent
   std::string hostkey_file;  // used when [Host] key is absent
+  // Where the host-wide exclusion list is (/etc/nvme: exclusions.conf, exclusions.conf.d/;
+  // exclusions.h); empty: none.
+  std::string exclusions_dir{};
 
   // The paths under kSysconfDir.
   static SysConfPaths Default();

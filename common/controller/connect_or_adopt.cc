@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/controller/connect_or_adopt.h"
 
+#include "common/config/exclusions.h"
 #include "common/defs.h"
 #include "common/kernel/controller_state.h"
 #include "common/kernel/net_if.h"
@@ -42,11 +43,22 @@ std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, KernelIndex& index
 }
 
 ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, KernelIndex& index, const ConnectRequest& req,
-                              const std::set<std::string>& owned, bool adopt) {
+                              const std::set<std::string>& owned, bool adopt,
+                              const std::string& exclusions_dir) {
   std::string note;
   if (adopt) {
     if (std::optional<KernelDevice> d = FindAdoptable(kernel, index, req, owned, &note))
       return ConnectOutcome{d->name, d, true, note};
+  }
+  if (!exclusions_dir.empty()) {
+    const Tid& t = req.tid;
+    ExcludedConnection c{t.transport(),   t.traddr(),     t.trsvcid(),      t.subsysnqn(),
+                         t.host_traddr(), t.host_iface(), req.host.hostnqn, req.host.hostid};
+    if (auto x = MatchExclusion(ReadExclusions(exclusions_dir), c)) {
+      return ConnectOutcome{
+          Fail(EACCES, "excluded by the host's exclusion list (" + x->where + ")"), std::nullopt,
+          false, ""};
+    }
   }
   Result<std::string> dev = kernel.Connect(req);
   if (!dev && dev.error().code == EALREADY && adopt) {

@@ -29,8 +29,11 @@ struct ConnectOutcome {
 // `index`: where the kernel's controllers of the candidate's subsystem are looked up.
 // `owned`: devices that other controllers of the daemon already own (never adopted twice).
 // `adopt`: whether to look for an existing controller at all.
+// `exclusions_dir`: the host-wide exclusion list (common/config/exclusions.h), read now; a
+// connect it excludes fails with EACCES (adopting an existing controller is not a connect).
 ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, KernelIndex& index, const ConnectRequest& req,
-                              const std::set<std::string>& owned, bool adopt = true);
+                              const std::set<std::string>& owned, bool adopt = true,
+                              const std::string& exclusions_dir = {});
 
 // The existing controller `req` would adopt, if any (no connect).
 std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, KernelIndex& index,

@@ -7,6 +7,7 @@
 
 #include "common/defs.h"
 #include "common/testing/fake_event_loop.h"
+#include "common/testing/file_helpers.h"
 #include "common/testing/simulated_kernel.h"
 
 namespace stas {
@@ -72,6 +73,37 @@ TEST_P(ConnectOrAdoptTest, ControllersTheKernelIsDeletingAreNotAdopted) {
     kernel_.RemoveDevice(existing);
   }
   EXPECT_EQ(kernel_.connect_calls(), 3);
+}
+
+// The host's exclusion list is read at each connect: an entry stops the next connect (of a DC
+// or an I/O controller alike) without the kernel being asked; a removed entry, or a file that
+// cannot be read, stops nothing; an existing controller is still adopted.
+TEST_P(ConnectOrAdoptTest, TheHostsExclusionListIsReadAtEachConnect) {
+  testing::ScopedTempDir etc{"exclusions"};
+  const std::string dir = etc.path();
+  const std::string file = dir + "/exclusions.conf";
+  testing::WriteFileText(file,
+                         "[exclusions]\nexclusion = traddr=192.0.2.10;nqn=" + Subsystem() + "\n");
+  ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, dir);
+  ASSERT_FALSE(o.device);
+  EXPECT_EQ(o.device.error().code, EACCES);
+  EXPECT_NE(o.device.error().message.find(file + ":2"), std::string::npos)
+      << o.device.error().message;
+  EXPECT_EQ(kernel_.connect_calls(), 0);
+
+  const std::string name = AddExisting("live");
+  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, dir);
+  ASSERT_TRUE(o.device) << o.device.error().message;
+  EXPECT_TRUE(o.adopted);
+  EXPECT_EQ(*o.device, name);
+
+  ASSERT_TRUE(kernel_.Disconnect(name));
+  index_.Invalidate();
+  testing::WriteFileText(file, "[exclusions]\nexclusion = traddr=192.0.2.11\n");
+  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, dir);
+  ASSERT_TRUE(o.device) << o.device.error().message;
+  EXPECT_FALSE(o.adopted);
+  EXPECT_EQ(kernel_.connect_calls(), 1);
 }
 
 TEST_P(ConnectOrAdoptTest, ConnectingAndResettingControllersAreAdoptedInTheirState) {

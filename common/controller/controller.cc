@@ -51,7 +51,9 @@ void Controller::TryConnect() {
   NvmeKernel& kernel = ctx_.kernel;
   KernelIndex& index = ctx_.index;
   RunOp<ConnectOutcome>(
-      [req, owned, &kernel, &index]() { return ConnectOrAdopt(kernel, index, req, owned); },
+      [req, owned, &kernel, &index, exclusions = ctx_.exclusions_dir]() {
+        return ConnectOrAdopt(kernel, index, req, owned, true, exclusions);
+      },
       [this](ConnectOutcome o) { OnConnectDone(std::move(o)); });
 }
 

@@ -46,6 +46,9 @@ struct ControllerContext {
   // The devices that other controllers already own: never adopt one of those. Asked on the
   // loop thread before each connect; empty: none.
   std::function<std::set<std::string>()> owned_devices{};
+  // The host-wide exclusion list's directory (common/config/exclusions.h), read before every
+  // connect; empty: none.
+  std::string exclusions_dir{};
 };
 
 using Dict = std::vector<std::pair<std::string, std::string>>;

@@ -39,6 +39,7 @@ struct DaemonParts {
   KernelEvents& events;
   const HostInfo& host;
   sdbus::IConnection& bus;
+  const std::string& exclusions_dir;   // SysConfPaths::exclusions_dir
   std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
 };
 

@@ -28,6 +28,8 @@
 #  (4) stafd stopped and started with those volumes attached: nothing disconnected;
 #      the last detaches disconnect them and stafd lets the DC go;
 #  connect=volumes in stafd.conf: the DC's subsystems are not connected until a volume needs one;
+#  the host's exclusion list (/etc/nvme/exclusions.conf), written while stacd runs, stops the
+#  next connect; once it cannot be read, it stops nothing;
 #  figures: AttachVolume to device, next to `nvme connect` + waiting for the device (what
 #  os-brick does) in the same guest.
 set -eu
@@ -350,6 +352,20 @@ detach vol-d2
 assert_eq "" "$(kernel_io_subsystems)" "after detaching vol-d2"
 assert_eq "127.0.0.1 8009 volumes" \
   "$(stafctl --json ls | jq -r '.[] | "\(.traddr) \(.trsvcid) \(.connect)"')" "the configured DC stays"
+
+log "the host's exclusion list"
+mkdir -p /etc/nvme
+printf '[exclusions]\nexclusion = traddr=127.0.0.1;nqn=%s\n' "${SUB}3" >/etc/nvme/exclusions.conf
+refused Timeout AttachVolume vol-x "$(spec "${SUB}3" "$U3")" "{'timeout-ms': <uint32 3000>}"
+assert_eq "" "$(kernel_io_subsystems)" "the subsystems connected while SUB3 is excluded"
+grep -q "excluded by the host's exclusion list (/etc/nvme/exclusions.conf:2)" "$E2E/stacd.log" ||
+  fail "stacd did not log the exclusion"
+rm /etc/nvme/exclusions.conf
+mkdir /etc/nvme/exclusions.conf  # cannot be read as a file: excludes nothing
+attach vol-x "${SUB}3" "$U3" >/dev/null
+assert_eq "${SUB}3 " "$(kernel_io_subsystems)" "the subsystems connected once the list is unreadable"
+detach vol-x
+rmdir /etc/nvme/exclusions.conf
 assert_eq "[]" "$(busctl --json=short call org.nvmexpress.stac $OBJ $VOL ListVolumes as 0 | jq -c '.data[0]')" \
   "ListVolumes at the end"
 log "PASS"

@@ -33,7 +33,8 @@ int RunSimDaemon(const char* prog, DaemonEnvironment& env,
   env.sysconf = {.sys_conf = std::string(etc) + "/stas/sys.conf",
                  .hostnqn_file = std::string(etc) + "/nvme/hostnqn",
                  .hostid_file = std::string(etc) + "/nvme/hostid",
-                 .hostkey_file = std::string(etc) + "/nvme/hostkey"};
+                 .hostkey_file = std::string(etc) + "/nvme/hostkey",
+                 .exclusions_dir = std::string(etc) + "/nvme"};
   env.backend = [sim, scenario_path, name](GlibEventLoop& loop) {
     *sim = std::make_shared<SimulatedKernel>(loop);
     if (Status s = ApplyScenarioFile(scenario_path, **sim, true); !s) {

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/config/exclusions.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/atomic_file.h"
+#include "common/config/ini_file.h"
+#include "common/ip_address.h"
+#include "common/str_util.h"
+
+namespace stas {
+namespace {
+
+// The most entries read from one file: the list is a hand-written file, and every connect
+// attempt reads it.
+constexpr std::size_t kMaxEntriesPerFile = 4096;
+constexpr std::size_t kMaxFilesInDir = 256;
+
+const char* const kKeys[] = {"transport",   "traddr",     "trsvcid", "nqn",
+                             "host-traddr", "host-iface", "hostnqn", "hostid"};
+
+const std::string* FieldOf(const ExcludedConnection& c, const std::string& key) {
+  if (key == "transport")
+    return &c.transport;
+  if (key == "traddr")
+    return &c.traddr;
+  if (key == "trsvcid")
+    return &c.trsvcid;
+  if (key == "nqn")
+    return &c.nqn;
+  if (key == "host-traddr")
+    return &c.host_traddr;
+  if (key == "host-iface")
+    return &c.host_iface;
+  if (key == "hostnqn")
+    return &c.hostnqn;
+  if (key == "hostid")
+    return &c.hostid;
+  return nullptr;
+}
+
+bool SameValue(const std::string& key, const std::string& want, const std::string& have) {
+  if (key == "traddr" || key == "host-traddr") {
+    // 2001:DB8::1 is 2001:db8:0::1; an fc address is hex of either case.
+    auto a = IpAddress::Parse(want);
+    auto b = IpAddress::Parse(have);
+    if (a && b)
+      return *a == *b;
+    return ToLower(want) == ToLower(have);
+  }
+  return want == have;
+}
+
+}  // namespace
+
+std::vector<Exclusion> ParseExclusions(const std::string& text, const std::string& file) {
+  std::vector<Exclusion> out;
+  IniDocument doc = ParseIniText(text, file);
+  for (const IniEntry& e : doc.entries) {
+    if (e.section != "exclusions" || e.name != "exclusion" || !e.value)
+      continue;
+    if (out.size() == kMaxEntriesPerFile)
+      break;
+    Exclusion x;
+    x.where = file + ":" + std::to_string(e.line);
+    for (const std::string& part : Split(*e.value, ';')) {
+      std::string field(Trim(part));
+      if (field.empty())
+        continue;
+      auto eq = field.find('=');
+      std::string key(Trim(std::string_view(field).substr(0, eq)));
+      std::string value(eq == std::string::npos ? std::string_view()
+                                                : Trim(std::string_view(field).substr(eq + 1)));
+      if (eq == std::string::npos ||
+          std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+        x.usable = false;
+      }
+      x.fields.emplace_back(std::move(key), std::move(value));
+    }
+    if (x.fields.empty())
+      x.usable = false;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+std::vector<Exclusion> ReadExclusions(const std::string& dir) {
+  std::vector<std::string> files = {dir + "/exclusions.conf"};
+  std::error_code ec;
+  std::vector<std::string> extra;
+  for (std::filesystem::directory_iterator it(dir + "/exclusions.conf.d", ec), end;
+       !ec && it != end && extra.size() < kMaxFilesInDir; it.increment(ec)) {
+    const std::filesystem::path& p = it->path();
+    if (p.extension() == ".conf")
+      extra.push_back(p.string());
+  }
+  std::sort(extra.begin(), extra.end());
+  files.insert(files.end(), extra.begin(), extra.end());
+  std::vector<Exclusion> out;
+  for (const std::string& f : files) {
+    Result<std::string> text = ReadWholeFile(f);
+    if (!text)
+      continue;  // missing or unreadable: excludes nothing
+    for (Exclusion& x : ParseExclusions(*text, f))
+      out.push_back(std::move(x));
+  }
+  return out;
+}
+
+std::optional<Exclusion> MatchExclusion(const std::vector<Exclusion>& list,
+                                        const ExcludedConnection& c) {
+  for (const Exclusion& x : list) {
+    if (!x.usable)
+      continue;
+    const bool all = std::all_of(x.fields.begin(), x.fields.end(), [&c](const auto& kv) {
+      const std::string* have = FieldOf(c, kv.first);
+      return have != nullptr && !have->empty() && SameValue(kv.first, kv.second, *have);
+    });
+    if (all)
+      return x;
+  }
+  return std::nullopt;
+}
+
+}  // namespace stas
