@@ -9,6 +9,9 @@ namespace stas {
 inline constexpr const char* kWellKnownDiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
 inline constexpr const char* kDiscoveryPort = "8009";  // IANA, NVMe/TCP discovery
 inline constexpr const char* kRdmaPort = "4420";       // IANA, NVMe over Fabrics
+// The keep-alive of a discovery connection, in seconds, when the configuration sets none (or
+// 0): without one the kernel neither keeps it persistent nor reports its AENs.
+inline constexpr int kDiscoveryKeepAliveS = 30;
 
 inline constexpr const char* kStafdBusName = "org.nvmexpress.staf";
 inline constexpr const char* kStafdObjectPath = "/org/nvmexpress/staf";

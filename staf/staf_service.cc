@@ -3,11 +3,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "common/atomic_file.h"
 #include "common/config/name_resolution.h"
 #include "common/controller/detailed_listing.h"
+#include "common/ip_address.h"
 #include "common/log.h"
 #include "staf/last_known_config.h"
 
@@ -18,6 +21,15 @@ bool VolumesOnly(const std::vector<std::pair<std::string, std::string>>& extras)
   return std::find(extras.begin(), extras.end(),
                    std::pair<std::string, std::string>{kDcConnectKey, kDcConnectVolumes}) !=
          extras.end();
+}
+
+// Where a DC is, whatever NQN names it: its transport, its address (an IPv4-mapped address is
+// the IPv4 one), port and host side.
+std::string DcAddressKey(const Tid& t) {
+  std::optional<IpAddress> ip = IpAddress::Parse(t.traddr());
+  const std::string traddr = ip ? ip->Unmapped().ToString() : t.traddr();
+  return t.transport() + '\n' + traddr + '\n' + t.trsvcid() + '\n' + t.host_traddr() + '\n' +
+         t.host_iface() + '\n' + t.host_nqn();
 }
 
 }  // namespace
@@ -301,13 +313,8 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     all.push_back(std::move(c));
   for (Candidate& c : Discovered())
     all.push_back(std::move(c));
-  WantedCandidates<Candidate> wanted =
-      SelectWanted<Candidate>(std::move(all), config_, [](Candidate& kept, const Candidate& later) {
-        // Held for volumes, and wanted another way too (a referral or mDNS DC stacd already
-        // connects everything of): it stays a DC whose whole page is connected.
-        if (VolumesOnly(kept.extras) && !VolumesOnly(later.extras))
-          kept.extras = later.extras;
-      });
+  WantedCandidates<Candidate> wanted = SelectWanted<Candidate>(std::move(all), config_, MergeWants);
+  DropReferralsToWantedDcs(wanted);
   ApplyMaxDcs(wanted);
 
   const std::set<Tid> reported = Reported();
@@ -362,6 +369,35 @@ void StafService::CheckInitialDiscovery() {
       active.size(), static_cast<long long>(ms));
   if (deps_.on_initial_discovery_done)
     deps_.on_initial_discovery_done();
+}
+
+void StafService::MergeWants(Candidate& kept, const Candidate& later) {
+  if (VolumesOnly(kept.extras) && !VolumesOnly(later.extras))
+    kept.extras = later.extras;
+}
+
+void StafService::DropReferralsToWantedDcs(WantedCandidates<Candidate>& wanted) {
+  std::map<std::string, std::size_t> seen;  // DcAddressKey -> index in `kept`
+  std::vector<Candidate> kept;
+  std::set<Tid> dropped;
+  for (Candidate& c : wanted.list) {
+    auto [it, first] = seen.emplace(DcAddressKey(c.request.tid), kept.size());
+    if (!first && c.origin == Origin::kReferral) {
+      Candidate& same = kept[it->second];
+      // Said once while it lasts: the DC's page may change often, and each change is a pass.
+      if (!dropped_referrals_.count(c.request.tid)) {
+        LOG_INFO("%s is %s, referred to again; not connected a second time",
+                 c.request.tid.ToString().c_str(), same.request.tid.ToString().c_str());
+      }
+      MergeWants(same, c);
+      wanted.tids.erase(c.request.tid);
+      dropped.insert(c.request.tid);
+      continue;
+    }
+    kept.push_back(std::move(c));
+  }
+  wanted.list = std::move(kept);
+  dropped_referrals_ = std::move(dropped);
 }
 
 void StafService::ApplyMaxDcs(WantedCandidates<Candidate>& wanted) {

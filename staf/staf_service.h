@@ -136,6 +136,14 @@ class StafService {
   };
 
   void Reconcile();
+  // What a later candidate for the same DC adds to the one kept: held for volumes, and wanted
+  // another way too (a referral or mDNS DC stacd already connects everything of), it stays a DC
+  // whose whole page is connected.
+  static void MergeWants(Candidate& kept, const Candidate& later);
+  // A referral to the address of a DC wanted before it is that DC: one that lists itself (under
+  // its unique NQN, or at its IPv4-mapped address), or a loop of referrals back to it. It is
+  // never a second connection to the same DC.
+  void DropReferralsToWantedDcs(WantedCandidates<Candidate>& wanted);
   // Keeps every configured DC and at most max-discovery-controllers in all (#13).
   void ApplyMaxDcs(WantedCandidates<Candidate>& wanted);
   void FinishReconcile(ResolvedNames resolved);
@@ -178,6 +186,8 @@ class StafService {
   bool reconciling_ = false;
   bool stopping_ = false;
   bool first_pass_done_ = false;
+  // The referrals the last pass found to name a DC already wanted (logged when they first do).
+  std::set<Tid> dropped_referrals_;
   bool initial_discovery_done_ = false;
   EventLoop::Clock::time_point started_{};
   Lifetime lifetime_;  // drops kernel events and blocking results once the service is gone

@@ -249,6 +249,25 @@ TEST_F(StafServiceTest, ReferralsBecomeDcsWithTheParentsHostSide) {
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
 }
 
+// A referral to an address already wanted is the same DC, whatever NQN or address form names
+// it: a DC that lists itself (under its unique NQN, or at its IPv4-mapped address) and a loop of
+// referrals back to it are never a second connection to it.
+TEST_F(StafServiceTest, ADcThatListsItselfOrIsReferredBackToIsConnectedOnce) {
+  AddPort("192.0.2.40", {SimEntry("nqn.dc:unique-10", "192.0.2.10", "8009", 1)});
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry("nqn.dc:unique-10", "192.0.2.10", "8009", 1),
+                  SimEntry(kWellKnownDiscoveryNqn, "::ffff:192.0.2.10", "8009", 1),
+                  SimEntry(kWellKnownDiscoveryNqn, "192.0.2.40", "8009", 1),
+                  SimEntry("nqn.io:1", "192.0.2.20", "4420")});
+  Start("[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10\n");
+  Settle();
+  loop_.RunUntilIdle();
+  Settle();
+  EXPECT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  EXPECT_EQ(service_->dcs()[1]->origin(), Origin::kReferral);
+}
+
 // A DC's identity dict as stafctl ls shows it has "connect": "volumes" (nullopt: no such key).
 std::optional<std::string> ConnectOf(const Dc& dc) {
   for (const auto& [key, value] : dc.IdDict()) {

@@ -291,7 +291,7 @@ ServiceConfig ServiceConfig::Defaults(Daemon d) {
   // (docs/compatibility.md, "Persistent discovery connections"); stacd leaves the I/O
   // controller keep-alive to the kernel.
   if (d == Daemon::kStafd)
-    c.connect.kato = 30;
+    c.connect.kato = kDiscoveryKeepAliveS;
   return c;
 }
 

@@ -105,7 +105,13 @@ Result<std::string> BuildConnectString(const ConnectRequest& req) {
     w.Int("nr_poll_queues", o.nr_poll_queues, 1);
     w.Int("queue_size", o.queue_size, 1);
   }
-  w.Int("keep_alive_tmo", o.kato, 1);
+  // Every discovery connection has an explicit keep-alive, whatever the configuration says: it
+  // is what makes the kernel keep it and report its AENs (a DC with a unique NQN gets none by
+  // default).
+  std::optional<int> kato = o.kato;
+  if (req.discovery && kato.value_or(0) < 1)
+    kato = kDiscoveryKeepAliveS;
+  w.Int("keep_alive_tmo", kato, 1);
   w.Int("reconnect_delay", o.reconnect_delay, 1);
   // Sent unless set below -1, 600 when not set (the kernel's own default, made explicit as
   // libnvme does); the loop transport has no reconnection to time.

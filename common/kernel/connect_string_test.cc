@@ -109,6 +109,24 @@ TEST(ConnectStringTest, DiscoveryControllersGetNoSecretNorQueueOptions) {
                             kIdentity + ",discovery,keep_alive_tmo=30,ctrl_loss_tmo=600");
 }
 
+// A discovery connection always has a keep-alive: 30 s when none, or 0, is configured; an I/O
+// controller's is left to the kernel.
+TEST(ConnectStringTest, EveryDiscoveryConnectionHasAnExplicitKeepAlive) {
+  ConnectRequest req = Io(kWellKnownDiscoveryNqn);
+  req.tid = Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = "nqn.dc:unique"},
+                      TidDefaults{false, kHostNqn});
+  req.discovery = true;
+  for (std::optional<int> kato : {std::optional<int>(), std::optional<int>(0)}) {
+    req.options.kato = kato;
+    EXPECT_NE(Built(req).find(",discovery,keep_alive_tmo=30,"), std::string::npos) << Built(req);
+  }
+  req.options.kato = 5;
+  EXPECT_NE(Built(req).find(",keep_alive_tmo=5,"), std::string::npos) << Built(req);
+  req = Io("nqn.io:1");
+  req.options.kato = std::nullopt;
+  EXPECT_EQ(Built(req).find("keep_alive_tmo"), std::string::npos) << Built(req);
+}
+
 TEST(ConnectStringTest, TheHostKeyWinsOverTheControllersOwn) {
   ConnectRequest req = Io("nqn.io:1");
   req.dhchap_secret = "DHHC-1:00:ctrl-host-secret:";

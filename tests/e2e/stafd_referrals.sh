@@ -8,6 +8,8 @@
 # discovery controller in the kernel, at 127.0.0.1:8010), serve B's log page, and stacd must
 # connect SUB2 through B's entry. Removing the referral (again an AEN on A) makes stafd
 # disconnect and drop B, and stacd then drops SUB2 (it was only in B's log page); A and SUB1 stay.
+# Before that, B refers back to A at A's IPv4-mapped address (a referral loop): stafd sees that
+# it is A and does not connect it again; both DCs have a 30 s keep-alive.
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
@@ -66,6 +68,28 @@ assert_each_subsystem_once 1 2
 assert_contains "$(cat "/sys/class/nvme/$(ioc_device "${SUB}2")/address")" "trsvcid=8010" \
   "the address of ${SUB}2's controller"
 assert_eq "$dca" "$(dc_live_at 8009)" "A's device after the referral"
+
+log "a referral loop: B refers back to A at its IPv4-mapped address"
+R2=$NVMET/ports/2/referrals/a
+mkdir "$R2" || fail "cannot create the referral B -> A"
+echo tcp >"$R2/addr_trtype" && echo ipv6 >"$R2/addr_adrfam" && echo ::ffff:127.0.0.1 >"$R2/addr_traddr" &&
+  echo 8009 >"$R2/addr_trsvcid" && echo 1 >"$R2/addr_portid" && echo 1 >"$R2/enable" ||
+  fail "cannot configure the referral B -> A"
+wait_for "[ \"\$(dlp_count_port 8010)\" = 3 ]" 60
+wait_for "grep -q '::ffff:127.0.0.1, 8009.* is (tcp, 127.0.0.1, 8009.*referred to again' $E2E/stafd.log" 30
+assert_eq 2 "$(stas_json staf ls | jq length)" "DCs stafd lists with the loop"
+assert_eq 1 "$(kernel_dc_at 8009)" "kernel DCs at A with the loop"
+assert_eq 2 "$(kernel_ctrl_count "$WKDN")" "kernel DCs with the loop"
+assert_eq "$dca" "$(dc_live_at 8009)" "A's device with the loop"
+echo 0 >"$R2/enable" && rmdir "$R2" || fail "cannot remove the referral B -> A"
+wait_for "[ \"\$(dlp_count_port 8010)\" = 2 ]" 60
+# Every discovery connection has an explicit keep-alive (the kernel shows it from 5.19 on).
+if [ -r "/sys/class/nvme/$dca/kato" ]; then
+  assert_eq 30 "$(cat "/sys/class/nvme/$dca/kato")" "A's keep-alive"
+  assert_eq 30 "$(cat "/sys/class/nvme/$dcb/kato")" "B's keep-alive"
+else
+  log "this kernel does not show kato in sysfs"
+fi
 
 log "referral removed: stafd drops B"
 n_aen=$(nlines "$E2E/stafd.log" "Received AEN: 0x70f002")
