@@ -9,6 +9,8 @@ namespace stas {
 inline constexpr const char* kWellKnownDiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
 inline constexpr const char* kDiscoveryPort = "8009";  // IANA, NVMe/TCP discovery
 inline constexpr const char* kRdmaPort = "4420";       // IANA, NVMe over Fabrics
+// The ownership registry of the host's NVMe-oF managers (controller/ownership_registry.h).
+inline constexpr const char* kDefaultRegistryDir = "/run/nvme/registry";
 // The keep-alive of a discovery connection, in seconds, when the configuration sets none (or
 // 0): without one the kernel neither keeps it persistent nor reports its AENs.
 inline constexpr int kDiscoveryKeepAliveS = 30;

@@ -170,4 +170,10 @@ std::optional<std::string> CheckTransportAddress(std::string_view transport, std
   return CheckHostname(*value);
 }
 
+bool IsControllerName(const std::string& name) {
+  if (!StartsWith(name, "nvme") || name.size() == 4 || name.size() > 14)
+    return false;
+  return std::all_of(name.begin() + 4, name.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
 }  // namespace stas

@@ -41,4 +41,7 @@ std::optional<std::string> CheckTransportAddress(std::string_view transport, std
 // Printable ASCII with no ',' and no blanks: the minimum for any value passed to the kernel.
 std::optional<std::string> CheckSafeToken(std::string_view s);
 
+// True for a kernel controller name: "nvme" followed by decimal digits only (never a path).
+bool IsControllerName(const std::string& name);
+
 }  // namespace stas

@@ -28,7 +28,7 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
                           .kernel = deps_.kernel,
                           .index = kernel_index_,
                           .owned_devices = [this] { return iocs_.OwnedDevices(); },
-                          .exclusions_dir = deps_.exclusions_dir},
+                          .shared_files = deps_.shared_files},
            .connect_attempts_on_ncc = config_.connect_attempts_on_ncc},
       iocs_(deps_.loop),
       volume_dcs_retry_(deps_.loop, kStafdReadWait,
@@ -499,12 +499,15 @@ void StacService::Audit() {
   NvmeKernel& kernel = deps_.kernel;
   deps_.runner.RunBlocking<std::vector<KernelDevice>>(
       lifetime_,
-      [trtypes, owned, unconnected, &kernel]() {
+      [trtypes, owned, unconnected, &kernel, registry = deps_.shared_files.registry]() {
         std::vector<KernelDevice> out;
         std::optional<InterfaceAddresses> ifaddrs;  // read once, only if needed
         for (KernelDevice d : kernel.ListDevices()) {
           // One the kernel is deleting is nobody's to manage any more.
           if (!d.IsIo() || owned.count(d.name) || IsBeingDeleted(d.state))
+            continue;
+          // One another manager owns in the registry is never ours to manage.
+          if (const std::string o = registry.OwnerOf(d.name); !o.empty() && o != kOwnerStas)
             continue;
           if (std::find(trtypes.begin(), trtypes.end(), d.transport) == trtypes.end())
             continue;
@@ -811,20 +814,29 @@ void StacService::RestoreOwned(std::function<void()> then) {
   for (TidFields& f : *parsed)
     owned.push_back(Requests().Make(std::move(f), nullptr));
   // Only controllers whose kernel connection still exists are taken back (re-adopted), so
-  // that stacd keeps its right to disconnect them; the others are gone for good.
+  // that stacd keeps its right to disconnect them; the others are gone for good. With an
+  // ownership registry, only those it says are ours: the name may be another's controller now.
   NvmeKernel& kernel = deps_.kernel;
   KernelIndex& index = kernel_index_;
   index.Invalidate();
   deps_.runner.RunBlocking<std::vector<ConnectRequest>>(
       lifetime_,
-      [owned, &kernel, &index]() {
+      [owned, &kernel, &index, registry = deps_.shared_files.registry]() {
         std::vector<ConnectRequest> still_there;
         std::set<std::string> taken;
         for (const ConnectRequest& req : owned) {
-          if (auto d = FindAdoptable(kernel, index, req, taken, nullptr)) {
-            taken.insert(d->name);
-            still_there.push_back(req);
+          std::optional<KernelDevice> d = FindAdoptable(kernel, index, req, taken, nullptr);
+          if (!d)
+            continue;
+          if (std::string owner = registry.OwnerOf(d->name);
+              registry.enabled() && owner != kOwnerStas) {
+            LOG_INFO("%s owned before the restart, but %s is %s now; not taken back",
+                     req.tid.ToString().c_str(), d->name.c_str(),
+                     owner.empty() ? "nobody's" : ("\"" + owner + "\"'s").c_str());
+            continue;
           }
+          taken.insert(d->name);
+          still_there.push_back(req);
         }
         return still_there;
       },

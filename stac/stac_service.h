@@ -52,8 +52,8 @@ struct StacDeps {
   // The volumes attached with "persistent", read at the first start after a reboot (when
   // volumes_path is not there); empty: none.
   std::string persistent_volumes_path{};
-  // The host-wide exclusion list (common/config/exclusions.h); empty: none.
-  std::string exclusions_dir{};
+  // The exclusion list and the ownership registry (connect_or_adopt.h); default: neither.
+  SharedHostFiles shared_files{};
   // The volumes changed: `volume` changed (nullptr: only a controller or namespace of the
   // kernel did). Generation() has grown. May be empty.
   std::function<void(const VolumeView* volume)> on_volumes_changed{};

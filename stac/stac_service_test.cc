@@ -52,7 +52,8 @@ class StacServiceTest : public ::testing::Test {
                   .events = kernel_,
                   .stafd = stafd_,
                   .host = host_,
-                  .state_path = state_};
+                  .state_path = state_,
+                  .shared_files = files_};
     service_ = std::make_unique<StacService>(std::move(deps), l.config);
     service_->Start();
     Settle();
@@ -77,6 +78,7 @@ class StacServiceTest : public ::testing::Test {
   testing::ScopedTempDir tmp_{"stac-service-test"};
   std::string dir_ = tmp_.path();
   std::string state_;
+  SharedHostFiles files_{};  // no registry unless a test sets one
   std::unique_ptr<StacService> service_;
 };
 
@@ -340,6 +342,78 @@ TEST_F(StacServiceTest, WarmRestartReadoptsAndKeepsTheRightToDisconnect) {
   ReconcileAfterSignal();
   EXPECT_EQ(kernel_.disconnect_calls(), 1);
   EXPECT_EQ(kernel_.device_count(), 0u);
+}
+
+// A controller someone else owns in the ownership registry (here the firmware's boot
+// connection) is used but never disconnected: not when its entry leaves the log page under any
+// disconnect-scope, not by the audit, not by a restart. stacd's own connections are recorded.
+TEST_F(StacServiceTest, AControllerSomeoneElseOwnsIsNeverDisconnected) {
+  files_.registry = OwnershipRegistry(dir_ + "/registry");
+  auto existing = [this](const std::string& subsysnqn) {
+    KernelDevice d;
+    d.transport = "tcp";
+    d.traddr = "192.0.2.20";
+    d.trsvcid = "4420";
+    d.subsysnqn = subsysnqn;
+    d.hostnqn = "nqn.host";
+    d.cntrltype = "io";
+    return kernel_.AddExistingDevice(d);
+  };
+  const std::string boot1 = existing("nqn.io:1");
+  const std::string boot3 = existing("nqn.io:3");
+  ASSERT_TRUE(files_.registry.Record(boot1, kOwnerNbft, 1));
+  ASSERT_TRUE(files_.registry.Record(boot3, kOwnerNbft, 1));
+  for (const char* conf : {"",
+                           "[I/O controller connection management]\n"
+                           "disconnect-scope=all-connections-matching-disconnect-trtypes\n"}) {
+    stafd_.Serve(
+        {SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+    Start(conf);
+    Settle();
+    ASSERT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"})) << conf;
+    const Ioc* ioc1 = service_->Find(service_->iocs()[0]->tid());
+    EXPECT_EQ(ioc1->device(), boot1);
+    EXPECT_EQ(ioc1->owner(), "nbft");
+    const std::string ours = service_->iocs()[1]->device();
+    EXPECT_EQ(files_.registry.OwnerOf(ours), "stas");
+    EXPECT_EQ(ValueOf(service_->iocs()[0]->Details(), "owner"), "nbft");
+
+    stafd_.Serve({});
+    ReconcileAfterSignal();
+    EXPECT_TRUE(Subsystems().empty()) << conf;
+    EXPECT_TRUE(kernel_.GetDevice(boot1)) << conf;  // left connected
+    EXPECT_TRUE(kernel_.GetDevice(boot3)) << conf;  // the audit left it too
+    EXPECT_FALSE(kernel_.GetDevice(ours)) << conf;  // ours went
+    EXPECT_EQ(files_.registry.OwnerOf(ours), "") << conf;
+    EXPECT_EQ(files_.registry.OwnerOf(boot1), "nbft") << conf;
+    bool stopped = false;
+    service_->Stop([&] { stopped = true; });
+    loop_.RunUntilIdle();
+    ASSERT_TRUE(stopped);
+    service_.reset();
+  }
+  EXPECT_EQ(kernel_.disconnect_calls(), 2);  // nqn.io:2, once per case
+}
+
+// After a restart, stacd takes back only the controllers the registry says are its own: an
+// instance number now someone else's (or nobody's) is not.
+TEST_F(StacServiceTest, AWarmRestartTakesBackOnlyWhatTheRegistrySaysIsOurs) {
+  files_.registry = OwnershipRegistry(dir_ + "/registry");
+  stafd_.Serve(
+      {SimEntry("nqn.io:1", "192.0.2.20", "4420"), SimEntry("nqn.io:2", "192.0.2.20", "4420")});
+  Start("");
+  ASSERT_EQ(Subsystems(), (std::vector<std::string>{"nqn.io:1", "nqn.io:2"}));
+  const std::string second = service_->iocs()[1]->device();
+  bool stopped = false;
+  service_->Stop([&] { stopped = true; });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(stopped);
+  service_.reset();
+  ASSERT_TRUE(files_.registry.Record(second, "discoverd", 99));
+  stafd_.answer = std::nullopt;
+  Start("");
+  EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_EQ(kernel_.connect_calls(), 2);  // re-adopted, not reconnected
 }
 
 TEST_F(StacServiceTest, AuditAdoptsForeignConnectionsAndDisconnectsUnwantedOnes) {

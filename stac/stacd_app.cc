@@ -30,7 +30,8 @@ class Stacd final : public DaemonService {
                           .state_path = state_path_,
                           .volumes_path = RuntimeStatePath("stacd", kVolumesFileName),
                           .persistent_volumes_path = PersistentStatePath("stacd", kVolumesFileName),
-                          .exclusions_dir = parts.exclusions_dir,
+                          .shared_files = {.exclusions_dir = parts.exclusions_dir,
+                                           .registry = OwnershipRegistry(parts.registry_dir)},
                           .on_volumes_changed =
                               [this](const VolumeView* v) {
                                 dbus_.OnVolumesChanged(v);

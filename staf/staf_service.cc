@@ -47,7 +47,7 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
                           .index = kernel_index_,
                           .reads = &reads_,
                           .owned_devices = [this] { return dcs_.OwnedDevices(); },
-                          .exclusions_dir = deps_.exclusions_dir},
+                          .shared_files = deps_.shared_files},
            .host = deps_.host,
            .pleo = config_.pleo,
            .limits = config_.limits,

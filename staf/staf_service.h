@@ -47,8 +47,8 @@ struct StafDeps {
   KernelEvents& events;
   HostInfo host{};
   std::string lkc_path{};  // empty: no last-known configuration
-  // The host-wide exclusion list (common/config/exclusions.h); empty: none.
-  std::string exclusions_dir{};
+  // The exclusion list and the ownership registry (connect_or_adopt.h); default: neither.
+  SharedHostFiles shared_files{};
   // Resolves host names of configured controllers (blocking; worker thread). Default: getaddrinfo.
   NameResolver resolve{};
   // A DC fetched its log page (stafd emits log_pages_changed; docs/compatibility.md, "Signals").

@@ -5,6 +5,7 @@
 #include "common/defs.h"
 #include "common/kernel/controller_state.h"
 #include "common/kernel/net_if.h"
+#include "common/log.h"
 #include "common/tid_match.h"
 
 namespace stas {
@@ -42,19 +43,34 @@ std::optional<KernelDevice> FindAdoptable(NvmeKernel& kernel, KernelIndex& index
   return std::nullopt;
 }
 
+namespace {
+
+// An existing controller is ours to use: claimed in the registry when nobody owns it.
+ConnectOutcome Adopted(NvmeKernel& kernel, const SharedHostFiles& files, KernelDevice d,
+                       std::string note) {
+  std::string owner = files.registry.Claim(d.name, kOwnerStas, kernel.UeventSeqnum());
+  ConnectOutcome o{d.name, std::move(d), true, std::move(note)};
+  o.owner = std::move(owner);
+  return o;
+}
+
+}  // namespace
+
 ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, KernelIndex& index, const ConnectRequest& req,
                               const std::set<std::string>& owned, bool adopt,
-                              const std::string& exclusions_dir) {
+                              const SharedHostFiles& files) {
   std::string note;
   if (adopt) {
     if (std::optional<KernelDevice> d = FindAdoptable(kernel, index, req, owned, &note))
-      return ConnectOutcome{d->name, d, true, note};
+      return Adopted(kernel, files, std::move(*d), std::move(note));
   }
-  if (!exclusions_dir.empty()) {
+  if (!files.exclusions_dir.empty()) {
     const Tid& t = req.tid;
-    ExcludedConnection c{t.transport(),   t.traddr(),     t.trsvcid(),      t.subsysnqn(),
-                         t.host_traddr(), t.host_iface(), req.host.hostnqn, req.host.hostid};
-    if (auto x = MatchExclusion(ReadExclusions(exclusions_dir), c)) {
+    // The host NQN and ID the connect would send (connect_string.h).
+    const std::string& hostnqn = t.host_nqn().empty() ? req.host.hostnqn : t.host_nqn();
+    ExcludedConnection c{t.transport(),   t.traddr(),     t.trsvcid(), t.subsysnqn(),
+                         t.host_traddr(), t.host_iface(), hostnqn,     req.host.hostid};
+    if (auto x = MatchExclusion(ReadExclusions(files.exclusions_dir), c)) {
       return ConnectOutcome{
           Fail(EACCES, "excluded by the host's exclusion list (" + x->where + ")"), std::nullopt,
           false, ""};
@@ -66,12 +82,21 @@ ConnectOutcome ConnectOrAdopt(NvmeKernel& kernel, KernelIndex& index, const Conn
     // it is adopted, as it would have been had the index known it.
     index.Invalidate();
     if (std::optional<KernelDevice> d = FindAdoptable(kernel, index, req, owned, &note))
-      return ConnectOutcome{d->name, d, true, note};
+      return Adopted(kernel, files, std::move(*d), std::move(note));
   }
   if (!dev)
     return ConnectOutcome{Fail(dev.error()), std::nullopt, false, ""};
-  std::optional<KernelDevice> info = kernel.GetDevice(*dev);
-  return ConnectOutcome{*dev, std::move(info), false, ""};
+  // Ours, whatever entry an older controller of the same name left behind.
+  ConnectOutcome o{*dev, kernel.GetDevice(*dev), false, ""};
+  if (files.registry.enabled()) {
+    if (Status s = files.registry.Record(*dev, kOwnerStas, kernel.UeventSeqnum()); s) {
+      o.owner = kOwnerStas;
+    } else {
+      LOG_WARNING("Cannot record %s in the ownership registry: %s", dev->c_str(),
+                  s.error().message.c_str());
+    }
+  }
+  return o;
 }
 
 }  // namespace stas

@@ -84,7 +84,7 @@ TEST_P(ConnectOrAdoptTest, TheHostsExclusionListIsReadAtEachConnect) {
   const std::string file = dir + "/exclusions.conf";
   testing::WriteFileText(file,
                          "[exclusions]\nexclusion = traddr=192.0.2.10;nqn=" + Subsystem() + "\n");
-  ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, dir);
+  ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, {.exclusions_dir = dir});
   ASSERT_FALSE(o.device);
   EXPECT_EQ(o.device.error().code, EACCES);
   EXPECT_NE(o.device.error().message.find(file + ":2"), std::string::npos)
@@ -92,7 +92,7 @@ TEST_P(ConnectOrAdoptTest, TheHostsExclusionListIsReadAtEachConnect) {
   EXPECT_EQ(kernel_.connect_calls(), 0);
 
   const std::string name = AddExisting("live");
-  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, dir);
+  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, {.exclusions_dir = dir});
   ASSERT_TRUE(o.device) << o.device.error().message;
   EXPECT_TRUE(o.adopted);
   EXPECT_EQ(*o.device, name);
@@ -100,10 +100,43 @@ TEST_P(ConnectOrAdoptTest, TheHostsExclusionListIsReadAtEachConnect) {
   ASSERT_TRUE(kernel_.Disconnect(name));
   index_.Invalidate();
   testing::WriteFileText(file, "[exclusions]\nexclusion = traddr=192.0.2.11\n");
-  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, dir);
+  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, {.exclusions_dir = dir});
   ASSERT_TRUE(o.device) << o.device.error().message;
   EXPECT_FALSE(o.adopted);
   EXPECT_EQ(kernel_.connect_calls(), 1);
+}
+
+// The ownership registry: a new connection is recorded as ours (replacing what an older
+// controller of the same name left), one adopted from nobody is claimed, one adopted from
+// another owner stays that owner's.
+TEST_P(ConnectOrAdoptTest, ConnectsAreRecordedAndAdoptionsClaimedInTheRegistry) {
+  testing::ScopedTempDir run{"registry"};
+  const SharedHostFiles files{.registry = OwnershipRegistry(run.path() + "/registry")};
+  testing::WriteFileText(run.path() + "/registry/nvme0/owner", "discoverd\n");  // stale
+  ConnectOutcome o = ConnectOrAdopt(kernel_, index_, Request(), {}, false, files);
+  ASSERT_TRUE(o.device) << o.device.error().message;
+  ASSERT_EQ(*o.device, "nvme0");
+  EXPECT_EQ(o.owner, "stas");
+  EXPECT_EQ(files.registry.OwnerOf("nvme0"), "stas");
+  EXPECT_EQ(testing::ReadFileText(run.path() + "/registry/nvme0/seqnum"),
+            std::to_string(kernel_.UeventSeqnum()) + "\n");
+
+  ASSERT_TRUE(kernel_.Disconnect("nvme0"));
+  files.registry.Release("nvme0", kOwnerStas);
+  const std::string unowned = AddExisting("live");
+  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, files);
+  ASSERT_TRUE(o.adopted);
+  EXPECT_EQ(o.owner, "stas");
+  EXPECT_EQ(files.registry.OwnerOf(unowned), "stas");
+
+  ASSERT_TRUE(kernel_.Disconnect(unowned));
+  const std::string boot = AddExisting("live");
+  testing::WriteFileText(run.path() + "/registry/" + boot + "/owner", "nbft\n");
+  o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, files);
+  ASSERT_TRUE(o.adopted);
+  EXPECT_EQ(*o.device, boot);
+  EXPECT_EQ(o.owner, "nbft");
+  EXPECT_EQ(files.registry.OwnerOf(boot), "nbft");
 }
 
 TEST_P(ConnectOrAdoptTest, ConnectingAndResettingControllersAreAdoptedInTheirState) {

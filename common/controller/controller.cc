@@ -51,8 +51,8 @@ void Controller::TryConnect() {
   NvmeKernel& kernel = ctx_.kernel;
   KernelIndex& index = ctx_.index;
   RunOp<ConnectOutcome>(
-      [req, owned, &kernel, &index, exclusions = ctx_.exclusions_dir]() {
-        return ConnectOrAdopt(kernel, index, req, owned, true, exclusions);
+      [req, owned, &kernel, &index, files = ctx_.shared_files]() {
+        return ConnectOrAdopt(kernel, index, req, owned, true, files);
       },
       [this](ConnectOutcome o) { OnConnectDone(std::move(o)); });
 }
@@ -81,6 +81,7 @@ void Controller::OnConnectDone(ConnectOutcome o) {
   }
   device_ = *o.device;
   kdev_ = std::move(o.info);
+  owner_ = std::move(o.owner);
   connect_attempts_ = 0;
   connect_stats_.completed = true;
   connect_timer_.Stop();
@@ -127,6 +128,7 @@ void Controller::OnKernelEvent(const KernelEvent& ev) {
   LOG_INFO("%sDevice removed by the kernel; reconnecting", Prefix().c_str());
   device_.clear();
   kdev_.reset();
+  owner_.clear();
   connect_attempts_ = 0;
   OnDeviceGone();
   connect_timer_.Start(kFastConnectRetry);
@@ -144,17 +146,36 @@ void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
       return done(true);
     std::string dev = device_;
     NvmeKernel& kernel = ctx_.kernel;
-    RunOp<Status>([dev, &kernel]() { return kernel.Disconnect(dev); },
-                  [this, done](Status s) {
-                    if (!s) {
-                      LOG_ERROR("%sFailed to disconnect: %s", Prefix().c_str(),
-                                s.error().message.c_str());
-                    } else {
-                      LOG_INFO("%sDisconnected", Prefix().c_str());
-                      device_.clear();
-                    }
-                    done(static_cast<bool>(s));
-                  });
+    // Whatever the rule that lets it go, a controller someone else owns in the registry
+    // (the firmware's boot connection, another manager's) is left connected: the owner is
+    // read again now, since it may have changed since the connect.
+    RunOp<Released>(
+        [dev, &kernel, registry = ctx_.shared_files.registry]() {
+          std::string owner = registry.OwnerOf(dev);
+          if (!owner.empty() && owner != kOwnerStas)
+            return Released{{}, owner};
+          Status s = kernel.Disconnect(dev);
+          if (s)
+            registry.Release(dev, kOwnerStas);
+          return Released{s, ""};
+        },
+        [this, done](Released r) {
+          if (!r.other_owner.empty()) {
+            LOG_INFO("%sOwned by \"%s\" (ownership registry): left connected", Prefix().c_str(),
+                     r.other_owner.c_str());
+            owner_ = r.other_owner;
+            return done(true);
+          }
+          const Status& s = r.status;
+          if (!s) {
+            LOG_ERROR("%sFailed to disconnect: %s", Prefix().c_str(), s.error().message.c_str());
+          } else {
+            LOG_INFO("%sDisconnected", Prefix().c_str());
+            device_.clear();
+            owner_.clear();
+          }
+          done(static_cast<bool>(s));
+        });
   };
   if (busy()) {
     on_idle_ = std::move(finish);
@@ -218,6 +239,8 @@ Dict Controller::Details() const {
   d.emplace_back("dctype", attr(&KernelDevice::dctype));
   d.emplace_back("cntrltype", attr(&KernelDevice::cntrltype));
   d.emplace_back("connected", PythonBool(connected()));
+  if (!owner_.empty())
+    d.emplace_back("owner", owner_);  // not in nvme-stas 2.x: only with a registry
   return d;
 }
 

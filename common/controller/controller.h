@@ -46,9 +46,9 @@ struct ControllerContext {
   // The devices that other controllers already own: never adopt one of those. Asked on the
   // loop thread before each connect; empty: none.
   std::function<std::set<std::string>()> owned_devices{};
-  // The host-wide exclusion list's directory (common/config/exclusions.h), read before every
-  // connect; empty: none.
-  std::string exclusions_dir{};
+  // The exclusion list and the ownership registry (connect_or_adopt.h), read before every
+  // connect and before every disconnect.
+  SharedHostFiles shared_files{};
 };
 
 using Dict = std::vector<std::pair<std::string, std::string>>;
@@ -77,6 +77,8 @@ class Controller {
   const ConnectRequest& request() const { return request_; }
   const std::string& device() const { return device_; }
   bool connected() const { return !device_.empty(); }
+  // Its owner in the ownership registry (ConnectOutcome::owner); "" when none is known.
+  const std::string& owner() const { return owner_; }
   bool busy() const { return ops_in_flight_ > 0; }
   int connect_attempts() const { return connect_attempts_; }
   const Dict& extras() const { return extras_; }
@@ -142,6 +144,13 @@ class Controller {
   template <class T>
   void RunOpOn(BlockingRunner& runner, std::function<T()> work, std::function<void(T)> done);
   void OnConnectDone(ConnectOutcome outcome);
+  // What a disposal's disconnect did: disconnected (or why not), or left the controller to the
+  // other owner the registry names.
+  struct Released {
+    Status status;
+    std::string other_owner;
+    static Released Failed(const std::string& why) { return {Fail(EIO, why), ""}; }
+  };
   void AfterOp();
   virtual void StopTimers() {}
 
@@ -149,6 +158,7 @@ class Controller {
   Dict extras_;
   std::string device_;
   std::optional<KernelDevice> kdev_;
+  std::string owner_;  // ConnectOutcome::owner of the connection held
   int connect_attempts_ = 0;
   int ops_in_flight_ = 0;
   bool disposing_ = false;

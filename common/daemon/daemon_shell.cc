@@ -165,6 +165,7 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
                       .host = *host,
                       .bus = *conn,
                       .exclusions_dir = env.sysconf.exclusions_dir,
+                      .registry_dir = env.registry_dir,
                       .set_tron = set_tron};
     service = spec.make(parts, std::move(*config));
     bus_source = std::make_unique<SdbusGlibSource>(*conn, nullptr, [&] {

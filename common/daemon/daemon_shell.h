@@ -12,6 +12,7 @@
 
 #include "common/config/config.h"
 #include "common/config/host_identity.h"
+#include "common/defs.h"
 #include "common/kernel/kernel_backend.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
@@ -40,6 +41,7 @@ struct DaemonParts {
   const HostInfo& host;
   sdbus::IConnection& bus;
   const std::string& exclusions_dir;   // SysConfPaths::exclusions_dir
+  const std::string& registry_dir;     // DaemonEnvironment::registry_dir
   std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
 };
 
@@ -47,6 +49,8 @@ struct DaemonEnvironment {
   KernelBackendFactory backend;
   bool require_root = true;
   SysConfPaths sysconf = SysConfPaths::Default();
+  // The ownership registry the host's NVMe-oF managers share (ownership_registry.h).
+  std::string registry_dir = kDefaultRegistryDir;
   // Called once the daemon is set up, on the loop thread (the test harness hooks in here).
   std::function<void(GlibEventLoop&)> on_started;
 };

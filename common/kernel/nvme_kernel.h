@@ -174,6 +174,10 @@ class NvmeKernel {
   // Asks the kernel to scan a controller's namespaces again (sysfs rescan_controller): the
   // results arrive as block uevents. ENODEV if there is no such controller.
   virtual Status RescanNamespaces(const std::string& device) = 0;
+  // The kernel's uevent sequence number now (/sys/kernel/uevent_seqnum): taken when a
+  // connection is recorded in the ownership registry, so that the remove event of an older
+  // controller of the same name does not delete its entry. 0 if unknown.
+  virtual uint64_t UeventSeqnum() { return 0; }
   // Every controller's name and subsysnqn, by instance number: the one attribute that narrows
   // an adoption check down to a subsystem's controllers (KernelIndex).
   virtual std::vector<std::pair<std::string, std::string>> ListSubsysNqns() {

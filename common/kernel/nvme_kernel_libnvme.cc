@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include "common/kernel/fabrics_connect.h"
 #include "common/kernel/redacting_stream.h"
 #include "common/kernel/sysfs_namespaces.h"
+#include "common/nvme_names.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -147,12 +149,6 @@ bool HasNamespaceChild(const std::filesystem::path& dir) {
 
 }  // namespace
 
-bool IsControllerName(const std::string& name) {
-  if (!StartsWith(name, "nvme") || name.size() == 4 || name.size() > 14)
-    return false;
-  return std::all_of(name.begin() + 4, name.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-}
-
 void ParseAddressAttribute(const std::string& address, KernelDevice* dev) {
   for (const std::string& field : Split(Trim(address), ',')) {
     size_t eq = field.find('=');
@@ -174,8 +170,21 @@ void ParseAddressAttribute(const std::string& address, KernelDevice* dev) {
   }
 }
 
-NvmeKernelLibnvme::NvmeKernelLibnvme(std::string sysfs_root, std::string fabrics_dev)
-    : sysfs_root_(std::move(sysfs_root)), fabrics_dev_(std::move(fabrics_dev)) {}
+NvmeKernelLibnvme::NvmeKernelLibnvme(std::string sysfs_root, std::string fabrics_dev,
+                                     std::string seqnum_file)
+    : sysfs_root_(std::move(sysfs_root)),
+      fabrics_dev_(std::move(fabrics_dev)),
+      seqnum_file_(std::move(seqnum_file)) {}
+
+uint64_t NvmeKernelLibnvme::UeventSeqnum() {
+  Result<std::string> text = ReadFileHead(seqnum_file_, 32, '\n');
+  uint64_t value = 0;
+  if (text) {
+    std::string_view digits = Trim(*text);
+    std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  }
+  return value;
+}
 
 void NvmeKernelLibnvme::SetTrace(bool on) {
   g_trace.store(on);

@@ -32,7 +32,8 @@ namespace stas {
 class NvmeKernelLibnvme : public NvmeKernel {
  public:
   explicit NvmeKernelLibnvme(std::string sysfs_root = "/sys/class/nvme",
-                             std::string fabrics_dev = "/dev/nvme-fabrics");
+                             std::string fabrics_dev = "/dev/nvme-fabrics",
+                             std::string seqnum_file = "/sys/kernel/uevent_seqnum");
 
   // libnvme's own log level for every root created from now on: LOG_DEBUG when on, LOG_ERR
   // otherwise (libnvme writes to stderr). Process-wide. Thread-safe.
@@ -61,6 +62,8 @@ class NvmeKernelLibnvme : public NvmeKernel {
   // Controllers are the `nvme<N>` entries of sysfs_root, in instance order.
   std::vector<KernelDevice> ListDevices() override;
   std::vector<std::pair<std::string, std::string>> ListSubsysNqns() override;
+  // `seqnum_file` (/sys/kernel/uevent_seqnum), 0 when it cannot be read.
+  uint64_t UeventSeqnum() override;
   std::optional<KernelDevice> GetDevice(const std::string& device) override;
   std::string GetDeviceState(const std::string& device) override;
   // sysfs_namespaces.h, under sysfs_root.
@@ -77,10 +80,8 @@ class NvmeKernelLibnvme : public NvmeKernel {
 
   std::string sysfs_root_;
   std::string fabrics_dev_;
+  std::string seqnum_file_;
 };
-
-// True for a kernel controller name: "nvme" followed by decimal digits only.
-bool IsControllerName(const std::string& name);
 
 // Parses the sysfs `address` attribute ("traddr=...,trsvcid=...,host_traddr=...,
 // host_iface=...,src_addr=...") into `dev`; unknown keys are ignored, "none" becomes "".

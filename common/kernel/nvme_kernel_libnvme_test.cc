@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
+#include "common/nvme_names.h"
 #include "common/str_util.h"
 #include "common/testing/file_helpers.h"
 #include "common/tid_match.h"

@@ -318,7 +318,13 @@ int SimulatedKernel::rescan_calls() const {
   return rescan_calls_;
 }
 
+uint64_t SimulatedKernel::UeventSeqnum() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return seqnum_;
+}
+
 void SimulatedKernel::Emit(KernelEvent ev) {
+  ++seqnum_;
   if (!handler_)
     return;
   Handler h = handler_;

@@ -105,6 +105,8 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   // --- NvmeKernel ---
   bool FabricsAvailable() override { return true; }
   std::vector<std::string> SupportedOptions() override;
+  // The number of uevents sent so far.
+  uint64_t UeventSeqnum() override;
   Result<std::string> Connect(const ConnectRequest& req) override;
   Status Disconnect(const std::string& device) override;
   Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
@@ -166,6 +168,7 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   int next_instance_ = 0;
   uint64_t next_recovery_ = 1;
   int connect_calls_ = 0;
+  uint64_t seqnum_ = 0;  // uevents sent
   int disconnect_calls_ = 0;
   int parallel_ = 0;
   int max_parallel_ = 0;

@@ -286,9 +286,11 @@ TEST_F(StafdDbusTest, GetAllLogPagesKeepsKeyOrder) {
   json detailed = json::parse(staf().get_all_log_pages(true));
   ASSERT_EQ(detailed.size(), 1u);
   std::vector<std::string> keys = Keys(detailed[0]["discovery-controller"]);
-  ASSERT_GT(keys.size(), IdKeys().size() + SysfsKeys().size());
+  ASSERT_GT(keys.size(), IdKeys().size() + SysfsKeys().size() + 1);
   EXPECT_EQ(std::vector<std::string>(keys.begin(), keys.begin() + 8), IdKeys());
-  EXPECT_EQ(std::vector<std::string>(keys.end() - 7, keys.end()), SysfsKeys());
+  // Then, after nvme-stas's keys, the owner in the ownership registry (ours).
+  EXPECT_EQ(std::vector<std::string>(keys.end() - 8, keys.end() - 1), SysfsKeys());
+  EXPECT_EQ(keys.back(), "owner");
   EXPECT_EQ(keys[8], "connect attempts");
   EXPECT_EQ(keys[9], "retry connect timer");
 }

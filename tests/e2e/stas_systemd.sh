@@ -40,6 +40,10 @@ log "connected through the sandbox: $(stacctl --json ls | jq -c '[.[].device]')"
 dc=$(stafctl --json ls | jq -r '.[0].device')
 assert_eq "$HOSTNQN" "$(cat /sys/class/nvme/$dc/hostnqn)" "the DC connection's host NQN"
 [ -f /run/udev/rules.d/70-nvmf-autoconnect.rules ] || fail "stafd could not write its udev override"
+# The ownership registry is written through the sandbox too.
+assert_eq stas "$(cat /run/nvme/registry/$dc/owner)" "the registry's owner of stafd's DC $dc"
+io=$(ioc_device "${SUB}1")
+assert_eq stas "$(cat /run/nvme/registry/$io/owner)" "the registry's owner of stacd's $io"
 assert_contains "$(journalctl --no-pager -b -u stafd)" "Connection established" "stafd's journal"
 for u in stafd stacd; do
   log "$u: $(systemctl show -p MainPID -p NoNewPrivileges -p ProtectSystem -p CapabilityBoundingSet $u | tr '\n' ' ')"
@@ -74,6 +78,8 @@ log "systemctl reload stacd with ${SUB}3 excluded: disconnected through the sand
 printf '[Controllers]\nexclude = nqn=%s\n' "${SUB}3" >/etc/stas/stacd.conf
 systemctl reload stacd || fail "systemctl reload stacd failed"
 wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 0 ]" 30
+assert_eq 0 "$(journalctl --no-pager -b -u stafd -u stacd | grep -c 'ownership registry')" \
+  "journal lines about the ownership registry (a write that failed)"
 assert_kernel_io 2 "I/O controllers after the exclusion"
 assert_eq "$(echo "$snap" | grep -vF " ${SUB}3 ")" "$(kernel_snapshot)" "the other controllers after the exclusion"
 log "systemctl reload stafd without its DC: the DC disconnected through the sandbox"

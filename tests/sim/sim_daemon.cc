@@ -35,6 +35,7 @@ int RunSimDaemon(const char* prog, DaemonEnvironment& env,
                  .hostid_file = std::string(etc) + "/nvme/hostid",
                  .hostkey_file = std::string(etc) + "/nvme/hostkey",
                  .exclusions_dir = std::string(etc) + "/nvme"};
+  env.registry_dir = std::string(runtime) + "/nvme-registry";
   env.backend = [sim, scenario_path, name](GlibEventLoop& loop) {
     *sim = std::make_shared<SimulatedKernel>(loop);
     if (Status s = ApplyScenarioFile(scenario_path, **sim, true); !s) {

@@ -40,8 +40,10 @@ def tid(transport, traddr, trsvcid, subsysnqn, device):
 
 
 def sysfs(serial, dctype, cntrltype):
+    # 'owner' is ours, not nvme-stas 2.x's: the daemons connected every controller of the tests,
+    # so the ownership registry says 'stas'.
     return {'hostid': HOSTID, 'hostnqn': HOSTNQN, 'model': 'Linux', 'serial': serial,
-            'dctype': dctype, 'cntrltype': cntrltype, 'connected': 'True'}
+            'dctype': dctype, 'cntrltype': cntrltype, 'connected': 'True', 'owner': 'stas'}
 
 
 def process_info(config_file):
