@@ -115,6 +115,38 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return ReadFileWhile(path, 65536, [](const std::string&) { return false; });
 }
 
+Result<std::string> ReadRegularFile(const std::string& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    int err = errno;
+    return Fail(err, path + ": " + ErrnoText(err));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Fail(EINVAL, path + ": not a regular file");
+  }
+  std::string text;
+  std::vector<char> buf(65536);
+  while (text.size() <= max_bytes) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Fail(err, path + ": " + ErrnoText(err));
+    }
+    if (n == 0)
+      break;
+    text.append(buf.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (text.size() > max_bytes)
+    return Fail(EFBIG, path + ": larger than " + std::to_string(max_bytes) + " bytes");
+  return text;
+}
+
 Result<std::string> ReadFileHead(const std::string& path, size_t max_bytes, char stop) {
   return ReadFileWhile(path, 512, [max_bytes, stop](const std::string& text) {
     return text.size() >= max_bytes || text.find(stop) != std::string::npos;

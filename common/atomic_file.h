@@ -24,6 +24,12 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, mode
 // The whole file. ENOENT when it does not exist; the message is "<path>: <strerror>".
 Result<std::string> ReadWholeFile(const std::string& path);
 
+// The whole file if it is a regular file (symbolic links followed) of at most `max_bytes`:
+// EINVAL "not a regular file" for a FIFO, a device or a directory (opened without blocking, so
+// a FIFO planted there never stalls the reader), EFBIG when larger. For files an admin writes
+// that a daemon reads again and again (the exclusion list).
+Result<std::string> ReadRegularFile(const std::string& path, size_t max_bytes);
+
 // The start of the file: what read() returns until `stop` has been read, at least `max_bytes`
 // have been read, or the file ends (a result may pass `max_bytes` by less than one read, and
 // contains what follows `stop` in the same read). Stopping at `stop` means a FIFO or a device

@@ -814,8 +814,10 @@ void StacService::RestoreOwned(std::function<void()> then) {
   for (TidFields& f : *parsed)
     owned.push_back(Requests().Make(std::move(f), nullptr));
   // Only controllers whose kernel connection still exists are taken back (re-adopted), so
-  // that stacd keeps its right to disconnect them; the others are gone for good. With an
-  // ownership registry, only those it says are ours: the name may be another's controller now.
+  // that stacd keeps its right to disconnect them; the others are gone for good. Never one the
+  // ownership registry says is someone else's (the name may be another's controller now); one
+  // without an entry (made before the registry, or whose entry could not be written) is
+  // claimed.
   NvmeKernel& kernel = deps_.kernel;
   KernelIndex& index = kernel_index_;
   index.Invalidate();
@@ -828,11 +830,10 @@ void StacService::RestoreOwned(std::function<void()> then) {
           std::optional<KernelDevice> d = FindAdoptable(kernel, index, req, taken, nullptr);
           if (!d)
             continue;
-          if (std::string owner = registry.OwnerOf(d->name);
-              registry.enabled() && owner != kOwnerStas) {
-            LOG_INFO("%s owned before the restart, but %s is %s now; not taken back",
-                     req.tid.ToString().c_str(), d->name.c_str(),
-                     owner.empty() ? "nobody's" : ("\"" + owner + "\"'s").c_str());
+          if (std::string owner = registry.Claim(d->name, kOwnerStas, kernel.UeventSeqnum());
+              !owner.empty() && owner != kOwnerStas) {
+            LOG_INFO("%s owned before the restart, but %s is \"%s\"'s now; not taken back",
+                     req.tid.ToString().c_str(), d->name.c_str(), owner.c_str());
             continue;
           }
           taken.insert(d->name);

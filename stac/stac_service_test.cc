@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <unistd.h>
 
@@ -350,14 +351,8 @@ TEST_F(StacServiceTest, WarmRestartReadoptsAndKeepsTheRightToDisconnect) {
 TEST_F(StacServiceTest, AControllerSomeoneElseOwnsIsNeverDisconnected) {
   files_.registry = OwnershipRegistry(dir_ + "/registry");
   auto existing = [this](const std::string& subsysnqn) {
-    KernelDevice d;
-    d.transport = "tcp";
-    d.traddr = "192.0.2.20";
-    d.trsvcid = "4420";
-    d.subsysnqn = subsysnqn;
-    d.hostnqn = "nqn.host";
-    d.cntrltype = "io";
-    return kernel_.AddExistingDevice(d);
+    return kernel_.AddExistingDevice(
+        testing::ExistingIoDevice(subsysnqn, "192.0.2.20", "4420", "nqn.host"));
   };
   const std::string boot1 = existing("nqn.io:1");
   const std::string boot3 = existing("nqn.io:3");
@@ -395,8 +390,8 @@ TEST_F(StacServiceTest, AControllerSomeoneElseOwnsIsNeverDisconnected) {
   EXPECT_EQ(kernel_.disconnect_calls(), 2);  // nqn.io:2, once per case
 }
 
-// After a restart, stacd takes back only the controllers the registry says are its own: an
-// instance number now someone else's (or nobody's) is not.
+// After a restart, stacd does not take back a controller the registry says is someone else's
+// now; one without an entry (made before there was a registry) is taken back and claimed.
 TEST_F(StacServiceTest, AWarmRestartTakesBackOnlyWhatTheRegistrySaysIsOurs) {
   files_.registry = OwnershipRegistry(dir_ + "/registry");
   stafd_.Serve(
@@ -410,10 +405,14 @@ TEST_F(StacServiceTest, AWarmRestartTakesBackOnlyWhatTheRegistrySaysIsOurs) {
   ASSERT_TRUE(stopped);
   service_.reset();
   ASSERT_TRUE(files_.registry.Record(second, "discoverd", 99));
+  const std::string first = kernel_.FindDevice("nqn.io:1", "192.0.2.20")->name;
+  std::filesystem::remove_all(dir_ + "/registry/" + first);
   stafd_.answer = std::nullopt;
   Start("");
   EXPECT_EQ(Subsystems(), std::vector<std::string>{"nqn.io:1"});
   EXPECT_EQ(kernel_.connect_calls(), 2);  // re-adopted, not reconnected
+  EXPECT_EQ(files_.registry.OwnerOf(first), "stas");
+  EXPECT_EQ(files_.registry.OwnerOf(second), "discoverd");
 }
 
 TEST_F(StacServiceTest, AuditAdoptsForeignConnectionsAndDisconnectsUnwantedOnes) {

@@ -2,11 +2,15 @@
 #include "common/config/exclusions.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "common/atomic_file.h"
 #include "common/config/ini_file.h"
 #include "common/ip_address.h"
+#include "common/log.h"
 #include "common/str_util.h"
 
 namespace stas {
@@ -16,6 +20,22 @@ namespace {
 // attempt reads it.
 constexpr std::size_t kMaxEntriesPerFile = 4096;
 constexpr std::size_t kMaxFilesInDir = 256;
+constexpr std::size_t kMaxFileBytes = 256 * 1024;
+// Names looked at in exclusions.conf.d before the first kMaxFilesInDir (in name order) are
+// taken: a directory of millions of files is not read whole at every connect.
+constexpr std::size_t kMaxNamesInDir = 4096;
+constexpr std::size_t kMaxWarned = 256;
+
+// What makes an entry or a file exclude nothing is said once per process (the files are read
+// at every connect): the admin believes it excludes something.
+void WarnOnce(const std::string& message) {
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  std::lock_guard<std::mutex> lock(mu);
+  if (warned.size() >= kMaxWarned || !warned.insert(message).second)
+    return;
+  LOG_WARNING("%s", message.c_str());
+}
 
 const char* const kKeys[] = {"transport",   "traddr",     "trsvcid", "nqn",
                              "host-traddr", "host-iface", "hostnqn", "hostid"};
@@ -64,6 +84,7 @@ std::vector<Exclusion> ParseExclusions(const std::string& text, const std::strin
       break;
     Exclusion x;
     x.where = file + ":" + std::to_string(e.line);
+    std::string why;
     for (const std::string& part : Split(*e.value, ';')) {
       std::string field(Trim(part));
       if (field.empty())
@@ -75,11 +96,18 @@ std::vector<Exclusion> ParseExclusions(const std::string& text, const std::strin
       if (eq == std::string::npos ||
           std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
         x.usable = false;
+        if (why.empty())
+          why = eq == std::string::npos ? "\"" + key + "\" has no value"
+                                        : "unknown key \"" + key + "\"";
       }
       x.fields.emplace_back(std::move(key), std::move(value));
     }
-    if (x.fields.empty())
+    if (x.fields.empty()) {
       x.usable = false;
+      why = "it names no field";
+    }
+    if (!x.usable)
+      WarnOnce(x.where + ": this exclusion never matches: " + why);
     out.push_back(std::move(x));
   }
   return out;
@@ -89,19 +117,26 @@ std::vector<Exclusion> ReadExclusions(const std::string& dir) {
   std::vector<std::string> files = {dir + "/exclusions.conf"};
   std::error_code ec;
   std::vector<std::string> extra;
+  std::size_t names = 0;
   for (std::filesystem::directory_iterator it(dir + "/exclusions.conf.d", ec), end;
-       !ec && it != end && extra.size() < kMaxFilesInDir; it.increment(ec)) {
+       !ec && it != end && names < kMaxNamesInDir; it.increment(ec), ++names) {
     const std::filesystem::path& p = it->path();
     if (p.extension() == ".conf")
       extra.push_back(p.string());
   }
   std::sort(extra.begin(), extra.end());
+  if (extra.size() > kMaxFilesInDir)
+    extra.resize(kMaxFilesInDir);
   files.insert(files.end(), extra.begin(), extra.end());
   std::vector<Exclusion> out;
   for (const std::string& f : files) {
-    Result<std::string> text = ReadWholeFile(f);
-    if (!text)
-      continue;  // missing or unreadable: excludes nothing
+    Result<std::string> text = ReadRegularFile(f, kMaxFileBytes);
+    if (!text) {
+      // Missing or unreadable: excludes nothing. Anything but a missing file is said once.
+      if (text.error().code != ENOENT)
+        WarnOnce("Exclusion list not read: " + text.error().message);
+      continue;
+    }
     for (Exclusion& x : ParseExclusions(*text, f))
       out.push_back(std::move(x));
   }

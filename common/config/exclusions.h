@@ -9,9 +9,11 @@
 // Keys: transport traddr trsvcid nqn host-traddr host-iface hostnqn hostid. An entry excludes
 // a connection when every field it names equals the connection's (IP addresses compared as
 // addresses, fc addresses without regard to case); a field the connection does not have, an
-// unknown key, or an empty entry never matches. The files are read again for every connect
-// attempt, so an entry added while the daemons run stops the next connect; a file that cannot
-// be read excludes nothing (fail-open, as the other tools). They apply to every connection the
+// unknown key, or an empty entry never matches (and is logged once). The files are read again
+// for every connect attempt, so an entry added while the daemons run stops the next connect; a
+// file that cannot be read excludes nothing (fail-open, as the other tools), nor does one that
+// is not a regular file or is larger than 256 KiB (both logged once). At most 256 .conf files
+// of the directory are read, the first in name order. They apply to every connection the
 // daemons make (log page entries, referrals, configured and mDNS DCs, volumes), on top of
 // exclude= of stafd.conf and stacd.conf. Pure but for ReadExclusions(); thread-safe.
 #pragma once

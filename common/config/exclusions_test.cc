@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/log.h"
 #include "common/testing/file_helpers.h"
 
 namespace stas {
@@ -87,6 +88,32 @@ TEST(ExclusionsTest, ReadsTheFileAndItsDirectoryAndFailsOpen) {
   std::filesystem::remove(dir + "/exclusions.conf");
   std::filesystem::create_directories(dir + "/exclusions.conf");
   EXPECT_EQ(ReadExclusions(dir).size(), 2U);
+}
+
+// A FIFO (or a device) where a file is expected is not opened for reading, so no connect waits
+// on it; a file larger than 256 KiB is not read either; each says so once, as does an entry
+// that can never match.
+TEST(ExclusionsTest, WhatIsNotASmallRegularFileExcludesNothingAndIsSaidOnce) {
+  testing::ScopedTempDir tmp{"exclusions-test"};
+  const std::string dir = tmp.path();
+  std::vector<std::string> warnings;
+  SetLogSinkForTesting([&warnings](LogLevel l, const std::string& s) {
+    if (l >= LogLevel::kWarning)
+      warnings.push_back(s);
+  });
+  ASSERT_EQ(mkfifo((dir + "/exclusions.conf").c_str(), 0600), 0);
+  testing::WriteFileText(dir + "/exclusions.conf.d/big.conf",
+                         "[exclusions]\nexclusion = trsvcid=4420\n" + std::string(300000, '#'));
+  testing::WriteFileText(dir + "/exclusions.conf.d/typo.conf",
+                         "[exclusions]\nexclusion = trsvcid=4420;trdadr=192.0.2.1\n");
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(MatchExclusion(ReadExclusions(dir), Conn()).has_value());
+  SetLogSinkForTesting(nullptr);
+  ASSERT_EQ(warnings.size(), 3U) << ::testing::PrintToString(warnings);
+  EXPECT_NE(warnings[0].find("exclusions.conf: not a regular file"), std::string::npos);
+  EXPECT_NE(warnings[1].find("big.conf: larger than 262144 bytes"), std::string::npos);
+  EXPECT_NE(warnings[2].find("typo.conf:2: this exclusion never matches: unknown key \"trdadr\""),
+            std::string::npos);
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ TEST_P(ConnectOrAdoptTest, ConnectsAreRecordedAndAdoptionsClaimedInTheRegistry) 
             std::to_string(kernel_.UeventSeqnum()) + "\n");
 
   ASSERT_TRUE(kernel_.Disconnect("nvme0"));
-  files.registry.Release("nvme0", kOwnerStas);
+  files.registry.Release("nvme0", kOwnerStas, files.registry.Stamp("nvme0"));
   const std::string unowned = AddExisting("live");
   o = ConnectOrAdopt(kernel_, index_, Request(), {}, true, files);
   ASSERT_TRUE(o.adopted);

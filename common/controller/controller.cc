@@ -154,9 +154,10 @@ void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
           std::string owner = registry.OwnerOf(dev);
           if (!owner.empty() && owner != kOwnerStas)
             return Released{{}, owner};
+          const std::string stamp = registry.Stamp(dev);
           Status s = kernel.Disconnect(dev);
           if (s)
-            registry.Release(dev, kOwnerStas);
+            registry.Release(dev, kOwnerStas, stamp);
           return Released{s, ""};
         },
         [this, done](Released r) {

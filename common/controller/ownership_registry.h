@@ -41,19 +41,28 @@ class OwnershipRegistry {
   const std::string& dir() const { return dir_; }
 
   // The owner of `device` ("nvme3"); "" when nobody owns it (no entry, an unreadable or empty
-  // one, or no registry). At most 64 bytes of the file are read.
+  // one, one that is a symbolic link or not a regular file, or no registry). The first line of
+  // the file, at most 64 bytes of it.
   std::string OwnerOf(const std::string& device) const;
+  // The entry's seqnum file as it is, "" without one: what Release() checks.
+  std::string Stamp(const std::string& device) const;
   // Makes `owner` the owner of `device`, whatever entry there was (a fresh connect: the old
   // entry belonged to a controller that no longer exists).
   Status Record(const std::string& device, const std::string& owner, uint64_t seqnum) const;
-  // Claims `device` for `owner` when nobody owns it; returns its owner afterwards (another's
-  // is left as it is). A failed write is logged and leaves it unowned ("").
+  // Claims `device` for `owner` when there is no entry at all; returns its owner afterwards.
+  // An entry written meanwhile by someone else is never replaced (its owner is returned). A
+  // failed write is logged and leaves it unowned ("").
   std::string Claim(const std::string& device, const std::string& owner, uint64_t seqnum) const;
-  // Removes the entry of `device` if `owner` owns it (after our own disconnect).
-  void Release(const std::string& device, const std::string& owner) const;
+  // Removes the entry of `device` if `owner` owns it and its Stamp() is still `stamp` (after our
+  // own disconnect: a new controller that took the name meanwhile keeps its entry).
+  void Release(const std::string& device, const std::string& owner, const std::string& stamp) const;
 
  private:
   std::string EntryPath(const std::string& device) const;
+  // The first line of one of the entry's files, at most `max` bytes; never through a link.
+  std::string ReadEntryFile(const std::string& device, const char* name, std::size_t max) const;
+  Status Write(const std::string& device, const std::string& owner, uint64_t seqnum,
+               bool replace) const;
 
   std::string dir_;
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/controller/ownership_registry.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -58,19 +59,41 @@ TEST_F(OwnershipRegistryTest, AClaimTakesOnlyWhatNobodyOwns) {
   testing::WriteFileText(dir_ + "/nvme2/owner", "nbft\n");
   EXPECT_EQ(registry_.Claim("nvme2", kOwnerStas, 6), "nbft");
   EXPECT_EQ(testing::ReadFileText(dir_ + "/nvme2/owner"), "nbft\n");
-  // An empty owner file is nobody's.
-  testing::WriteFileText(dir_ + "/nvme4/owner", "\n");
-  EXPECT_EQ(registry_.Claim("nvme4", kOwnerStas, 7), "stas");
+  // An entry without an owner yet (another manager writing it) is not taken either.
+  testing::WriteFileText(dir_ + "/nvme4/seqnum", "7\n");
+  EXPECT_EQ(registry_.Claim("nvme4", kOwnerStas, 7), "");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/nvme4/owner"));
 }
 
-// Releasing removes only one's own entry.
-TEST_F(OwnershipRegistryTest, AReleaseRemovesOnlyOnesOwnEntry) {
+// Releasing removes only one's own entry, and only the one it disconnected: a new controller
+// that took the name meanwhile (another seqnum) keeps its entry.
+TEST_F(OwnershipRegistryTest, AReleaseRemovesOnlyOnesOwnEntryOfThatController) {
   ASSERT_TRUE(registry_.Record("nvme1", kOwnerStas, 1));
   ASSERT_TRUE(registry_.Record("nvme2", kOwnerNbft, 1));
-  registry_.Release("nvme1", kOwnerStas);
-  registry_.Release("nvme2", kOwnerStas);
-  EXPECT_EQ(Names(), std::vector<std::string>{"nvme2"});
+  ASSERT_TRUE(registry_.Record("nvme3", kOwnerStas, 1));
+  const std::string stamp3 = registry_.Stamp("nvme3");
+  EXPECT_EQ(stamp3, "1");
+  ASSERT_TRUE(registry_.Record("nvme3", kOwnerStas, 2));  // nvme3 again, a new controller
+  registry_.Release("nvme1", kOwnerStas, registry_.Stamp("nvme1"));
+  registry_.Release("nvme2", kOwnerStas, registry_.Stamp("nvme2"));
+  registry_.Release("nvme3", kOwnerStas, stamp3);
+  EXPECT_EQ(Names(), (std::vector<std::string>{"nvme2", "nvme3"}));
   EXPECT_EQ(registry_.OwnerOf("nvme2"), "nbft");
+  EXPECT_EQ(registry_.Stamp("nvme3"), "2");
+}
+
+// An entry or an owner file that is a link is not followed; a FIFO is not waited on.
+TEST_F(OwnershipRegistryTest, LinksAndFifosAreNobodys) {
+  testing::WriteFileText(tmp_.path() + "/elsewhere/owner", "secret first line\n");
+  std::filesystem::create_directories(dir_ + "/nvme2");
+  std::filesystem::create_directory_symlink(tmp_.path() + "/elsewhere", dir_ + "/nvme1");
+  std::filesystem::create_symlink(tmp_.path() + "/elsewhere/owner", dir_ + "/nvme2/owner");
+  std::filesystem::create_directories(dir_ + "/nvme3");
+  ASSERT_EQ(mkfifo((dir_ + "/nvme3/owner").c_str(), 0600), 0);
+  for (const char* d : {"nvme1", "nvme2", "nvme3"}) {
+    EXPECT_EQ(registry_.OwnerOf(d), "") << d;
+    EXPECT_EQ(registry_.Claim(d, kOwnerStas, 1), "") << d;  // and not claimed either
+  }
 }
 
 // The device name comes from the kernel, but is never a path; an owner file is read no

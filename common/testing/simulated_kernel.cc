@@ -435,7 +435,9 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
   d.state = kCtrlStateLive;
   d.has_namespaces = !is_dc;
   std::string name = d.name;
-  bool persistent = is_dc && req.options.kato.value_or(0) > 0;
+  // Every discovery connection is made with a keep-alive (BuildConnectString()), which is
+  // what makes it persistent.
+  bool persistent = is_dc;
   devices_[name] = NewDevice(std::move(d), persistent, req.options);
   KernelEvent ev;
   ev.action = KernelEvent::Action::kAdd;

@@ -83,13 +83,9 @@ assert_eq 2 "$(kernel_ctrl_count "$WKDN")" "kernel DCs with the loop"
 assert_eq "$dca" "$(dc_live_at 8009)" "A's device with the loop"
 echo 0 >"$R2/enable" && rmdir "$R2" || fail "cannot remove the referral B -> A"
 wait_for "[ \"\$(dlp_count_port 8010)\" = 2 ]" 60
-# Every discovery connection has an explicit keep-alive (the kernel shows it from 5.19 on).
-if [ -r "/sys/class/nvme/$dca/kato" ]; then
-  assert_eq 30 "$(cat "/sys/class/nvme/$dca/kato")" "A's keep-alive"
-  assert_eq 30 "$(cat "/sys/class/nvme/$dcb/kato")" "B's keep-alive"
-else
-  log "this kernel does not show kato in sysfs"
-fi
+# Every discovery connection has an explicit keep-alive (sysfs shows it on 6.1 and later).
+assert_eq 30 "$(cat "/sys/class/nvme/$dca/kato")" "A's keep-alive"
+assert_eq 30 "$(cat "/sys/class/nvme/$dcb/kato")" "B's keep-alive"
 
 log "referral removed: stafd drops B"
 n_aen=$(nlines "$E2E/stafd.log" "Received AEN: 0x70f002")

@@ -83,6 +83,13 @@ grep -q "$boot - Owned by \"nbft\" (ownership registry): left connected" "$E2E/s
 
 log "stacd restarted with disconnect-scope=all-connections-matching-disconnect-trtypes"
 stop_pid "$STACD_PID"
+# An unowned controller nothing wants (SUB3 by hand, then hidden from the log page as SUB1 is):
+# the audit disconnects it, which shows that the audit ran and left SUB1's.
+nvmet_link 1 "${SUB}3"
+wait_for "[ \"\$(dlp_count)\" = 2 ]" 30
+connect_by_hand "${SUB}3"
+echo 0 >"$NVMET/subsystems/${SUB}3/attr_allow_any_host" || fail "cannot disallow ${SUB}3's hosts"
+wait_for "[ \"\$(dlp_count)\" = 1 ]" 30
 cat >"$E2E/stacd.conf" <<CONF
 [I/O controller connection management]
 disconnect-scope = all-connections-matching-disconnect-trtypes
@@ -92,7 +99,7 @@ n_audit=$(nlines "$E2E/stacd.log" "stafd has read")
 start_stacd
 # The audit runs once stacd has taken back its controllers; the pass once stafd answered.
 wait_for "[ \"\$(nlines $E2E/stacd.log 'stafd has read')\" -gt $n_audit ]" 30
-sleep 3
+wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 0 ]" 30
 assert_eq "$boot" "$(kernel_ctrls "${SUB}1")" "SUB1's controller after stacd restarted"
 assert_eq live "$(ctrl_state "$boot")" "the state of $boot"
 stop_pid "$STACD_PID"
