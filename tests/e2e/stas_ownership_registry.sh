@@ -28,9 +28,12 @@ owner_of() { cat "$REG/$1/owner" 2>/dev/null || echo none; }
 owner_shown() {
   stacctl --json ls -d | jq -r --arg n "$1" '.[] | select(.subsysnqn == $n) | .owner // "none"'
 }
+# connect_by_hand NQN: as an admin would, with nvme-cli. Its exit status is not the test:
+# nvme-cli 2.3 sometimes fails a connect made moments after a disconnect of the same subsystem
+# although the kernel made the controller; the kernel's controller is what counts.
 connect_by_hand() {
   nvme connect -t tcp -a 127.0.0.1 -s 8009 -n "$1" --hostnqn="$HOSTNQN" --hostid="$HOSTID" >/dev/null ||
-    fail "nvme connect to $1 failed"
+    log "nvme connect to $1 said it failed"
   wait_for "[ \"\$(kernel_ctrl_count $1)\" = 1 ]" 20
 }
 
@@ -84,10 +87,11 @@ grep -q "$boot - Owned by \"nbft\" (ownership registry): left connected" "$E2E/s
 log "stacd restarted with disconnect-scope=all-connections-matching-disconnect-trtypes"
 stop_pid "$STACD_PID"
 # An unowned controller nothing wants (SUB3 by hand, then hidden from the log page as SUB1 is):
-# the audit disconnects it, which shows that the audit ran and left SUB1's.
+# the audit adopts it (to disconnect it), which shows that the audit ran and passed SUB1's by.
 nvmet_link 1 "${SUB}3"
 wait_for "[ \"\$(dlp_count)\" = 2 ]" 30
 connect_by_hand "${SUB}3"
+unwanted=$(kernel_ctrls "${SUB}3")
 echo 0 >"$NVMET/subsystems/${SUB}3/attr_allow_any_host" || fail "cannot disallow ${SUB}3's hosts"
 wait_for "[ \"\$(dlp_count)\" = 1 ]" 30
 cat >"$E2E/stacd.conf" <<CONF
@@ -99,7 +103,8 @@ n_audit=$(nlines "$E2E/stacd.log" "stafd has read")
 start_stacd
 # The audit runs once stacd has taken back its controllers; the pass once stafd answered.
 wait_for "[ \"\$(nlines $E2E/stacd.log 'stafd has read')\" -gt $n_audit ]" 30
-wait_for "[ \"\$(kernel_ctrl_count ${SUB}3)\" = 0 ]" 30
+wait_for "grep -q 'audit: adopting $unwanted\$' $E2E/stacd.log" 30
+grep -q "audit: adopting $boot\$" "$E2E/stacd.log" && fail "the audit adopted nbft's $boot"
 assert_eq "$boot" "$(kernel_ctrls "${SUB}1")" "SUB1's controller after stacd restarted"
 assert_eq live "$(ctrl_state "$boot")" "the state of $boot"
 stop_pid "$STACD_PID"
