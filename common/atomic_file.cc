@@ -82,13 +82,20 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, mode
 
 namespace {
 
-// Reads until `done(text)` or the end of the file.
+// Reads until `done(text)` or the end of the file. `regular_only`: opened without blocking, and
+// EINVAL unless it is a regular file.
 Result<std::string> ReadFileWhile(const std::string& path, size_t chunk,
-                                  const std::function<bool(const std::string&)>& done) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                                  const std::function<bool(const std::string&)>& done,
+                                  bool regular_only = false) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | (regular_only ? O_NONBLOCK : 0));
   if (fd < 0) {
     int err = errno;
     return Fail(err, path + ": " + ErrnoText(err));
+  }
+  struct stat st {};
+  if (regular_only && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+    ::close(fd);
+    return Fail(EINVAL, path + ": not a regular file");
   }
   std::string text;
   std::vector<char> buf(chunk);
@@ -116,33 +123,9 @@ Result<std::string> ReadWholeFile(const std::string& path) {
 }
 
 Result<std::string> ReadRegularFile(const std::string& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    int err = errno;
-    return Fail(err, path + ": " + ErrnoText(err));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Fail(EINVAL, path + ": not a regular file");
-  }
-  std::string text;
-  std::vector<char> buf(65536);
-  while (text.size() <= max_bytes) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Fail(err, path + ": " + ErrnoText(err));
-    }
-    if (n == 0)
-      break;
-    text.append(buf.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  if (text.size() > max_bytes)
+  Result<std::string> text = ReadFileWhile(
+      path, 65536, [max_bytes](const std::string& t) { return t.size() > max_bytes; }, true);
+  if (text && text->size() > max_bytes)
     return Fail(EFBIG, path + ": larger than " + std::to_string(max_bytes) + " bytes");
   return text;
 }
