@@ -91,6 +91,23 @@ bool ParseInt(std::string_view s, long long* out) {
   return true;
 }
 
+bool ParseSystemdBool(std::string_view s, bool* out) {
+  std::string v = ToLower(Trim(s));
+  for (const char* yes : {"1", "yes", "y", "true", "t", "on"}) {
+    if (v == yes) {
+      *out = true;
+      return true;
+    }
+  }
+  for (const char* no : {"0", "no", "n", "false", "f", "off"}) {
+    if (v == no) {
+      *out = false;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ParseBool(std::string_view s, bool* out) {
   std::string v = ToLower(Trim(s));
   if (v == "true") {

@@ -29,6 +29,9 @@ bool ParseInt(std::string_view s, long long* out);
 
 // Parses true/false the way the stas config does: case-insensitive "true" or "false" only.
 bool ParseBool(std::string_view s, bool* out);
+// systemd's booleans, as nvme-stas 3.x and libnvme 3's INI files take them (case-insensitive):
+// 1 yes y true t on, and 0 no n false f off.
+bool ParseSystemdBool(std::string_view s, bool* out);
 
 // Quotes a value for a log line: printable text as is, anything else as \xNN escapes.
 std::string Printable(std::string_view s);

@@ -47,5 +47,22 @@ TEST(LogSafeTest, EveryLogLineIsSafeWhateverTheCallerPassed) {
   EXPECT_EQ(lines[0], "mDNS service evil\\x0astafd[1]: Connected\\xff ignored");
 }
 
+TEST(StrUtilTest, SystemdBooleans) {
+  for (const char* yes : {"1", "yes", "Y", "true", "t", "ON", " on "}) {
+    bool v = false;
+    EXPECT_TRUE(ParseSystemdBool(yes, &v)) << yes;
+    EXPECT_TRUE(v) << yes;
+  }
+  for (const char* no : {"0", "no", "n", "False", "f", "off"}) {
+    bool v = true;
+    EXPECT_TRUE(ParseSystemdBool(no, &v)) << no;
+    EXPECT_FALSE(v) << no;
+  }
+  bool v = true;
+  for (const char* bad : {"", "2", "yess", "enabled", "-1"})
+    EXPECT_FALSE(ParseSystemdBool(bad, &v)) << bad;
+  EXPECT_TRUE(v);  // untouched
+}
+
 }  // namespace
 }  // namespace stas

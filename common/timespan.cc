@@ -113,7 +113,81 @@ std::optional<double> Sum(const std::smatch& m, const Format& format) {
   return others + secs;
 }
 
+struct SystemdUnit {
+  std::string_view name;
+  double seconds;
+};
+
+// A unit matches only as a whole word (SystemdUnitAt), so the order does not matter.
+constexpr std::array<SystemdUnit, 29> kSystemdUnits = {{
+    {"usec", 1e-6},      {"us", 1e-6},       {"\xc2\xb5s", 1e-6},  // "µs" in UTF-8
+    {"msec", 1e-3},      {"ms", 1e-3},       {"seconds", 1},      {"second", 1},
+    {"sec", 1},          {"s", 1},           {"minutes", 60},     {"minute", 60},
+    {"min", 60},         {"m", 60},          {"hours", 3600},     {"hour", 3600},
+    {"hr", 3600},        {"h", 3600},        {"days", 86400},     {"day", 86400},
+    {"d", 86400},        {"weeks", 604800},  {"week", 604800},    {"w", 604800},
+    {"months", 2629800}, {"month", 2629800}, {"M", 2629800},      {"years", 31557600},
+    {"year", 31557600},  {"y", 31557600},
+}};
+
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+bool IsDigitOrDot(char c) {
+  return (c >= '0' && c <= '9') || c == '.';
+}
+
+// The unit at the start of `s` (nullopt: none), its length in `len`.
+std::optional<double> SystemdUnitAt(std::string_view s, size_t* len) {
+  for (const SystemdUnit& u : kSystemdUnits) {
+    // A whole word: "mx" is not minutes followed by junk.
+    if (s.substr(0, u.name.size()) == u.name &&
+        (s.size() == u.name.size() || IsBlank(s[u.name.size()]) ||
+         IsDigitOrDot(s[u.name.size()]))) {
+      *len = u.name.size();
+      return u.seconds;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<double> ParseSystemdTimeSpan(std::string_view text) {
+  if (text.size() > kMaxTimeSpanLength)
+    return std::nullopt;
+  std::string_view s = Trim(text);
+  if (s == "infinity")
+    return HUGE_VAL;
+  if (s.empty())
+    return std::nullopt;
+  double total = 0;
+  while (!s.empty()) {
+    size_t n = 0;
+    while (n < s.size() && IsDigitOrDot(s[n]))
+      ++n;
+    std::optional<double> v = ParseUnsigned(s.substr(0, n));
+    if (!v)
+      return std::nullopt;
+    s.remove_prefix(n);
+    while (!s.empty() && IsBlank(s.front()))
+      s.remove_prefix(1);
+    double unit = 1;
+    if (!s.empty() && !IsDigitOrDot(s.front())) {
+      size_t len = 0;
+      std::optional<double> u = SystemdUnitAt(s, &len);
+      if (!u)
+        return std::nullopt;
+      unit = *u;
+      s.remove_prefix(len);
+      while (!s.empty() && IsBlank(s.front()))
+        s.remove_prefix(1);
+    }
+    total += *v * unit;
+  }
+  return total;
+}
 
 std::optional<double> ParseTimeSpan(std::string_view text) {
   if (text.size() > kMaxTimeSpanLength)

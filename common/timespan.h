@@ -24,4 +24,12 @@ inline constexpr size_t kMaxTimeSpanLength = 256;
 // seconds ("1.01 minutes" -> 60).
 std::optional<double> ParseTimeSpan(std::string_view text);
 
+// A time span in systemd.time(7)'s grammar, as nvme-stas 3.x's dc-giveup-timeout takes it:
+// one or more "<number>[<unit>]" parts, blanks between them optional, summed ("1h 30min",
+// "2d12h", "1.5h"); a number without a unit counts seconds. Units are case-sensitive, since
+// "M" is a month (30.44 days) and "m" a minute: usec us, msec ms, seconds second sec s,
+// minutes minute min m, hours hour hr h, days day d, weeks week w, months month M,
+// years year y (365.25 days). "infinity" gives +infinity. No sign: nullopt for anything else.
+std::optional<double> ParseSystemdTimeSpan(std::string_view text);
+
 }  // namespace stas

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/timespan.h"
 
+#include <cmath>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -123,6 +124,35 @@ TEST(TimeSpanTest, GarbageIsRejected) {
 TEST(TimeSpanTest, LongestAcceptedInput) {
   std::string text = std::string(kMaxTimeSpanLength - 2, ' ') + "5s";
   ExpectSpan(text, 5);
+}
+
+TEST(SystemdTimeSpanTest, Units) {
+  EXPECT_EQ(ParseSystemdTimeSpan("72hours"), 72 * 3600);
+  EXPECT_EQ(ParseSystemdTimeSpan("72h"), 72 * 3600);
+  EXPECT_EQ(ParseSystemdTimeSpan("90"), 90);  // no unit: seconds
+  EXPECT_EQ(ParseSystemdTimeSpan("1h 30min"), 5400);
+  EXPECT_EQ(ParseSystemdTimeSpan("1h30min"), 5400);
+  EXPECT_EQ(ParseSystemdTimeSpan(" 2d 12h "), 2.5 * 86400);
+  EXPECT_EQ(ParseSystemdTimeSpan("1.5h"), 5400);
+  EXPECT_EQ(ParseSystemdTimeSpan("1w"), 604800);
+  EXPECT_EQ(ParseSystemdTimeSpan("500ms"), 0.5);
+  EXPECT_EQ(ParseSystemdTimeSpan("1y"), 31557600);
+  EXPECT_EQ(ParseSystemdTimeSpan("infinity"), HUGE_VAL);
+}
+
+// systemd.time(7): "M" is a month, "m" a minute. nvme-stas 2.x's "1M" meant one minute.
+TEST(SystemdTimeSpanTest, MonthIsCapitalM) {
+  EXPECT_EQ(ParseSystemdTimeSpan("1M"), 2629800);
+  EXPECT_EQ(ParseSystemdTimeSpan("1m"), 60);
+  EXPECT_EQ(ParseSystemdTimeSpan("2 months"), 2 * 2629800);
+}
+
+TEST(SystemdTimeSpanTest, Rejects) {
+  for (const char* bad : {"", " ", "-1", "+5", "1x", "h", "1hh", "1mx", "inf", "nan", "1e3",
+                          "1.2.3s", "72 hours of", "1H", "Infinity"}) {
+    EXPECT_EQ(ParseSystemdTimeSpan(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(ParseSystemdTimeSpan(std::string(kMaxTimeSpanLength + 1, '1')), std::nullopt);
 }
 
 }  // namespace

@@ -263,6 +263,30 @@ const char* DisconnectScopeName(DisconnectScope s) {
   return "?";
 }
 
+std::optional<DcPersistence> ParseDcPersistence(std::string_view text) {
+  if (text == "no")
+    return DcPersistence::kNo;
+  if (text == "auto")
+    return DcPersistence::kAuto;
+  if (text == "force")
+    return DcPersistence::kForce;
+  return std::nullopt;
+}
+
+const char* DcPersistenceName(DcPersistence p) {
+  switch (p) {
+    case DcPersistence::kUnset:
+      return "";
+    case DcPersistence::kNo:
+      return "no";
+    case DcPersistence::kAuto:
+      return "auto";
+    case DcPersistence::kForce:
+      return "force";
+  }
+  return "";
+}
+
 ConnectOptions ConnectOptions::MergedWith(const ConnectOptions& o) const {
   ConnectOptions r = *this;
   auto take = [](auto& mine, const auto& theirs) {
@@ -333,6 +357,18 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
         c.connect_volumes_only = t.value == kDcConnectVolumes;
         c.extras.emplace_back(t.key, t.value);
       }
+    } else if (t.key == kDcPersistentKey) {
+      std::optional<DcPersistence> p = ParseDcPersistence(t.value);
+      if (d != Daemon::kStafd) {
+        rep.Warn(line, what + ": persistent= applies to stafd's discovery controllers; ignored");
+      } else if (!p) {
+        rep.Warn(line, what + ": persistent " + Quote(t.value) +
+                           " is not one of no, auto, force; the [Discovery controller connection "
+                           "management] persistent applies");
+      } else {
+        c.persistent = *p;
+        c.extras.emplace_back(t.key, t.value);
+      }
     } else if (IsConnectOptionKey(t.key)) {
       if (auto why = ParseConnectOption(t.key, t.value, &c.overrides)) {
         rep.Warn(line, what + ": " + t.key + " " + Quote(t.value) + " is invalid (" + *why +
@@ -396,10 +432,17 @@ LoadedConfig ParseServiceConfig(Daemon d, const IniDocument& doc) {
   if (d == Daemon::kStafd)
     ApplyLegacyPersistence(doc, &out.config, &rep);
   for (const OptionSpec& o : AllOptions()) {
-    if (!o.AppliesTo(d) || o.multi || o.status != OptionStatus::kCurrent)
+    const bool alias = o.status == OptionStatus::kAlias;
+    if (!o.AppliesTo(d) || o.multi || (o.status != OptionStatus::kCurrent && !alias))
       continue;
-    if (const IniEntry* e = doc.Last(o.section, o.name))
-      ApplySingle(d, o, *e, &out.config, &rep);
+    const IniEntry* e = doc.Last(o.section, o.name);
+    if (e == nullptr)
+      continue;
+    if (alias && doc.Last(o.section, o.alias_of) != nullptr) {
+      rep.Warn(e->line, "[" + o.section + "] " + o.name + " and " + o.alias_of +
+                            " are two spellings of one option; " + o.name + " is used");
+    }
+    ApplySingle(d, o, *e, &out.config, &rep);
   }
   ParseControllerEntries(d, doc, &out.config, &out.diagnostics);
   return out;

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -97,6 +98,19 @@ const char* DisconnectScopeName(DisconnectScope s);
 inline constexpr char kDcConnectKey[] = "connect";
 inline constexpr char kDcConnectVolumes[] = "volumes";
 
+// A DC's connection between log page reads (TP8014 EPCSD, "explicit persistent connection
+// support for discovery"): kUnset keeps nvme-stas 2.x's behaviour (always held); kAuto holds it
+// when the DC's own log page entry sets EPCSD and parks it otherwise (disconnected, its cached
+// page kept, polled); kForce holds it whatever EPCSD says; kNo always parks it.
+enum class DcPersistence { kUnset, kNo, kAuto, kForce };
+// "no", "auto", "force"; nullopt for anything else.
+std::optional<DcPersistence> ParseDcPersistence(std::string_view text);
+const char* DcPersistenceName(DcPersistence p);  // "" for kUnset
+inline constexpr char kDcPersistentKey[] = "persistent";
+// How often a parked DC is connected again to read its page, by default (minutes).
+inline constexpr int kDefaultEpcsdPollMinutes = 15;
+inline constexpr int kMaxEpcsdPollMinutes = 7 * 24 * 60;
+
 // One validated `controller=` entry. Transport and traddr are always set; subsysnqn is set
 // (stafd fills in the well-known discovery NQN; stacd drops entries without one).
 struct ControllerEntry {
@@ -113,6 +127,9 @@ struct ControllerEntry {
   // stafd only, `connect=volumes`: stacd connects from this DC's log page only the subsystems
   // its attached volumes need, not every one it lists (`connect=all`, the default).
   bool connect_volumes_only = false;
+  // stafd only, `persistent=`: overrides the [Discovery controller connection management]
+  // choice for this DC (kUnset: that choice applies).
+  DcPersistence persistent = DcPersistence::kUnset;
   // The optional keys as given (host-nqn, secrets, overrides), in file order, values in their
   // canonical text form; this is what D-Bus shows after the identity keys
   // (docs/compatibility.md, "Controller identity dicts").
@@ -131,6 +148,8 @@ struct ServiceConfig {
   bool zeroconf = true;
   bool persistent_connections = true;
   long long zeroconf_persistence_sec = 72 * 3600;  // -1: never purge; at most kMaxPersistenceSec
+  DcPersistence dc_persistence = DcPersistence::kUnset;  // every DC's, unless its entry says
+  int epcsd_poll_minutes = kDefaultEpcsdPollMinutes;     // a parked DC's poll interval
   // stacd only
   DisconnectScope disconnect_scope = DisconnectScope::kOnlyStasConnections;
   std::vector<std::string> disconnect_trtypes{"tcp"};

@@ -2,6 +2,7 @@
 #include "common/config/config_options.h"
 
 #include <climits>
+#include <cmath>
 
 #include "common/python_compat.h"
 #include "common/str_util.h"
@@ -155,6 +156,41 @@ Why ParsePersistence(std::string_view text, long long* out, Notes* notes) {
   return std::nullopt;
 }
 
+// dc-giveup-timeout: zeroconf-connections-persistence in nvme-stas 3.x's spelling and
+// systemd.time(7)'s grammar ("infinity" is -1, forever).
+Why ParseGiveupTimeout(std::string_view text, long long* out, Notes* notes) {
+  std::optional<double> secs = ParseSystemdTimeSpan(text);
+  if (!secs)
+    return std::string("expected a systemd time span such as \"72h\", \"3d 5h\" or infinity");
+  if (std::isinf(*secs)) {
+    *out = -1;
+  } else if (*secs > static_cast<double>(kMaxPersistenceSec)) {
+    notes->push_back("more than 100 years; 100 years used");
+    *out = kMaxPersistenceSec;
+  } else {
+    *out = static_cast<long long>(*secs + 0.5);
+  }
+  return std::nullopt;
+}
+
+Why ParseDcPersistenceInto(std::string_view text, DcPersistence* out) {
+  std::optional<DcPersistence> p = ParseDcPersistence(Trim(text));
+  if (!p)
+    return std::string("expected no, auto or force");
+  *out = *p;
+  return std::nullopt;
+}
+
+// honor-fabric-zoning: nvme-stas 3.x's disconnect-scope, yes = only-stas-connections,
+// no = no-disconnect.
+Why ParseFabricZoning(std::string_view text, DisconnectScope* out) {
+  bool honor = true;
+  if (!ParseSystemdBool(text, &honor))
+    return std::string("expected yes or no");
+  *out = honor ? DisconnectScope::kOnlyStasConnections : DisconnectScope::kNoDisconnect;
+  return std::nullopt;
+}
+
 // An integer option of [Limits], checked against its range.
 Why ParseIntIn(std::string_view text, IntRange range, int* out) {
   long long v = 0;
@@ -197,6 +233,12 @@ OptionSpec Make(const char* section, const char* name, const char* in, OptionSta
   o.status = status;
   o.parse = std::move(parse);
   o.show = std::move(show);
+  return o;
+}
+
+OptionSpec Alias(OptionSpec o, const char* alias_of) {
+  o.status = OptionStatus::kAlias;
+  o.alias_of = alias_of;
   return o;
 }
 
@@ -282,6 +324,32 @@ std::vector<OptionSpec> BuildTable() {
         return ParsePersistence(s, &c.zeroconf_persistence_sec, n);
       },
       [](const ServiceConfig& c) { return Json(c.zeroconf_persistence_sec); }));
+  // nvme-stas 3.x's spelling of zeroconf-connections-persistence (after it: it wins).
+  t.push_back(
+      Alias(Make(
+                "Discovery controller connection management", "dc-giveup-timeout", "f", kCur,
+                [](std::string_view s, ServiceConfig& c, Notes* n) {
+                  return ParseGiveupTimeout(s, &c.zeroconf_persistence_sec, n);
+                },
+                [](const ServiceConfig& c) { return Json(c.zeroconf_persistence_sec); }),
+            "zeroconf-connections-persistence"));
+  // EPCSD-driven persistence (TP8014): every DC's choice unless its controller= entry says.
+  t.push_back(Make(
+      "Discovery controller connection management", "persistent", "f", kCur,
+      [](std::string_view s, ServiceConfig& c, Notes*) {
+        return ParseDcPersistenceInto(s, &c.dc_persistence);
+      },
+      [](const ServiceConfig& c) {
+        return c.dc_persistence == DcPersistence::kUnset
+                   ? Json(nullptr)
+                   : Json(DcPersistenceName(c.dc_persistence));
+      }));
+  t.push_back(Make(
+      "Discovery controller connection management", "epcsd-poll-interval-minutes", "f", kCur,
+      [](std::string_view s, ServiceConfig& c, Notes*) {
+        return ParseIntIn(s, {1, kMaxEpcsdPollMinutes}, &c.epcsd_poll_minutes);
+      },
+      [](const ServiceConfig& c) { return Json(c.epcsd_poll_minutes); }));
   t.push_back(Make(
       "I/O controller connection management", "disconnect-scope", "c", kCur,
       [](std::string_view s, ServiceConfig& c, Notes*) {
@@ -305,6 +373,15 @@ std::vector<OptionSpec> BuildTable() {
         return ParseNccAttempts(s, &c.connect_attempts_on_ncc, n);
       },
       [](const ServiceConfig& c) { return Json(c.connect_attempts_on_ncc); }));
+  // nvme-stas 3.x's spelling of disconnect-scope (after it: it wins).
+  t.push_back(Alias(
+      Make(
+          "I/O controller connection management", "honor-fabric-zoning", "c", kCur,
+          [](std::string_view s, ServiceConfig& c, Notes*) {
+            return ParseFabricZoning(s, &c.disconnect_scope);
+          },
+          [](const ServiceConfig& c) { return Json(DisconnectScopeName(c.disconnect_scope)); }),
+      "disconnect-scope"));
   // Zero referrals or I/O controllers per DC is a valid choice (follow none); a read must be
   // allowed at least one entry and one second.
   t.push_back(

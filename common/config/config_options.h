@@ -19,6 +19,10 @@ enum class OptionStatus {
   kCurrent,
   kDeprecated,  // still honoured, with a warning
   kObsolete,    // accepted and ignored, with a warning
+  // nvme-stas 3.x's spelling of a current option (alias_of, same section): honoured, and
+  // winning over the 2.x spelling when a file has both; shown and documented under the 2.x
+  // name only, so that --dump-config keeps one key per setting.
+  kAlias,
 };
 
 struct OptionSpec {
@@ -27,7 +31,8 @@ struct OptionSpec {
   bool stafd = false;
   bool stacd = false;
   OptionStatus status = OptionStatus::kCurrent;
-  bool multi = false;  // controller=, exclude=: every occurrence counts
+  bool multi = false;    // controller=, exclude=: every occurrence counts
+  std::string alias_of;  // kAlias: the option it spells differently
   // Applies `text` to `cfg`; on invalid text returns why and leaves `cfg` unchanged.
   // `notes` receives remarks about text that was accepted with changes.
   std::function<std::optional<std::string>(std::string_view text, ServiceConfig& cfg,

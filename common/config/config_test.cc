@@ -356,6 +356,72 @@ TEST(ConfigTest, ControllerEntriesWithEveryKey) {
   EXPECT_EQ(c.extras[6], (std::pair<std::string, std::string>{"nr-write-queues", "2"}));
 }
 
+TEST(ConfigTest, PersistentIsAStafdChoicePerDcAndGlobal) {
+  LoadedConfig l = Parse(Daemon::kStafd,
+                         "[Discovery controller connection management]\n"
+                         "persistent = auto\n"
+                         "epcsd-poll-interval-minutes = 5\n"
+                         "[Controllers]\n"
+                         "controller = transport=tcp;traddr=192.0.2.10;persistent=force\n"
+                         "controller = transport=tcp;traddr=192.0.2.11;persistent=sometimes\n"
+                         "controller = transport=tcp;traddr=192.0.2.12\n");
+  EXPECT_EQ(l.config.dc_persistence, DcPersistence::kAuto);
+  EXPECT_EQ(l.config.epcsd_poll_minutes, 5);
+  ASSERT_EQ(l.config.controllers.size(), 3u);
+  EXPECT_EQ(l.config.controllers[0].persistent, DcPersistence::kForce);
+  EXPECT_EQ(l.config.controllers[0].extras,
+            (std::vector<std::pair<std::string, std::string>>{{"persistent", "force"}}));
+  EXPECT_EQ(l.config.controllers[1].persistent, DcPersistence::kUnset);
+  EXPECT_EQ(l.config.controllers[2].persistent, DcPersistence::kUnset);
+  EXPECT_THAT(AllText(l.diagnostics), HasSubstr("persistent \"sometimes\" is not one of no, "
+                                                "auto, force"));
+  EXPECT_EQ(ConfigToJson(l.config)["Discovery controller connection management"]["persistent"],
+            "auto");
+
+  // Unset by default (nvme-stas 2.x: always held); bad values keep the defaults.
+  LoadedConfig d = Parse(Daemon::kStafd,
+                         "[Discovery controller connection management]\n"
+                         "persistent = sometimes\nepcsd-poll-interval-minutes = 0\n");
+  EXPECT_EQ(d.config.dc_persistence, DcPersistence::kUnset);
+  EXPECT_EQ(d.config.epcsd_poll_minutes, kDefaultEpcsdPollMinutes);
+  EXPECT_THAT(AllText(d.diagnostics), HasSubstr("epcsd-poll-interval-minutes: invalid value"));
+  EXPECT_THAT(AllText(d.diagnostics), HasSubstr("persistent: invalid value"));
+}
+
+// nvme-stas 3.x's spellings of two options are honoured, and win over the 2.x ones.
+TEST(ConfigTest, ThreeXSpellingsAreAliases) {
+  LoadedConfig f = Parse(Daemon::kStafd,
+                         "[Discovery controller connection management]\n"
+                         "zeroconf-connections-persistence = 1 hour\n"
+                         "dc-giveup-timeout = 1M\n");
+  EXPECT_EQ(f.config.zeroconf_persistence_sec, 2629800);  // a month, not a minute
+  EXPECT_THAT(AllText(f.diagnostics), HasSubstr("are two spellings of one option"));
+  LoadedConfig inf = Parse(Daemon::kStafd,
+                           "[Discovery controller connection management]\n"
+                           "dc-giveup-timeout = infinity\n");
+  EXPECT_EQ(inf.config.zeroconf_persistence_sec, -1);
+  EXPECT_TRUE(inf.diagnostics.empty()) << AllText(inf.diagnostics);
+  // Shown once, under the 2.x name.
+  EXPECT_FALSE(ConfigToJson(inf.config)["Discovery controller connection management"].contains(
+      "dc-giveup-timeout"));
+
+  LoadedConfig no =
+      Parse(Daemon::kStacd, "[I/O controller connection management]\nhonor-fabric-zoning = no\n");
+  EXPECT_EQ(no.config.disconnect_scope, DisconnectScope::kNoDisconnect);
+  LoadedConfig yes = Parse(Daemon::kStacd,
+                           "[I/O controller connection management]\n"
+                           "disconnect-scope = no-disconnect\nhonor-fabric-zoning = yes\n");
+  EXPECT_EQ(yes.config.disconnect_scope, DisconnectScope::kOnlyStasConnections);
+  LoadedConfig bad =
+      Parse(Daemon::kStacd, "[I/O controller connection management]\nhonor-fabric-zoning = 2\n");
+  EXPECT_EQ(bad.config.disconnect_scope, DisconnectScope::kOnlyStasConnections);
+  EXPECT_THAT(AllText(bad.diagnostics), HasSubstr("honor-fabric-zoning: invalid value \"2\""));
+  // stafd does not take stacd's option.
+  LoadedConfig wrong =
+      Parse(Daemon::kStafd, "[I/O controller connection management]\nhonor-fabric-zoning=no\n");
+  EXPECT_FALSE(wrong.diagnostics.empty());
+}
+
 TEST(ConfigTest, ConnectVolumesIsAStafdChoiceShownAmongTheExtras) {
   LoadedConfig l = Parse(Daemon::kStafd,
                          "[Controllers]\n"
