@@ -6,6 +6,7 @@
 
 #include "common/config/config.h"
 #include "common/config/config_json.h"
+#include "common/ip_address.h"
 #include "common/log.h"
 
 namespace stas::staf {
@@ -48,7 +49,11 @@ Dc::Dc(DcContext& ctx, ConnectRequest request, Origin origin, Dict extras)
       log_generation_(++ctx.last_log_generation),
       register_timer_(ctx.controller.loop, kRegisterRetry, [this] { RunIfIdle(&Dc::Register); }),
       support_timer_(ctx.controller.loop, kSupportRetry, [this] { RunIfIdle(&Dc::GetSupport); }),
-      log_timer_(ctx.controller.loop, kLogRetry, [this] { RunIfIdle(&Dc::GetLog); }) {}
+      log_timer_(ctx.controller.loop, kLogRetry, [this] { RunIfIdle(&Dc::GetLog); }),
+      poll_timer_(ctx.controller.loop, ctx.epcsd_poll, [this] {
+        LOG_INFO("%sParked: connecting to read the log page again", Prefix().c_str());
+        TryConnect();
+      }) {}
 
 void Dc::SetCachedLog(std::vector<LogEntry> entries) {
   log_ = std::move(entries);
@@ -96,9 +101,11 @@ void Dc::StopTimers() {
   register_timer_.Stop();
   support_timer_.Stop();
   log_timer_.Stop();
+  poll_timer_.Stop();
 }
 
 void Dc::OnConnected(bool /*adopted*/) {
+  parked_ = false;
   if (dctx_.on_connected)
     dctx_.on_connected(*this);
   Register();
@@ -107,7 +114,93 @@ void Dc::OnConnected(bool /*adopted*/) {
 void Dc::OnConnectFailed() {
   if (dctx_.on_connect_failed)
     dctx_.on_connect_failed(*this);
+  // A parked DC that cannot be reached is tried again at the next poll, not every minute.
+  if (parked_)
+    poll_timer_.Start(dctx_.epcsd_poll);
   FirstReadDone();
+}
+
+DcPersistence PersistenceIn(const Dict& extras) {
+  for (const auto& [key, value] : extras) {
+    if (key == kDcPersistentKey)
+      return ParseDcPersistence(value).value_or(DcPersistence::kUnset);
+  }
+  return DcPersistence::kUnset;
+}
+
+DcPersistence Dc::own_persistence() const {
+  return PersistenceIn(extras());
+}
+
+void Dc::set_own_persistence(DcPersistence p) {
+  if (p == own_persistence())
+    return;
+  SetExtra(kDcPersistentKey, p == DcPersistence::kUnset
+                                 ? std::nullopt
+                                 : std::optional<std::string>(DcPersistenceName(p)));
+  // A parked DC that must now be held is connected at once rather than at the next poll.
+  DcPersistence now = p != DcPersistence::kUnset ? p : dctx_.persistence;
+  if (parked_ && (now == DcPersistence::kUnset || now == DcPersistence::kForce)) {
+    poll_timer_.Stop();
+    TryConnect();
+  }
+}
+
+bool Dc::EpcsdSet() const {
+  std::optional<IpAddress> mine = IpAddress::Parse(tid().traddr());
+  for (const LogEntry& e : log_) {
+    if (!e.IsCurrentDc() || e.transport != tid().transport() || e.trsvcid != tid().trsvcid())
+      continue;
+    std::optional<IpAddress> theirs = IpAddress::Parse(e.traddr);
+    const bool same_address =
+        mine && theirs ? mine->Unmapped() == theirs->Unmapped() : e.traddr == tid().traddr();
+    if (same_address)
+      return (e.eflags & kEflagsEpcsd) != 0;
+  }
+  return false;
+}
+
+void Dc::HoldOrPark() {
+  DcPersistence p = own_persistence();
+  if (p == DcPersistence::kUnset)
+    p = dctx_.persistence;
+  switch (p) {
+    case DcPersistence::kUnset:
+      return;  // nvme-stas 2.x: always held
+    case DcPersistence::kNo:
+      return Park("persistent=no");
+    case DcPersistence::kAuto:
+      if (!EpcsdSet())
+        return Park("the DC does not set EPCSD in its own log page entry (persistent=auto)");
+      return;
+    case DcPersistence::kForce:
+      if (!EpcsdSet() && !force_noted_) {
+        force_noted_ = true;
+        LOG_INFO(
+            "%sThe DC does not set EPCSD in its own log page entry; connection held "
+            "anyway (persistent=force)",
+            Prefix().c_str());
+      }
+      return;
+  }
+}
+
+void Dc::Park(const char* why) {
+  const auto minutes = static_cast<long long>(dctx_.epcsd_poll.count());
+  LOG_INFO("%sParking: %s; disconnecting, its log page is kept and read again every %lld min",
+           Prefix().c_str(), why, minutes);
+  StopTimers();
+  Release([this](bool released) {
+    if (disposing())
+      return;
+    if (!released) {
+      LOG_WARNING("%sNot parked: the connection could not be released; it is held",
+                  Prefix().c_str());
+      return;
+    }
+    parked_ = true;
+    poll_timer_.Start(dctx_.epcsd_poll);
+  });
 }
 
 void Dc::RunIfIdle(void (Dc::*step)()) {
@@ -264,7 +357,9 @@ void Dc::OnLog(Result<DiscoveryLogPage> r) {
   if (!SameReferrals(old_referrals, Referrals()) && dctx_.on_referrals_changed) {
     dctx_.on_referrals_changed(*this);
   }
-  FirstReadDone();  // last: the referrals it names are already asked for
+  FirstReadDone();  // the referrals it names are already asked for
+  if (!busy())
+    HoldOrPark();  // last: the page is cached and served before the connection goes
 }
 
 void Dc::OnIdle() {
@@ -319,6 +414,11 @@ void Dc::set_volumes_only(bool on) {
 void Dc::Resync() {
   if (disposing())
     return;
+  if (parked_) {
+    // Its page is read at the next poll: a reload does not reconnect every parked DC.
+    LOG_DEBUG("%sParked: not read again before the next poll", Prefix().c_str());
+    return;
+  }
   if (!connected()) {
     if (!busy()) {
       connect_timer().Stop();
@@ -340,6 +440,8 @@ Dict Dc::Info() const {
     for (auto& kv : dctx_.unresponsive_info(*this))
       d.push_back(std::move(kv));
   }
+  if (parked_)
+    d.emplace_back("parked, next read", poll_timer_.ToString());
   if (log_stats_.exists)
     d.emplace_back("get log page operation", log_stats_.ToString());
   if (register_stats_.exists)

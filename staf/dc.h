@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config/config.h"
 #include "common/controller/controller.h"
 #include "common/controller/limits.h"
 #include "common/kernel/dlp_entry.h"
@@ -25,6 +26,9 @@
 namespace stas::staf {
 
 class Dc;
+
+// The persistent= choice among a DC's extras (kUnset: none).
+DcPersistence PersistenceIn(const Dict& extras);
 
 // What all DCs of one service share, and how a Dc tells the service what happened (the on_*
 // callbacks, set where the context is built; each may be empty). Owned by the service;
@@ -35,6 +39,10 @@ struct DcContext {
   HostInfo host{};
   bool pleo = true;
   Limits limits{};  // [Limits]: page reads, referrals followed (#13)
+  // [Discovery controller connection management] persistent, for DCs whose entry does not
+  // say, and how long a parked DC waits before the next read.
+  DcPersistence persistence = DcPersistence::kUnset;
+  std::chrono::minutes epcsd_poll{kDefaultEpcsdPollMinutes};
   // Called after every successful log page fetch (stafd emits log_pages_changed).
   std::function<void(Dc&)> on_log_pages{};
   // Called when the set of referral entries in a DC's log page changed.
@@ -72,6 +80,14 @@ class Dc : public Controller {
   // the extra "connect": "volumes" in IdDict(), which is how stacd learns of it.
   bool volumes_only() const;
   void set_volumes_only(bool on);
+  // persistent= (no|auto|force): this DC's own choice, shown as the extra "persistent"
+  // (kUnset: none, the service-wide one applies); referred DCs inherit it.
+  DcPersistence own_persistence() const;
+  void set_own_persistence(DcPersistence p);
+  // Disconnected after a read because it does not ask for a persistent connection (EPCSD,
+  // persistent=auto) or persistent=no; connected again every epcsd_poll to read again. Its
+  // cached page stays, as for a DC that is away.
+  bool parked() const { return parked_; }
   const std::vector<LogEntry>& log_pages() const { return log_; }
   // Changes whenever log_pages() does, and only then: what stafd caches the page's D-Bus
   // answer by (staf/all_log_pages.h). Unique among the DCs of one DcContext.
@@ -97,6 +113,14 @@ class Dc : public Controller {
   void OnDeviceGone() override;
   void OnIdle() override;
   void StopTimers() override;
+  bool ShouldRetryConnect() const override { return !parked_; }
+
+  // After a successful read: holds the connection or parks the DC (TP8014).
+  void HoldOrPark();
+  // EPCSD of the DC's own entry (subtype "current discovery subsystem") that matches this
+  // connection's transport, address and port; false when there is none.
+  bool EpcsdSet() const;
+  void Park(const char* why);
 
   void Register();
   void GetSupport();
@@ -121,10 +145,13 @@ class Dc : public Controller {
   LimitHits limit_hits_;
   bool refetch_pending_ = false;  // an AEN arrived during an operation
   bool resync_pending_ = false;   // a reconnect event or reload arrived during an operation
+  bool parked_ = false;
+  bool force_noted_ = false;  // persistent=force held it without EPCSD: said once
   OpStats register_stats_, support_stats_, log_stats_;
   Timer register_timer_;
   Timer support_timer_;
   Timer log_timer_;
+  Timer poll_timer_;  // a parked DC's next read
 };
 
 }  // namespace stas::staf

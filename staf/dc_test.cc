@@ -20,6 +20,7 @@ namespace stas::staf {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::SimEntry;
 using testing::SimPort;
 
@@ -45,14 +46,14 @@ class DcTest : public ::testing::Test {
   }
   ~DcTest() override { SetLogSinkForTesting(nullptr); }
 
-  std::shared_ptr<Dc> MakeDc(const std::string& traddr = "192.0.2.10") {
+  std::shared_ptr<Dc> MakeDc(const std::string& traddr = "192.0.2.10", Dict extras = {}) {
     ConnectRequest req;
     req.tid = Tid::Make({.transport = "tcp", .traddr = traddr, .subsysnqn = kWellKnownDiscoveryNqn},
                         TidDefaults{false, host_.hostnqn});
     req.discovery = true;
     req.options.kato = 30;
     req.host = host_;
-    dc_ = std::make_shared<Dc>(ctx_, req, Origin::kConfigured);
+    dc_ = std::make_shared<Dc>(ctx_, req, Origin::kConfigured, std::move(extras));
     return dc_;
   }
 
@@ -194,6 +195,121 @@ TEST_F(DcTest, RetriesAfter3sThen60sAndLogsTheSecondFailure) {
   // The service hears of each failure and of the success (mDNS aging).
   EXPECT_EQ(connect_failed_calls_, 3);
   EXPECT_EQ(connected_calls_, 1);
+}
+
+// TP8014: the DC's own entry (subtype 3) that names this connection's address and port.
+RawLogEntry SelfEntry(const std::string& trsvcid, uint16_t eflags) {
+  return SimEntry(kWellKnownDiscoveryNqn, "192.0.2.10", trsvcid, kSubtypeCurrentDc, eflags);
+}
+
+// persistent=auto and no EPCSD: the DC is read, then disconnected; its page stays; the
+// removal that follows is ours (no reconnect 3 s later); it is read again at each poll.
+TEST_F(DcTest, AutoParksADcWithoutEpcsdAndPollsIt) {
+  ctx_.persistence = DcPersistence::kAuto;
+  ctx_.epcsd_poll = std::chrono::minutes(15);
+  std::string info;
+  SetLogSinkForTesting([&](LogLevel, const std::string& s) { info += s + "\n"; });
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(dc->connected());
+  EXPECT_TRUE(dc->parked());
+  EXPECT_EQ(dc->log_pages().size(), 2u);
+  EXPECT_EQ(log_page_calls_, 1);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(kernel_.device_count(), 0u);
+  EXPECT_THAT(info, HasSubstr("Parking: the DC does not set EPCSD"));
+  EXPECT_THAT(info, Not(HasSubstr("Device removed by the kernel")));
+  const Dict info_dict = dc->Info();
+  EXPECT_NE(std::find_if(info_dict.begin(), info_dict.end(),
+                         [](const auto& kv) { return kv.first == "parked, next read"; }),
+            info_dict.end());
+
+  loop_.AdvanceBy(std::chrono::minutes(15) - std::chrono::seconds(1));
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  dc->Resync();  // a reload does not read a parked DC
+  loop_.RunUntilIdle();
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:3", "192.0.2.22", "4420")});
+  loop_.AdvanceBy(std::chrono::seconds(1));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  ASSERT_EQ(dc->log_pages().size(), 1u);  // read at the poll
+  EXPECT_EQ(dc->log_pages()[0].subnqn, "nqn.io:3");
+  EXPECT_TRUE(dc->parked());  // and parked again
+  EXPECT_EQ(kernel_.disconnect_calls(), 2);
+  SetLogSinkForTesting(nullptr);
+}
+
+// A poll that cannot connect waits for the next poll, not for the 60 s retry.
+TEST_F(DcTest, AParkedDcThatCannotBeReachedIsTriedAtTheNextPoll) {
+  ctx_.persistence = DcPersistence::kNo;
+  ctx_.epcsd_poll = std::chrono::minutes(5);
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(dc->parked());
+  kernel_.FailNext("connect", 1, ETIMEDOUT);
+  loop_.AdvanceBy(std::chrono::minutes(5));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  EXPECT_TRUE(dc->parked());
+  loop_.AdvanceBy(std::chrono::minutes(4));
+  EXPECT_EQ(kernel_.connect_calls(), 2);
+  loop_.AdvanceBy(std::chrono::minutes(1));
+  EXPECT_EQ(kernel_.connect_calls(), 3);
+  EXPECT_EQ(dc->log_pages().size(), 2u);
+}
+
+TEST_F(DcTest, AutoHoldsADcWhoseOwnEntrySetsEpcsd) {
+  ctx_.persistence = DcPersistence::kAuto;
+  kernel_.SetLog("192.0.2.10", "8009",
+                 {SimEntry("nqn.io:1", "192.0.2.20", "4420"), SelfEntry("8009", kEflagsEpcsd)});
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dc->connected());
+  EXPECT_FALSE(dc->parked());
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+}
+
+// Only the entry of this connection counts: EPCSD on the DC's other port does not hold it.
+TEST_F(DcTest, AutoReadsEpcsdFromTheEntryOfThisConnectionOnly) {
+  ctx_.persistence = DcPersistence::kAuto;
+  kernel_.SetLog("192.0.2.10", "8009", {SelfEntry("8010", kEflagsEpcsd), SelfEntry("8009", 0)});
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dc->parked());
+}
+
+// force holds it without EPCSD, and says so once; a DC's own persistent= overrides the
+// service's; no parks it even with EPCSD.
+TEST_F(DcTest, ForceHoldsAndNoParksWhateverEpcsdSays) {
+  ctx_.persistence = DcPersistence::kNo;
+  std::string info;
+  SetLogSinkForTesting([&](LogLevel, const std::string& s) { info += s + "\n"; });
+  auto dc = MakeDc("192.0.2.10", {{"persistent", "force"}});
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dc->connected());
+  EXPECT_FALSE(dc->parked());
+  kernel_.SetLog("192.0.2.10", "8009", {SimEntry("nqn.io:3", "192.0.2.22", "4420")});  // an AEN
+  loop_.RunUntilIdle();
+  EXPECT_EQ(log_page_calls_, 2);
+  size_t first = info.find("held anyway (persistent=force)");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(info.find("held anyway", first + 1), std::string::npos);  // once
+
+  // Set to no (a reload changed the entry): parked after the next read.
+  dc->set_own_persistence(DcPersistence::kNo);
+  kernel_.SetLog("192.0.2.10", "8009", {SelfEntry("8009", kEflagsEpcsd)});
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dc->parked());
+  // And back to force: connected at once, not at the next poll.
+  dc->set_own_persistence(DcPersistence::kForce);
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dc->connected());
+  EXPECT_FALSE(dc->parked());
+  SetLogSinkForTesting(nullptr);
 }
 
 TEST_F(DcTest, AenRefetchesTheLogPage) {

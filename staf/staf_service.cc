@@ -51,6 +51,8 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
            .host = deps_.host,
            .pleo = config_.pleo,
            .limits = config_.limits,
+           .persistence = config_.dc_persistence,
+           .epcsd_poll = std::chrono::minutes(config_.epcsd_poll_minutes),
            .on_log_pages =
                [this](Dc& dc) {
                  if (deps_.on_log_pages_changed)
@@ -130,6 +132,8 @@ void StafService::Reload(ServiceConfig config) {
   ctx_.pleo = config_.pleo;
   reads_.set_limit(static_cast<std::size_t>(config_.limits.discovery_read_workers));
   ctx_.limits = config_.limits;
+  ctx_.persistence = config_.dc_persistence;
+  ctx_.epcsd_poll = std::chrono::minutes(config_.epcsd_poll_minutes);
   aging_.set_persistence_sec(config_.zeroconf_persistence_sec);
   if (zc_) {
     zc_->KickStart();
@@ -232,6 +236,9 @@ std::vector<StafService::Candidate> StafService::FromReferrals() {
     std::vector<std::pair<std::string, std::string>> extras;
     if (dc->volumes_only())
       extras.emplace_back(kDcConnectKey, kDcConnectVolumes);
+    // And the persistence chosen for it (persistent=).
+    if (DcPersistence p = dc->own_persistence(); p != DcPersistence::kUnset)
+      extras.emplace_back(kDcPersistentKey, DcPersistenceName(p));
     for (const LogEntry& e : dc->Referrals()) {
       // A referral inherits the host side of the DC that sent it, as in nvme-stas.
       TidFields f{.transport = e.transport,
@@ -266,8 +273,9 @@ std::set<Tid> StafService::Reported() const {
 }
 
 void StafService::CheckLost(const Dc& dc, const std::set<Tid>& reported) {
+  // A parked DC was read a moment ago: it is not lost.
   aging_.Check(dc.tid(), dc.origin() == Origin::kDiscovered, reported.count(dc.tid()) > 0,
-               dc.connected());
+               dc.connected() || dc.parked());
 }
 
 bool StafService::MustRemove(const Dc& dc, const std::set<Tid>& reported) const {
@@ -278,7 +286,8 @@ bool StafService::MustRemove(const Dc& dc, const std::set<Tid>& reported) const 
     return true;
   if (dc.origin() != Origin::kDiscovered)
     return true;
-  return aging_.IsUnresponsive(dc.tid(), true, reported.count(dc.tid()) > 0, dc.connected());
+  return aging_.IsUnresponsive(dc.tid(), true, reported.count(dc.tid()) > 0,
+                               dc.connected() || dc.parked());
 }
 
 void StafService::Reconcile() {
@@ -336,6 +345,7 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
     if (Dc* dc = dcs_.Find(tid)) {
       dc->set_origin(c.origin);
       dc->set_volumes_only(VolumesOnly(c.extras));
+      dc->set_own_persistence(PersistenceIn(c.extras));
     } else {
       Add(std::move(c), {});
     }

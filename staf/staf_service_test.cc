@@ -268,6 +268,31 @@ TEST_F(StafServiceTest, ADcThatListsItselfOrIsReferredBackToIsConnectedOnce) {
   EXPECT_EQ(service_->dcs()[1]->origin(), Origin::kReferral);
 }
 
+// TP8014: a DC configured persistent=auto whose page lacks its own EPCSD entry is parked; the
+// DC it refers to inherits the choice (and is parked too); both keep their pages, and a
+// parked DC is not taken for a lost one.
+TEST_F(StafServiceTest, PersistentIsInheritedByReferralsAndParkedDcsKeepTheirPages) {
+  ReferToADc();
+  Start(
+      "[Discovery controller connection management]\nepcsd-poll-interval-minutes=20\n"
+      "[Controllers]\ncontroller=transport=tcp;traddr=192.0.2.10;persistent=auto\n");
+  Settle();
+  ASSERT_EQ(Traddrs(), (std::vector<std::string>{"192.0.2.10", "192.0.2.40"}));
+  for (const Dc* dc : service_->dcs()) {
+    EXPECT_TRUE(dc->parked()) << dc->tid().ToString();
+    EXPECT_FALSE(dc->connected());
+    EXPECT_FALSE(dc->log_pages().empty());
+    EXPECT_EQ(dc->own_persistence(), DcPersistence::kAuto);
+  }
+  EXPECT_EQ(kernel_.device_count(), 0u);
+  const int connects = kernel_.connect_calls();
+  loop_.AdvanceBy(std::chrono::minutes(19));
+  EXPECT_EQ(kernel_.connect_calls(), connects);
+  EXPECT_EQ(Traddrs().size(), 2u);  // nothing removed meanwhile
+  loop_.AdvanceBy(std::chrono::minutes(1));
+  EXPECT_EQ(kernel_.connect_calls(), connects + 2);  // both polled
+}
+
 // A DC's identity dict as stafctl ls shows it has "connect": "volumes" (nullopt: no such key).
 std::optional<std::string> ConnectOf(const Dc& dc) {
   for (const auto& [key, value] : dc.IdDict()) {

@@ -125,6 +125,10 @@ void Controller::OnKernelEvent(const KernelEvent& ev) {
     return OnChangeEvent(ev);
   if (ev.action != KernelEvent::Action::kRemove)
     return;
+  if (releasing_) {
+    LOG_DEBUG("%sRemoved by our own disconnect", Prefix().c_str());
+    return;
+  }
   LOG_INFO("%sDevice removed by the kernel; reconnecting", Prefix().c_str());
   device_.clear();
   kdev_.reset();
@@ -144,45 +148,62 @@ void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
   auto finish = [this, keep_connection, done = std::move(done)]() {
     if (keep_connection || device_.empty())
       return done(true);
-    std::string dev = device_;
-    NvmeKernel& kernel = ctx_.kernel;
-    // Whatever the rule that lets it go, a controller someone else owns in the registry
-    // (the firmware's boot connection, another manager's) is left connected: the owner is
-    // read again now, since it may have changed since the connect.
-    RunOp<Released>(
-        [dev, &kernel, registry = ctx_.shared_files.registry]() {
-          std::string owner = registry.OwnerOf(dev);
-          if (!owner.empty() && owner != kOwnerStas)
-            return Released{{}, owner};
-          const std::string stamp = registry.Stamp(dev);
-          Status s = kernel.Disconnect(dev);
-          if (s)
-            registry.Release(dev, kOwnerStas, stamp);
-          return Released{s, ""};
-        },
-        [this, done](Released r) {
-          if (!r.other_owner.empty()) {
-            LOG_INFO("%sOwned by \"%s\" (ownership registry): left connected", Prefix().c_str(),
-                     r.other_owner.c_str());
-            owner_ = r.other_owner;
-            return done(true);
-          }
-          const Status& s = r.status;
-          if (!s) {
-            LOG_ERROR("%sFailed to disconnect: %s", Prefix().c_str(), s.error().message.c_str());
-          } else {
-            LOG_INFO("%sDisconnected", Prefix().c_str());
-            device_.clear();
-            owner_.clear();
-          }
-          done(static_cast<bool>(s));
-        });
+    // Left to the owner the registry names: disposed of all the same.
+    DisconnectHeld([done](Disconnected d) { done(d != Disconnected::kFailed); });
   };
   if (busy()) {
     on_idle_ = std::move(finish);
   } else {
     finish();
   }
+}
+
+void Controller::Release(std::function<void(bool)> done) {
+  if (disposing_ || device_.empty() || busy())
+    return done(false);
+  releasing_ = true;
+  connect_timer_.Stop();
+  DisconnectHeld([this, done = std::move(done)](Disconnected d) {
+    releasing_ = false;
+    done(d == Disconnected::kYes);
+  });
+}
+
+void Controller::DisconnectHeld(std::function<void(Disconnected)> done) {
+  std::string dev = device_;
+  NvmeKernel& kernel = ctx_.kernel;
+  // Whatever the rule that lets it go, a controller someone else owns in the registry
+  // (the firmware's boot connection, another manager's) is left connected: the owner is
+  // read again now, since it may have changed since the connect.
+  RunOp<Released>(
+      [dev, &kernel, registry = ctx_.shared_files.registry]() {
+        std::string owner = registry.OwnerOf(dev);
+        if (!owner.empty() && owner != kOwnerStas)
+          return Released{{}, owner};
+        const std::string stamp = registry.Stamp(dev);
+        Status s = kernel.Disconnect(dev);
+        if (s)
+          registry.Release(dev, kOwnerStas, stamp);
+        return Released{s, ""};
+      },
+      [this, done = std::move(done)](Released r) {
+        if (!r.other_owner.empty()) {
+          LOG_INFO("%sOwned by \"%s\" (ownership registry): left connected", Prefix().c_str(),
+                   r.other_owner.c_str());
+          owner_ = r.other_owner;
+          return done(Disconnected::kLeftToOwner);
+        }
+        const Status& s = r.status;
+        if (!s) {
+          LOG_ERROR("%sFailed to disconnect: %s", Prefix().c_str(), s.error().message.c_str());
+        } else {
+          LOG_INFO("%sDisconnected", Prefix().c_str());
+          device_.clear();
+          kdev_.reset();
+          owner_.clear();
+        }
+        done(s ? Disconnected::kYes : Disconnected::kFailed);
+      });
 }
 
 void Controller::SetExtra(const std::string& key, const std::optional<std::string>& value) {

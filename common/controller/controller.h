@@ -124,6 +124,11 @@ class Controller {
   virtual bool ShouldRetryConnect() const { return true; }
   // Called when no operation is in flight any more (and not disposing): pending work.
   virtual void OnIdle() {}
+  // Disconnects the connection held, as Dispose() does (never another owner's), but the
+  // controller lives on, unconnected, until TryConnect() (stafd parks a DC this way). The
+  // kernel events of this disconnect are not taken for the kernel removing the device. Only
+  // when connected and idle; `done(true)` once disconnected.
+  void Release(std::function<void(bool)> done);
 
   std::string Prefix() const;  // "(tid) | nvmeX - "
   bool disposing() const { return disposing_; }
@@ -144,6 +149,9 @@ class Controller {
   template <class T>
   void RunOpOn(BlockingRunner& runner, std::function<T()> work, std::function<void(T)> done);
   void OnConnectDone(ConnectOutcome outcome);
+  // The disconnect of Dispose() and Release().
+  enum class Disconnected { kYes, kLeftToOwner, kFailed };
+  void DisconnectHeld(std::function<void(Disconnected)> done);
   // What a disposal's disconnect did: disconnected (or why not), or left the controller to the
   // other owner the registry names.
   struct Released {
@@ -162,6 +170,7 @@ class Controller {
   int connect_attempts_ = 0;
   int ops_in_flight_ = 0;
   bool disposing_ = false;
+  bool releasing_ = false;          // Release() in flight: the removal is ours
   bool connect_when_idle_ = false;  // a connect was due while an operation was in flight
   std::function<void()> on_idle_;   // disposal waiting for the operation in flight
   OpStats connect_stats_;

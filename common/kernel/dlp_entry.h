@@ -41,6 +41,8 @@ inline constexpr uint8_t kSubtypeCurrentDc = 3;  // NVME_NQN_CURR: the DC servin
 // TREQ is a bitfield: bits 1:0 secure channel (0 not specified, 1 required, 2 not required),
 // bit 2 "SQ flow control disable supported".
 inline constexpr uint8_t kTreqDisableSqflow = 1 << 2;
+inline constexpr uint16_t kEflagsEpcsd =
+    1 << 1;  // Explicit Persistent Connection Support for Discovery (TP8014)
 inline constexpr uint16_t kEflagsNcc = 1 << 2;  // Not Connected to CDC (TP8010)
 
 // One validated DLPE. Strings are trimmed and safe to hand to libnvme: traddr and subnqn are
