@@ -107,6 +107,9 @@ int Handler(void* user, const char* /*section*/, const char* name, const char* v
   if (value)
     entry.value = std::string(Trim(value));
   entry.line = st->line_no;
+  // A malformed header is not recorded and does not change current_section either: the entry
+  // stays with the last header that was, as its name does.
+  entry.section_index = static_cast<int>(st->doc->sections.size()) - 1;
   if (entry.section.empty()) {
     AddProblem(st,
                "option \"" + Printable(entry.name) + "\" appears before any [section]; ignored");

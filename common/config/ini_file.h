@@ -26,6 +26,9 @@ struct IniEntry {
   std::string name;                  // lower-cased
   std::optional<std::string> value;  // nullopt for a bare name without '='
   int line = 0;
+  // Which [section] header it follows: an index into IniDocument::sections, so that two
+  // sections of the same name ([Subsystem] twice) keep their options apart.
+  int section_index = -1;
 };
 
 struct IniSection {

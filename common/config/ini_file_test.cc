@@ -121,6 +121,25 @@ TEST(IniFileTest, CrLfLineEndingsAreAccepted) {
   EXPECT_EQ(*doc.Last("Global", "kato")->value, "5");
 }
 
+// Two sections of one name stay apart: each entry says which header it follows.
+TEST(IniFileTest, EntriesKnowWhichSectionHeaderTheyFollow) {
+  IniDocument doc = ParseIniText(
+      "[Subsystem]\nnqn = a\n[Host]\nhostnqn = h\n[Subsystem]\nnqn = b\n"
+      "    c\n[Subsystem\nnqn = d\n",
+      "t");
+  ASSERT_EQ(doc.sections.size(), 3u);
+  ASSERT_EQ(doc.entries.size(), 5u);
+  EXPECT_EQ(doc.entries[0].section_index, 0);
+  EXPECT_EQ(doc.entries[1].section_index, 1);
+  EXPECT_EQ(doc.entries[2].section_index, 2);
+  EXPECT_EQ(doc.entries[3].section_index, 2);  // a continuation line
+  // After a malformed header (reported), the entry stays with the last header read, as its
+  // section name does.
+  EXPECT_EQ(doc.entries[4].section, "Subsystem");
+  EXPECT_EQ(doc.entries[4].section_index, 2);
+  EXPECT_EQ(doc.problems.size(), 1u);
+}
+
 TEST(IniFileTest, MissingFileIsAnError) {
   auto doc = ParseIniFile("/nonexistent/stas/stafd.conf");
   ASSERT_FALSE(doc);
