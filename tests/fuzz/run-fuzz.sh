@@ -19,10 +19,12 @@ set -- -runs="$runs" -seed=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
   -artifact_prefix="$work/artifacts/$name-" "$@"
 case $name in
   dlp_entry) set -- -max_len=8192 "$@" ;;  # up to 8 log page entries of 1,024 bytes
+  nbft) set -- -max_len=65536 "$@" ;;       # a whole table, up to kNbftMaxTableBytes
   *) set -- -max_len=4096 "$@" ;;
 esac
 case $name in
   config | controller_entry) set -- -dict="$src/config.dict" "$@" ;;
+  nvme_stas_conf) set -- -dict="$src/nvme_stas_conf.dict" "$@" ;;
   staf_log_pages | lkc | owned_controllers) set -- -dict="$src/json.dict" "$@" ;;
 esac
 exec "$bin" "$@" "$work/corpus/$name" "$src/corpus/$name"
