@@ -38,8 +38,10 @@ class Stacd final : public DaemonService {
                               }},
                  std::move(config)),
         dbus_(parts.bus, service_,
-              ProcessInfoSource{
-                  .host = parts.host, .state_path = state_path_, .set_tron = parts.set_tron}) {
+              ProcessInfoSource{.host = parts.host,
+                                .state_path = state_path_,
+                                .set_tron = parts.set_tron,
+                                .nbft = parts.nbft_status}) {
     if (Status s = EnsureParentDirectory(state_path_); !s)
       LOG_WARNING("Cannot create the state directory: %s", s.error().message.c_str());
     if (Status s = EnsureParentDirectory(PersistentStatePath("stacd", kVolumesFileName)); !s)

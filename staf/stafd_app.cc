@@ -42,8 +42,10 @@ class Stafd final : public DaemonService {
                      .prober = &prober_},
             std::move(config)),
         dbus_(parts.bus, service_,
-              ProcessInfoSource{
-                  .host = parts.host, .state_path = lkc_path_, .set_tron = parts.set_tron}) {
+              ProcessInfoSource{.host = parts.host,
+                                .state_path = lkc_path_,
+                                .set_tron = parts.set_tron,
+                                .nbft = parts.nbft_status}) {
     if (Status s = EnsureParentDirectory(lkc_path_); !s)
       LOG_WARNING("Cannot create the state directory: %s", s.error().message.c_str());
   }

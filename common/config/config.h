@@ -146,6 +146,10 @@ struct ServiceConfig {
   // stafd only
   bool pleo = true;
   bool zeroconf = true;
+  // [Service Discovery] nbft: keep the firmware's NBFT discovery records as DCs
+  // (common/firmware/nbft_connections.h). Off by default: Debian 12's nvme-stas (libnvme 1.3)
+  // never read the NBFT, and nvme-stas 3.x leaves those DCs to their owner.
+  bool nbft_discovery = false;
   bool persistent_connections = true;
   long long zeroconf_persistence_sec = 72 * 3600;  // -1: never purge; at most kMaxPersistenceSec
   DcPersistence dc_persistence = DcPersistence::kUnset;  // every DC's, unless its entry says

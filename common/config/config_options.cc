@@ -313,6 +313,12 @@ std::vector<OptionSpec> BuildTable() {
       [](std::string_view s, ServiceConfig& c, Notes*) { return ParseEnabled(s, &c.zeroconf); },
       [](const ServiceConfig& c) { return Json(c.zeroconf ? "enabled" : "disabled"); }));
   t.push_back(Make(
+      "Service Discovery", "nbft", "f", kCur,
+      [](std::string_view s, ServiceConfig& c, Notes*) {
+        return ParseEnabled(s, &c.nbft_discovery);
+      },
+      [](const ServiceConfig& c) { return Json(c.nbft_discovery ? "enabled" : "disabled"); }));
+  t.push_back(Make(
       "Discovery controller connection management", "persistent-connections", "f", kCur,
       [](std::string_view s, ServiceConfig& c, Notes*) {
         return ParseBoolInto(s, &c.persistent_connections);

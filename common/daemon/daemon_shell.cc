@@ -13,6 +13,9 @@
 
 #include "build_config.h"
 #include "common/config/config_json.h"
+#include "common/config/nvme_stas_conf.h"
+#include "common/controller/ownership_registry.h"
+#include "common/firmware/nbft_connections.h"
 #include "common/kernel/nvme_kernel_libnvme.h"
 #include "common/log.h"
 #include "common/loop/sdbus_glib.h"
@@ -25,6 +28,7 @@ namespace {
 struct DaemonOptions {
   std::string conf_file;
   bool conf_file_given = false;  // -f was used: a missing file is then an error
+  std::string conn_conf_file;    // nvme-stas 3.x's connectivity file (nvme_stas_conf.h)
   bool syslog = false;
   bool tron = false;
   bool dump_config = false;
@@ -32,7 +36,8 @@ struct DaemonOptions {
 
 // Parses the command line. Returns nullopt after handling --help, --version or a usage error;
 // `*exit_code` then holds the status to exit with (0, or 2 for a usage error as argparse does).
-std::optional<DaemonOptions> ParseDaemonArgs(Daemon d, int argc, char** argv, int* exit_code) {
+std::optional<DaemonOptions> ParseDaemonArgs(Daemon d, const DaemonEnvironment& env, int argc,
+                                             char** argv, int* exit_code) {
   const bool stafd = d == Daemon::kStafd;
   CLI::App app(stafd ? "STorage Appliance Finder (STAF). Must be root to run this program."
                      : "STorage Appliance Connector (STAC). Must be root to run this program.",
@@ -41,6 +46,11 @@ std::optional<DaemonOptions> ParseDaemonArgs(Daemon d, int argc, char** argv, in
   opts.conf_file = std::string(kSysconfDir) + "/stas/" + DaemonName(d) + ".conf";
   bool version = false;
   app.add_option("-f,--conf-file", opts.conf_file, "Configuration file")
+      ->type_name("FILE")
+      ->capture_default_str();
+  opts.conn_conf_file = env.conn_conf_file;
+  app.add_option("-c,--conn-conf-file", opts.conn_conf_file,
+                 "nvme-stas 3.x connectivity file, read when it exists (and FILE.d/*.conf)")
       ->type_name("FILE")
       ->capture_default_str();
   app.add_flag("-s,--syslog", opts.syslog, "Send log messages to the journal (syslog)");
@@ -64,17 +74,94 @@ std::optional<DaemonOptions> ParseDaemonArgs(Daemon d, int argc, char** argv, in
   return opts;
 }
 
-int DumpConfig(Daemon d, const DaemonOptions& opts) {
+// What the configuration takes besides the daemon's own file: the controllers of nvme-stas
+// 3.x's connectivity file (the last set that loaded without an error is kept) and, for stafd
+// with [Service Discovery] nbft=enabled, the DCs of the firmware's NBFT.
+struct ExtraControllers {
+  std::optional<std::vector<ControllerEntry>> last_good_3x;
+  std::vector<NbftFile> nbft;
+};
+
+void Report(const Diagnostics& diags, bool to_stderr) {
+  for (const Diagnostic& diag : diags) {
+    const bool error = diag.severity == Severity::kError;
+    if (to_stderr) {
+      (void)std::fprintf(stderr, "%s: %s\n", error ? "error" : "warning", diag.ToString().c_str());
+    } else if (error) {
+      LOG_ERROR("%s", diag.ToString().c_str());
+    } else {
+      LOG_WARNING("%s", diag.ToString().c_str());
+    }
+  }
+}
+
+// The controllers `d` takes from nvme-stas 3.x's file: stafd its [Discovery Controller] paths,
+// stacd its [Subsystem] paths. A [Host] key (kxchap-secret) is the secret of the paths of its
+// file that have none of their own.
+std::vector<ControllerEntry> ControllersOf3x(Daemon d, const NvmeStasConf& conf) {
+  std::vector<ControllerEntry> out;
+  for (const StasConfController& c :
+       d == Daemon::kStafd ? conf.discovery_controllers : conf.subsystems) {
+    ControllerEntry e = c.entry;
+    if (!e.dhchap_secret && c.host && c.host->dhchap_secret) {
+      e.dhchap_secret = c.host->dhchap_secret;
+      e.extras.emplace_back("dhchap-secret", *e.dhchap_secret);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Adds nvme-stas 3.x's controllers and the NBFT's DCs to `cfg`. An error in the 3.x files
+// keeps `extra->last_good_3x` (none at start-up).
+void AddExtraControllers(Daemon d, const DaemonOptions& opts, ServiceConfig* cfg,
+                         ExtraControllers* extra, bool to_stderr) {
+  LoadedNvmeStasConf loaded = LoadNvmeStasConf(opts.conn_conf_file);
+  Report(loaded.diagnostics, to_stderr);
+  if (loaded.conf) {
+    extra->last_good_3x = ControllersOf3x(d, *loaded.conf);
+    if (!loaded.conf->files.empty() && !to_stderr) {
+      LOG_INFO("%zu %s from nvme-stas 3.x's %s (%zu files)", extra->last_good_3x->size(),
+               d == Daemon::kStafd ? "discovery controllers" : "I/O controllers",
+               opts.conn_conf_file.c_str(), loaded.conf->files.size());
+    }
+  } else if (!to_stderr) {
+    LOG_ERROR(
+        "%s rejected (see above); keeping the last good configuration from it (%zu "
+        "controllers)",
+        opts.conn_conf_file.c_str(),
+        extra->last_good_3x ? extra->last_good_3x->size() : std::size_t{0});
+  }
+  if (extra->last_good_3x) {
+    for (const ControllerEntry& e : *extra->last_good_3x)
+      cfg->controllers.push_back(e);
+  }
+  if (d == Daemon::kStafd && cfg->nbft_discovery) {
+    for (ControllerEntry& e : NbftDiscoveryEntries(
+             extra->nbft, [](const std::string& mac) { return InterfaceOfMac(mac); })) {
+      Diagnostics problems = CheckControllerEntry(d, &e, "NBFT discovery record");
+      Report(problems, to_stderr);
+      if (std::none_of(problems.begin(), problems.end(),
+                       [](const Diagnostic& x) { return x.severity == Severity::kError; }))
+        cfg->controllers.push_back(std::move(e));
+    }
+  }
+}
+
+int DumpConfig(Daemon d, const DaemonOptions& opts, const DaemonEnvironment& env) {
   Result<LoadedConfig> loaded = LoadServiceConfig(d, opts.conf_file, opts.conf_file_given);
   if (!loaded) {
     (void)std::fprintf(stderr, "%s: cannot read the configuration: %s\n", DaemonName(d),
                        loaded.error().message.c_str());
     return 1;
   }
-  for (const Diagnostic& diag : loaded->diagnostics) {
-    (void)std::fprintf(stderr, "%s: %s\n", diag.severity == Severity::kError ? "error" : "warning",
-                       diag.ToString().c_str());
-  }
+  Report(loaded->diagnostics, true);
+  ExtraControllers extra;
+  Diagnostics nbft_problems;
+  if (!env.nbft_dir.empty())
+    extra.nbft = ReadNbftTables(env.nbft_dir, &nbft_problems);
+  Report(nbft_problems, true);
+  AddExtraControllers(d, opts, &loaded->config, &extra, true);
   nlohmann::ordered_json j = ConfigToJson(loaded->config);
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   return 0;
@@ -84,20 +171,38 @@ void NotifySystemd(const char* state) {
   sd_notify(0, state);
 }
 
-std::optional<ServiceConfig> LoadConfigLogged(Daemon d, const DaemonOptions& opts) {
+std::optional<ServiceConfig> LoadConfigLogged(Daemon d, const DaemonOptions& opts,
+                                              ExtraControllers* extra) {
   Result<LoadedConfig> loaded = LoadServiceConfig(d, opts.conf_file, opts.conf_file_given);
   if (!loaded) {
     LOG_ERROR("Cannot read the configuration: %s", loaded.error().message.c_str());
     return std::nullopt;
   }
-  for (const Diagnostic& diag : loaded->diagnostics) {
-    if (diag.severity == Severity::kError) {
-      LOG_ERROR("%s", diag.ToString().c_str());
-    } else {
-      LOG_WARNING("%s", diag.ToString().c_str());
-    }
-  }
+  Report(loaded->diagnostics, false);
+  AddExtraControllers(d, opts, &loaded->config, extra, false);
   return std::move(loaded->config);
+}
+
+// The firmware's NBFT tables: read once (they do not change while the host runs), every
+// problem logged, and the boot connections registered as owner "nbft" before the service
+// starts, so that no pass of ours can claim one first.
+std::vector<NbftFile> ReadNbftLogged(const DaemonEnvironment& env, NvmeKernel& kernel,
+                                     nlohmann::ordered_json* status) {
+  if (env.nbft_dir.empty())
+    return {};
+  Diagnostics problems;
+  std::vector<NbftFile> tables = ReadNbftTables(env.nbft_dir, &problems);
+  for (const Diagnostic& p : problems)
+    LOG_WARNING("NBFT: %s", p.ToString().c_str());
+  for (const NbftFile& t : tables) {
+    LOG_INFO("NBFT: %s: %zu interfaces, %zu subsystems, %zu discovery controllers", t.path.c_str(),
+             t.table.hfis.size(), t.table.subsystems.size(), t.table.discovery.size());
+  }
+  for (const std::string& line :
+       ClaimNbftConnections(kernel, OwnershipRegistry(env.registry_dir), tables))
+    LOG_INFO("NBFT: %s", line.c_str());
+  *status = NbftStatusJson(tables, problems);
+  return tables;
 }
 
 std::optional<HostInfo> LoadHostLogged(const SysConfPaths& paths) {
@@ -117,11 +222,11 @@ std::optional<HostInfo> LoadHostLogged(const SysConfPaths& paths) {
 int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, char** argv) {
   const char* prog = DaemonName(spec.daemon);
   int exit_code = 0;
-  std::optional<DaemonOptions> opts = ParseDaemonArgs(spec.daemon, argc, argv, &exit_code);
+  std::optional<DaemonOptions> opts = ParseDaemonArgs(spec.daemon, env, argc, argv, &exit_code);
   if (!opts)
     return exit_code;
   if (opts->dump_config)
-    return DumpConfig(spec.daemon, *opts);
+    return DumpConfig(spec.daemon, *opts, env);
   if (env.require_root && ::geteuid() != 0) {
     (void)std::fprintf(stderr, "Permission denied. You need root privileges to run %s.\n", prog);
     return 1;
@@ -139,7 +244,10 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
     LOG_ERROR("Fatal error: missing nvme-tcp kernel module (/dev/nvme-fabrics does not exist)");
     return 1;
   }
-  std::optional<ServiceConfig> config = LoadConfigLogged(spec.daemon, *opts);
+  ExtraControllers extra;
+  nlohmann::ordered_json nbft_status = nullptr;
+  extra.nbft = ReadNbftLogged(env, *backend.kernel, &nbft_status);
+  std::optional<ServiceConfig> config = LoadConfigLogged(spec.daemon, *opts, &extra);
   if (!config)
     return 1;
   std::optional<HostInfo> host = LoadHostLogged(env.sysconf);
@@ -166,7 +274,8 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
                       .bus = *conn,
                       .exclusions_dir = env.sysconf.exclusions_dir,
                       .registry_dir = env.registry_dir,
-                      .set_tron = set_tron};
+                      .set_tron = set_tron,
+                      .nbft_status = nbft_status};
     service = spec.make(parts, std::move(*config));
     bus_source = std::make_unique<SdbusGlibSource>(*conn, nullptr, [&] {
       LOG_ERROR("Lost the D-Bus connection; exiting");
@@ -195,7 +304,7 @@ int RunDaemon(const DaemonSpec& spec, const DaemonEnvironment& env, int argc, ch
       return;  // the controllers are being released: nothing to reload
     NotifySystemd("RELOADING=1");
     LOG_INFO("Reloading %s", opts->conf_file.c_str());
-    if (std::optional<ServiceConfig> fresh = LoadConfigLogged(spec.daemon, *opts)) {
+    if (std::optional<ServiceConfig> fresh = LoadConfigLogged(spec.daemon, *opts, &extra)) {
       set_tron(fresh->tron);
       service->Reload(std::move(*fresh));
     } else {

@@ -10,9 +10,11 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "build_config.h"
 #include "common/config/config.h"
 #include "common/config/host_identity.h"
 #include "common/defs.h"
+#include "common/firmware/nbft.h"
 #include "common/kernel/kernel_backend.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/loop/blocking_runner.h"
@@ -43,6 +45,8 @@ struct DaemonParts {
   const std::string& exclusions_dir;   // SysConfPaths::exclusions_dir
   const std::string& registry_dir;     // DaemonEnvironment::registry_dir
   std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
+  // The firmware's NBFT tables for process_info (ProcessInfoSource::nbft); null: none.
+  const nlohmann::ordered_json& nbft_status;
 };
 
 struct DaemonEnvironment {
@@ -51,6 +55,11 @@ struct DaemonEnvironment {
   SysConfPaths sysconf = SysConfPaths::Default();
   // The ownership registry the host's NVMe-oF managers share (ownership_registry.h).
   std::string registry_dir = kDefaultRegistryDir;
+  // nvme-stas 3.x's connectivity file, read when it exists (common/config/nvme_stas_conf.h);
+  // -c/--conn-conf-file overrides it.
+  std::string conn_conf_file = std::string(kSysconfDir) + "/nvme/nvme-stas.conf";
+  // Where the firmware's NBFT tables are (common/firmware/nbft.h); empty: none are read.
+  std::string nbft_dir = kNbftTableDir;
   // Called once the daemon is set up, on the loop thread (the test harness hooks in here).
   std::function<void(GlibEventLoop&)> on_started;
 };

@@ -26,6 +26,8 @@ nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
   j["config soak timer"] = soak_timer;
   j["kernel support.TP8013"] = PythonBool(kernel_tp8013);
   j["kernel support.host_iface"] = PythonBool(kernel_host_iface);
+  if (!source.nbft.is_null())
+    j["nbft"] = source.nbft;
   return j;
 }
 

@@ -17,6 +17,9 @@ struct ProcessInfoSource {
   HostInfo host;
   std::string state_path;              // "last known config file"
   std::function<void(bool)> set_tron;  // applies the trace flag (logging and libnvme)
+  // The firmware's NBFT tables (NbftStatusJson()); null when there are none: then the key is
+  // not shown, as in nvme-stas 2.x.
+  nlohmann::ordered_json nbft = nullptr;
 };
 
 // tron, log-level, host identity (the host key redacted), state file, soak timer, kernel

@@ -36,6 +36,8 @@ int RunSimDaemon(const char* prog, DaemonEnvironment& env,
                  .hostkey_file = std::string(etc) + "/nvme/hostkey",
                  .exclusions_dir = std::string(etc) + "/nvme"};
   env.registry_dir = std::string(runtime) + "/nvme-registry";
+  env.conn_conf_file = std::string(etc) + "/nvme/nvme-stas.conf";
+  env.nbft_dir = std::string(etc) + "/nbft";
   env.backend = [sim, scenario_path, name](GlibEventLoop& loop) {
     *sim = std::make_shared<SimulatedKernel>(loop);
     if (Status s = ApplyScenarioFile(scenario_path, **sim, true); !s) {

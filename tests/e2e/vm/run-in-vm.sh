@@ -74,6 +74,22 @@ quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
   if grep -q '^# e2e-init: systemd$' "$SCRIPT"; then echo "export STAS_E2E_INIT=systemd"; fi
 } >"$ENVFILE"
 
+# "# e2e-acpitable: ARGS" lines in the scenario: each is an ACPI table that make-nbft.py writes
+# from ARGS (its options but --out), given to the guest with -acpitable (in line order: the
+# first is NBFT, the next NBFT1...).
+set --
+n_acpi=0
+while IFS= read -r args; do
+  [ -n "$args" ] || continue
+  n_acpi=$((n_acpi + 1))
+  table=$IMGDIR/$NAME-acpi-$n_acpi.bin
+  # shellcheck disable=SC2086 # ARGS are options, split as written
+  python3 "$VMDIR/make-nbft.py" --out "$table" $args || die "make-nbft.py $args failed"
+  set -- "$@" -acpitable "file=$table"
+done <<TABLES
+$(sed -n 's/^# e2e-acpitable: //p' "$SCRIPT")
+TABLES
+
 echo "run-in-vm: $NAME on $(cat "$IMGDIR/version") ($ACCEL), timeout ${TIMEOUT}s, console log: $LOG"
 start=$(date +%s.%N)
 qemu_status=0
@@ -82,7 +98,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -kernel "$KERNEL" -initrd "$IMGDIR/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1 ${STAS_E2E_KERNEL_ARGS:-} stas_e2e_stage2=$VMDIR/guest-init.sh stas_e2e_env=$ENVFILE" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-  </dev/null >"$LOG" 2>&1 &
+  "$@" </dev/null >"$LOG" 2>&1 &
 qpid=$!
 trap 'kill "$qpid" 2>/dev/null; exit 143' TERM
 trap 'kill "$qpid" 2>/dev/null; exit 130' INT
