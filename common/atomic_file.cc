@@ -130,6 +130,11 @@ Result<std::string> ReadRegularFile(const std::string& path, size_t max_bytes) {
   return text;
 }
 
+std::string WithoutPathPrefix(const std::string& path, const std::string& message) {
+  const std::string prefix = path + ": ";
+  return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
+}
+
 Result<std::string> ReadFileHead(const std::string& path, size_t max_bytes, char stop) {
   return ReadFileWhile(path, 512, [max_bytes, stop](const std::string& text) {
     return text.size() >= max_bytes || text.find(stop) != std::string::npos;

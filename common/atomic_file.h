@@ -29,6 +29,9 @@ Result<std::string> ReadWholeFile(const std::string& path);
 // a FIFO planted there never stalls the reader), EFBIG when larger. For files an admin writes
 // that a daemon reads again and again (the exclusion list).
 Result<std::string> ReadRegularFile(const std::string& path, size_t max_bytes);
+// A message of ReadRegularFile() (or ListDirectory()) without its leading "PATH: ", for a
+// diagnostic that names the file already.
+std::string WithoutPathPrefix(const std::string& path, const std::string& message);
 
 // The start of the file: what read() returns until `stop` has been read, at least `max_bytes`
 // have been read, or the file ends (a result may pass `max_bytes` by less than one read, and

@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "common/str_util.h"
+
 namespace stas {
 namespace {
 
@@ -83,6 +85,14 @@ bool operator==(const IpAddress& a, const IpAddress& b) {
   IpAddress ua = a.Unmapped();
   IpAddress ub = b.Unmapped();
   return ua.family_ == ub.family_ && ua.bytes_ == ub.bytes_;
+}
+
+bool SameAddress(std::string_view a, std::string_view b) {
+  std::optional<IpAddress> ia = IpAddress::Parse(a);
+  std::optional<IpAddress> ib = IpAddress::Parse(b);
+  if (ia && ib)
+    return *ia == *ib;
+  return ToLower(a) == ToLower(b);
 }
 
 std::optional<std::string> InterfaceOwning(const InterfaceAddresses& ifaddrs, const IpAddress& ip) {

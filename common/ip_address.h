@@ -46,6 +46,11 @@ class IpAddress {
 
 // ifname -> addresses in kernel order. The first address of a family is the interface's
 // primary address, the one the kernel picks as source by default.
+// Whether two address texts name one address: IP literals compared as parsed values (IPv6 has
+// many spellings, an IPv4-mapped address is the IPv4 one); other text (a host name, an FC
+// address) compared case-insensitively.
+bool SameAddress(std::string_view a, std::string_view b);
+
 using InterfaceAddresses = std::map<std::string, std::vector<IpAddress>>;
 
 // The interface that holds `ip` (IPv4-mapped equivalence applies); nullopt if none does.

@@ -21,16 +21,6 @@ MatchResult Differs(std::string_view what, const std::string& cand, const std::s
   return Reject(std::string(what) + " " + cand + " != " + dev);
 }
 
-// IPv6 has many spellings of one address, so compare parsed values; text that is not an IP
-// (a hostname the user typed) can only be compared as text.
-bool SameAddress(std::string_view a, std::string_view b) {
-  std::optional<IpAddress> ia = IpAddress::Parse(a);
-  std::optional<IpAddress> ib = IpAddress::Parse(b);
-  if (ia && ib)
-    return *ia == *ib;
-  return ToLower(a) == ToLower(b);
-}
-
 // Kernel >= 6.1: src_addr is the source address the connection really uses.
 MatchResult MatchTcpBySrcAddr(const Tid& cand, const IpAddress& src,
                               const InterfaceAddresses& ifaddrs) {

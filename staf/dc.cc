@@ -106,6 +106,7 @@ void Dc::StopTimers() {
 
 void Dc::OnConnected(bool /*adopted*/) {
   parked_ = false;
+  poll_failed_ = false;
   if (dctx_.on_connected)
     dctx_.on_connected(*this);
   Register();
@@ -114,9 +115,12 @@ void Dc::OnConnected(bool /*adopted*/) {
 void Dc::OnConnectFailed() {
   if (dctx_.on_connect_failed)
     dctx_.on_connect_failed(*this);
-  // A parked DC that cannot be reached is tried again at the next poll, not every minute.
-  if (parked_)
+  // A parked DC that cannot be reached is tried again at the next poll, not every minute; it is
+  // unreachable meanwhile (mDNS aging).
+  if (parked_) {
+    poll_failed_ = true;
     poll_timer_.Start(dctx_.epcsd_poll);
+  }
   FirstReadDone();
 }
 
@@ -138,32 +142,51 @@ void Dc::set_own_persistence(DcPersistence p) {
   SetExtra(kDcPersistentKey, p == DcPersistence::kUnset
                                  ? std::nullopt
                                  : std::optional<std::string>(DcPersistenceName(p)));
-  // A parked DC that must now be held is connected at once rather than at the next poll.
-  DcPersistence now = p != DcPersistence::kUnset ? p : dctx_.persistence;
-  if (parked_ && (now == DcPersistence::kUnset || now == DcPersistence::kForce)) {
-    poll_timer_.Stop();
-    TryConnect();
-  }
+  ApplyPersistence();
 }
 
 bool Dc::EpcsdSet() const {
-  std::optional<IpAddress> mine = IpAddress::Parse(tid().traddr());
   for (const LogEntry& e : log_) {
-    if (!e.IsCurrentDc() || e.transport != tid().transport() || e.trsvcid != tid().trsvcid())
-      continue;
-    std::optional<IpAddress> theirs = IpAddress::Parse(e.traddr);
-    const bool same_address =
-        mine && theirs ? mine->Unmapped() == theirs->Unmapped() : e.traddr == tid().traddr();
-    if (same_address)
+    if (e.IsCurrentDc() && e.transport == tid().transport() && e.trsvcid == tid().trsvcid() &&
+        SameAddress(e.traddr, tid().traddr()))
       return (e.eflags & kEflagsEpcsd) != 0;
   }
   return false;
 }
 
+DcPersistence Dc::persistence() const {
+  DcPersistence own = own_persistence();
+  return own != DcPersistence::kUnset ? own : dctx_.persistence;
+}
+
+void Dc::ApplyPersistence() {
+  if (disposing())
+    return;
+  const DcPersistence p = persistence();
+  if (parked_) {
+    if (p == DcPersistence::kUnset || p == DcPersistence::kForce) {
+      // Held from now on: connected at once, and retried as any DC if that fails.
+      LOG_INFO("%sNo longer parked (persistent=%s)", Prefix().c_str(),
+               p == DcPersistence::kForce ? "force" : "unset");
+      parked_ = false;
+      poll_failed_ = false;
+      poll_timer_.Stop();
+      TryConnect();
+    } else if (poll_timer_.running() && poll_timer_.interval() != dctx_.epcsd_poll) {
+      poll_timer_.Start(dctx_.epcsd_poll);  // a new epcsd-poll-interval-minutes
+    }
+    return;
+  }
+  // Held now, parked by the new choice once its page is read (at once if it is).
+  if (connected() && !busy() && log_stats_.completed)
+    HoldOrPark();
+}
+
 void Dc::HoldOrPark() {
-  DcPersistence p = own_persistence();
-  if (p == DcPersistence::kUnset)
-    p = dctx_.persistence;
+  // Someone else's connection (the firmware's boot DC, another manager's) is theirs to keep.
+  if (!owner().empty() && owner() != kOwnerStas)
+    return;
+  const DcPersistence p = persistence();
   switch (p) {
     case DcPersistence::kUnset:
       return;  // nvme-stas 2.x: always held

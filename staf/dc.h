@@ -88,6 +88,15 @@ class Dc : public Controller {
   // persistent=auto) or persistent=no; connected again every epcsd_poll to read again. Its
   // cached page stays, as for a DC that is away.
   bool parked() const { return parked_; }
+  // Parked, and its last poll (or the read before the park) reached it: as good as connected
+  // for mDNS aging.
+  bool parked_reachable() const { return parked_ && !poll_failed_; }
+  // The choice in force: its own persistent=, else the service's.
+  DcPersistence persistence() const;
+  // After the service's choice (or poll interval) changed on reload: a parked DC that must now
+  // be held is connected at once; a held one that must now be parked is parked if its page is
+  // read; a parked one's next poll follows the new interval.
+  void ApplyPersistence();
   const std::vector<LogEntry>& log_pages() const { return log_; }
   // Changes whenever log_pages() does, and only then: what stafd caches the page's D-Bus
   // answer by (staf/all_log_pages.h). Unique among the DCs of one DcContext.
@@ -113,6 +122,7 @@ class Dc : public Controller {
   void OnDeviceGone() override;
   void OnIdle() override;
   void StopTimers() override;
+  // A parked DC's connect is retried at its next poll (OnConnectFailed()).
   bool ShouldRetryConnect() const override { return !parked_; }
 
   // After a successful read: holds the connection or parks the DC (TP8014).
@@ -146,6 +156,7 @@ class Dc : public Controller {
   bool refetch_pending_ = false;  // an AEN arrived during an operation
   bool resync_pending_ = false;   // a reconnect event or reload arrived during an operation
   bool parked_ = false;
+  bool poll_failed_ = false;  // parked, and the last poll could not connect
   bool force_noted_ = false;  // persistent=force held it without EPCSD: said once
   OpStats register_stats_, support_stats_, log_stats_;
   Timer register_timer_;

@@ -249,9 +249,11 @@ TEST_F(DcTest, AParkedDcThatCannotBeReachedIsTriedAtTheNextPoll) {
   loop_.RunUntilIdle();
   ASSERT_TRUE(dc->parked());
   kernel_.FailNext("connect", 1, ETIMEDOUT);
+  EXPECT_TRUE(dc->parked_reachable());
   loop_.AdvanceBy(std::chrono::minutes(5));
   EXPECT_EQ(kernel_.connect_calls(), 2);
   EXPECT_TRUE(dc->parked());
+  EXPECT_FALSE(dc->parked_reachable());  // mDNS aging may now count it as gone
   loop_.AdvanceBy(std::chrono::minutes(4));
   EXPECT_EQ(kernel_.connect_calls(), 2);
   loop_.AdvanceBy(std::chrono::minutes(1));
@@ -310,6 +312,50 @@ TEST_F(DcTest, ForceHoldsAndNoParksWhateverEpcsdSays) {
   EXPECT_TRUE(dc->connected());
   EXPECT_FALSE(dc->parked());
   SetLogSinkForTesting(nullptr);
+}
+
+// A reload changes the choice: the service's becoming force connects a parked DC at once
+// (and retries it as any DC); a DC's own becoming no parks a held one without waiting for an
+// AEN; a new poll interval applies to the DC already parked.
+TEST_F(DcTest, AReloadedChoiceAppliesAtOnce) {
+  ctx_.persistence = DcPersistence::kNo;
+  ctx_.epcsd_poll = std::chrono::minutes(15);
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(dc->parked());
+  ctx_.epcsd_poll = std::chrono::minutes(2);
+  dc->ApplyPersistence();
+  loop_.AdvanceBy(std::chrono::minutes(2));
+  EXPECT_EQ(kernel_.connect_calls(), 2);  // polled at the new interval
+  ASSERT_TRUE(dc->parked());
+
+  ctx_.persistence = DcPersistence::kForce;
+  kernel_.FailNext("connect", 1, ETIMEDOUT);
+  dc->ApplyPersistence();
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(dc->parked());
+  EXPECT_EQ(kernel_.connect_calls(), 3);
+  loop_.AdvanceBy(std::chrono::seconds(3));  // the fast retry, not the next poll
+  EXPECT_EQ(kernel_.connect_calls(), 4);
+  EXPECT_TRUE(dc->connected());
+
+  dc->set_own_persistence(DcPersistence::kNo);
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dc->parked());
+  EXPECT_FALSE(dc->connected());
+}
+
+// The kernel removed the controller while it was being parked: parked all the same, not left
+// on a device that is gone.
+TEST_F(DcTest, AControllerGoneDuringTheParkIsParked) {
+  ctx_.persistence = DcPersistence::kNo;
+  kernel_.FailNext("disconnect", 1, ENODEV);
+  auto dc = MakeDc();
+  dc->Start();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dc->parked());
+  EXPECT_FALSE(dc->connected());
 }
 
 TEST_F(DcTest, AenRefetchesTheLogPage) {

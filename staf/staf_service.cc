@@ -142,6 +142,7 @@ void StafService::Reload(ServiceConfig config) {
   const std::set<Tid> reported = Reported();
   for (const auto& dc : dcs_.active()) {
     CheckLost(*dc, reported);
+    dc->ApplyPersistence();
     dc->Resync();
   }
   soak_timer_.Start();
@@ -275,7 +276,7 @@ std::set<Tid> StafService::Reported() const {
 void StafService::CheckLost(const Dc& dc, const std::set<Tid>& reported) {
   // A parked DC was read a moment ago: it is not lost.
   aging_.Check(dc.tid(), dc.origin() == Origin::kDiscovered, reported.count(dc.tid()) > 0,
-               dc.connected() || dc.parked());
+               dc.connected() || dc.parked_reachable());
 }
 
 bool StafService::MustRemove(const Dc& dc, const std::set<Tid>& reported) const {
@@ -287,7 +288,7 @@ bool StafService::MustRemove(const Dc& dc, const std::set<Tid>& reported) const 
   if (dc.origin() != Origin::kDiscovered)
     return true;
   return aging_.IsUnresponsive(dc.tid(), true, reported.count(dc.tid()) > 0,
-                               dc.connected() || dc.parked());
+                               dc.connected() || dc.parked_reachable());
 }
 
 void StafService::Reconcile() {

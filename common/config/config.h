@@ -4,6 +4,7 @@
 // becomes a Diagnostic naming file, line and option, and the option keeps its default.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -162,6 +163,11 @@ struct ServiceConfig {
 
   std::vector<ControllerEntry> controllers;
   std::vector<ExcludeRule> excludes;
+  // The host ID of each other host identity the host has (host NQN -> host ID): nvme-stas
+  // 3.x's [Host] sections, the NBFT's boot host. A connection made with one of those host
+  // NQNs presents its host ID, not the daemon's: an identity is taken whole (newer kernels
+  // refuse one host ID under two host NQNs).
+  std::map<std::string, std::string> host_ids;
 
   static ServiceConfig Defaults(Daemon d);
 };

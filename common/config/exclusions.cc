@@ -9,6 +9,7 @@
 
 #include "common/atomic_file.h"
 #include "common/config/ini_file.h"
+#include "common/dir_listing.h"
 #include "common/ip_address.h"
 #include "common/log.h"
 #include "common/str_util.h"
@@ -23,7 +24,6 @@ constexpr std::size_t kMaxFilesInDir = 256;
 constexpr std::size_t kMaxFileBytes = 256 * 1024;
 // Names looked at in exclusions.conf.d before the first kMaxFilesInDir (in name order) are
 // taken: a directory of millions of files is not read whole at every connect.
-constexpr std::size_t kMaxNamesInDir = 4096;
 constexpr std::size_t kMaxWarned = 256;
 
 // What makes an entry or a file exclude nothing is said once per process (the files are read
@@ -115,16 +115,13 @@ std::vector<Exclusion> ParseExclusions(const std::string& text, const std::strin
 
 std::vector<Exclusion> ReadExclusions(const std::string& dir) {
   std::vector<std::string> files = {dir + "/exclusions.conf"};
-  std::error_code ec;
   std::vector<std::string> extra;
-  std::size_t names = 0;
-  for (std::filesystem::directory_iterator it(dir + "/exclusions.conf.d", ec), end;
-       !ec && it != end && names < kMaxNamesInDir; it.increment(ec), ++names) {
-    const std::filesystem::path& p = it->path();
-    if (p.extension() == ".conf")
-      extra.push_back(p.string());
+  if (Result<DirListing> d = ListDirectory(dir + "/exclusions.conf.d")) {
+    for (const std::string& name : d->names) {
+      if (std::filesystem::path(name).extension() == ".conf")
+        extra.push_back(dir + "/exclusions.conf.d/" + name);
+    }
   }
-  std::sort(extra.begin(), extra.end());
   if (extra.size() > kMaxFilesInDir)
     extra.resize(kMaxFilesInDir);
   files.insert(files.end(), extra.begin(), extra.end());

@@ -9,44 +9,34 @@
 
 #include "common/atomic_file.h"
 #include "common/config/nvme_stas_conf.h"
+#include "common/dir_listing.h"
 #include "common/str_util.h"
 
 namespace stas {
 namespace {
 
-// Names looked at in the drop-in directory: a directory of millions of files is not listed
-// whole. More is an error, because which names a partial listing gives is arbitrary.
-constexpr size_t kMaxNamesInDir = 4096;
-
 void AddError(Diagnostics* out, const std::string& file, std::string message) {
-  // ReadRegularFile()'s messages start with the path, which the diagnostic already names.
-  if (StartsWith(message, file + ": "))
-    message.erase(0, file.size() + 2);
-  out->push_back(Diagnostic{Severity::kError, file, 0, std::move(message)});
+  out->push_back(Diagnostic{Severity::kError, file, 0, WithoutPathPrefix(file, message)});
 }
 
 // The drop-ins, in name order, at most kMaxNvmeStasConfDropIns.
 std::vector<std::string> ListDropIns(const std::string& dir, Diagnostics* out) {
+  Result<DirListing> listed = ListDirectory(dir);
+  if (!listed) {
+    if (listed.error().code != ENOENT)
+      AddError(out, dir, listed.error().message);
+    return {};
+  }
+  // More is an error: which names a partial listing gives is arbitrary.
+  if (listed->truncated) {
+    AddError(out, dir, "more than " + std::to_string(kMaxDirNames) + " entries; not read");
+    return {};
+  }
   std::vector<std::string> names;
-  std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec == std::errc::no_such_file_or_directory)
-    return {};
-  size_t seen = 0;
-  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (++seen > kMaxNamesInDir) {
-      AddError(out, dir, "more than " + std::to_string(kMaxNamesInDir) + " entries; not read");
-      return {};
-    }
-    const std::filesystem::path& p = it->path();
-    if (p.extension() == ".conf")
-      names.push_back(p.string());
+  for (const std::string& name : listed->names) {
+    if (std::filesystem::path(name).extension() == ".conf")
+      names.push_back(dir + "/" + name);
   }
-  if (ec) {
-    AddError(out, dir, "cannot be listed: " + ec.message());
-    return {};
-  }
-  std::sort(names.begin(), names.end());
   if (names.size() > kMaxNvmeStasConfDropIns) {
     out->push_back(Diagnostic{
         Severity::kWarning, dir, 0,

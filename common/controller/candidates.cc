@@ -20,6 +20,10 @@ ConnectRequest RequestFactory::Make(TidFields fields, const ControllerEntry* ent
     r.dhchap_ctrl_secret = entry->dhchap_ctrl_secret;
   }
   r.host = host;
+  if (r.tid.host_nqn() != host.hostnqn) {
+    if (auto it = config.host_ids.find(r.tid.host_nqn()); it != config.host_ids.end())
+      r.host.hostid = it->second;
+  }
   return r;
 }
 

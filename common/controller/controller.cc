@@ -182,6 +182,10 @@ void Controller::DisconnectHeld(std::function<void(Disconnected)> done) {
           return Released{{}, owner};
         const std::string stamp = registry.Stamp(dev);
         Status s = kernel.Disconnect(dev);
+        // Gone already (the kernel removed it meanwhile, its removal event maybe taken for
+        // ours by Release()): as disconnected as it gets.
+        if (!s && (s.error().code == ENODEV || s.error().code == ENOENT))
+          s = Status{};
         if (s)
           registry.Release(dev, kOwnerStas, stamp);
         return Released{s, ""};

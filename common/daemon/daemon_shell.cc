@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <malloc.h>
+#include <map>
 #include <optional>
 #include <signal.h>
 #include <unistd.h>
@@ -79,6 +80,7 @@ std::optional<DaemonOptions> ParseDaemonArgs(Daemon d, const DaemonEnvironment& 
 // with [Service Discovery] nbft=enabled, the DCs of the firmware's NBFT.
 struct ExtraControllers {
   std::optional<std::vector<ControllerEntry>> last_good_3x;
+  std::map<std::string, std::string> host_ids_3x;  // of the last good set (ServiceConfig::host_ids)
   std::vector<NbftFile> nbft;
 };
 
@@ -120,6 +122,15 @@ void AddExtraControllers(Daemon d, const DaemonOptions& opts, ServiceConfig* cfg
   Report(loaded.diagnostics, to_stderr);
   if (loaded.conf) {
     extra->last_good_3x = ControllersOf3x(d, *loaded.conf);
+    extra->host_ids_3x.clear();
+    for (const auto* list : {&loaded.conf->discovery_controllers, &loaded.conf->subsystems}) {
+      for (const StasConfController& c : *list) {
+        if (c.host && c.host->hostnqn && c.host->hostid)
+          extra->host_ids_3x[*c.host->hostnqn] = *c.host->hostid;
+      }
+    }
+    if (loaded.conf->host && loaded.conf->host->hostnqn && loaded.conf->host->hostid)
+      extra->host_ids_3x[*loaded.conf->host->hostnqn] = *loaded.conf->host->hostid;
     if (!loaded.conf->files.empty() && !to_stderr) {
       LOG_INFO("%zu %s from nvme-stas 3.x's %s (%zu files)", extra->last_good_3x->size(),
                d == Daemon::kStafd ? "discovery controllers" : "I/O controllers",
@@ -136,9 +147,15 @@ void AddExtraControllers(Daemon d, const DaemonOptions& opts, ServiceConfig* cfg
     for (const ControllerEntry& e : *extra->last_good_3x)
       cfg->controllers.push_back(e);
   }
+  cfg->host_ids = extra->host_ids_3x;
+  for (const NbftFile& t : extra->nbft) {
+    if (t.table.host && !t.table.host->nqn.empty() && !t.table.host->hostid.empty())
+      cfg->host_ids[t.table.host->nqn] = t.table.host->hostid;
+  }
   if (d == Daemon::kStafd && cfg->nbft_discovery) {
     for (ControllerEntry& e : NbftDiscoveryEntries(
-             extra->nbft, [](const std::string& mac) { return InterfaceOfMac(mac); })) {
+             extra->nbft,
+             [](const std::string&mac, uint16_t vlan) { return InterfaceOfMac(mac, vlan); })) {
       Diagnostics problems = CheckControllerEntry(d, &e, "NBFT discovery record");
       Report(problems, to_stderr);
       if (std::none_of(problems.begin(), problems.end(),

@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.h"
 #include "common/defs.h"
+#include "common/dir_listing.h"
 #include "common/ip_address.h"
 #include "common/nvme_names.h"
 #include "common/str_util.h"
@@ -753,11 +754,6 @@ nlohmann::json DiscoveryToJson(const NbftDiscovery& d) {
           {"traddr", d.traddr}, {"trsvcid", d.trsvcid}, {"nqn", d.nqn}};
 }
 
-// ReadRegularFile()'s messages start with the path, which the Diagnostic holds already.
-std::string Reason(const std::string& path, const std::string& message) {
-  return StartsWith(message, path + ": ") ? message.substr(path.size() + 2) : message;
-}
-
 }  // namespace
 
 Result<Nbft> ParseNbft(std::span<const uint8_t> bytes, Diagnostics* warnings) {
@@ -769,19 +765,16 @@ std::vector<NbftFile> ReadNbftTables(const std::string& dir, Diagnostics* warnin
     if (warnings != nullptr)
       warnings->push_back(Diagnostic{Severity::kWarning, file, 0, std::move(message)});
   };
-  // Names looked at: the ACPI table directory has tens of entries; a directory of millions is
-  // not listed whole.
-  constexpr size_t kMaxNamesInDir = 4096;
   std::vector<std::string> names;
-  std::error_code ec;
-  size_t seen = 0;
-  for (std::filesystem::directory_iterator it(dir, ec), end;
-       !ec && it != end && seen < kMaxNamesInDir; it.increment(ec), ++seen) {
-    if (std::string name = it->path().filename().string(); IsTableName(name))
-      names.push_back(std::move(name));
+  Result<DirListing> listed = ListDirectory(dir);
+  if (listed) {
+    for (const std::string& name : listed->names) {
+      if (IsTableName(name))
+        names.push_back(name);
+    }
+  } else if (listed.error().code != ENOENT) {
+    warn(dir, "cannot list the ACPI tables: " + WithoutPathPrefix(dir, listed.error().message));
   }
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    warn(dir, "cannot list the ACPI tables: " + ec.message());
   // NBFT, NBFT1, NBFT2, ..., NBFT10: by length first.
   std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
     return a.size() != b.size() ? a.size() < b.size() : a < b;
@@ -796,7 +789,7 @@ std::vector<NbftFile> ReadNbftTables(const std::string& dir, Diagnostics* warnin
     std::string path = dir + "/" + name;
     Result<std::string> raw = ReadRegularFile(path, kNbftMaxTableBytes);
     if (!raw) {
-      warn(path, "not read: " + Reason(path, raw.error().message));
+      warn(path, "not read: " + WithoutPathPrefix(path, raw.error().message));
       continue;
     }
     Diagnostics found;

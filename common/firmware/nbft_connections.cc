@@ -1,24 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/firmware/nbft_connections.h"
 
+#include <cctype>
 #include <dirent.h>
-#include <memory>
 
 #include "common/atomic_file.h"
 #include "common/defs.h"
+#include "common/dir_listing.h"
 #include "common/ip_address.h"
 #include "common/str_util.h"
 
 namespace stas {
 namespace {
-
-bool SameAddress(const std::string& a, const std::string& b) {
-  std::optional<IpAddress> x = IpAddress::Parse(a);
-  std::optional<IpAddress> y = IpAddress::Parse(b);
-  if (x && y)
-    return x->Unmapped() == y->Unmapped();
-  return a == b;
-}
 
 bool HostMatches(const KernelDevice& dev, const NbftFile& table) {
   return !table.table.host || table.table.host->nqn.empty() || dev.hostnqn == table.table.host->nqn;
@@ -70,7 +63,7 @@ std::vector<std::string> ClaimNbftConnections(NvmeKernel& kernel, const Ownershi
 
 std::vector<ControllerEntry> NbftDiscoveryEntries(
     const std::vector<NbftFile>& tables,
-    const std::function<std::string(const std::string& mac)>& iface_of_mac) {
+    const std::function<std::string(const std::string& mac, uint16_t vlan)>& iface_of_mac) {
   std::vector<ControllerEntry> out;
   for (const NbftFile& t : tables) {
     for (const NbftDiscovery& d : t.table.discovery) {
@@ -83,7 +76,7 @@ std::vector<ControllerEntry> NbftDiscoveryEntries(
       e.subsysnqn = d.nqn.empty() ? kWellKnownDiscoveryNqn : d.nqn;
       for (const NbftHfi& h : t.table.hfis) {
         if (h.index == d.hfi_index && !h.mac.empty())
-          e.host_iface = iface_of_mac(h.mac);
+          e.host_iface = iface_of_mac(h.mac, h.vlan);
       }
       if (t.table.host && !t.table.host->nqn.empty()) {
         e.host_nqn = t.table.host->nqn;
@@ -104,7 +97,7 @@ nlohmann::ordered_json NbftStatusJson(const std::vector<NbftFile>& tables,
   for (const NbftFile& t : tables) {
     nlohmann::ordered_json one;
     one["file"] = t.path;
-    // NbftToJson() builds an unordered json; its text is ours, parsed back in key order.
+    // NbftToJson() builds a json (keys sorted); converted through its text, which is ours.
     const nlohmann::ordered_json table = nlohmann::ordered_json::parse(NbftToJson(t.table).dump());
     for (const auto& [key, value] : table.items())
       one[key] = value;
@@ -116,24 +109,38 @@ nlohmann::ordered_json NbftStatusJson(const std::vector<NbftFile>& tables,
   return j;
 }
 
-std::string InterfaceOfMac(const std::string& mac, const std::string& net_dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(net_dir.c_str()), closedir);
-  if (!dir)
+std::string InterfaceOfMac(const std::string& mac, uint16_t vlan, const std::string& net_dir,
+                           const std::string& vlan_dir) {
+  Result<DirListing> listed = ListDirectory(net_dir);
+  if (!listed)
     return "";
   const std::string wanted = ToLower(mac);
-  // Bounded: a host has a few hundred interfaces at most, each one short read.
-  for (int n = 0; n < 4096; ++n) {
-    const dirent* ent = readdir(dir.get());
-    if (ent == nullptr)
-      break;
-    const std::string name = ent->d_name;
+  const std::string vid = "VID: " + std::to_string(vlan);
+  std::vector<std::string> found;
+  for (const std::string& name : listed->names) {
     if (name.empty() || name[0] == '.')
       continue;
     Result<std::string> addr = ReadRegularFile(net_dir + "/" + name + "/address", 64);
-    if (addr && ToLower(Trim(*addr)) == wanted)
-      return name;
+    if (!addr || ToLower(Trim(*addr)) != wanted)
+      continue;
+    // A VLAN interface has its parent's MAC: the HFI's VLAN tells them apart.
+    Result<std::string> uevent = ReadRegularFile(net_dir + "/" + name + "/uevent", 4096);
+    const bool is_vlan = uevent && uevent->find("DEVTYPE=vlan") != std::string::npos;
+    if (is_vlan != (vlan != 0))
+      continue;
+    if (vlan != 0) {
+      Result<std::string> info = ReadRegularFile(vlan_dir + "/" + name, 4096);
+      // "eth1.100  VID: 100\t REORDER_HDR: 1 ...": the number ends at a non-digit.
+      const size_t at = info ? info->find(vid) : std::string::npos;
+      const size_t end = at + vid.size();
+      if (at == std::string::npos ||
+          (end < info->size() && std::isdigit(static_cast<unsigned char>((*info)[end]))))
+        continue;
+    }
+    found.push_back(name);
   }
-  return "";
+  // Several (the ports of a bond share a MAC): none is surely the one the firmware used.
+  return found.size() == 1 ? found[0] : "";
 }
 
 }  // namespace stas

@@ -6,6 +6,7 @@
 // the tables' discovery records into discovery controllers to keep.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,18 +32,22 @@ std::vector<std::string> ClaimNbftConnections(NvmeKernel& kernel, const Ownershi
 
 // The NBFT discovery records as stafd `controller=` entries (transport, address, port, the
 // record's NQN or the well-known one, the table's host NQN as host-nqn). `iface_of_mac` gives
-// the OS interface of an HFI's MAC ("" when none): the entry's host-iface. Records without a
-// usable address are left out.
+// the OS interface of an HFI's MAC and VLAN ("" when none): the entry's host-iface. Records
+// without a usable address are left out.
 std::vector<ControllerEntry> NbftDiscoveryEntries(
     const std::vector<NbftFile>& tables,
-    const std::function<std::string(const std::string& mac)>& iface_of_mac);
+    const std::function<std::string(const std::string& mac, uint16_t vlan)>& iface_of_mac);
 
 // What process_info shows: {"tables": [{"file": path, <NbftToJson()>}...], "problems": [...]}
 // (the tables refused and the records dropped); null when there is neither.
 nlohmann::ordered_json NbftStatusJson(const std::vector<NbftFile>& tables,
                                       const Diagnostics& problems);
 
-// The interface whose /sys/class/net/<name>/address is `mac` (case-insensitive), "" if none.
-std::string InterfaceOfMac(const std::string& mac, const std::string& net_dir = "/sys/class/net");
+// The interface whose /sys/class/net/<name>/address is `mac` (case-insensitive): with `vlan`
+// 0 not a VLAN interface, else the VLAN interface of that VLAN ID (/proc/net/vlan/<name>).
+// "" if none, or if several match (the ports of a bond share a MAC).
+std::string InterfaceOfMac(const std::string& mac, uint16_t vlan,
+                           const std::string& net_dir = "/sys/class/net",
+                           const std::string& vlan_dir = "/proc/net/vlan");
 
 }  // namespace stas

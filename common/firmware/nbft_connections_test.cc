@@ -100,9 +100,10 @@ TEST(NbftConnectionsTest, ClaimsUnownedBootConnectionsOnly) {
 }
 
 TEST(NbftConnectionsTest, DiscoveryRecordsBecomeDcEntriesWithTheBootIdentity) {
-  std::vector<ControllerEntry> e = NbftDiscoveryEntries({BootTable()}, [](const std::string& mac) {
-    return mac == "52:54:00:12:34:56" ? "eth7" : "";
-  });
+  std::vector<ControllerEntry> e =
+      NbftDiscoveryEntries({BootTable()}, [](const std::string& mac, uint16_t vlan) {
+        return mac == "52:54:00:12:34:56" && vlan == 0 ? "eth7" : "";
+      });
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0].transport, "tcp");
   EXPECT_EQ(e[0].traddr, "192.0.2.10");
@@ -112,15 +113,36 @@ TEST(NbftConnectionsTest, DiscoveryRecordsBecomeDcEntriesWithTheBootIdentity) {
   EXPECT_EQ(e[0].host_nqn, kBootHost);
 }
 
-TEST(NbftConnectionsTest, InterfaceOfMacReadsSysClassNet) {
+// A VLAN interface has its parent's MAC: the VLAN ID picks one; ports of a bond that share
+// a MAC are ambiguous, so none is picked.
+TEST(NbftConnectionsTest, InterfaceOfMacReadsSysClassNetAndTellsVlansApart) {
   stas::testing::ScopedTempDir tmp("nbft-net");
-  std::filesystem::create_directories(tmp.path() + "/eth0");
-  std::filesystem::create_directories(tmp.path() + "/eth1");
-  stas::testing::WriteFileText(tmp.path() + "/eth0/address", "52:54:00:aa:bb:cc\n");
-  stas::testing::WriteFileText(tmp.path() + "/eth1/address", "52:54:00:12:34:56\n");
-  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:56", tmp.path()), "eth1");
-  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:57", tmp.path()), "");
-  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:56", tmp.path() + "/none"), "");
+  const std::string net = tmp.path() + "/net";
+  const std::string vlans = tmp.path() + "/vlan";
+  auto iface = [&](const std::string& name, const std::string& mac, const std::string& devtype) {
+    std::filesystem::create_directories(net + "/" + name);
+    stas::testing::WriteFileText(net + "/" + name + "/address", mac + "\n");
+    stas::testing::WriteFileText(
+        net + "/" + name + "/uevent",
+        "INTERFACE=" + name + "\n" + (devtype.empty() ? "" : "DEVTYPE=" + devtype + "\n"));
+  };
+  std::filesystem::create_directories(vlans);
+  iface("eth0", "52:54:00:aa:bb:cc", "");
+  iface("eth1", "52:54:00:12:34:56", "");
+  iface("eth1.100", "52:54:00:12:34:56", "vlan");
+  iface("eth1.200", "52:54:00:12:34:56", "vlan");
+  stas::testing::WriteFileText(vlans + "/eth1.100", "eth1.100  VID: 100\t REORDER_HDR: 1\n");
+  stas::testing::WriteFileText(vlans + "/eth1.200", "eth1.200  VID: 200\t REORDER_HDR: 1\n");
+  iface("ens1", "52:54:00:00:00:01", "");
+  iface("ens2", "52:54:00:00:00:01", "");
+  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:56", 0, net, vlans), "eth1");
+  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:56", 100, net, vlans), "eth1.100");
+  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:56", 200, net, vlans), "eth1.200");
+  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:56", 300, net, vlans), "");
+  EXPECT_EQ(InterfaceOfMac("52:54:00:AA:BB:CC", 0, net, vlans), "eth0");
+  EXPECT_EQ(InterfaceOfMac("52:54:00:00:00:01", 0, net, vlans), "");  // ambiguous
+  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:57", 0, net, vlans), "");
+  EXPECT_EQ(InterfaceOfMac("52:54:00:12:34:56", 0, net + "/none", vlans), "");
 }
 
 }  // namespace
