@@ -43,29 +43,20 @@ NbftFile BootTable() {
   return f;
 }
 
-KernelDevice Device(const std::string& nqn, const std::string& traddr, const std::string& trsvcid,
-                    const std::string& hostnqn) {
-  KernelDevice d;
-  d.transport = "tcp";
-  d.traddr = traddr;
-  d.trsvcid = trsvcid;
-  d.subsysnqn = nqn;
-  d.hostnqn = hostnqn;
-  d.cntrltype = "io";
-  d.state = "live";
-  return d;
-}
+using stas::testing::ExistingIoDevice;
 
 // The boot identity counts: the same subsystem and address under the host's usual NQN is not the
 // firmware's connection. IPv4-mapped addresses are the IPv4 ones.
 TEST(NbftConnectionsTest, MatchesTransportAddressPortSubsystemAndBootHost) {
   const NbftFile t = BootTable();
-  EXPECT_TRUE(IsNbftConnection(Device(kBootSub, "192.0.2.10", "4420", kBootHost), t));
-  EXPECT_TRUE(IsNbftConnection(Device(kBootSub, "::ffff:192.0.2.10", "4420", kBootHost), t));
-  EXPECT_FALSE(IsNbftConnection(Device(kBootSub, "192.0.2.10", "4420", "nqn.other-host"), t));
-  EXPECT_FALSE(IsNbftConnection(Device(kBootSub, "192.0.2.11", "4420", kBootHost), t));
-  EXPECT_FALSE(IsNbftConnection(Device(kBootSub, "192.0.2.10", "4421", kBootHost), t));
-  EXPECT_FALSE(IsNbftConnection(Device("nqn.x:y", "192.0.2.10", "4420", kBootHost), t));
+  EXPECT_TRUE(IsNbftConnection(ExistingIoDevice(kBootSub, "192.0.2.10", "4420", kBootHost), t));
+  EXPECT_TRUE(
+      IsNbftConnection(ExistingIoDevice(kBootSub, "::ffff:192.0.2.10", "4420", kBootHost), t));
+  EXPECT_FALSE(
+      IsNbftConnection(ExistingIoDevice(kBootSub, "192.0.2.10", "4420", "nqn.other-host"), t));
+  EXPECT_FALSE(IsNbftConnection(ExistingIoDevice(kBootSub, "192.0.2.11", "4420", kBootHost), t));
+  EXPECT_FALSE(IsNbftConnection(ExistingIoDevice(kBootSub, "192.0.2.10", "4421", kBootHost), t));
+  EXPECT_FALSE(IsNbftConnection(ExistingIoDevice("nqn.x:y", "192.0.2.10", "4420", kBootHost), t));
 }
 
 // Unowned boot connections become nbft's; an entry of another owner stays; other controllers
@@ -76,14 +67,14 @@ TEST(NbftConnectionsTest, ClaimsUnownedBootConnectionsOnly) {
   FakeEventLoop loop;
   stas::testing::SimulatedKernel kernel(loop);
   const std::string boot =
-      kernel.AddExistingDevice(Device(kBootSub, "192.0.2.10", "4420", kBootHost));
-  KernelDevice dc = Device(kWellKnownDiscoveryNqn, "192.0.2.10", "8009", kBootHost);
+      kernel.AddExistingDevice(ExistingIoDevice(kBootSub, "192.0.2.10", "4420", kBootHost));
+  KernelDevice dc = ExistingIoDevice(kWellKnownDiscoveryNqn, "192.0.2.10", "8009", kBootHost);
   dc.cntrltype = "discovery";
   const std::string boot_dc = kernel.AddExistingDevice(dc);
   const std::string other =
-      kernel.AddExistingDevice(Device("nqn.x:y", "192.0.2.20", "4420", kBootHost));
+      kernel.AddExistingDevice(ExistingIoDevice("nqn.x:y", "192.0.2.20", "4420", kBootHost));
   const std::string taken =
-      kernel.AddExistingDevice(Device(kBootSub, "192.0.2.10", "4420", kBootHost));
+      kernel.AddExistingDevice(ExistingIoDevice(kBootSub, "192.0.2.10", "4420", kBootHost));
   ASSERT_TRUE(registry.Record(taken, "discoverd", 1));
 
   std::vector<std::string> lines = ClaimNbftConnections(kernel, registry, {BootTable()});
