@@ -153,9 +153,10 @@ void AddExtraControllers(Daemon d, const DaemonOptions& opts, ServiceConfig* cfg
       cfg->host_ids[t.table.host->nqn] = t.table.host->hostid;
   }
   if (d == Daemon::kStafd && cfg->nbft_discovery) {
-    for (ControllerEntry& e : NbftDiscoveryEntries(
-             extra->nbft,
-             [](const std::string&mac, uint16_t vlan) { return InterfaceOfMac(mac, vlan); })) {
+    auto iface_of = [](const std::string& mac, uint16_t vlan) {
+      return InterfaceOfMac(mac, vlan);
+    };
+    for (ControllerEntry& e : NbftDiscoveryEntries(extra->nbft, iface_of)) {
       Diagnostics problems = CheckControllerEntry(d, &e, "NBFT discovery record");
       Report(problems, to_stderr);
       if (std::none_of(problems.begin(), problems.end(),
