@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/config/config_options.h"
+#include "common/config/config_reporter.h"
 #include "common/config/name_resolution.h"
 #include "common/defs.h"
 #include "common/ip_address.h"
@@ -19,26 +20,6 @@ namespace stas {
 namespace {
 
 constexpr const char* kControllers = "Controllers";
-
-class Reporter {
- public:
-  Reporter(std::string file, Diagnostics* out) : file_(std::move(file)), out_(out) {}
-  void Warn(int line, std::string msg) { Add(Severity::kWarning, line, std::move(msg)); }
-  void Error(int line, std::string msg) { Add(Severity::kError, line, std::move(msg)); }
-  const std::string& file() const { return file_; }
-
- private:
-  void Add(Severity s, int line, std::string msg) {
-    out_->push_back(Diagnostic{s, file_, line, std::move(msg)});
-  }
-  std::string file_;
-  Diagnostics* out_;
-};
-
-// Every value a configuration message quotes goes through here: printable, and never a secret.
-std::string Quote(std::string_view s) {
-  return "\"" + Printable(RedactSecrets(s)) + "\"";
-}
 
 const OptionSpec* FindOption(Daemon d, std::string_view section, std::string_view name) {
   for (const OptionSpec& o : AllOptions()) {
@@ -64,7 +45,7 @@ std::string DefaultText(const OptionSpec& o, Daemon d) {
 }
 
 void ApplySingle(Daemon d, const OptionSpec& o, const IniEntry& e, ServiceConfig* cfg,
-                 Reporter* rep) {
+                 ConfigReporter* rep) {
   std::string where = "[" + o.section + "] " + o.name;
   if (!e.value) {
     rep->Warn(e.line, where + " has no value; " + DefaultText(o, d));
@@ -72,14 +53,14 @@ void ApplySingle(Daemon d, const OptionSpec& o, const IniEntry& e, ServiceConfig
   }
   std::vector<std::string> notes;
   if (auto why = o.parse(*e.value, *cfg, &notes)) {
-    rep->Warn(e.line, where + ": invalid value " + Quote(*e.value) + " (" + *why + "); " +
+    rep->Warn(e.line, where + ": invalid value " + QuoteValue(*e.value) + " (" + *why + "); " +
                           DefaultText(o, d));
   }
   for (const std::string& n : notes)
     rep->Warn(e.line, where + ": " + n);
 }
 
-void ApplyLegacyPersistence(const IniDocument& doc, ServiceConfig* cfg, Reporter* rep) {
+void ApplyLegacyPersistence(const IniDocument& doc, ServiceConfig* cfg, ConfigReporter* rep) {
   const IniEntry* legacy = doc.Last("Global", "persistent-connections");
   if (legacy == nullptr)
     return;
@@ -98,7 +79,7 @@ void ApplyLegacyPersistence(const IniDocument& doc, ServiceConfig* cfg, Reporter
               *legacy, cfg, rep);
 }
 
-void ReportUnknown(Daemon d, const IniDocument& doc, Reporter* rep) {
+void ReportUnknown(Daemon d, const IniDocument& doc, ConfigReporter* rep) {
   std::set<std::string> reported;
   for (const IniSection& s : doc.sections) {
     if (!IsKnownSection(d, s.name) && reported.insert(s.name).second) {
@@ -126,14 +107,14 @@ struct Token {
 // The controller=/exclude= tokeniser: fields split on ';', key and value on the first '='.
 // nvme-stas split on every '=', which silently dropped base64 secrets ending in '='.
 std::vector<Token> Tokenize(std::string_view text, int line, const std::string& what,
-                            Reporter* rep) {
+                            ConfigReporter* rep) {
   std::vector<Token> tokens;
   for (const std::string& field : SplitTrimmed(text, ';')) {
     if (field.empty())
       continue;
     size_t eq = field.find('=');
     if (eq == std::string::npos || Trim(field.substr(0, eq)).empty()) {
-      rep->Warn(line, what + ": field " + Quote(field) + " is not key=value; ignored");
+      rep->Warn(line, what + ": field " + QuoteValue(field) + " is not key=value; ignored");
       continue;
     }
     std::string key(Trim(field.substr(0, eq)));
@@ -154,9 +135,10 @@ std::vector<Token> Tokenize(std::string_view text, int line, const std::string& 
 }
 
 // Checks the identity fields of a controller entry; returns false if the entry is unusable.
-bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& what, Reporter* rep) {
+bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& what,
+                   ConfigReporter* rep) {
   auto reject = [&](const std::string& key, const std::string& value, const std::string& why) {
-    rep->Error(line, what + ": " + key + " " + Quote(value) + " " + why + "; entry ignored");
+    rep->Error(line, what + ": " + key + " " + QuoteValue(value) + " " + why + "; entry ignored");
     return false;
   };
   if (c->transport.empty()) {
@@ -247,6 +229,10 @@ void ParseControllerEntries(Daemon d, const IniDocument& doc, ServiceConfig* cfg
 
 }  // namespace
 
+std::string QuoteValue(std::string_view s) {
+  return "\"" + Printable(RedactSecrets(s)) + "\"";
+}
+
 const char* DaemonName(Daemon d) {
   return d == Daemon::kStafd ? "stafd" : "stacd";
 }
@@ -322,8 +308,8 @@ ServiceConfig ServiceConfig::Defaults(Daemon d) {
 std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view text,
                                                     const std::string& file, int line,
                                                     Diagnostics* diag) {
-  Reporter rep(file, diag);
-  const std::string what = "[Controllers] controller=" + Quote(Trim(text));
+  ConfigReporter rep(file, diag);
+  const std::string what = "[Controllers] controller=" + QuoteValue(Trim(text));
   std::vector<Token> tokens = Tokenize(text, line, what, &rep);
   if (tokens.empty()) {
     rep.Warn(line, what + ": empty entry; ignored");
@@ -351,7 +337,7 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
       if (d != Daemon::kStafd) {
         rep.Warn(line, what + ": connect= applies to stafd's discovery controllers; ignored");
       } else if (t.value != "all" && t.value != "volumes") {
-        rep.Warn(line, what + ": connect " + Quote(t.value) +
+        rep.Warn(line, what + ": connect " + QuoteValue(t.value) +
                            " is neither \"all\" nor \"volumes\"; \"all\" is used");
       } else {
         c.connect_volumes_only = t.value == kDcConnectVolumes;
@@ -362,7 +348,7 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
       if (d != Daemon::kStafd) {
         rep.Warn(line, what + ": persistent= applies to stafd's discovery controllers; ignored");
       } else if (!p) {
-        rep.Warn(line, what + ": persistent " + Quote(t.value) +
+        rep.Warn(line, what + ": persistent " + QuoteValue(t.value) +
                            " is not one of no, auto, force; the [Discovery controller connection "
                            "management] persistent applies");
       } else {
@@ -371,13 +357,13 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
       }
     } else if (IsConnectOptionKey(t.key)) {
       if (auto why = ParseConnectOption(t.key, t.value, &c.overrides)) {
-        rep.Warn(line, what + ": " + t.key + " " + Quote(t.value) + " is invalid (" + *why +
+        rep.Warn(line, what + ": " + t.key + " " + QuoteValue(t.value) + " is invalid (" + *why +
                            "); the [Global] value is used");
       } else {
         c.extras.emplace_back(t.key, *ConnectOptionText(c.overrides, t.key));
       }
     } else {
-      rep.Warn(line, what + ": unknown key " + Quote(t.key) + "; ignored");
+      rep.Warn(line, what + ": unknown key " + QuoteValue(t.key) + "; ignored");
     }
   }
   if (!CheckIdentity(d, &c, line, what, &rep))
@@ -387,7 +373,7 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
 
 Diagnostics CheckControllerEntry(Daemon d, ControllerEntry* c, const std::string& what) {
   Diagnostics diag;
-  Reporter rep("", &diag);
+  ConfigReporter rep("", &diag);
   if (!CheckIdentity(d, c, 0, what, &rep) &&
       std::none_of(diag.begin(), diag.end(),
                    [](const Diagnostic& x) { return x.severity == Severity::kError; })) {
@@ -398,8 +384,8 @@ Diagnostics CheckControllerEntry(Daemon d, ControllerEntry* c, const std::string
 
 std::optional<ExcludeRule> ParseExcludeEntry(std::string_view text, const std::string& file,
                                              int line, Diagnostics* diag) {
-  Reporter rep(file, diag);
-  const std::string what = "[Controllers] exclude=" + Quote(Trim(text));
+  ConfigReporter rep(file, diag);
+  const std::string what = "[Controllers] exclude=" + QuoteValue(Trim(text));
   ExcludeRule rule;
   for (Token& t : Tokenize(text, line, what, &rep)) {
     if (t.key == "host-traddr") {
@@ -408,11 +394,11 @@ std::optional<ExcludeRule> ParseExcludeEntry(std::string_view text, const std::s
     }
     if (t.key != "transport" && t.key != "traddr" && t.key != "trsvcid" && t.key != "subsysnqn" &&
         t.key != "host-iface" && t.key != "host-nqn") {
-      rep.Warn(line, what + ": unknown key " + Quote(t.key) + "; ignored");
+      rep.Warn(line, what + ": unknown key " + QuoteValue(t.key) + "; ignored");
       continue;
     }
     if (auto why = CheckSafeToken(t.value)) {
-      rep.Warn(line, what + ": " + t.key + " " + Quote(t.value) + " " + *why + "; ignored");
+      rep.Warn(line, what + ": " + t.key + " " + QuoteValue(t.value) + " " + *why + "; ignored");
       continue;
     }
     rule.fields.emplace_back(std::move(t.key), std::move(t.value));
@@ -427,7 +413,7 @@ std::optional<ExcludeRule> ParseExcludeEntry(std::string_view text, const std::s
 
 LoadedConfig ParseServiceConfig(Daemon d, const IniDocument& doc) {
   LoadedConfig out{ServiceConfig::Defaults(d), doc.problems};
-  Reporter rep(doc.file, &out.diagnostics);
+  ConfigReporter rep(doc.file, &out.diagnostics);
   ReportUnknown(d, doc, &rep);
   if (d == Daemon::kStafd)
     ApplyLegacyPersistence(doc, &out.config, &rep);

@@ -44,7 +44,7 @@ std::vector<Instance> Instances(const IniDocument& doc) {
 
 // The entries of `inst` that have a value; a repeated single-valued option is reported (the
 // last one wins where it is used), as a bare name without '='.
-std::vector<const IniEntry*> Options(const Instance& inst, Reporter* rep) {
+std::vector<const IniEntry*> Options(const Instance& inst, ConfigReporter* rep) {
   std::vector<const IniEntry*> out;
   std::set<std::string> seen;
   for (const IniEntry* e : inst.entries) {
@@ -68,7 +68,7 @@ std::optional<std::string> SymnameProblem(std::string_view s) {
   return std::nullopt;
 }
 
-void SetIdentity(const IniEntry& e, StasConfHost* h, Reporter* rep) {
+void SetIdentity(const IniEntry& e, StasConfHost* h, ConfigReporter* rep) {
   const std::string& v = *e.value;
   const std::string name = "[Host] " + e.name;
   std::optional<std::string>* field = e.name == "hostnqn"  ? &h->hostnqn
@@ -87,16 +87,16 @@ void SetIdentity(const IniEntry& e, StasConfHost* h, Reporter* rep) {
       why = "is the zero UUID";
   } else if (auto problem = SymnameProblem(v)) {
     // As for sys.conf's symname: it only names the host in DIM registrations.
-    rep->Warn(e.line, name + " " + Quote(v) + " " + *problem + "; ignored");
+    rep->Warn(e.line, name + " " + QuoteValue(v) + " " + *problem + "; ignored");
     return;
   }
   if (why)
-    return rep->Error(e.line, name + " " + Quote(v) + " " + *why);
+    return rep->Error(e.line, name + " " + QuoteValue(v) + " " + *why);
   // The kernel reads a host ID either way; one case makes equal IDs compare equal.
   *field = e.name == "hostid" ? ToLower(v) : v;
 }
 
-StasConfHost ParseHost(const Instance& inst, const std::string& file, Reporter* rep) {
+StasConfHost ParseHost(const Instance& inst, const std::string& file, ConfigReporter* rep) {
   StasConfHost h;
   h.file = file;
   h.line = inst.line;
@@ -136,7 +136,7 @@ struct Endpoint {
   bool usable = true;  // false: its nqn is an error, its paths are not looked at
 };
 
-Endpoint ParseEndpoint(const Instance& inst, Reporter* rep) {
+Endpoint ParseEndpoint(const Instance& inst, ConfigReporter* rep) {
   Endpoint ep;
   ep.dc = inst.name == kDcSection;
   ep.section = inst.name;
@@ -161,7 +161,7 @@ Endpoint ParseEndpoint(const Instance& inst, Reporter* rep) {
     rep->Error(nqn_line, "[" + inst.name + "] has no nqn");
     ep.usable = false;
   } else if (auto why = CheckNqn(ep.nqn, false)) {
-    rep->Error(nqn_line, "[" + inst.name + "] nqn " + Quote(ep.nqn) + " " + *why);
+    rep->Error(nqn_line, "[" + inst.name + "] nqn " + QuoteValue(ep.nqn) + " " + *why);
     ep.usable = false;
   }
   return ep;
@@ -176,7 +176,7 @@ struct ParsedFile {
   std::vector<Endpoint> endpoints;
 };
 
-void ParseDefaults(const Instance& inst, bool dc, Level* level, Reporter* rep) {
+void ParseDefaults(const Instance& inst, bool dc, Level* level, ConfigReporter* rep) {
   const Place place{Where::kDefaults, dc, inst.name};
   for (const IniEntry* e : Options(inst, rep)) {
     if (const KeySpec* k = FindKey(e->name))
@@ -186,7 +186,7 @@ void ParseDefaults(const Instance& inst, bool dc, Level* level, Reporter* rep) {
   }
 }
 
-ParsedFile ParseFile(const IniDocument& doc, bool main, Reporter* rep) {
+ParsedFile ParseFile(const IniDocument& doc, bool main, ConfigReporter* rep) {
   ParsedFile f;
   f.file = doc.file;
   f.main = main;
@@ -227,21 +227,21 @@ void CheckHosts(const std::vector<ParsedFile>& files, Diagnostics* out) {
     if (!f.host)
       continue;
     const StasConfHost& h = *f.host;
-    Reporter rep(f.file, out);
+    ConfigReporter rep(f.file, out);
     auto where = [](const StasConfHost* other) {
       return other->file + ":" + std::to_string(other->line);
     };
     if (h.hostnqn) {
       auto [it, fresh] = by_nqn.emplace(*h.hostnqn, &h);
       if (!fresh) {
-        rep.Error(h.line, "[Host] hostnqn " + Quote(*h.hostnqn) + " is also the one of " +
+        rep.Error(h.line, "[Host] hostnqn " + QuoteValue(*h.hostnqn) + " is also the one of " +
                               where(it->second) + "; each file's [Host] is another host");
       }
     }
     if (h.hostid) {
       auto [it, fresh] = by_id.emplace(*h.hostid, &h);
       if (!fresh && it->second->hostnqn != h.hostnqn) {
-        rep.Error(h.line, "[Host] hostid " + Quote(*h.hostid) + " is also the one of " +
+        rep.Error(h.line, "[Host] hostid " + QuoteValue(*h.hostid) + " is also the one of " +
                               where(it->second) + ", another hostnqn");
       }
     }
@@ -250,7 +250,7 @@ void CheckHosts(const std::vector<ParsedFile>& files, Diagnostics* out) {
 
 // Turns one controller= line into the options of its own level, its transport and traddr.
 void ParseLine(const Endpoint& ep, const IniEntry& e, ControllerEntry* c, Level* level,
-               Reporter* rep) {
+               ConfigReporter* rep) {
   const Place place{Where::kLine, ep.dc, ep.section};
   std::set<std::string> seen;
   int field_no = 0;
@@ -281,8 +281,8 @@ void ParseLine(const Endpoint& ep, const IniEntry& e, ControllerEntry* c, Level*
       (key == "transport" ? c->transport : c->traddr) = value;
     } else if (k->kind == Kind::kNqn) {
       if (value != ep.nqn) {
-        rep->Error(e.line, place.Name(key) + " " + Quote(value) + " is not its section's nqn " +
-                               Quote(ep.nqn));
+        rep->Error(e.line, place.Name(key) + " " + QuoteValue(value) +
+                               " is not its section's nqn " + QuoteValue(ep.nqn));
       }
     } else if (k->kind == Kind::kController) {
       WarnUnknown(key, e.line, place, rep);
@@ -295,7 +295,7 @@ void ParseLine(const Endpoint& ep, const IniEntry& e, ControllerEntry* c, Level*
 // One controller= path with its cascade applied, or nullopt if it has an error.
 std::optional<StasConfController> MakePath(const Endpoint& ep, const IniEntry& e,
                                            const ParsedFile& f, const ParsedFile& main,
-                                           Reporter* rep) {
+                                           ConfigReporter* rep) {
   if (Trim(*e.value).empty()) {
     // As an empty controller= of stafd.conf: a placeholder, not a path without an address.
     rep->Warn(e.line, "[" + ep.section + "] controller= is empty; ignored");
@@ -359,14 +359,14 @@ LoadedNvmeStasConf ParseNvmeStasConf(const std::vector<IniDocument>& files) {
     // A line the INI reader could not place (a malformed [section] header leaves the options
     // that follow it in the previous section) would give a path another nqn: an error.
     out.diagnostics.insert(out.diagnostics.end(), doc.problems.begin(), doc.problems.end());
-    stas_conf::Reporter rep(doc.file, &out.diagnostics);
+    ConfigReporter rep(doc.file, &out.diagnostics);
     parsed.push_back(stas_conf::ParseFile(doc, i == 0, &rep));
   }
   stas_conf::CheckHosts(parsed, &out.diagnostics);
   NvmeStasConf conf;
   for (const stas_conf::ParsedFile& f : parsed) {
     conf.files.push_back(f.file);
-    stas_conf::Reporter rep(f.file, &out.diagnostics);
+    ConfigReporter rep(f.file, &out.diagnostics);
     for (const stas_conf::Endpoint& ep : f.endpoints) {
       if (!ep.usable)
         continue;

@@ -124,39 +124,35 @@ bool IsSecurityKey(std::string_view key) {
          (k != nullptr && (k->kind == Kind::kSecret || k->kind == Kind::kUnsupported));
 }
 
-std::string Quote(std::string_view s) {
-  return "\"" + Printable(RedactSecrets(s)) + "\"";
-}
-
 void Put(Level* level, std::string key, std::string value) {
   std::erase_if(*level, [&key](const Setting& s) { return s.key == key; });
   level->push_back(Setting{std::move(key), std::move(value)});
 }
 
 void AddOption(const KeySpec& k, std::string_view value, int line, const Place& p, Level* level,
-               Reporter* rep) {
+               ConfigReporter* rep) {
   const std::string name = p.Name(k.key);
   const bool reset = value.empty();
   switch (k.kind) {
     case Kind::kAddress:
       if (!reset && k.key == "trsvcid") {
         if (auto why = CheckPort(value))
-          return rep->Error(line, name + " " + Quote(value) + " " + *why);
+          return rep->Error(line, name + " " + QuoteValue(value) + " " + *why);
       } else if (!reset && k.key == "host-iface") {
         if (auto why = CheckInterfaceName(value))
-          return rep->Error(line, name + " " + Quote(value) + " " + *why);
+          return rep->Error(line, name + " " + QuoteValue(value) + " " + *why);
       } else if (!reset) {
         // host-traddr: checked for its transport, entry by entry, by CheckControllerEntry().
         if (auto why = CheckSafeToken(value))
-          return rep->Error(line, name + " " + Quote(value) + " " + *why);
+          return rep->Error(line, name + " " + QuoteValue(value) + " " + *why);
       }
       return Put(level, std::string(k.ours), std::string(value));
     case Kind::kTunable: {
       std::string canonical;
       if (!reset) {
         if (auto why = ParseTunable(k.ours, value, &canonical))
-          return rep->Warn(line,
-                           name + ": invalid value " + Quote(value) + " (" + *why + "); ignored");
+          return rep->Warn(
+              line, name + ": invalid value " + QuoteValue(value) + " (" + *why + "); ignored");
       }
       return Put(level, std::string(k.ours), canonical);
     }
@@ -164,7 +160,7 @@ void AddOption(const KeySpec& k, std::string_view value, int line, const Place& 
       if (!p.dc)
         return rep->Warn(line, name + " applies to discovery controllers only; ignored");
       if (!reset && !ParseDcPersistence(value)) {
-        return rep->Warn(line, name + ": invalid value " + Quote(value) +
+        return rep->Warn(line, name + ": invalid value " + QuoteValue(value) +
                                    " (expected no, auto or force); ignored");
       }
       return Put(level, std::string(k.ours), std::string(value));
@@ -193,7 +189,7 @@ void AddOption(const KeySpec& k, std::string_view value, int line, const Place& 
   }
 }
 
-void WarnUnknown(std::string_view key, int line, const Place& p, Reporter* rep) {
+void WarnUnknown(std::string_view key, int line, const Place& p, ConfigReporter* rep) {
   rep->Warn(line, p.Name(key) + ": unknown option" + SpellingHint(key) + "; ignored");
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/config/config.h"
+#include "common/config/config_reporter.h"
 #include "common/diagnostic.h"
 #include "common/str_util.h"
 
@@ -48,26 +49,6 @@ const KeySpec* FindKey(std::string_view key);
 std::string SpellingHint(std::string_view key);
 // Keys whose values must never be on a controller= line (nor in any message).
 bool IsSecurityKey(std::string_view key);
-// Every value a message quotes goes through here: printable, and never a secret's form.
-std::string Quote(std::string_view s);
-
-// Adds diagnostics about one file, counting the errors.
-class Reporter {
- public:
-  Reporter(std::string file, Diagnostics* out) : file_(std::move(file)), out_(out) {}
-  void Warn(int line, std::string msg) { Add(Severity::kWarning, line, std::move(msg)); }
-  void Error(int line, std::string msg) { Add(Severity::kError, line, std::move(msg)); }
-  void Add(Severity s, int line, std::string msg) {
-    errors_ += s == Severity::kError ? 1 : 0;
-    out_->push_back(Diagnostic{s, file_, line, std::move(msg)});
-  }
-  size_t errors() const { return errors_; }
-
- private:
-  std::string file_;
-  Diagnostics* out_;
-  size_t errors_ = 0;
-};
 
 // One option of one level: our key, its canonical value ("" = the kernel's default).
 struct Setting {
@@ -95,8 +76,8 @@ struct Place {
 // records it in `level`. transport, traddr, nqn and controller= are the caller's where they
 // belong; secrets on a controller= line are refused before this.
 void AddOption(const KeySpec& k, std::string_view value, int line, const Place& p, Level* level,
-               Reporter* rep);
-void WarnUnknown(std::string_view key, int line, const Place& p, Reporter* rep);
+               ConfigReporter* rep);
+void WarnUnknown(std::string_view key, int line, const Place& p, ConfigReporter* rep);
 // Applies one level's option, checked by AddOption(), to `c`.
 void Apply(const Setting& s, ControllerEntry* c);
 
