@@ -91,6 +91,23 @@ bool ParseInt(std::string_view s, long long* out) {
   return true;
 }
 
+std::string HexDigits(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (uint8_t u : bytes) {
+    out += kDigits[u >> 4];
+    out += kDigits[u & 0x0f];
+  }
+  return out;
+}
+
+std::string UuidText(std::span<const uint8_t, 16> bytes) {
+  const std::string h = HexDigits(bytes);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
 bool ParseSystemdBool(std::string_view s, bool* out) {
   std::string v = ToLower(Trim(s));
   for (const char* yes : {"1", "yes", "y", "true", "t", "on"}) {

@@ -2,6 +2,8 @@
 // Small string helpers shared by the parsers. Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,12 @@ bool StartsWith(std::string_view s, std::string_view prefix);
 
 // True if every byte is printable ASCII (0x20..0x7e).
 bool IsPrintableAscii(std::string_view s);
+
+// Bytes as lower-case hex digits, two per byte.
+std::string HexDigits(std::span<const uint8_t> bytes);
+// 16 bytes as UUID text, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in lower case, in the order
+// given.
+std::string UuidText(std::span<const uint8_t, 16> bytes);
 
 // Parses a whole decimal integer with an optional sign, surrounding blanks allowed.
 // Rejects empty text, trailing garbage and overflow of `long long`.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/str_util.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,14 @@ TEST(StrUtilTest, SystemdBooleans) {
   for (const char* bad : {"", "2", "yess", "enabled", "-1"})
     EXPECT_FALSE(ParseSystemdBool(bad, &v)) << bad;
   EXPECT_TRUE(v);  // untouched
+}
+
+TEST(StrUtilTest, HexDigitsAndUuidText) {
+  const std::array<uint8_t, 16> b = {0x00, 0x01, 0x0a, 0xff, 0x10, 0x20, 0x30, 0x40,
+                                     0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0};
+  EXPECT_EQ(HexDigits(std::span<const uint8_t>(b).first(4)), "00010aff");
+  EXPECT_EQ(HexDigits({}), "");
+  EXPECT_EQ(UuidText(b), "00010aff-1020-3040-5060-708090a0b0c0");
 }
 
 }  // namespace

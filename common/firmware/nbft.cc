@@ -120,23 +120,6 @@ std::string Shown(std::string_view s) {
   return "\"" + Printable(s.substr(0, kMax)) + (s.size() > kMax ? "...\"" : "\"");
 }
 
-std::string Hex(Bytes b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t u : b) {
-    out += kDigits[u >> 4];
-    out += kDigits[u & 0xf];
-  }
-  return out;
-}
-
-// 16 bytes as UUID text, in the order they are stored.
-std::string UuidText(Bytes b) {
-  std::string h = Hex(b.first(16));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
-}
-
 bool AllZero(Bytes b) {
   return std::all_of(b.begin(), b.end(), [](uint8_t u) { return u == 0; });
 }
@@ -416,7 +399,7 @@ Result<NbftHfi> Parser::Hfi(Bytes d, const std::string& name) {
   if (Le16(t, 4) != h.index)
     Warn(name + ": its transport info names HFI index " + Num(Le16(t, 4)) + " (ignored)");
   if (!AllZero(t.subspan(11, 6))) {
-    std::string hex = Hex(t.subspan(11, 6));
+    std::string hex = HexDigits(t.subspan(11, 6));
     for (size_t i = 0; i < 6; ++i)
       h.mac += (i > 0 ? ":" : "") + hex.substr(2 * i, 2);
   }
@@ -537,15 +520,15 @@ void Parser::Nid(Bytes d, const std::string& name, NbftSubsystem* s) {
     case 1:
       s->nid_type = NbftNidType::kEui64;
       nid = nid.first(8);
-      s->nid = Hex(nid);
+      s->nid = HexDigits(nid);
       break;
     case 2:
       s->nid_type = NbftNidType::kNguid;
-      s->nid = Hex(nid);
+      s->nid = HexDigits(nid);
       break;
     case 3:
       s->nid_type = NbftNidType::kUuid;
-      s->nid = UuidText(nid);
+      s->nid = UuidText(nid.first<16>());
       break;
     default:
       Warn(name + ": namespace identifier type " + Num(d[28]) + " is unknown; NID left out");

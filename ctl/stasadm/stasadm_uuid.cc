@@ -8,6 +8,8 @@
 #include <sys/random.h>
 #include <system_error>
 
+#include "common/str_util.h"
+
 namespace stas::ctl {
 namespace {
 
@@ -29,19 +31,6 @@ Uuid MakeV4(Uuid bytes) {
   return bytes;
 }
 
-std::string FormatUuid(const Uuid& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      out += '-';
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 0x0f];
-  }
-  return out;
-}
-
 Result<std::string> RandomUuid() {
   Uuid bytes{};
   size_t done = 0;
@@ -55,7 +44,7 @@ Result<std::string> RandomUuid() {
     }
     done += static_cast<size_t>(n);
   }
-  return FormatUuid(MakeV4(bytes));
+  return UuidText(MakeV4(bytes));
 }
 
 std::optional<Uuid> ParseMachineId(std::string_view text) {
@@ -82,7 +71,7 @@ std::optional<std::string> AppSpecificUuid(const Uuid& machine_id, std::string_v
   }
   Uuid bytes{};
   std::copy(digest, digest + bytes.size(), bytes.begin());
-  return FormatUuid(MakeV4(bytes));
+  return UuidText(MakeV4(bytes));
 }
 
 }  // namespace stas::ctl

@@ -23,9 +23,6 @@ inline constexpr std::string_view kNvmeAppKey = "$nvmexpress.org$";
 // version=4) and systemd's id128_make_v4_uuid() do.
 Uuid MakeV4(Uuid bytes);
 
-// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lower-case hex.
-std::string FormatUuid(const Uuid& bytes);
-
 // A random version-4 UUID (Python's uuid.uuid4()), from the kernel's getrandom(). Fails only if
 // the kernel cannot provide random bytes.
 Result<std::string> RandomUuid();

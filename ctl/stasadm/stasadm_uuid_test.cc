@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "common/nvme_names.h"
+#include "common/str_util.h"
 
 namespace stas::ctl {
 namespace {
@@ -51,9 +52,9 @@ TEST(StasadmUuidTest, ParseMachineIdAcceptsExactly32HexDigits) {
 TEST(StasadmUuidTest, MakeV4ForcesVersionAndVariantOnly) {
   Uuid ones;
   ones.fill(0xff);
-  EXPECT_EQ(FormatUuid(MakeV4(ones)), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+  EXPECT_EQ(UuidText(MakeV4(ones)), "ffffffff-ffff-4fff-bfff-ffffffffffff");
   Uuid zeros{};
-  EXPECT_EQ(FormatUuid(MakeV4(zeros)), "00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(UuidText(MakeV4(zeros)), "00000000-0000-4000-8000-000000000000");
 }
 
 TEST(StasadmUuidTest, RandomUuidIsAFreshVersion4Uuid) {
