@@ -12,7 +12,9 @@ BUILD_PKGS="g++ cmake ninja-build pkg-config
   nlohmann-json3-dev libcli11-dev scdoc dpkg-dev"
 # clang-format and clang-tidy (14 on Debian 12) for the lint tier, lintian for the package;
 # clang and its libFuzzer/sanitizer runtimes (libclang-rt-14-dev) for the fuzz tier.
-TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin libglib2.0-bin iproute2 qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 python3-gi man-db procps systemd udev nftables
+# Two kernels for the end-to-end guest (tests/e2e/vm): Debian 12's own 6.1, and 6.12 from its
+# security suite, built with NVMe authentication and TLS.
+TEST_PKGS="libgtest-dev libgmock-dev libbenchmark-dev dbus dbus-bin libglib2.0-bin iproute2 qemu-system-x86 linux-image-amd64 linux-image-6.12-amd64 keyutils busybox-static nvme-cli kmod cpio jq strace avahi-daemon avahi-utils python3 python3-gi man-db procps systemd udev nftables
   clang-format clang-tidy lintian clang libclang-rt-14-dev"
 
 missing=""
@@ -27,6 +29,9 @@ if [ -n "$missing" ]; then
   fi
   echo "install-deps: installing$missing"
   export DEBIAN_FRONTEND=noninteractive
+  # The kernels are booted only by the test guest, with an initramfs of its own: no initrd of
+  # Debian's (INITRD=No, read by /etc/kernel/postinst.d/initramfs-tools) saves a minute each.
+  export INITRD=No
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing

@@ -99,6 +99,10 @@ fi
 [ -f "$log" ] && grep -h -a '^STAS-FIGURE' "$log" || true
 if ls build/e2e-logs/*.log >/dev/null 2>&1; then
   grep -h -a '^STAS-FIGURE' build/e2e-logs/*.log || true
+  # Which kernel each scenario ran on, how long it took, and its verdict (run-in-vm.sh).
+  echo
+  echo "=== end-to-end scenarios: kernel, time, verdict ==="
+  grep -h -a '^STAS-E2E-RAN:' build/e2e-logs/*.log | sed 's/^STAS-E2E-RAN: //' || true
 fi
 
 # The sanitizer tiers' tests, each tree built in the background above. Their tests keep their

@@ -4,7 +4,8 @@
 # 127.0.0.1:8009; the kernel's NVMe/TCP host discovers them with nvme-cli, connects to one, sees
 # its block device and controller, and disconnects. Also records the kernel, the options of
 # /dev/nvme-fabrics, and checks that a "kernel" uevent monitor sees the new controller.
-# Run by tests/e2e/vm/run-in-vm.sh (ctest -L e2e), as root in the guest.
+# Run by tests/e2e/vm/run-in-vm.sh (ctest -L e2e), as root in the guest, on both kernels.
+# e2e-kernels: 6.1 6.12
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Builds the boot files of the QEMU guest (docs/ARCHITECTURE.md, "The end-to-end guest"):
-#   OUTDIR/initrd.gz  static busybox, the 9p/virtio/overlay/configfs modules and an /init that
+#   OUTDIR/initrd.gz  static busybox, the 9p/virtio/overlay/configfs and NVMe host and target
+#                     modules (with their dependencies) and an /init that
 #                     mounts the host's root read-only over 9p under a tmpfs overlay, prepares
 #                     /run, /tmp, /dev/pts, configfs, lo and the host name, then switch_roots into
 #                     stage 2 (guest-init.sh, read from the shared root);
@@ -10,20 +11,28 @@
 #                     uncompressed ELF when it has a PVH entry point: QEMU then boots it directly,
 #                     which saves the 15-20 s of decompressing the kernel under TCG;
 #   OUTDIR/version    one line: the kernel release.
-# The kernel is the newest /boot/vmlinuz-* whose /lib/modules has the NVMe/TCP host and target.
+# The kernel is the newest /boot/vmlinuz-SERIES.* (default series 6.1, Debian 12's own kernel;
+# 6.12 is the one of its security suite, with NVMe authentication and TLS) whose /lib/modules
+# has the NVMe/TCP host and target.
 # Nothing is rebuilt when the kernel, busybox and this script are unchanged.
 #
-# usage: build-initramfs.sh OUTDIR
+# usage: build-initramfs.sh OUTDIR [SERIES]
 set -eu
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: build-initramfs.sh OUTDIR"
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: build-initramfs.sh OUTDIR [SERIES]"
 OUTDIR=$1
+SERIES=${2:-6.1}
+printf '%s\n' "$SERIES" | grep -qxE '[0-9]+\.[0-9]+' ||
+  die "SERIES must be a kernel series like 6.1 or 6.12, got '$SERIES'"
 BUSYBOX=/bin/busybox
 # /init needs these; everything else the guest modprobes from the shared root.
 INIT_MODULES="9p 9pnet_virtio virtio_pci overlay configfs"
-NEEDED_MODULES="nvme-tcp nvmet-tcp nvme-fabrics nvmet null_blk $INIT_MODULES"
+# Every scenario loads these: loaded by /init from RAM, they save the seconds modprobe takes
+# reading modules over 9p. (null_blk is left to the scenario: its nr_devices differs.)
+NVME_MODULES="nvme-tcp nvmet-tcp nvme-fabrics nvmet"
+NEEDED_MODULES="$NVME_MODULES null_blk $INIT_MODULES"
 
 command -v modprobe >/dev/null || die "modprobe not found (install kmod: tests/e2e/vm/install-vm-deps.sh)"
 command -v cpio >/dev/null || die "cpio not found (tests/e2e/vm/install-vm-deps.sh)"
@@ -37,13 +46,19 @@ has_modules() {  # KVER: every needed module is a module or built in for that ke
 }
 
 KVER=""
-for k in $(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V -r); do
+for k in $(ls /boot/vmlinuz-"$SERIES".* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V -r); do
   if [ -r "/boot/vmlinuz-$k" ] && [ -d "/lib/modules/$k" ] && has_modules "$k"; then
     KVER=$k
     break
   fi
 done
-[ -n "$KVER" ] || die "no /boot/vmlinuz-* with nvme-tcp and nvmet-tcp modules (install linux-image-amd64)"
+if [ -z "$KVER" ]; then
+  case "$SERIES" in
+    6.12) package=linux-image-6.12-amd64 ;;
+    *) package=linux-image-amd64 ;;
+  esac
+  die "no /boot/vmlinuz-$SERIES.* with nvme-tcp and nvmet-tcp modules (install $package: scripts/install-deps.sh)"
+fi
 VMLINUZ=/boot/vmlinuz-$KVER
 
 mkdir -p "$OUTDIR"
@@ -99,7 +114,7 @@ mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 # Modules in dependency order, each once; compressed ones are unpacked since busybox insmod may
 # not read them.
 : >"$ROOT/lib/stas-e2e/order"
-for m in $INIT_MODULES; do
+for m in $INIT_MODULES $NVME_MODULES; do
   modprobe -S "$KVER" --show-depends "$m"
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
   name=$(basename "$ko")

@@ -13,6 +13,11 @@
 # before it powers off; 1 when that line is missing or the guest outlives TIMEOUT_SECONDS.
 # STAS_E2E_KERNEL_ARGS adds kernel parameters (e.g. "loglevel=7" to see every boot message);
 # STAS_E2E_SMP sets the number of guest CPUs (default 2).
+# The guest boots the Debian kernel of series STAS_E2E_KERNEL ("6.1", Debian 12's own, or
+# "6.12", its security suite's, with NVMe authentication and TLS); unset, the first series of
+# the scenario's "# e2e-kernels: SERIES..." line, else 6.1. On a series other than 6.1 the
+# console log and the other files of the run are named <name>@<series>. The log ends with a
+# "STAS-E2E-RAN:" line: the scenario, the kernel release it ran on, the time and the verdict.
 set -eu
 
 die() { echo "run-in-vm: $*" >&2; exit 1; }
@@ -25,6 +30,9 @@ SCRIPT=$(realpath "$1")
 VMDIR=$(cd "$(dirname "$0")" && pwd)
 SOURCE_DIR=$(cd "$VMDIR/../../.." && pwd)
 NAME=$(basename "$SCRIPT" .sh)
+SERIES=${STAS_E2E_KERNEL:-$(sed -n 's/^# e2e-kernels: *\([^ ]*\).*/\1/p' "$SCRIPT" | head -n 1)}
+SERIES=${SERIES:-6.1}
+[ "$SERIES" = 6.1 ] || NAME=$NAME@$SERIES
 case "$SCRIPT$VMDIR" in *[[:space:]]*) die "paths with white space are not supported: $SCRIPT" ;; esac
 
 for tool in qemu-system-x86_64 modprobe cpio timeout; do
@@ -44,11 +52,12 @@ fi
 case "$LOG" in *[[:space:]]*) die "paths with white space are not supported: $LOG" ;; esac
 
 if [ -n "${STAS_BUILD_DIR:-}" ]; then
-  IMGDIR=$STAS_BUILD_DIR/e2e-vm
+  IMGDIR=$STAS_BUILD_DIR/e2e-vm/$SERIES
 else
-  IMGDIR=/tmp/stas-e2e-vm
+  IMGDIR=/tmp/stas-e2e-vm/$SERIES
 fi
-"$VMDIR/build-initramfs.sh" "$IMGDIR"
+"$VMDIR/build-initramfs.sh" "$IMGDIR" "$SERIES"
+KVER=$(cat "$IMGDIR/version")
 KERNEL=$(cat "$IMGDIR/kernel")
 
 # KVM only when it can really be used; TCG (software emulation) otherwise.
@@ -90,7 +99,7 @@ done <<TABLES
 $(sed -n 's/^# e2e-acpitable: //p' "$SCRIPT")
 TABLES
 
-echo "run-in-vm: $NAME on $(cat "$IMGDIR/version") ($ACCEL), timeout ${TIMEOUT}s, console log: $LOG"
+echo "run-in-vm: $NAME on $KVER ($ACCEL), timeout ${TIMEOUT}s, console log: $LOG"
 start=$(date +%s.%N)
 qemu_status=0
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
@@ -111,6 +120,8 @@ trap - TERM INT HUP
 elapsed=$(echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }')
 
 rc=$(tr -d '\r' <"$LOG" | sed -n 's/.*STAS-E2E-RESULT: \([0-9][0-9]*\).*/\1/p' | tail -n 1)
+# ran VERDICT: the last line of the console log, which scripts/test.sh prints for every scenario.
+ran() { echo "STAS-E2E-RAN: $NAME on $KVER ($ACCEL), ${elapsed}s: $1" >>"$LOG"; }
 show_tail() {
   echo "run-in-vm: last 60 lines of $LOG:"
   tr -d '\r' <"$LOG" | tail -n 60 | sed 's/^/  | /'
@@ -122,20 +133,24 @@ show_tail() {
 if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
   show_tail
   echo "run-in-vm: FAIL $NAME: the guest was still running after ${TIMEOUT}s (${elapsed}s)"
+  ran "FAIL (timeout)"
   exit 1
 fi
 if [ -z "$rc" ]; then
   show_tail
   echo "run-in-vm: FAIL $NAME: no STAS-E2E-RESULT line (qemu exit status $qemu_status, ${elapsed}s)"
+  ran "FAIL (no result)"
   exit 1
 fi
 if [ "$rc" -ne 0 ]; then
   show_tail
   why=$(tr -d '\r' <"$LOG" | grep -a '^FAIL: ' | tail -n 1)
   echo "run-in-vm: FAIL $NAME: scenario exit status $rc (${elapsed}s): ${why:-no FAIL line, see the steps above}"
+  ran "FAIL ($rc)"
   exit "$rc"
 fi
 if [ "${STAS_E2E_VERBOSE:-0}" != 1 ]; then
   tr -d '\r' <"$LOG" | sed -n '/STAS-E2E-BEGIN/,/STAS-E2E-RESULT/p' | sed 's/^/  | /'
 fi
 echo "run-in-vm: PASS $NAME (${elapsed}s)"
+ran PASS
