@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The admin commands of one discovery controller (one host connection): Fabrics Connect and
-Property Get/Set, Identify, Get Log Page, Set/Get Features, Keep Alive, Asynchronous Event
-Request and TP8010's Discovery Information Management. Transport-free: the connection hands a
-command (64-byte SQE, data from the host) in and gets a Reply back."""
+"""The admin commands of one discovery controller (one host connection): Fabrics Connect,
+Property Get/Set and Authentication Send/Receive (DH-HMAC-CHAP, auth.py), Identify, Get Log
+Page, Set/Get Features, Keep Alive, Asynchronous Event Request and TP8010's Discovery
+Information Management. Transport-free: the connection hands a command (64-byte SQE, data from
+the host) in and gets a Reply back."""
 
+import logging
 import struct
 import uuid
 
+import auth
 import scenario as scn
+
+log = logging.getLogger("fakedc")
 
 # Status (SCT << 8 | SC)
 SC_SUCCESS = 0x000
@@ -18,6 +23,11 @@ SC_SGL_LENGTH_INVALID = 0x00F
 SC_AER_LIMIT = 0x105
 SC_CONNECT_FORMAT = 0x180
 SC_CONNECT_INVALID_PARAM = 0x182
+SC_AUTH_REQUIRED = 0x191
+
+# Connect response, DW0 bit 17: AUTHREQ.ATR, an authentication transaction is required (the
+# Linux NVME_CONNECT_AUTHREQ_ATR; bit 18, ASCR, secure channel concatenation, is never set)
+CONNECT_AUTHREQ_ATR = 1 << 17
 
 FABRICS = 0x7F
 AER = 0x0C
@@ -30,6 +40,7 @@ REG_CAP, REG_VS, REG_CC, REG_CSTS = 0x00, 0x08, 0x14, 0x1C
 CAP = 127 | (1 << 16) | (15 << 24) | (1 << 37)
 
 MAX_AER = 16  # held AERs; the Linux host sends one
+MAX_AUTH_AL = 1 << 20  # Authentication Receive: the Linux host asks for 4096 bytes
 FEATURE_AEC = 0x0B
 FEATURE_KATO = 0x0F
 LID_SUPPORTED = 0x00
@@ -98,6 +109,7 @@ class Controller:
         self.aers = []  # held AER command ids
         self.aen_pending = False
         self.timed_aens = 0
+        self.auth = None  # an auth.Session when the Connect required authentication
 
     # --- dispatch
 
@@ -107,6 +119,7 @@ class Controller:
         forced = sc.fail.get(cmd.key)
         if cmd.opcode == FABRICS:
             handler = {0x00: self.property_set, 0x01: self.connect, 0x04: self.property_get,
+                       0x05: self.auth_send, 0x06: self.auth_receive,
                        0x08: self.disconnect}.get(cmd.fctype)
         else:
             handler = {0x02: self.get_log_page, 0x06: self.identify, 0x09: self.set_features,
@@ -117,6 +130,10 @@ class Controller:
         if cmd.fctype != 0x01 and self.cntlid is None:
             rec["note"] = "before Connect"
             return Reply(SC_SEQUENCE_ERROR)
+        if cmd.opcode != FABRICS and self.auth and not self.auth.authenticated:
+            # as nvmet: only fabrics commands (Property Get/Set, Authentication) until then
+            rec["note"] = f"not authenticated ({self.auth.state})"
+            return Reply(SC_AUTH_REQUIRED)
         reply = handler(cmd, data, rec)
         if forced is not None and not reply.hold:
             rec["forced_status"] = forced
@@ -144,7 +161,63 @@ class Controller:
         self.cntlid = self.dc.new_cntlid()
         self.hostnqn, self.subnqn, self.kato = rec["hostnqn"], rec["subnqn"], kato
         rec["cntlid"] = self.cntlid
+        dhchap = self.dc.scenario.dhchap
+        if dhchap and dhchap.applies(self.hostnqn):
+            self.auth = auth.Session(dhchap, self.hostnqn, self.subnqn, self._auth_record)
+            rec["authreq"] = True
+            return Reply(result=self.cntlid | CONNECT_AUTHREQ_ATR)
         return Reply(result=self.cntlid)
+
+    # --- in-band authentication (auth.py)
+
+    def _auth_record(self, step, **fields):
+        self.dc.rec("auth", conn=self.conn_id, qid=0, step=step, **fields)
+        if "result" in fields:
+            log.info("conn %d: authentication %s (%s%s)", self.conn_id, fields["result"], step,
+                     ", " + str(fields["reason"]) if "reason" in fields else "")
+
+    def _auth_command(self, cmd, rec, what):
+        """Checks the Authentication Send/Receive fields; (length, error Reply or None)."""
+        spsp0, spsp1, secp, length = struct.unpack_from("<BBBI", cmd.sqe, 41)
+        rec.update(secp=secp, spsp0=spsp0, spsp1=spsp1, **{what: length})
+        if self.auth is None:  # this connection was not asked to authenticate
+            rec["note"] = "no authentication configured for this host"
+            return length, Reply(SC_INVALID_OPCODE)
+        if secp != auth.SECP_DHCHAP or spsp0 != auth.SPSP or spsp1 != auth.SPSP or not length:
+            return length, Reply(SC_INVALID_FIELD)
+        if length != cmd.sgl_len:  # as nvmet_check_transfer_len
+            rec["note"] = f"{what} {length} but SGL length {cmd.sgl_len}"
+            return length, Reply(SC_SGL_LENGTH_INVALID)
+        return length, None
+
+    def auth_send(self, cmd, data, rec):
+        tl, error = self._auth_command(cmd, rec, "tl")
+        if error:
+            return error
+        data = bytes(data or b"")
+        if len(data) < tl:
+            return Reply(SC_SGL_LENGTH_INVALID)
+        rec.update(auth_type=data[0] if data else None, auth_id=data[1] if len(data) > 1 else None)
+        if data[:2] == bytes([auth.COMMON_MESSAGES, auth.NEGOTIATE]):
+            # a new transaction takes the keys of the scenario served now (as nvmet re-reads
+            # its configuration), if they still apply to this host
+            current = self.dc.scenario.dhchap
+            if current and current.applies(self.hostnqn):
+                self.auth.config = current
+        self.auth.send(data[:tl])
+        rec["auth"] = self.auth.state
+        return Reply()
+
+    def auth_receive(self, cmd, data, rec):
+        al, error = self._auth_command(cmd, rec, "al")
+        if error:
+            return error
+        if not self.auth.needed() <= al <= MAX_AUTH_AL:
+            rec["note"] = f"al {al}: the message is {self.auth.needed()} bytes"
+            return Reply(SC_INVALID_FIELD)
+        msg = self.auth.receive()
+        rec.update(auth_type=msg[0], auth_id=msg[1], auth=self.auth.state)
+        return Reply(data=msg + bytes(al - len(msg)))  # al bytes, as nvmet
 
     def property_get(self, cmd, data, rec):
         attrib, offset = cmd.sqe[40], struct.unpack_from("<I", cmd.sqe, 44)[0]

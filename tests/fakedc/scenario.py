@@ -10,6 +10,8 @@ import bisect
 import json
 import struct
 
+import auth
+
 WKDN = "nqn.2014-08.org.nvmexpress.discovery"
 ENTRY_LEN = 1024
 HEADER_LEN = 1024
@@ -30,7 +32,8 @@ FABRICS_NAMES = {"property_set": 0x00, "connect": 0x01, "property_get": 0x04,
                  "auth_send": 0x05, "auth_recv": 0x06, "disconnect": 0x08}
 TOP_KEYS = {"identify", "entries", "genctr", "genctr_bump", "aen_bumps_genctr", "numrec",
             "recfmt", "page_size", "delays", "aen", "digests", "maxh2cdata", "c2h_max",
-            "fail", "pad", "cntlid_start", "close_after_commands", "kato_enforce", "comment"}
+            "fail", "pad", "cntlid_start", "close_after_commands", "kato_enforce", "dhchap",
+            "comment"}
 IDENTIFY_KEYS = {"model", "serial", "firmware", "subnqn", "cntrltype", "dctype", "mdts", "kas",
                  "maxcmd", "vid", "ssvid", "cmic", "oaes", "ctratt", "lpa", "aerl", "cntlid",
                  "ver", "patch"}
@@ -220,6 +223,12 @@ class Scenario:
         self.cntlid_start = _int(data.get("cntlid_start", 1), "cntlid_start", lo=1, hi=0xFFEF)
         self.close_after = _int(data.get("close_after_commands", 0), "close_after_commands")
         self.kato_enforce = bool(data.get("kato_enforce", False))
+        self.dhchap = None  # auth.Config: DH-HMAC-CHAP required of the hosts it applies to
+        if data.get("dhchap") is not None:
+            try:
+                self.dhchap = auth.Config(data["dhchap"])
+            except auth.SecretError as e:
+                raise ScenarioError(f"dhchap: {e}") from None
         self.identify = self._identify(data.get("identify", {}))
 
     @staticmethod

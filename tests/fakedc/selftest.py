@@ -3,12 +3,16 @@
 """Self-test of the fake DC without the kernel: a minimal NVMe/TCP host in Python speaks to it
 over 127.0.0.1 (ICReq, Connect, Property Get/Set, Identify, Get Log Page in 4 KiB pieces,
 AER + AEN from the control socket, DIM data through R2T/H2CData, digests, unknown opcodes,
-hostile PDUs) and checks what it answers and what it records. Exit status 0 on success."""
+hostile PDUs, DH-HMAC-CHAP authentication) and checks what it answers and what it records.
+Exit status 0 on success."""
 
 import sys
 
 sys.dont_write_bytecode = True
 
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
@@ -17,6 +21,7 @@ import struct  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+import zlib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -125,12 +130,12 @@ class Host:
         self.capsule(sqe, data)
         return self.wait(cid)
 
-    def connect(self, subnqn=WKDN):
+    def connect(self, subnqn=WKDN, hostnqn=HOSTNQN):
         data = bytearray(1024)
         data[0:16] = bytes(range(16))
         struct.pack_into("<H", data, 16, 0xFFFF)
         data[256:256 + len(subnqn)] = subnqn.encode()
-        data[512:512 + len(HOSTNQN)] = HOSTNQN.encode()
+        data[512:512 + len(hostnqn)] = hostnqn.encode()
         raw = [(40, struct.pack("<HHHBxI", 0, 0, 31, 0, 30000))]
         return self.run(0x7F, b4=0x01, sgl_len=1024, sgl_type=0x01, raw=raw, data=bytes(data))
 
@@ -141,11 +146,118 @@ class Host:
     def prop_set(self, off, value):
         return self.run(0x7F, b4=0x00, raw=[(44, struct.pack("<IQ", off, value))])
 
+    def auth_send(self, msg):
+        """Authentication Send (DH-HMAC-CHAP: SECP E9h, SPSP 01h/01h), MSG in the capsule."""
+        raw = [(41, bytes([1, 1, 0xE9])), (44, struct.pack("<I", len(msg)))]
+        return self.run(0x7F, b4=0x05, sgl_len=len(msg), sgl_type=0x01, raw=raw, data=msg)[0]
+
+    def auth_recv(self, al=4096):
+        """Authentication Receive of AL bytes: (status, data)."""
+        raw = [(41, bytes([1, 1, 0xE9])), (44, struct.pack("<I", al))]
+        st, _res, data = self.run(0x7F, b4=0x06, sgl_len=al, raw=raw)
+        return st, data
+
     def get_log(self, lid, lpo, length, rae=0):
         numd = length // 4 - 1
         cdw10 = lid | (rae << 15) | ((numd & 0xFFFF) << 16)
         return self.run(0x02, cdw=(cdw10, numd >> 16, lpo & 0xFFFFFFFF, lpo >> 32, 0, 0),
                         sgl_len=length)
+
+
+# --- DH-HMAC-CHAP as a host computes it, independently of the DC's auth.py (NVMe Base 2.0,
+# 8.13.5; the Linux host's drivers/nvme/host/auth.c)
+
+HASH = {1: "sha256", 2: "sha384", 3: "sha512"}
+HLEN = {1: 32, 2: 48, 3: 64}
+
+
+def dhhc1(key, transform=0):
+    """A DHHC-1 secret: base64 of the key and its CRC-32 (little-endian)."""
+    return "DHHC-1:%02d:%s:" % (transform, base64.b64encode(
+        key + struct.pack("<I", zlib.crc32(key) & 0xFFFFFFFF)).decode())
+
+
+def transformed(key, transform, nqn):
+    if transform == 0:
+        return key
+    return hmac.new(key, nqn.encode() + b"NVMe-over-Fabrics", HASH[transform]).digest()
+
+
+def chap_response(hash_id, key, challenge, seq, t_id, role, nqn_a, nqn_b):
+    h = hmac.new(key, digestmod=getattr(hashlib, HASH[hash_id]))
+    for part in (challenge, struct.pack("<I", seq), struct.pack("<H", t_id), b"\0", role,
+                 nqn_a.encode(), b"\0", nqn_b.encode()):
+        h.update(part)
+    return h.digest()
+
+
+def negotiate_msg(t_id, hashes=(1, 2, 3), groups=(0, 1, 2, 3, 4, 5), sc_c=0):
+    idlist = bytearray(60)
+    idlist[:len(hashes)] = bytes(hashes)
+    idlist[30:30 + len(groups)] = bytes(groups)
+    return struct.pack("<BBHHBB", 0, 0x00, 0, t_id, sc_c, 1) + \
+        struct.pack("<BBBB", 1, 0, len(hashes), len(groups)) + bytes(idlist)
+
+
+class Chap:
+    """One host's DH-HMAC-CHAP run over a connected Host. KEY/TRANSFORM: the host's secret;
+    CTRL: (key, transform) of the controller's, to ask for bidirectional authentication."""
+
+    def __init__(self, h, key, transform=0, ctrl=None, hostnqn=HOSTNQN, subnqn=WKDN):
+        self.h, self.key, self.transform, self.ctrl = h, key, transform, ctrl
+        self.hostnqn, self.subnqn = hostnqn, subnqn
+
+    def negotiate(self, t_id, **kw):
+        self.t_id = t_id
+        check(self.h.auth_send(negotiate_msg(t_id, **kw)) == 0, f"AUTH_Negotiate t_id {t_id}")
+        st, msg = self.h.auth_recv()
+        check(st == 0 and len(msg) == 4096, "Authentication Receive: al (4096) bytes")
+        return msg
+
+    def challenge(self, t_id, want_hash=1):
+        msg = self.negotiate(t_id)
+        typ, aid, _r, tid, hl, _r2, hashid, dhgid, dhvlen, seq = struct.unpack_from(
+            "<BBHHBBBBHI", msg)
+        check((typ, aid, tid, hashid, hl, dhgid, dhvlen) == (1, 1, t_id, want_hash,
+                                                             HLEN[want_hash], 0, 0) and seq,
+              f"DH-HMAC-CHAP_Challenge: {HASH[want_hash]}, NULL DH group, S1 {seq}")
+        self.hash_id, self.s1, self.c1 = hashid, seq, msg[16:16 + hl]
+        return msg
+
+    def reply(self, key=None):
+        """Sends R1 (computed with KEY, default the right one); returns Success1/Failure1."""
+        hl = HLEN[self.hash_id]
+        r1 = chap_response(self.hash_id, transformed(key or self.key, self.transform, self.hostnqn),
+                           self.c1, self.s1, self.t_id, b"HostHost", self.hostnqn, self.subnqn)
+        self.c2, self.s2 = (os.urandom(hl), 0x1234567) if self.ctrl else (bytes(hl), 0)
+        msg = struct.pack("<BBHHBBBBHI", 1, 0x02, 0, self.t_id, hl, 0, 1 if self.ctrl else 0, 0,
+                          0, self.s2) + r1 + self.c2
+        check(self.h.auth_send(msg) == 0, "DH-HMAC-CHAP_Reply sent")
+        st, msg = self.h.auth_recv()
+        check(st == 0, "Authentication Receive after the Reply")
+        return msg
+
+    def expected_r2(self):
+        key, transform = self.ctrl
+        return chap_response(self.hash_id, transformed(key, transform, self.subnqn), self.c2,
+                             self.s2, self.t_id, b"Controller", self.subnqn, self.hostnqn)
+
+    def run(self, t_id, want_hash=1):
+        """A successful transaction: Success1 (with R2 checked, then Success2, if bidirectional)."""
+        self.challenge(t_id, want_hash)
+        msg = self.reply()
+        typ, aid, _r, tid, hl, _r2, rvalid = struct.unpack_from("<BBHHBBB", msg)
+        check((typ, aid, tid, hl) == (1, 3, t_id, HLEN[self.hash_id]) and
+              rvalid == (1 if self.ctrl else 0), f"DH-HMAC-CHAP_Success1, rvalid {rvalid}")
+        if self.ctrl:
+            check(msg[16:16 + hl] == self.expected_r2(), "R2: the controller knows its key")
+            check(self.h.auth_send(struct.pack("<BBHH10x", 1, 0x04, 0, t_id)) == 0,
+                  "DH-HMAC-CHAP_Success2 sent")
+
+
+def failure1(msg, t_id):
+    typ, aid, _r, tid, rescode, exp = struct.unpack_from("<BBHHBB", msg)
+    return exp if (typ, aid, tid, rescode) == (0, 0xF1, t_id, 1) else None
 
 
 def records(path):
@@ -354,6 +466,8 @@ def main():
         h5.capsule(sqe, bytes(1024))
         check(h5.wait(h5.cid)[0] == 0x182, "Connect of an I/O queue: Invalid Parameters")
         h5.s.close()
+
+        auth_checks(port, scen, rec, ctl_cmd)
         print("PASS")
         return 0
     finally:
@@ -363,6 +477,152 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def auth_checks(port, scen, rec, ctl_cmd):
+    """DH-HMAC-CHAP: scenario validation; uni- and bidirectional authentication with R1 and R2
+    computed here; a wrong key, an unusable DH group, a missing ctrl_key: AUTH_Failure1, and
+    admin commands refused (Authentication Required) until authenticated."""
+    import scenario
+    host_key, ctrl_key = os.urandom(32), os.urandom(32)
+    good = dhhc1(host_key, 1)  # transformed with HMAC-SHA-256 and the host NQN
+    bad_crc = good[:14] + ("A" if good[14] != "A" else "B") + good[15:]
+    for d, what in (({"host_key": bad_crc}, "CRC"), ({"host_key": "DHHC-1:00:AAAA:"}, "bytes"),
+                    ({"host_key": "DHHC-1:07:" + good[10:]}, "key hash"),
+                    ({"host_key": "secret"}, "DHHC-1"), ({"ctrl_key": good}, "host_key"),
+                    ({"host_key": good, "hash": "md5"}, "hash"),
+                    ({"host_key": good, "hosts": "nqn.x"}, "hosts"),
+                    ({"host_key": good, "keys": 1}, "keys")):
+        try:
+            scenario.Scenario({"dhchap": d})
+            check(False, f"dhchap with a bad {what} is refused")
+        except scenario.ScenarioError as e:
+            check(str(e).startswith("dhchap") and what in str(e) and good[10:30] not in str(e),
+                  f"dhchap with a bad {what} is refused ({e})")
+
+    other = "nqn.2014-08.org.example:host-without-auth"
+
+    def serve(dhchap):
+        with open(scen, "w") as f:
+            json.dump({"dhchap": dhchap, "entries": [{"subnqn": "x"}]}, f)
+        out = subprocess.run(ctl_cmd + ["reload"], capture_output=True, text=True, timeout=10)
+        check(out.returncode == 0, f"control reload: dhchap {sorted(dhchap)}")
+
+    def identify(h):
+        return h.run(0x06, cdw=(1, 0, 0, 0, 0, 0), sgl_len=4096)[0]
+
+    def connected(hostnqn=HOSTNQN):
+        h = Host(port)
+        st, res, _ = h.connect(hostnqn=hostnqn)
+        check(st == 0, f"Connect of {hostnqn[-20:]}")
+        return h, res
+
+    serve({"host_key": good, "ctrl_key": dhhc1(ctrl_key), "hosts": [HOSTNQN]})
+    # unidirectional
+    h, res = connected()
+    check(res & (1 << 17) and res & 0xFFFF, f"Connect result {res:#x}: AUTHREQ.ATR (bit 17)")
+    check(identify(h) == 0x191, "Identify before authentication: Authentication Required")
+    check(h.run(0x18)[0] == 0x191, "Keep Alive before authentication: Authentication Required")
+    check(h.prop_get(0, True)[0] == 0, "Property Get before authentication: allowed (fabrics)")
+    Chap(h, host_key, 1).run(t_id=1)
+    check(identify(h) == 0, "Identify once authenticated")
+    # re-authentication on the same queue (the host writes dhchap_secret in sysfs)
+    Chap(h, host_key, 1).run(t_id=2)
+    check(identify(h) == 0, "Identify after re-authentication")
+    h.s.close()
+
+    # bidirectional: the host checks R2 (the controller's key, used as is)
+    h, _ = connected()
+    Chap(h, host_key, 1, ctrl=(ctrl_key, 0)).run(t_id=7)
+    check(identify(h) == 0, "bidirectional: Identify once authenticated")
+    h.s.close()
+
+    # a wrong host key: Failure1 (reason 1, explanation 1: failed), admin commands refused
+    h, _ = connected()
+    c = Chap(h, host_key, 1)
+    c.challenge(t_id=3)
+    msg = c.reply(key=os.urandom(32))
+    check(failure1(msg, 3) == 1, "a wrong R1: AUTH_Failure1, explanation 01h (failed)")
+    check(identify(h) == 0x191, "Identify after the failure: Authentication Required")
+    check(h.run(0x02, cdw=(0x70 | (255 << 16), 0, 0, 0, 0, 0), sgl_len=1024)[0] == 0x191,
+          "Get Log Page after the failure: Authentication Required")
+    # then the right one, on the same connection: a new transaction succeeds
+    Chap(h, host_key, 1).run(t_id=4)
+    check(identify(h) == 0, "a new transaction with the right key: authenticated")
+    h.s.close()
+
+    # only non-NULL DH groups offered: Failure1 "DH group unusable" instead of the Challenge
+    h, _ = connected()
+    check(h.auth_send(negotiate_msg(5, groups=(1, 2))) == 0, "Negotiate without the NULL group")
+    st, msg = h.auth_recv()
+    check(st == 0 and failure1(msg, 5) == 5, "AUTH_Failure1, explanation 05h (DH group unusable)")
+    check(identify(h) == 0x191, "not authenticated")
+    # a message out of order (Success2 first): Failure1 "incorrect message"
+    check(h.auth_send(struct.pack("<BBHH10x", 1, 0x04, 0, 5)) == 0, "Success2 out of order")
+    check(failure1(h.auth_recv()[1], 5) == 7, "AUTH_Failure1, explanation 07h (incorrect message)")
+    # a Reply with another transaction ID: "incorrect payload"; secure channel concatenation
+    c = Chap(h, host_key, 1)
+    c.challenge(t_id=6)
+    c.t_id = 99
+    check(failure1(c.reply(), 6) == 6, "a Reply of T_ID 99: AUTH_Failure1, 06h (incorrect payload)")
+    check(h.auth_send(negotiate_msg(8, sc_c=1)) == 0, "Negotiate with secure concatenation")
+    check(failure1(h.auth_recv()[1], 8) == 3, "AUTH_Failure1, 03h (concatenation mismatch)")
+    st = h.run(0x7F, b4=0x05, sgl_len=72, sgl_type=0x01, data=negotiate_msg(1),
+               raw=[(41, bytes([1, 1, 0xEA])), (44, struct.pack("<I", 72))])[0]
+    check(st == 2, "Authentication Send of another security protocol: Invalid Field")
+    check(h.auth_recv(al=4)[0] == 2, "Authentication Receive of 4 bytes: Invalid Field")
+    h.s.close()
+
+    # a host the dhchap key does not apply to: no ATR, no authentication commands
+    h, res = connected(other)
+    check(not res & (1 << 17) and identify(h) == 0, "another host: no authentication required")
+    check(h.auth_send(negotiate_msg(1)) == 1, "its Authentication Send: Invalid Command Opcode")
+    h.s.close()
+
+    # no ctrl_key, hash sha512, a 48-byte host key transformed with SHA-384; every host. A
+    # connection authenticated before the reload takes the new keys at its next transaction.
+    live, _ = connected()
+    Chap(live, host_key, 1).run(t_id=12)
+    key48 = os.urandom(48)
+    serve({"host_key": dhhc1(key48, 2), "hash": "sha512"})
+    Chap(live, key48, 2).run(t_id=13, want_hash=3)
+    check(identify(live) == 0, "re-authentication with the reloaded key")
+    live.s.close()
+    h, _ = connected(other)
+    Chap(h, key48, 2, hostnqn=other).run(t_id=9, want_hash=3)
+    check(identify(h) == 0, "sha512, SHA-384-transformed key: authenticated")
+    h.s.close()
+    h, _ = connected()
+    c = Chap(h, key48, 2, ctrl=(ctrl_key, 0))
+    c.challenge(t_id=10, want_hash=3)
+    check(failure1(c.reply(), 10) == 1, "bidirectional asked, no ctrl_key: AUTH_Failure1 (failed)")
+    check(identify(h) == 0x191, "not authenticated")
+    h.s.close()
+
+    time.sleep(0.3)
+    text = open(rec).read()
+    check(all(k.hex() not in text and base64.b64encode(k)[:20].decode() not in text and
+              good[10:40] not in text for k in (host_key, ctrl_key, key48)),
+          "record: no key material")
+    auths = [r for r in records(rec) if r["event"] == "auth"]
+    results = [(r["step"], r["result"], r.get("reason"), r.get("bidirectional"))
+               for r in auths if "result" in r]
+    check(results == [("reply", "success", None, False), ("reply", "success", None, False),
+                      ("success2", "success", None, True), ("failure1", "failure", "failed", None),
+                      ("reply", "success", None, False),
+                      ("failure1", "failure", "dhgroup_unusable", None),
+                      ("failure1", "failure", "incorrect_message", None),
+                      ("failure1", "failure", "incorrect_payload", None),
+                      ("failure1", "failure", "concat_mismatch", None),
+                      ("reply", "success", None, False), ("reply", "success", None, False),
+                      ("reply", "success", None, False), ("failure1", "failure", "failed", None)],
+          f"record: the outcome of each transaction ({len(results)})")
+    steps = [r["step"] for r in auths if r["conn"] == auths[0]["conn"]]
+    check(steps[:4] == ["negotiate", "challenge", "reply", "success1"],
+          f"record: the steps of a transaction {steps[:4]}")
+    refused = [r for r in records(rec) if r.get("status") == 0x191]
+    check(refused and all(r.get("note", "").startswith("not authenticated") for r in refused),
+          f"record: {len(refused)} commands refused for authentication")
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ class DCState:
                     "connections": [{"conn": c.id, "peer": c.peer, "cntlid": c.ctrl.cntlid,
                                      "hostnqn": c.ctrl.hostnqn, "subnqn": c.ctrl.subnqn,
                                      "aers": len(c.ctrl.aers), "aen_pending": c.ctrl.aen_pending,
+                                     "auth": c.ctrl.auth.state if c.ctrl.auth else None,
                                      "commands": c.ncmds} for c in self.conns.values()]}
 
     def control(self, line):
