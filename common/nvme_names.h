@@ -18,7 +18,10 @@ std::optional<std::string> CheckNqn(std::string_view s, bool require_nqn_prefix)
 // A host ID: a UUID, 8-4-4-4-12 hex digits (the kernel parses it with uuid_parse()).
 std::optional<std::string> CheckUuid(std::string_view s);
 
-// A DH-HMAC-CHAP secret in the NVMe representation "DHHC-1:NN:<base64>:".
+// A DH-HMAC-CHAP secret in the NVMe representation "DHHC-1:NN:<base64>:": the form only,
+// which keeps the value from injecting an option; the kernel checks the key itself at connect
+// time. DecodeDhchapSecret() (dhchap_key.h) starts from this check and also verifies the key's
+// length and CRC.
 std::optional<std::string> CheckDhchapSecret(std::string_view s);
 
 // A Linux interface name: 1..15 bytes, no '/', ':', blanks or control characters.

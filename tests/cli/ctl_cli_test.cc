@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // stacctl and stafctl as a user runs them (docs/compatibility.md, "Command-line tools"): the
 // command line with no
-// daemon, and stacctl against a fake stacd on a private dbus-daemon (no root needed).
+// daemon, and stacctl against a fake stacd on a private dbus-daemon (no root needed). Also
+// `stasadm gen-dhchap-key` against what nvme-cli prints (the rest of stasadm is in
+// stasadm_cli_test.cc).
 #include <array>
+#include <cctype>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +22,8 @@
 
 #include "build_config.h"
 #include "common/defs.h"
+#include "common/dhchap_key.h"
+#include "common/testing/file_helpers.h"
 #include "dbus/stac_adaptor.h"
 #include "tests/cli/run_program.h"
 
@@ -416,6 +421,186 @@ TEST_F(StacctlFakeStacdTest, StacdNotOnTheBusIsTheNvmeStasError) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, DaemonError("stacd"));
+}
+
+// --- stasadm gen-dhchap-key -----------------------------------------------------------------
+
+// The secrets 00 01 02 ... of 32, 48 and 64 bytes, and ff f8 f1 ... (down by 7) of 32.
+const std::string kCounting32 = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const std::string kCounting48 = kCounting32 + "202122232425262728292a2b2c2d2e2f";
+const std::string kCounting64 = kCounting48 + "303132333435363738393a3b3c3d3e3f";
+const std::string kDown32 = "fff8f1eae3dcd5cec7c0b9b2aba49d968f88817a736c655e575049423b342d26";
+constexpr const char* kZeroNqn =
+    "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000000";
+constexpr const char* kHost7 = "nqn.2014-08.com.example:host-7";
+
+class StasadmGenDhchapKeyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteFileText(conf_, std::string("[Host]\nnqn = ") + kHost7 +
+                                      "\nid = 3f2504e0-4f89-41d3-9a0c-0305e82c3301\n");
+  }
+  // `stasadm -c <conf_> gen-dhchap-key args`: the host NQN is kHost7 unless args say otherwise.
+  ProgramOutput GenKey(const std::string& args) const {
+    return RunProgram(std::string(STASADM_BIN) + " -c " + ShellQuote(conf_) + " gen-dhchap-key " +
+                      args);
+  }
+
+  testing::ScopedTempDir tmp_{"stasadm-dhchap-test"};
+  std::string conf_ = tmp_.path() + "/sys.conf";
+};
+
+TEST_F(StasadmGenDhchapKeyTest, RandomKeyIsOneLineInTheDhhc1Form) {
+  struct Case {
+    const char* args;
+    int hmac;
+    size_t length;
+  };
+  for (const Case& c : {Case{"", 0, 32}, Case{"-l 48", 0, 48}, Case{"--key-length 64", 0, 64},
+                        Case{"-m 1", 1, 32}, Case{"--hmac 2", 2, 48}, Case{"-m 3 -l 64", 3, 64}}) {
+    ProgramOutput r = GenKey(c.args);
+    ASSERT_EQ(r.exit_code, 0) << c.args << ": " << r.err;
+    EXPECT_EQ(r.err, "") << c.args;
+    ASSERT_THAT(r.out, StartsWith("DHHC-1:0" + std::to_string(c.hmac) + ":")) << c.args;
+    ASSERT_EQ(r.out.back(), '\n');
+    EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << c.args;
+    Result<DhchapSecret> key = DecodeDhchapSecret(r.out.substr(0, r.out.size() - 1));
+    ASSERT_TRUE(key) << c.args << ": " << key.error().message;
+    EXPECT_EQ(key->hmac, c.hmac) << c.args;
+    EXPECT_EQ(key->key.size(), c.length) << c.args;
+  }
+  EXPECT_NE(GenKey("").out, GenKey("").out);
+}
+
+// What nvme-cli 2.3 (libnvme 1.3, Debian 12) printed for
+// `nvme gen-dhchap-key -s SECRET -m HMAC -l LENGTH -n NQN`.
+struct NvmeCliVector {
+  std::string secret;
+  int hmac;
+  const char* nqn;
+  const char* text;
+};
+const std::vector<NvmeCliVector>& NvmeCliVectors() {
+  static const std::vector<NvmeCliVector> kVectors = {
+      {kCounting32, 0, kZeroNqn, "DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:"},
+      {kDown32, 0, kZeroNqn, "DHHC-1:00://jx6uPc1c7HwLmyq6Sdlo+IgXpzbGVeV1BJQjs0LSaZwyUO:"},
+      {kCounting48, 0, kZeroNqn,
+       "DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"},
+      {kCounting64, 0, kZeroNqn,
+       "DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OT"
+       "o7PD0+P4zODhA=:"},
+      {kCounting32, 1, kZeroNqn, "DHHC-1:01:+lWD8koznOvfLcZ/A0iOsDX3MFZiRRuKShRpHreiaBchnvNE:"},
+      {kCounting32, 1, kHost7, "DHHC-1:01:9CdU3sABX4QY7MxhimLznhtuvLcGGesUqPxqwCCl1OfpArqm:"},
+      {kDown32, 1, kHost7, "DHHC-1:01:8eacJnvM8Rz9tvCX3EpjX20fQMdSFxdi6EyJvjWaVlToFXjq:"},
+      {kCounting48, 2, kZeroNqn,
+       "DHHC-1:02:pilBvcUxfNyuFwDnSBs/dFine03lCXlQm0u0rM4H6SZEBhdKySHnxogY2stNq1sU1nAnSg==:"},
+      {kCounting48, 2, kHost7,
+       "DHHC-1:02:QrmIQb89X+3Lfa6Cw4qjHzGIXGbcKTn6xsB4Am4msa0AKCo6+yVyPqlYZ7DzkZOYJGVGgA==:"},
+      {kCounting64, 3, kZeroNqn,
+       "DHHC-1:03:MhWS5rN6n/7ZlsuU/xgJTyYp80gEwJCmAOMDQRNMuoJAix9uwsQbOyJU7rhXZXDd39psrIw4BzjyIt"
+       "uUk6JhSqI0Yn0=:"},
+      {kCounting64, 3, kHost7,
+       "DHHC-1:03:lcKWjsaPZRw6zoT8sM+3opbdvbVY7lEBlsR5aArqVzTlU38SYu8cIMBCuoJwRE82JRpPV8BAisEALd"
+       "N18mclI4rYxPg=:"},
+  };
+  return kVectors;
+}
+
+std::string VectorArgs(const NvmeCliVector& v) {
+  return "-s " + v.secret + " -m " + std::to_string(v.hmac) + " -l " +
+         std::to_string(v.secret.size() / 2) + " -n " + ShellQuote(v.nqn);
+}
+
+TEST_F(StasadmGenDhchapKeyTest, FixedSecretsGiveNvmeClisKeys) {
+  for (const NvmeCliVector& v : NvmeCliVectors()) {
+    ProgramOutput r = GenKey(VectorArgs(v));
+    EXPECT_EQ(r.exit_code, 0) << VectorArgs(v) << ": " << r.err;
+    EXPECT_EQ(r.out, std::string(v.text) + "\n") << VectorArgs(v);
+    EXPECT_EQ(r.err, "");
+  }
+  // The long spellings, an upper-case secret, and the length that --hmac implies.
+  ProgramOutput r = GenKey("--secret " + kCounting48 + " --hmac 2 --nqn " + kHost7);
+  EXPECT_EQ(r.out, std::string(NvmeCliVectors()[8].text) + "\n") << r.err;
+  std::string upper = kDown32;
+  for (char& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(GenKey("-s " + upper).out, std::string(NvmeCliVectors()[1].text) + "\n");
+}
+
+TEST_F(StasadmGenDhchapKeyTest, DefaultNqnIsTheConfiguredHostNqn) {
+  ProgramOutput r = GenKey("-s " + kCounting32 + " -m 1");  // sys.conf says kHost7
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(NvmeCliVectors()[5].text) + "\n");
+
+  // No NQN is needed without a transformation; with one, a missing NQN is an error.
+  testing::WriteFileText(conf_, "[Host]\nnqn = file://" + tmp_.path() + "/no-hostnqn\n");
+  r = GenKey("-s " + kCounting32);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(NvmeCliVectors()[0].text) + "\n");
+  r = GenKey("-s " + kCounting32 + " -m 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, StartsWith("stasadm: --hmac needs the host NQN (give it with --nqn): Error "
+                                "reading mandatory Host NQN"));
+  EXPECT_THAT(r.err, Not(HasSubstr(kCounting32)));
+}
+
+TEST_F(StasadmGenDhchapKeyTest, BadValuesAreOneLineErrorsThatNeverShowTheSecret) {
+  struct Case {
+    std::string args;
+    std::string err;
+  };
+  const std::string secret = kCounting32;
+  const Case cases[] = {
+      {"-s zz" + secret.substr(2), "--secret: character 1 is not a hex digit"},
+      {"-s " + secret + "0", "--secret has an odd number of hex digits"},
+      {"-s " + secret.substr(0, 62), "--secret is 31 bytes; the key length is 32"},
+      {"-s " + secret + " -l 48", "--secret is 32 bytes; the key length is 48"},
+      {"-s " + secret + " -m 2", "--secret is 32 bytes; the key length is 48"},
+      {"-s ''", "--secret is empty"},
+      {"-m 4", "--hmac 4: must be 0 (none), 1 (SHA-256), 2 (SHA-384) or 3 (SHA-512)"},
+      {"-l 33", "--key-length 33: must be 32, 48 or 64 (bytes)"},
+      {"-l 0", "--key-length 0: must be 32, 48 or 64 (bytes)"},
+      {"-m 1 -l 48", "--key-length 48 does not match --hmac 1: SHA-256 makes 32-byte keys"},
+      {"-n 'nqn.x y'", "--nqn \"nqn.x y\": contains a blank"},
+      {"-n hello", "--nqn \"hello\": does not start with \"nqn.\""},
+      {"-n ''", "--nqn \"\": empty value"},
+      {"-n 'nqn.a,b'",
+       "--nqn \"nqn.a,b\": contains ',' (it would inject an option into the connect string)"},
+  };
+  for (const Case& c : cases) {
+    ProgramOutput r = GenKey(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+    EXPECT_EQ(r.err, "stasadm: " + c.err + "\n") << c.args;
+    EXPECT_THAT(r.err, Not(HasSubstr(secret.substr(2, 30)))) << c.args;
+  }
+  // What CLI11 cannot parse is a usage error.
+  for (const char* args : {"-m x", "-l", "--nosuch", "extra"}) {
+    ProgramOutput r = GenKey(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(r.out, "") << args;
+  }
+}
+
+TEST_F(StasadmGenDhchapKeyTest, SameKeysAsTheInstalledNvmeCli) {
+  if (RunProgram("command -v nvme").exit_code != 0)
+    GTEST_SKIP() << "nvme-cli is not installed";
+  std::vector<NvmeCliVector> cases = NvmeCliVectors();
+  cases.push_back({kDown32, 1, "nqn.2014-08.org.nvmexpress:uuid:38ac913c-017b-49e1-b90f", ""});
+  cases.push_back({kCounting48, 0, kHost7, ""});
+  for (const NvmeCliVector& v : cases) {
+    ProgramOutput nvme = RunProgram("nvme gen-dhchap-key " + VectorArgs(v));
+    ASSERT_EQ(nvme.exit_code, 0) << VectorArgs(v) << ": " << nvme.err;
+    ASSERT_THAT(nvme.out, StartsWith("DHHC-1:")) << VectorArgs(v);
+    ProgramOutput ours = GenKey(VectorArgs(v));
+    EXPECT_EQ(ours.out, nvme.out) << VectorArgs(v);
+  }
+  // The key length that --hmac implies when -l is not given.
+  for (const std::string& args :
+       {"-s " + kCounting48 + " -m 2 -n " + kHost7, "-s " + kCounting64 + " -m 3 -n " + kHost7}) {
+    EXPECT_EQ(GenKey(args).out, RunProgram("nvme gen-dhchap-key " + args).out) << args;
+  }
 }
 
 }  // namespace
