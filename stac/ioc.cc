@@ -44,7 +44,7 @@ void Ioc::UpdateDlpe(std::optional<LogEntry> dlpe) {
 }
 
 void Ioc::Reload() {
-  if (disposing() || connected() || busy() || connect_timer().running())
+  if (disposing() || connected() || busy() || connect_timer().running() || !RetryOnReload())
     return;
   reset_connect_attempts();
   TryConnect();

@@ -90,7 +90,7 @@ VariantMap StacDbus::GetConnectorInfo() {
     return ConnectorInfoDict({.host = host_,
                               .system_uuid = system_uuid_,
                               .native_multipath = service_.native_multipath(),
-                              .kernel_options = service_.kernel_options()});
+                              .kernel = service_.kernel_features()});
   });
 }
 

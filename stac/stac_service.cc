@@ -118,11 +118,11 @@ StacService::StacService(StacDeps deps, ServiceConfig config)
 StacService::~StacService() = default;
 
 bool StacService::kernel_supports(const std::string& option) const {
-  return std::find(kernel_options_.begin(), kernel_options_.end(), option) != kernel_options_.end();
+  return kernel_features().Has(option);
 }
 
 void StacService::Start() {
-  kernel_options_ = deps_.kernel.SupportedOptions();
+  ctx_.controller.features = deps_.kernel.Features();
   native_multipath_ = deps_.native_multipath();
   // Before the controllers owned before a restart and before any pass: the volumes' paths are
   // wanted, so that no pass disconnects them.
@@ -225,6 +225,7 @@ std::vector<StacService::Candidate> StacService::Discovered(const std::vector<Dc
                   .host_iface = page.host_iface,
                   .host_nqn = page.host_nqn};
       Candidate c{Requests().Make(std::move(f), nullptr), {}, e, page.volumes_only};
+      e.ApplyRequirements(&c.request.options);
       if (page.volumes_only) {
         c.extras.emplace_back(kDcConnectKey, kDcConnectVolumes);  // stacctl ls says why
         // Made for a volume: with its connect options and host ID, as its portals would be.
@@ -365,6 +366,7 @@ void StacService::OnLogPages(std::optional<std::vector<DcLogPage>> pages, Resolv
       if (c.dlpe)
         ioc->UpdateDlpe(c.dlpe);
       ioc->set_for_volumes(c.for_volumes);
+      ioc->UpdateSecrets(c.request);  // a reload may have changed its keys
     } else {
       Add(std::move(c));
     }

@@ -94,7 +94,7 @@ class StacService {
   nlohmann::ordered_json LimitsInfo() const;
   const TidDefaults& tid_defaults() const { return tid_defaults_; }
   bool kernel_supports(const std::string& option) const;
-  const std::vector<std::string>& kernel_options() const { return kernel_options_; }
+  const KernelFeatures& kernel_features() const { return ctx_.controller.features; }
   // The volumes of org.nvmexpress.stac.Volumes1 (volumes/volume_manager.h).
   VolumeManager& volumes() { return volumes_; }
   const VolumeManager& volumes() const { return volumes_; }
@@ -155,7 +155,6 @@ class StacService {
   StacDeps deps_;
   ServiceConfig config_;
   TidDefaults tid_defaults_;
-  std::vector<std::string> kernel_options_;
   KernelIndex kernel_index_;  // before ctx_
   IocContext ctx_;
   ControllerRegistry<Ioc> iocs_;

@@ -629,6 +629,10 @@ class ConnectGateKernel : public NvmeKernel {
   bool FabricsAvailable() override { return kernel_.FabricsAvailable(); }
   std::vector<std::string> SupportedOptions() override { return kernel_.SupportedOptions(); }
   Status Disconnect(const std::string& device) override { return kernel_.Disconnect(device); }
+  Status Reauthenticate(const std::string& device, const std::string& host_secret,
+                        const std::string& ctrl_secret) override {
+    return kernel_.Reauthenticate(device, host_secret, ctrl_secret);
+  }
   Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
                                            const DiscoveryLogLimits& limits) override {
     return kernel_.GetDiscoveryLog(device, lsp, limits);

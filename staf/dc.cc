@@ -443,7 +443,7 @@ void Dc::Resync() {
     return;
   }
   if (!connected()) {
-    if (!busy()) {
+    if (!busy() && RetryOnReload()) {
       connect_timer().Stop();
       TryConnect();
     }

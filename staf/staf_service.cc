@@ -90,13 +90,13 @@ StafService::StafService(StafDeps deps, ServiceConfig config)
 StafService::~StafService() = default;
 
 bool StafService::kernel_supports(const std::string& option) const {
-  return std::find(kernel_options_.begin(), kernel_options_.end(), option) != kernel_options_.end();
+  return kernel_features().Has(option);
 }
 
 void StafService::Start() {
   started_ = deps_.loop.Now();
-  kernel_options_ = deps_.kernel.SupportedOptions();
-  if (!kernel_options_.empty()) {
+  ctx_.controller.features = deps_.kernel.Features();
+  if (kernel_features().known()) {
     if (!kernel_supports("host_iface")) {
       LOG_WARNING(
           "The kernel does not support the host_iface option: connections follow the "
@@ -249,7 +249,9 @@ std::vector<StafService::Candidate> StafService::FromReferrals() {
                   .host_traddr = dc->tid().host_traddr(),
                   .host_iface = dc->tid().host_iface(),
                   .host_nqn = dc->tid().host_nqn()};
-      out.push_back(Candidate{Requests().Make(std::move(f), nullptr), Origin::kReferral, extras});
+      Candidate c{Requests().Make(std::move(f), nullptr), Origin::kReferral, extras};
+      e.ApplyRequirements(&c.request.options);
+      out.push_back(std::move(c));
     }
   }
   return out;
@@ -347,6 +349,7 @@ void StafService::FinishReconcile(ResolvedNames resolved) {
       dc->set_origin(c.origin);
       dc->set_volumes_only(VolumesOnly(c.extras));
       dc->set_own_persistence(PersistenceIn(c.extras));
+      dc->UpdateSecrets(c.request);  // a reload may have changed its keys
     } else {
       Add(std::move(c), {});
     }

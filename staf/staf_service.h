@@ -108,6 +108,7 @@ class StafService {
   const TidDefaults& tid_defaults() const { return tid_defaults_; }
   // Kernel feature support found at start-up (for process_info).
   bool kernel_supports(const std::string& option) const;
+  const KernelFeatures& kernel_features() const { return ctx_.controller.features; }
   // process_info's "avahi" object (docs/compatibility.md, "process_info"); the shape of a
   // disabled browser when
   // the service has no zeroconf.
@@ -171,7 +172,6 @@ class StafService {
   StafDeps deps_;
   ServiceConfig config_;
   TidDefaults tid_defaults_;
-  std::vector<std::string> kernel_options_;
   BoundedRunner reads_;       // the DCs' reads, at most discovery-read-workers at once; before ctx_
   KernelIndex kernel_index_;  // before ctx_
   DcContext ctx_;

@@ -289,6 +289,7 @@ ConnectOptions ConnectOptions::MergedWith(const ConnectOptions& o) const {
   take(r.nr_io_queues, o.nr_io_queues);
   take(r.nr_write_queues, o.nr_write_queues);
   take(r.nr_poll_queues, o.nr_poll_queues);
+  take(r.tls, o.tls);
   return r;
 }
 
@@ -342,6 +343,16 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
       } else {
         c.connect_volumes_only = t.value == kDcConnectVolumes;
         c.extras.emplace_back(t.key, t.value);
+      }
+    } else if (t.key == "tls") {
+      bool on = false;
+      if (!ParseBool(t.value, &on)) {
+        rep.Warn(line, what + ": tls " + QuoteValue(t.value) +
+                           " is invalid (expected true or "
+                           "false); ignored");
+      } else {
+        c.overrides.tls = on;
+        c.extras.emplace_back(t.key, on ? "true" : "false");
       }
     } else if (t.key == kDcPersistentKey) {
       std::optional<DcPersistence> p = ParseDcPersistence(t.value);

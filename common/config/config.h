@@ -75,6 +75,10 @@ struct ConnectOptions {
   std::optional<int> nr_io_queues;
   std::optional<int> nr_write_queues;
   std::optional<int> nr_poll_queues;
+  // NVMe/TCP TLS (TP8011): `tls=true` on a controller= entry, or a log page entry that requires
+  // a secure channel (TREQ); not a [Global] option. The kernel finds the PSK in its .nvme
+  // keyring.
+  std::optional<bool> tls;
 
   // Our values, with every value set in `overrides` taking precedence.
   ConnectOptions MergedWith(const ConnectOptions& overrides) const;

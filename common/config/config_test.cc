@@ -737,5 +737,21 @@ TEST(ConfigTest, DumpShowsEveryOptionAndRedactsSecrets) {
   }
 }
 
+TEST(ConfigTest, ControllerEntriesMayAskForTls) {
+  Diagnostics diag;
+  std::optional<ControllerEntry> e = ParseControllerEntry(
+      Daemon::kStacd, "transport=tcp;traddr=192.0.2.1;nqn=nqn.io:1;tls=true", "t.conf", 2, &diag);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->overrides.tls, std::optional<bool>(true));
+  EXPECT_THAT(e->extras,
+              ::testing::Contains(std::make_pair(std::string("tls"), std::string("true"))));
+  e = ParseControllerEntry(Daemon::kStafd, "transport=tcp;traddr=192.0.2.1;tls=maybe", "t.conf", 3,
+                           &diag);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_FALSE(e->overrides.tls.has_value());
+  EXPECT_THAT(AllText(diag), HasSubstr("t.conf:3: "));
+  EXPECT_THAT(AllText(diag), HasSubstr("tls \"maybe\" is invalid"));
+}
+
 }  // namespace
 }  // namespace stas

@@ -2,14 +2,35 @@
 #include "common/controller/controller.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/config/config_json.h"
+#include "common/kernel/connect_string.h"
 #include "common/kernel/controller_state.h"
 #include "common/log.h"
 #include "common/python_compat.h"
 #include "common/secrets.h"
 
 namespace stas {
+namespace {
+
+// What a connect's errno says about its keys (the kernel's answers when DH-HMAC-CHAP fails, or
+// when it finds no TLS PSK), as the sentence to log; null when it is not about keys.
+const char* KeyFailure(int code, bool tls) {
+  switch (code) {
+    case EKEYREJECTED:
+      return "Authentication failed: the controller rejected the DH-HMAC-CHAP secret, or its "
+             "answer did not match the controller secret (dhchap-ctrl-secret)";
+    case ENOKEY:
+      return tls ? "TLS failed: the kernel's .nvme keyring has no PSK for this host and subsystem"
+                 : "Authentication failed: the controller requires DH-HMAC-CHAP authentication, "
+                   "and no secret is configured for this connection";
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
 
 std::string Controller::OpStats::ToString() const {
   return std::string("{'fail count': ") + std::to_string(fail_count) +
@@ -43,6 +64,8 @@ void Controller::TryConnect() {
     return;
   }
   connect_when_idle_ = false;
+  if (NeedsWhatTheKernelLacks())
+    return;
   ++connect_attempts_;
   connect_stats_.exists = true;
   connect_stats_.completed = false;
@@ -57,21 +80,61 @@ void Controller::TryConnect() {
       [this](ConnectOutcome o) { OnConnectDone(std::move(o)); });
 }
 
+bool Controller::NeedsWhatTheKernelLacks() {
+  // Not retried: the kernel would refuse the same string every time (or, listing an option
+  // whose code it lacks, connect without authenticating). Said once; a reload asks again.
+  std::optional<std::string> why;
+  if (Result<std::string> text = BuildConnectString(request_))
+    why = MissingKernelFeature(ctx_.features, *text);
+  if (!why) {
+    unsupported_.clear();
+    return false;
+  }
+  if (*why != unsupported_) {
+    LOG_ERROR("%sNot connecting: %s; not retried", Prefix().c_str(), why->c_str());
+    unsupported_ = *why;
+  }
+  return true;
+}
+
 void Controller::OnConnectDone(ConnectOutcome o) {
   if (!o.device) {
     ++connect_stats_.fail_count;
     if (disposing_)
       return;
+    const int code = o.device.error().code;
+    const bool tls = request_.options.tls.value_or(false);
+    const char* key_failure = KeyFailure(code, tls);
+    // The target tears the connection down as it refuses a key, and the kernel sometimes sees
+    // the teardown before the refusal: after a refused key, the same keys failing with EIO or
+    // ECONNRESET are the same refusal (seen with nvmet on 6.12).
+    const bool refused =
+        key_failure != nullptr || (auth_failures_ > 0 && (code == EIO || code == ECONNRESET));
+    auth_failures_ = refused ? auth_failures_ + 1 : 0;
     // nvme-stas: a quick second try 3 s after the first failure, then every 60 s; the error
     // is logged once, at the second failure, so that a merely slow controller does not alarm.
-    if (connect_attempts_ == 2) {
+    // A refused key is no slowness: said at once, and once; so is a TLS handshake that no
+    // agent runs (the kernel asks user space, tlshd, for it), which is still retried.
+    if (auth_failures_ == 1) {
+      LOG_ERROR("%s%s", Prefix().c_str(), key_failure);
+    } else if (tls && code == ESRCH && connect_attempts_ == 1) {
+      LOG_ERROR(
+          "%sTLS failed: the kernel found no handshake agent (tlshd) to run the TLS "
+          "handshake",
+          Prefix().c_str());
+    } else if (connect_attempts_ == 2 && !refused && !(tls && code == ESRCH)) {
       LOG_ERROR("%sFailed to connect to controller. %s", Prefix().c_str(),
                 o.device.error().message.c_str());
     } else {
       LOG_DEBUG("%sconnect attempt %d failed: %s", Prefix().c_str(), connect_attempts_,
                 o.device.error().message.c_str());
     }
-    if (ShouldRetryConnect()) {
+    if (auth_failures_ >= kAuthenticationAttempts) {
+      LOG_ERROR(
+          "%sKeys refused %d times in a row: not retried until its secrets change or the "
+          "configuration is reloaded",
+          Prefix().c_str(), auth_failures_);
+    } else if (ShouldRetryConnect()) {
       connect_timer_.Start(connect_attempts_ >= 2 ? kConnectRetry : kFastConnectRetry);
     } else {
       LOG_INFO("%sGiving up after %d connection attempts", Prefix().c_str(), connect_attempts_);
@@ -80,6 +143,7 @@ void Controller::OnConnectDone(ConnectOutcome o) {
     return;
   }
   device_ = *o.device;
+  auth_failures_ = 0;
   kdev_ = std::move(o.info);
   owner_ = std::move(o.owner);
   connect_attempts_ = 0;
@@ -115,6 +179,11 @@ void Controller::AfterOp() {
   if (connect_when_idle_ && !connected())
     return TryConnect();
   connect_when_idle_ = false;
+  if (secrets_when_idle_) {
+    secrets_when_idle_ = false;
+    if (connected())
+      return ApplySecrets();
+  }
   OnIdle();
 }
 
@@ -210,6 +279,82 @@ void Controller::DisconnectHeld(std::function<void(Disconnected)> done) {
       });
 }
 
+bool Controller::RetryOnReload() {
+  if (auth_failures_ < kAuthenticationAttempts)
+    return true;
+  retry_in_pass_ = true;
+  return false;
+}
+
+void Controller::UpdateSecrets(const ConnectRequest& fresh) {
+  const bool retry = std::exchange(retry_in_pass_, false);
+  if (fresh.dhchap_secret == request_.dhchap_secret &&
+      fresh.dhchap_ctrl_secret == request_.dhchap_ctrl_secret &&
+      fresh.host.hostkey == request_.host.hostkey) {
+    // The same keys: the target may have been put right; one more try.
+    if (retry && !disposing_ && !connected() && !busy()) {
+      connect_timer_.Stop();
+      reset_connect_attempts();
+      TryConnect();
+    }
+    return;
+  }
+  request_.dhchap_secret = fresh.dhchap_secret;
+  request_.dhchap_ctrl_secret = fresh.dhchap_ctrl_secret;
+  request_.host.hostkey = fresh.host.hostkey;
+  // Shown (redacted) on D-Bus as the configuration says now.
+  SetExtra("dhchap-secret", fresh.dhchap_secret);
+  SetExtra("dhchap-ctrl-secret", fresh.dhchap_ctrl_secret);
+  if (disposing_)
+    return;
+  LOG_INFO("%sNew DH-HMAC-CHAP secrets in the configuration", Prefix().c_str());
+  if (busy()) {
+    // A connect in flight took the old secrets: applied (or connected again) once it is done.
+    secrets_when_idle_ = true;
+    connect_when_idle_ = !connected();
+    return;
+  }
+  if (!connected()) {
+    connect_timer_.Stop();
+    reset_connect_attempts();
+    return TryConnect();
+  }
+  ApplySecrets();
+}
+
+void Controller::ApplySecrets() {
+  std::string dev = device_;
+  std::string host_secret = HostSecretOf(request_);
+  std::string ctrl_secret = request_.dhchap_ctrl_secret.value_or("");
+  NvmeKernel& kernel = ctx_.kernel;
+  // Without a host secret now there is nothing to re-authenticate with: connect again.
+  const bool reauth = !host_secret.empty();
+  RunOp<Status>(
+      [dev, host_secret, ctrl_secret, reauth, &kernel]() -> Status {
+        if (!reauth)
+          return Fail(EINVAL, "no host secret");
+        return kernel.Reauthenticate(dev, host_secret, ctrl_secret);
+      },
+      [this](const Status& s) {
+        if (s) {
+          LOG_INFO("%sRe-authenticating with the new secrets", Prefix().c_str());
+          return;
+        }
+        if (disposing_ || !connected())
+          return;
+        LOG_INFO(
+            "%sThe kernel cannot take the new secrets in place of the old ones (%s): "
+            "connecting again with them",
+            Prefix().c_str(), s.error().message.c_str());
+        Release([this](bool released) {
+          if (released && !disposing_) {
+            reset_connect_attempts();
+            TryConnect();
+          }
+        });
+      });
+}
+
 void Controller::SetExtra(const std::string& key, const std::optional<std::string>& value) {
   auto it = std::find_if(extras_.begin(), extras_.end(),
                          [&key](const auto& kv) { return kv.first == key; });
@@ -250,6 +395,8 @@ Dict Controller::Info() const {
   d.emplace_back("retry connect timer", connect_timer_.ToString());
   if (connect_stats_.exists)
     d.emplace_back("connect operation", connect_stats_.ToString());
+  if (!unsupported_.empty())
+    d.emplace_back("unsupported by the kernel", unsupported_);  // not in nvme-stas 2.x
   return d;
 }
 

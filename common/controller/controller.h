@@ -49,6 +49,9 @@ struct ControllerContext {
   // The exclusion list and the ownership registry (connect_or_adopt.h), read before every
   // connect and before every disconnect.
   SharedHostFiles shared_files{};
+  // What the kernel supports, read by the service once at start-up: a controller that needs
+  // what it lacks is not connected (TryConnect()).
+  KernelFeatures features{};
 };
 
 using Dict = std::vector<std::pair<std::string, std::string>>;
@@ -57,6 +60,10 @@ class Controller {
  public:
   static constexpr std::chrono::seconds kFastConnectRetry{3};
   static constexpr std::chrono::seconds kConnectRetry{60};
+  // Connects in a row refused for their keys (DH-HMAC-CHAP refused, no TLS PSK) before the
+  // retries stop (until a reload or new secrets): a wrong key does not right itself, and a
+  // target may take repeated failures for an attack.
+  static constexpr int kAuthenticationAttempts = 3;
 
   // `extras` are the controller= keys shown on D-Bus after the identity
   // (docs/compatibility.md, "Controller identity dicts").
@@ -80,8 +87,22 @@ class Controller {
   // Its owner in the ownership registry (ConnectOutcome::owner); "" when none is known.
   const std::string& owner() const { return owner_; }
   bool busy() const { return ops_in_flight_ > 0; }
+  // Why it is not connected and not retried: what it needs that the kernel lacks
+  // (MissingKernelFeature()); "" otherwise.
+  const std::string& unsupported() const { return unsupported_; }
   int connect_attempts() const { return connect_attempts_; }
   const Dict& extras() const { return extras_; }
+  // The DH-HMAC-CHAP secrets of a reloaded configuration (`fresh`: the same controller's new
+  // request). Nothing when they did not change. Otherwise the next connect uses them, and a
+  // connected controller is re-authenticated with them (NvmeKernel::Reauthenticate()), or,
+  // when the kernel cannot take them in place of the old ones (a secret added or removed),
+  // disconnected and connected again with them. An unconnected one is tried again at once.
+  // Also where a reload's retry of a controller whose keys were refused happens (below).
+  void UpdateSecrets(const ConnectRequest& fresh);
+  // For a reload, before its pass: whether the controller may be retried now. Not when its last
+  // connects were refused for their keys: the pass brings the reloaded keys (UpdateSecrets()),
+  // and the retry waits for them, so that the old key is not tried once more.
+  bool RetryOnReload();
   // Sets (or, with nullopt, removes) one extra: a choice that may change while the controller
   // lives, such as a DC's connect= (staf/dc.h). A new key goes last.
   void SetExtra(const std::string& key, const std::optional<std::string>& value);
@@ -133,7 +154,10 @@ class Controller {
   std::string Prefix() const;  // "(tid) | nvmeX - "
   bool disposing() const { return disposing_; }
   const std::optional<KernelDevice>& kernel_device() const { return kdev_; }
-  void reset_connect_attempts() { connect_attempts_ = 0; }
+  void reset_connect_attempts() {
+    connect_attempts_ = 0;
+    auth_failures_ = 0;
+  }
   Timer& connect_timer() { return connect_timer_; }
   // Python's str(AsyncTask.as_dict()) as nvme-stas shows operations on D-Bus.
   struct OpStats {
@@ -149,6 +173,11 @@ class Controller {
   template <class T>
   void RunOpOn(BlockingRunner& runner, std::function<T()> work, std::function<void(T)> done);
   void OnConnectDone(ConnectOutcome outcome);
+  // UpdateSecrets() for a connected controller, once it is idle.
+  void ApplySecrets();
+  // True (and unsupported() set, the error logged when it is new) when the request needs an
+  // option the kernel lacks.
+  bool NeedsWhatTheKernelLacks();
   // The disconnect of Dispose() and Release().
   enum class Disconnected { kYes, kLeftToOwner, kFailed };
   void DisconnectHeld(std::function<void(Disconnected)> done);
@@ -166,12 +195,16 @@ class Controller {
   Dict extras_;
   std::string device_;
   std::optional<KernelDevice> kdev_;
-  std::string owner_;  // ConnectOutcome::owner of the connection held
+  std::string owner_;        // ConnectOutcome::owner of the connection held
+  std::string unsupported_;  // unsupported()
   int connect_attempts_ = 0;
+  int auth_failures_ = 0;  // connects refused for their keys in a row (kAuthenticationAttempts)
   int ops_in_flight_ = 0;
   bool disposing_ = false;
   bool releasing_ = false;          // Release() in flight: the removal is ours
   bool connect_when_idle_ = false;  // a connect was due while an operation was in flight
+  bool secrets_when_idle_ = false;  // new secrets came while an operation was in flight
+  bool retry_in_pass_ = false;      // RetryOnReload() left the retry to UpdateSecrets()
   std::function<void()> on_idle_;   // disposal waiting for the operation in flight
   OpStats connect_stats_;
   Timer connect_timer_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/controller/controller.h"
 
+#include <cerrno>
 #include <functional>
 #include <string>
 #include <vector>
@@ -43,6 +44,7 @@ class HeldRunner final : public BlockingRunner {
 // A controller with one more operation: a stand-in for a Dc's log page fetch.
 class TestController : public Controller {
  public:
+  using Controller::connect_timer;
   using Controller::Controller;
   void StartOperation() {
     RunOp<Status>([] { return Status{}; }, [](Status) {});
@@ -94,6 +96,154 @@ TEST_F(ControllerTest, RemovalDuringAnOperationStillReconnects) {
   runner_.RunHeld();
   loop_.RunUntilIdle();
   EXPECT_EQ(ctrl_.device(), "nvme1");  // connected as soon as the operation ended
+}
+
+// Debian 12's 6.1: the option table lists dhchap_secret, the kernel has no nvme_auth.
+KernelFeatures KernelWithoutAuthentication() {
+  KernelFeatures f;
+  f.options = {"transport", "traddr",        "trsvcid",           "nqn",
+               "hostnqn",   "dhchap_secret", "dhchap_ctrl_secret"};
+  f.host_auth_code = false;
+  return f;
+}
+
+std::string InfoValue(const Controller& c, const std::string& key) {
+  for (const auto& [k, v] : c.Info()) {
+    if (k == key)
+      return v;
+  }
+  return "<none>";
+}
+
+TEST_F(ControllerTest, ASecretTheKernelCannotUseIsRefusedOnceAndNeverRetried) {
+  kernel_.SetFeatures(KernelWithoutAuthentication());
+  ctx_.features = KernelWithoutAuthentication();
+  ConnectRequest req = Request();
+  req.dhchap_secret = "DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTIzNDU2Nzg=:";
+  TestController c{ctx_, req, {}};
+  c.Start();
+  loop_.RunUntilIdle();
+  for (int i = 0; i < 5; ++i)
+    loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_FALSE(c.connected());
+  EXPECT_EQ(kernel_.connect_calls(), 0);  // never written to the kernel
+  EXPECT_EQ(c.connect_attempts(), 0);
+  EXPECT_FALSE(c.connect_timer().running());
+  EXPECT_EQ(c.unsupported(),
+            "the kernel has no DH-HMAC-CHAP authentication (needed for dhchap_secret)");
+  EXPECT_EQ(InfoValue(c, "unsupported by the kernel"), c.unsupported());
+  // The secret removed by a reload: it connects, and says nothing more about the kernel.
+  c.UpdateSecrets(Request());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(c.connected());
+  EXPECT_EQ(c.unsupported(), "");
+  EXPECT_EQ(InfoValue(c, "unsupported by the kernel"), "<none>");
+}
+
+TEST_F(ControllerTest, NewSecretsReauthenticateAConnectedController) {
+  ConnectRequest req = Request();
+  req.dhchap_secret = "DHHC-1:00:old-host:";
+  TestController c{ctx_, req, {}};
+  c.Start();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(c.device(), "nvme0");
+  c.UpdateSecrets(req);  // unchanged: nothing
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(kernel_.reauthentications().empty());
+  req.dhchap_secret = "DHHC-1:00:new-host:";
+  c.UpdateSecrets(req);
+  loop_.RunUntilIdle();
+  ASSERT_EQ(kernel_.reauthentications().size(), 1U);
+  EXPECT_EQ(kernel_.reauthentications()[0].device, "nvme0");
+  EXPECT_EQ(kernel_.reauthentications()[0].host_secret, "DHHC-1:00:new-host:");
+  EXPECT_EQ(c.device(), "nvme0");  // not disconnected
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_EQ(kernel_.connect_calls(), 1);
+}
+
+TEST_F(ControllerTest, ASecretAddedByAReloadConnectsAgainWithIt) {
+  ctrl_.Start();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(ctrl_.device(), "nvme0");
+  ConnectRequest req = Request();
+  req.dhchap_secret = "DHHC-1:00:host:";
+  req.dhchap_ctrl_secret = "DHHC-1:00:ctrl:";
+  ctrl_.UpdateSecrets(req);  // the kernel takes no secret where it had none
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(kernel_.reauthentications().empty());
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);
+  EXPECT_EQ(ctrl_.device(), "nvme1");
+  ASSERT_EQ(kernel_.connect_requests().size(), 2U);
+  EXPECT_EQ(kernel_.connect_requests()[1].dhchap_secret, req.dhchap_secret);
+  EXPECT_EQ(kernel_.connect_requests()[1].dhchap_ctrl_secret, req.dhchap_ctrl_secret);
+}
+
+TEST_F(ControllerTest, SecretsThatComeDuringAConnectApplyAfterIt) {
+  ConnectRequest req = Request();
+  req.dhchap_secret = "DHHC-1:00:old:";
+  TestController c{ctx_, req, {}};
+  runner_.hold = true;
+  c.Start();
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(c.busy());  // the connect, with the old secret, is in flight
+  req.dhchap_secret = "DHHC-1:00:new:";
+  c.UpdateSecrets(req);
+  runner_.hold = false;
+  runner_.RunHeld();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(c.device(), "nvme0");
+  ASSERT_EQ(kernel_.reauthentications().size(), 1U);
+  EXPECT_EQ(kernel_.reauthentications()[0].host_secret, "DHHC-1:00:new:");
+}
+
+TEST_F(ControllerTest, RefusedKeysAreTriedThreeTimesThenAgainOnlyAfterAReload) {
+  kernel_.FailNext("connect", 10, EKEYREJECTED);
+  ConnectRequest req = Request();
+  req.dhchap_secret = "DHHC-1:00:wrong:";
+  TestController c{ctx_, req, {}};
+  c.Start();
+  loop_.RunUntilIdle();
+  loop_.AdvanceBy(Controller::kFastConnectRetry);
+  loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_EQ(kernel_.connect_calls(), Controller::kAuthenticationAttempts);
+  EXPECT_FALSE(c.connect_timer().running());
+  for (int i = 0; i < 5; ++i)
+    loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_EQ(kernel_.connect_calls(), Controller::kAuthenticationAttempts);
+  // A reload: not retried before its pass (the old key would be refused once more), then
+  // retried in the pass even with the same key (the target may have been put right).
+  EXPECT_FALSE(c.RetryOnReload());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(kernel_.connect_calls(), Controller::kAuthenticationAttempts);
+  c.UpdateSecrets(req);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(kernel_.connect_calls(), Controller::kAuthenticationAttempts + 1);
+}
+
+// nvmet tears the connection down as it refuses a key; the kernel then sometimes answers EIO.
+TEST_F(ControllerTest, AnIoErrorAfterARefusedKeyIsTheSameRefusal) {
+  kernel_.FailNext("connect", 1, EKEYREJECTED);
+  kernel_.FailNext("connect", 10, EIO);
+  ctrl_.Start();
+  loop_.RunUntilIdle();
+  loop_.AdvanceBy(Controller::kFastConnectRetry);
+  loop_.AdvanceBy(Controller::kConnectRetry);
+  for (int i = 0; i < 3; ++i)
+    loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_EQ(kernel_.connect_calls(), Controller::kAuthenticationAttempts);
+  EXPECT_FALSE(ctrl_.connect_timer().running());
+}
+
+TEST_F(ControllerTest, OtherConnectFailuresAreRetriedForever) {
+  kernel_.FailNext("connect", 10, ECONNREFUSED);
+  ctrl_.Start();
+  loop_.RunUntilIdle();
+  loop_.AdvanceBy(Controller::kFastConnectRetry);
+  for (int i = 0; i < 5; ++i)
+    loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_EQ(kernel_.connect_calls(), 7);
+  EXPECT_TRUE(ctrl_.connect_timer().running());
+  EXPECT_TRUE(ctrl_.RetryOnReload());
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // tron and log_level properties, process_info, controller_info), which stafd and stacd answer
 // alike. Each daemon's adaptor owns one and forwards its generated members to it; stafd adds its
 // own keys to process_info. `Service` is StafService or StacService: both have soak_timer(),
-// kernel_supports(), tid_defaults() and Find(const Tid&) returning a controller with Info().
+// kernel_features(), tid_defaults() and Find(const Tid&) returning a controller with Info().
 // Errors reach the caller as D-Bus errors named after `error_prefix` (the daemon's bus name).
 // Loop thread only. The service must outlive the DebugInterface.
 #pragma once
@@ -41,9 +41,8 @@ class DebugInterface {
   // The keys of process_info both daemons report (ProcessInfoBase); the daemon may append its
   // own before sending it as json.dumps text.
   nlohmann::ordered_json ProcessInfo() const {
-    nlohmann::ordered_json info = ProcessInfoBase(info_, service_.soak_timer().ToString(),
-                                                  service_.kernel_supports("discovery"),
-                                                  service_.kernel_supports("host_iface"));
+    nlohmann::ordered_json info =
+        ProcessInfoBase(info_, service_.soak_timer().ToString(), service_.kernel_features());
     // stafd's budget of DC reads (#13, finding 6): whether reads wait shows in `status`.
     if constexpr (requires { service_.ReadBudgetInfo(); })
       info["discovery read workers"] = service_.ReadBudgetInfo();

@@ -8,8 +8,8 @@
 namespace stas {
 
 nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
-                                       const std::string& soak_timer, bool kernel_tp8013,
-                                       bool kernel_host_iface) {
+                                       const std::string& soak_timer,
+                                       const KernelFeatures& kernel) {
   auto optional = [](const std::optional<std::string>& v) {
     return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
   };
@@ -24,8 +24,11 @@ nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
   j["symname"] = optional(source.host.symname);
   j["last known config file"] = source.state_path;
   j["config soak timer"] = soak_timer;
-  j["kernel support.TP8013"] = PythonBool(kernel_tp8013);
-  j["kernel support.host_iface"] = PythonBool(kernel_host_iface);
+  j["kernel support.TP8013"] = PythonBool(kernel.Has("discovery"));
+  j["kernel support.host_iface"] = PythonBool(kernel.Has("host_iface"));
+  j["kernel support.DH-HMAC-CHAP"] = PythonBool(kernel.dhchap());
+  j["kernel support.TLS"] = PythonBool(kernel.tls());
+  j["kernel support.options"] = kernel.options;
   if (!source.nbft.is_null())
     j["nbft"] = source.nbft;
   return j;

@@ -23,10 +23,10 @@ struct ProcessInfoSource {
 };
 
 // tron, log-level, host identity (the host key redacted), state file, soak timer, kernel
-// support, in nvme-stas's order. The daemon appends its own keys.
+// support, in nvme-stas's order; then what nvme-stas 2.x did not show: the kernel's support of
+// DH-HMAC-CHAP and TLS, and its option table. The daemon appends its own keys.
 nlohmann::ordered_json ProcessInfoBase(const ProcessInfoSource& source,
-                                       const std::string& soak_timer, bool kernel_tp8013,
-                                       bool kernel_host_iface);
+                                       const std::string& soak_timer, const KernelFeatures& kernel);
 
 // A controller's ordered key/value list as a JSON object (keys keep their order).
 nlohmann::ordered_json DictJson(const std::vector<std::pair<std::string, std::string>>& dict);

@@ -91,13 +91,9 @@ Result<std::string> BuildConnectString(const ConnectRequest& req) {
   // A DC with a unique NQN (TP8013) says so; the well-known NQN is one anyway.
   if (req.discovery && tid.subsysnqn() != kWellKnownDiscoveryNqn)
     w.Flag("discovery", true);
-  // No secret is sent to a DC, and the host's key (sys.conf) wins over the controller's own
-  // (docs/compatibility.md, "Authentication").
-  if (io) {
-    const bool host_key = req.host.hostkey && !req.host.hostkey->empty();
-    w.Text("dhchap_secret", host_key ? *req.host.hostkey : req.dhchap_secret.value_or(""));
-    w.Text("dhchap_ctrl_secret", req.dhchap_ctrl_secret.value_or(""));
-  }
+  // docs/compatibility.md, "Authentication".
+  w.Text("dhchap_secret", HostSecretOf(req));
+  w.Text("dhchap_ctrl_secret", req.dhchap_ctrl_secret.value_or(""));
   const ConnectOptions& o = req.options;
   if (io) {
     w.Int("nr_io_queues", o.nr_io_queues, 1);
@@ -121,8 +117,15 @@ Result<std::string> BuildConnectString(const ConnectRequest& req) {
   if (tid.transport() == "tcp") {
     w.Flag("hdr_digest", o.hdr_digest);
     w.Flag("data_digest", o.data_digest);
+    w.Flag("tls", o.tls);
   }
   return std::move(w).Done();
+}
+
+std::string HostSecretOf(const ConnectRequest& req) {
+  if (!req.discovery && req.host.hostkey && !req.host.hostkey->empty())
+    return *req.host.hostkey;
+  return req.dhchap_secret.value_or("");
 }
 
 Result<int> ParseConnectAnswer(std::string_view answer) {

@@ -23,6 +23,12 @@ namespace stas {
 // DH-HMAC-CHAP secrets: pass it through RedactSecrets() before it goes near a log.
 Result<std::string> BuildConnectString(const ConnectRequest& req);
 
+// The DH-HMAC-CHAP host secret a connect of `req` sends (dhchap_secret), "" for none: for an I/O
+// controller the host's key (sys.conf) when there is one, else the controller's own (as
+// libnvme 1.3 chose); for a discovery controller only its own `dhchap-secret` (the host's key
+// was never sent to DCs: a DC that authenticates is configured with its key).
+std::string HostSecretOf(const ConnectRequest& req);
+
 // The instance number (N of nvmeN) in the kernel's answer to a connect ("instance=N,cntlid=M"
 // and a newline). EPROTO if there is none.
 Result<int> ParseConnectAnswer(std::string_view answer);

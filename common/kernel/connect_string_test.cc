@@ -89,7 +89,7 @@ TEST(ConnectStringTest, TheHostNqnOfTheTidWinsOverTheHosts) {
   EXPECT_NE(Built(req).find(",hostnqn=nqn.2014-08.com.example:other-host,"), std::string::npos);
 }
 
-TEST(ConnectStringTest, DiscoveryControllersGetNoSecretNorQueueOptions) {
+TEST(ConnectStringTest, DiscoveryControllersGetTheirOwnSecretsOnlyAndNoQueueOptions) {
   ConnectRequest req = Io(kWellKnownDiscoveryNqn);
   req.tid =
       Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = kWellKnownDiscoveryNqn},
@@ -98,15 +98,26 @@ TEST(ConnectStringTest, DiscoveryControllersGetNoSecretNorQueueOptions) {
   req.options.kato = 30;
   req.options.nr_io_queues = 4;
   req.host.hostkey = "DHHC-1:00:host-key:";
-  req.dhchap_secret = "DHHC-1:00:dc-key:";
   EXPECT_EQ(Built(req), std::string("nqn=") + kWellKnownDiscoveryNqn +
                             ",transport=tcp,traddr=192.0.2.10,trsvcid=8009" + kIdentity +
                             ",keep_alive_tmo=30,ctrl_loss_tmo=600");
+  // The host's key (sys.conf) is never sent to a DC; a DC's own keys (its controller= entry) are.
+  req.dhchap_secret = "DHHC-1:00:dc-key:";
+  req.dhchap_ctrl_secret = "DHHC-1:00:dc-ctrl-key:";
+  EXPECT_EQ(Built(req),
+            std::string("nqn=") + kWellKnownDiscoveryNqn +
+                ",transport=tcp,traddr=192.0.2.10,trsvcid=8009" + kIdentity +
+                ",dhchap_secret=DHHC-1:00:dc-key:,dhchap_ctrl_secret=DHHC-1:00:dc-ctrl-key:"
+                ",keep_alive_tmo=30,ctrl_loss_tmo=600");
+  EXPECT_EQ(HostSecretOf(req), "DHHC-1:00:dc-key:");
+  req.dhchap_secret.reset();
+  req.dhchap_ctrl_secret.reset();
   // A unique discovery NQN (TP8013) says that it is a DC.
   req.tid = Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = "nqn.dc:unique"},
                       TidDefaults{false, kHostNqn});
   EXPECT_EQ(Built(req), "nqn=nqn.dc:unique,transport=tcp,traddr=192.0.2.10,trsvcid=8009" +
                             kIdentity + ",discovery,keep_alive_tmo=30,ctrl_loss_tmo=600");
+  EXPECT_EQ(HostSecretOf(req), "");
 }
 
 // A discovery connection always has a keep-alive: 30 s when none, or 0, is configured; an I/O
@@ -133,6 +144,7 @@ TEST(ConnectStringTest, TheHostKeyWinsOverTheControllersOwn) {
   req.host.hostkey = "DHHC-1:00:sys-conf-key:";
   EXPECT_EQ(Built(req), "nqn=nqn.io:1,transport=tcp,traddr=192.0.2.10,trsvcid=4420" + kIdentity +
                             ",dhchap_secret=DHHC-1:00:sys-conf-key:,ctrl_loss_tmo=600");
+  EXPECT_EQ(HostSecretOf(req), "DHHC-1:00:sys-conf-key:");
 }
 
 TEST(ConnectStringTest, DigestsAreTcpOnlyAndLoopHasNoCtrlLossTmo) {
@@ -185,6 +197,20 @@ TEST(ConnectStringTest, TheAnswerGivesTheInstance) {
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, EPROTO) << bad;
   }
+}
+
+// TLS (TP8011) is a flag of NVMe/TCP connections only; the kernel finds the PSK in its keyring.
+TEST(ConnectStringTest, TlsIsAnNvmeTcpFlag) {
+  ConnectRequest req = Io("nqn.io:1");
+  req.options.tls = true;
+  EXPECT_EQ(Built(req), "nqn=nqn.io:1,transport=tcp,traddr=192.0.2.10,trsvcid=4420" + kIdentity +
+                            ",ctrl_loss_tmo=600,tls");
+  req.options.tls = false;
+  EXPECT_EQ(Built(req).find("tls"), std::string::npos);
+  req.options.tls = true;
+  req.tid = Tid::Make({.transport = "rdma", .traddr = "192.0.2.10", .subsysnqn = "nqn.io:1"},
+                      TidDefaults{false, kHostNqn});
+  EXPECT_EQ(Built(req).find("tls"), std::string::npos) << Built(req);
 }
 
 }  // namespace

@@ -66,6 +66,15 @@ std::string SubtypeName(uint8_t v) {
   }
 }
 
+}  // namespace
+
+void LogEntry::ApplyRequirements(ConnectOptions* options) const {
+  if (SecureChannelRequired() && trtype == kTrtypeTcp)
+    options->tls = true;
+}
+
+namespace {
+
 std::string TreqName(uint8_t v) {
   switch (v) {
     case 0:

@@ -41,6 +41,8 @@ inline constexpr uint8_t kSubtypeCurrentDc = 3;  // NVME_NQN_CURR: the DC servin
 // TREQ is a bitfield: bits 1:0 secure channel (0 not specified, 1 required, 2 not required),
 // bit 2 "SQ flow control disable supported".
 inline constexpr uint8_t kTreqDisableSqflow = 1 << 2;
+inline constexpr uint8_t kTreqSecureChannelMask = 0x3;
+inline constexpr uint8_t kTreqSecureChannelRequired = 1;
 inline constexpr uint16_t kEflagsEpcsd =
     1 << 1;  // Explicit Persistent Connection Support for Discovery (TP8014)
 inline constexpr uint16_t kEflagsNcc = 1 << 2;  // Not Connected to CDC (TP8010)
@@ -69,6 +71,13 @@ struct LogEntry {
   bool IsIoSubsystem() const { return subtype == kSubtypeNvme; }
   bool IsCurrentDc() const { return subtype == kSubtypeCurrentDc; }
   bool Ncc() const { return (eflags & kEflagsNcc) != 0; }
+  // TREQ says a secure channel is required: for NVMe/TCP, TLS (TP8011). Such an entry is
+  // connected with TLS, or not at all (ConnectOptions::tls).
+  bool SecureChannelRequired() const {
+    return (treq & kTreqSecureChannelMask) == kTreqSecureChannelRequired;
+  }
+  // The connect options the entry itself asks for: TLS when SecureChannelRequired() on tcp.
+  void ApplyRequirements(ConnectOptions* options) const;
 
   // The DLPE dict of get_log_pages / get_all_log_pages, as nvme-stas builds it from the libnvme
   // 1.3 Python binding: keys trtype, adrfam, traddr, trsvcid, subnqn, subtype, treq, portid,

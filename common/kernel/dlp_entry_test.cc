@@ -532,5 +532,28 @@ TEST(DlpEntryTest, DictRoundTrip) {
   EXPECT_FALSE(RawEntryFromDict(m));
 }
 
+// TREQ bits 1:0 = 01b: a secure channel is required; for NVMe/TCP that is TLS.
+TEST(DlpEntryTest, AnEntryThatRequiresASecureChannelAsksForTls) {
+  for (uint8_t treq : {0, 1, 2, 3, 5}) {
+    RawLogEntry raw = Tcp("192.0.2.1");
+    raw.treq = treq;
+    ValidatedLog log = ValidateLogEntries({raw});
+    ASSERT_EQ(1u, log.entries.size());
+    ConnectOptions options;
+    log.entries[0].ApplyRequirements(&options);
+    const bool required = treq == 1 || treq == 5;  // 5: required, and SQ flow control disable
+    EXPECT_EQ(log.entries[0].SecureChannelRequired(), required) << int(treq);
+    EXPECT_EQ(options.tls.value_or(false), required) << int(treq);
+  }
+  RawLogEntry rdma = Tcp("192.0.2.1");
+  rdma.trtype = kTrtypeRdma;
+  rdma.treq = 1;
+  ValidatedLog log = ValidateLogEntries({rdma});
+  ASSERT_EQ(1u, log.entries.size());
+  ConnectOptions options;
+  log.entries[0].ApplyRequirements(&options);
+  EXPECT_FALSE(options.tls.has_value());  // TLS is NVMe/TCP's secure channel only
+}
+
 }  // namespace
 }  // namespace stas

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/config/config.h"
+#include "common/kernel/kernel_features.h"
 #include "common/result.h"
 #include "common/tid.h"
 
@@ -144,10 +145,19 @@ class NvmeKernel {
   // Option names the kernel's fabrics driver accepts ("host_iface", "discovery",
   // "dhchap_secret"...), read from /dev/nvme-fabrics. Empty if unknown.
   virtual std::vector<std::string> SupportedOptions() = 0;
+  // The option table and whether the kernel has its DH-HMAC-CHAP code (kernel_features.h).
+  virtual KernelFeatures Features() { return {SupportedOptions(), true}; }
 
   // Creates a controller; returns its device name.
   virtual Result<std::string> Connect(const ConnectRequest& req) = 0;
   virtual Status Disconnect(const std::string& device) = 0;
+  // Gives a connected controller new DH-HMAC-CHAP secrets: `host_secret` and, when not "",
+  // `ctrl_secret` (its sysfs dhchap_secret and dhchap_ctrl_secret). The kernel re-authenticates
+  // it with them in the background, without disconnecting it. EINVAL when it was made without
+  // a secret of that kind (the kernel takes a new secret only in place of an old one); ENODEV
+  // without the controller.
+  virtual Status Reauthenticate(const std::string& device, const std::string& host_secret,
+                                const std::string& ctrl_secret) = 0;
 
   // The discovery log page of a connected DC, with the given log-specific field (PLEO...),
   // within `limits`.

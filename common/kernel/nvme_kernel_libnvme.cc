@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <memory>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <system_error>
 #include <unistd.h>
 #include <utility>
@@ -19,6 +21,7 @@
 #include <libnvme.h>
 
 #include "common/atomic_file.h"
+#include "common/kernel/connect_string.h"
 #include "common/kernel/controller_state.h"
 #include "common/kernel/disc_log_read.h"
 #include "common/kernel/fabrics_connect.h"
@@ -171,10 +174,11 @@ void ParseAddressAttribute(const std::string& address, KernelDevice* dev) {
 }
 
 NvmeKernelLibnvme::NvmeKernelLibnvme(std::string sysfs_root, std::string fabrics_dev,
-                                     std::string seqnum_file)
+                                     std::string seqnum_file, std::string module_dir)
     : sysfs_root_(std::move(sysfs_root)),
       fabrics_dev_(std::move(fabrics_dev)),
-      seqnum_file_(std::move(seqnum_file)) {}
+      seqnum_file_(std::move(seqnum_file)),
+      module_dir_(std::move(module_dir)) {}
 
 uint64_t NvmeKernelLibnvme::UeventSeqnum() {
   Result<std::string> text = ReadFileHead(seqnum_file_, 32, '\n');
@@ -223,23 +227,44 @@ std::vector<std::string> NvmeKernelLibnvme::SupportedOptions() {
   return names;
 }
 
+KernelFeatures NvmeKernelLibnvme::Features() {
+  KernelFeatures f{SupportedOptions(), true};
+  if (f.Has("dhchap_secret")) {
+    // The host's DH-HMAC-CHAP code is the nvme_auth module, loaded with nvme_core when the
+    // kernel has it; built in, it is listed in the running kernel's modules.builtin.
+    struct stat st {};
+    bool loaded = stat((module_dir_ + "/nvme_auth").c_str(), &st) == 0;
+    f.host_auth_code = loaded || BuiltIn("nvme-auth.ko");
+  }
+  return f;
+}
+
+bool NvmeKernelLibnvme::BuiltIn(const std::string& module_file) const {
+  struct utsname u {};
+  if (uname(&u) != 0)
+    return false;
+  Result<std::string> list =
+      ReadFileHead(std::string("/lib/modules/") + u.release + "/modules.builtin", 1 << 20, '\0');
+  if (!list)
+    return false;
+  for (const std::string& line : Split(*list, '\n')) {
+    if (line.size() >= module_file.size() + 1 &&
+        line.compare(line.size() - module_file.size() - 1, std::string::npos, "/" + module_file) ==
+            0)
+      return true;
+  }
+  return false;
+}
+
 Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
-  // A kernel whose option table lacks dhchap_secret (one older than DH-HMAC-CHAP) refuses the
-  // option as unknown and quotes it, secret included, in its own log: a secret is sent only to
-  // a kernel that lists the option. An empty table (none readable) leaves the kernel to decide.
-  // (Debian's 6.1 lists it although it is built without NVMe authentication: it takes the
-  // secret and connects without authenticating.)
-  const bool sends_secret = (!req.discovery && req.host.hostkey && !req.host.hostkey->empty()) ||
-                            (req.dhchap_secret && !req.dhchap_secret->empty()) ||
-                            (req.dhchap_ctrl_secret && !req.dhchap_ctrl_secret->empty());
-  if (sends_secret) {
-    std::vector<std::string> options = SupportedOptions();
-    if (!options.empty() &&
-        std::find(options.begin(), options.end(), "dhchap_secret") == options.end()) {
-      return Fail(EOPNOTSUPP,
-                  "the kernel does not support DH-HMAC-CHAP (no dhchap_secret in its "
-                  "/dev/nvme-fabrics options); not connecting with a secret it would log");
-    }
+  // A kernel refuses an option it does not know and quotes it, secret included, in its own
+  // log; a kernel without the code behind an option it lists (Debian's 6.1 and dhchap_secret)
+  // connects without authenticating. So a string that needs what the kernel lacks is not sent.
+  // The services check first (Controller::TryConnect()); this is the last line.
+  Result<std::string> text = BuildConnectString(req);
+  if (text) {
+    if (std::optional<std::string> why = MissingKernelFeature(Features(), *text))
+      return Fail(EOPNOTSUPP, *why);
   }
   return FabricsConnect(fabrics_dev_, req);
 }
@@ -248,7 +273,8 @@ Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
 // without nvme_scan_ctrl(): that scan opens every namespace block device of the controller and
 // sends Identify Namespace through it, which would block for as long as an I/O controller is
 // reconnecting. The kernel's write handler returns once the controller is deleted.
-Status NvmeKernelLibnvme::WriteOne(const std::string& device, const char* attribute) {
+Status NvmeKernelLibnvme::WriteOne(const std::string& device, const char* attribute,
+                                   std::string_view value) {
   if (!IsControllerName(device))
     return Fail(EINVAL, "invalid controller name: " + device);
   std::string path = sysfs_root_ + "/" + device + "/" + attribute;
@@ -257,9 +283,9 @@ Status NvmeKernelLibnvme::WriteOne(const std::string& device, const char* attrib
     return ErrnoFail(attribute, errno == ENOENT ? ENODEV : errno);
   ssize_t n = 0;
   do {
-    n = write(fd, "1", 1);
+    n = write(fd, value.data(), value.size());
   } while (n < 0 && errno == EINTR);
-  int code = n == 1 ? 0 : (n < 0 ? errno : EIO);
+  int code = n == static_cast<ssize_t>(value.size()) ? 0 : (n < 0 ? errno : EIO);
   close(fd);
   if (code != 0)
     return ErrnoFail(attribute, code);
@@ -268,6 +294,17 @@ Status NvmeKernelLibnvme::WriteOne(const std::string& device, const char* attrib
 
 Status NvmeKernelLibnvme::Disconnect(const std::string& device) {
   return WriteOne(device, "delete_controller");
+}
+
+Status NvmeKernelLibnvme::Reauthenticate(const std::string& device, const std::string& host_secret,
+                                         const std::string& ctrl_secret) {
+  // The kernel compares each with the secret it has and starts a re-authentication when one
+  // changed. ErrnoFail() names the attribute, never the value.
+  if (Status s = WriteOne(device, "dhchap_secret", host_secret); !s)
+    return s;
+  if (ctrl_secret.empty())
+    return {};
+  return WriteOne(device, "dhchap_ctrl_secret", ctrl_secret);
 }
 
 std::vector<NamespaceInfo> NvmeKernelLibnvme::ListNamespaces(const std::string& device) {

@@ -16,6 +16,8 @@
 //   GetDeviceState
 //   FabricsAvailable,       `fabrics_dev` (default /dev/nvme-fabrics), read directly
 //   SupportedOptions
+//   Features                the option table, and `module_dir`/nvme_auth (default /sys/module)
+//                           or the running kernel's modules.builtin for the DH-HMAC-CHAP code
 // libnvme's own calls always use the real /sys/class/nvme and /dev paths; the two constructor
 // paths only redirect the reads this class does itself (tests use a fake tree).
 #pragma once
@@ -33,7 +35,8 @@ class NvmeKernelLibnvme : public NvmeKernel {
  public:
   explicit NvmeKernelLibnvme(std::string sysfs_root = "/sys/class/nvme",
                              std::string fabrics_dev = "/dev/nvme-fabrics",
-                             std::string seqnum_file = "/sys/kernel/uevent_seqnum");
+                             std::string seqnum_file = "/sys/kernel/uevent_seqnum",
+                             std::string module_dir = "/sys/module");
 
   // libnvme's own log level for every root created from now on: LOG_DEBUG when on, LOG_ERR
   // otherwise (libnvme writes to stderr). Process-wide. Thread-safe.
@@ -41,14 +44,20 @@ class NvmeKernelLibnvme : public NvmeKernel {
 
   bool FabricsAvailable() override;
   std::vector<std::string> SupportedOptions() override;
+  KernelFeatures Features() override;
 
   // Writes BuildConnectString(req) (connect_string.h) to fabrics_dev and reads the new
   // controller's instance from it. Errors: the kernel's errno (EALREADY: it has this
   // controller; EINVAL: it refused an option; ECONNREFUSED...), ENODEV without fabrics_dev,
-  // EPROTO for an answer without an instance.
+  // EPROTO for an answer without an instance, EOPNOTSUPP for a string that needs a feature
+  // the kernel lacks (MissingKernelFeature(): not sent, as the kernel would quote a refused
+  // option, secret included, in its log).
   Result<std::string> Connect(const ConnectRequest& req) override;
   // ENODEV if there is no such controller (any more).
   Status Disconnect(const std::string& device) override;
+  // Writes the secrets to the controller's dhchap_secret and dhchap_ctrl_secret.
+  Status Reauthenticate(const std::string& device, const std::string& host_secret,
+                        const std::string& ctrl_secret) override;
 
   // libnvme retries up to 6 times while the generation counter changes (then EAGAIN).
   Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
@@ -72,15 +81,18 @@ class NvmeKernelLibnvme : public NvmeKernel {
   Status RescanNamespaces(const std::string& device) override;
 
  private:
-  // Writes "1" to one of a controller's sysfs attributes (delete_controller...). ENODEV if
-  // there is no such controller.
-  Status WriteOne(const std::string& device, const char* attribute);
+  // Writes `value` ("1" by default) to one of a controller's sysfs attributes
+  // (delete_controller...). ENODEV if there is no such controller.
+  Status WriteOne(const std::string& device, const char* attribute, std::string_view value = "1");
+  // Whether the running kernel's modules.builtin lists `module_file` ("nvme-auth.ko").
+  bool BuiltIn(const std::string& module_file) const;
   // The names of the `nvme<N>` entries of sysfs_root, in instance order.
   std::vector<std::string> ControllerNames();
 
   std::string sysfs_root_;
   std::string fabrics_dev_;
   std::string seqnum_file_;
+  std::string module_dir_;
 };
 
 // Parses the sysfs `address` attribute ("traddr=...,trsvcid=...,host_traddr=...,

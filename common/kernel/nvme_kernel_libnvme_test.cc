@@ -522,9 +522,11 @@ ChildOutcome RunWithPrivateMounts(bool fake_sys_class, const std::function<std::
 
 // Result of one Connect in the child: "<code>\n<message>\n<what /dev/nvme-fabrics received>".
 // The file starts with `options`: the kernel's option table, as reading the device gives it.
-std::string ConnectAndCapture(const ConnectRequest& req, const std::string& options = "") {
+std::string ConnectAndCapture(const ConnectRequest& req, const std::string& options = "",
+                              const std::string& module_dir = "/sys/module") {
   std::ofstream("/dev/nvme-fabrics") << options;  // a regular file
-  NvmeKernelLibnvme kernel;
+  NvmeKernelLibnvme kernel("/sys/class/nvme", "/dev/nvme-fabrics", "/sys/kernel/uevent_seqnum",
+                           module_dir);
   auto r = kernel.Connect(req);
   std::string written = ReadFile("/dev/nvme-fabrics");
   while (!written.empty() && (written.back() == '\n' || written.back() == '\0'))
@@ -573,8 +575,10 @@ class LibnvmeNamespaceTest : public ::testing::Test {
 
   // Runs Connect in the child; fails the test unless the child ran.
   static bool CaptureConnect(const ConnectRequest& req, Captured* out,
-                             const std::string& options = "") {
-    ChildOutcome o = RunWithPrivateMounts(false, [&] { return ConnectAndCapture(req, options); });
+                             const std::string& options = "",
+                             const std::string& module_dir = "/sys/module") {
+    ChildOutcome o =
+        RunWithPrivateMounts(false, [&] { return ConnectAndCapture(req, options, module_dir); });
     if (o.kind == ChildOutcome::Kind::kSkip) {
       ADD_FAILURE() << "private mount namespace unavailable: " << o.text;
       return false;
@@ -678,7 +682,8 @@ TEST_F(LibnvmeNamespaceTest, NoSecretIsSentToAKernelWithoutDhHmacChap) {
     if (!CaptureConnect(r, &c, table))
       return;
     EXPECT_EQ(c.code, EOPNOTSUPP) << which;
-    EXPECT_NE(c.message.find("does not support DH-HMAC-CHAP"), std::string::npos) << c.message;
+    EXPECT_EQ(c.message, std::string("the kernel has no DH-HMAC-CHAP authentication (needed for ") +
+                             (which == 1 ? "dhchap_ctrl_secret)" : "dhchap_secret)"));
     EXPECT_EQ(c.written + "\n", table) << "nothing was written to /dev/nvme-fabrics";
   }
   // Without a secret the same kernel is asked as usual.
@@ -686,6 +691,36 @@ TEST_F(LibnvmeNamespaceTest, NoSecretIsSentToAKernelWithoutDhHmacChap) {
   if (!CaptureConnect(req, &c, table))
     return;
   EXPECT_EQ(c.code, EPROTO) << c.message;
+}
+
+// Debian's 6.1 lists dhchap_secret in its table and has no nvme_auth module: a secret is not sent
+// (the kernel would connect without authenticating). With the module, it is.
+TEST_F(LibnvmeNamespaceTest, ASecretNeedsTheAuthenticationCodeNotOnlyTheOption) {
+  const std::string table =
+      "instance=-1,cntlid=-1,transport=%s,traddr=%s,trsvcid=%s,nqn=%s,hostnqn=%s,hostid=%s,"
+      "discovery,dhchap_secret=%s,dhchap_ctrl_secret=%s\n";
+  ConnectRequest req;
+  req.tid = Tid::Make({.transport = "tcp",
+                       .traddr = "127.0.0.1",
+                       .trsvcid = "4420",
+                       .subsysnqn = "nqn.1988-11.com.example:io3"},
+                      TidDefaults{false, kHostNqn});
+  req.host = Host();
+  req.dhchap_secret = "DHHC-1:00:ia6zGodOr2SGAaxX/1nZD5ytvqD6UR5ltdQFgEb0vIn0pkoP:";
+  testing::ScopedTempDir tmp{"stas-libnvme-auth"};
+  std::filesystem::path modules = std::filesystem::path(tmp.path()) / "module";
+  std::filesystem::create_directories(modules / "nvme_core");
+  Captured c;
+  if (!CaptureConnect(req, &c, table, modules.string()))
+    return;
+  EXPECT_EQ(c.code, EOPNOTSUPP) << c.message;
+  EXPECT_EQ(c.message, "the kernel has no DH-HMAC-CHAP authentication (needed for dhchap_secret)");
+  EXPECT_EQ(c.written + "\n", table) << "nothing was written to /dev/nvme-fabrics";
+  std::filesystem::create_directories(modules / "nvme_auth");
+  if (!CaptureConnect(req, &c, table, modules.string()))
+    return;
+  EXPECT_EQ(c.code, EPROTO) << c.message;  // written; the regular file gives no instance back
+  EXPECT_NE(c.written.find(",dhchap_secret=DHHC-1:00:"), std::string::npos) << c.written;
 }
 
 TEST_F(LibnvmeNamespaceTest, ConnectWithoutFabricsDeviceIsENODEV) {

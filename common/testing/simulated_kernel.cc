@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/defs.h"
+#include "common/kernel/connect_string.h"
 #include "common/kernel/controller_state.h"
 
 namespace stas::testing {
@@ -367,19 +368,17 @@ std::optional<KernelDevice> SimulatedKernel::FindDevice(const std::string& subsy
 }
 
 std::vector<std::string> SimulatedKernel::SupportedOptions() {
-  return {"instance",         "cntlid",
-          "transport",        "traddr",
-          "trsvcid",          "nqn",
-          "queue_size",       "nr_io_queues",
-          "reconnect_delay",  "ctrl_loss_tmo",
-          "keep_alive_tmo",   "hostnqn",
-          "host_traddr",      "host_iface",
-          "hostid",           "duplicate_connect",
-          "disable_sqflow",   "hdr_digest",
-          "data_digest",      "nr_write_queues",
-          "nr_poll_queues",   "tos",
-          "fast_io_fail_tmo", "discovery",
-          "dhchap_secret",    "dhchap_ctrl_secret"};
+  return Features().options;
+}
+
+KernelFeatures SimulatedKernel::Features() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return features_;
+}
+
+void SimulatedKernel::SetFeatures(KernelFeatures features) {
+  std::lock_guard<std::mutex> lock(mu_);
+  features_ = std::move(features);
 }
 
 Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
@@ -395,6 +394,10 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
   --parallel_;
   if (auto code = TakeFailure("connect"))
     return Errno("connect", *code);
+  if (Result<std::string> text = BuildConnectString(req)) {
+    if (std::optional<std::string> why = MissingKernelFeature(features_, *text))
+      return Fail(EOPNOTSUPP, *why);
+  }
   const Tid& tid = req.tid;
   SimPort* port = FindPort(tid.traddr(), tid.trsvcid());
   if (port == nullptr || !port->up || port->transport != tid.transport()) {
@@ -439,6 +442,8 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
   // what makes it persistent.
   bool persistent = is_dc;
   devices_[name] = NewDevice(std::move(d), persistent, req.options);
+  devices_[name].host_secret = HostSecretOf(req);
+  devices_[name].ctrl_secret = req.dhchap_ctrl_secret.value_or("");
   KernelEvent ev;
   ev.action = KernelEvent::Action::kAdd;
   ev.device = name;
@@ -460,6 +465,27 @@ Status SimulatedKernel::Disconnect(const std::string& device) {
   ev.device = device;
   Emit(ev);
   return {};
+}
+
+Status SimulatedKernel::Reauthenticate(const std::string& device, const std::string& host_secret,
+                                       const std::string& ctrl_secret) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = devices_.find(device);
+  if (it == devices_.end())
+    return Errno("dhchap_secret", ENODEV);
+  Device& dev = it->second;
+  if (dev.host_secret.empty() || (!ctrl_secret.empty() && dev.ctrl_secret.empty()))
+    return Errno("dhchap_secret", EINVAL);
+  dev.host_secret = host_secret;
+  if (!ctrl_secret.empty())
+    dev.ctrl_secret = ctrl_secret;
+  reauthentications_.push_back({device, host_secret, ctrl_secret});
+  return {};
+}
+
+std::vector<SimulatedKernel::Reauthentication> SimulatedKernel::reauthentications() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reauthentications_;
 }
 
 std::optional<Unexpected> SimulatedKernel::CheckAdmin(const char* what, const std::string& device) {

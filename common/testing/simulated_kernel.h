@@ -90,6 +90,10 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   // While true, new controllers do not scan their namespaces until RescanNamespaces() is
   // called for them (a lost or late scan).
   void SetScanHeld(bool held);
+  // What the kernel says it supports (Features(), SupportedOptions()); by default an option
+  // table with DH-HMAC-CHAP and no TLS, and the authentication code. A connect that needs
+  // what it lacks fails with EOPNOTSUPP, as the real one's does.
+  void SetFeatures(KernelFeatures features);
 
   // --- Inspection. Thread-safe. ---
   std::vector<ConnectRequest> connect_requests() const;
@@ -97,6 +101,11 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   int max_parallel_connects() const;
   int disconnect_calls() const;
   int rescan_calls() const;
+  // Every Reauthenticate() the kernel took: the device and its new secrets.
+  struct Reauthentication {
+    std::string device, host_secret, ctrl_secret;
+  };
+  std::vector<Reauthentication> reauthentications() const;
   std::vector<std::string> registrations() const;  // devices that got a DIM registration
   size_t device_count() const;
   std::optional<KernelDevice> FindDevice(const std::string& subsysnqn,
@@ -105,10 +114,14 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   // --- NvmeKernel ---
   bool FabricsAvailable() override { return true; }
   std::vector<std::string> SupportedOptions() override;
+  KernelFeatures Features() override;
   // The number of uevents sent so far.
   uint64_t UeventSeqnum() override;
   Result<std::string> Connect(const ConnectRequest& req) override;
   Status Disconnect(const std::string& device) override;
+  // As the kernel: EINVAL for a kind of secret the device was made without.
+  Status Reauthenticate(const std::string& device, const std::string& host_secret,
+                        const std::string& ctrl_secret) override;
   Result<DiscoveryLogPage> GetDiscoveryLog(const std::string& device, uint8_t lsp,
                                            const DiscoveryLogLimits& limits) override;
   Result<uint32_t> GetDiscoveryLogSupport(const std::string& device) override;
@@ -132,7 +145,8 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
     // Which reconnect loop the pending retry belongs to (0: none): a retry of a loop that has
     // ended (the device went live, was deleted or set by the test) finds another value.
     uint64_t recovery = 0;
-    bool scanned = false;  // its namespaces are attached (I/O controllers)
+    bool scanned = false;                      // its namespaces are attached (I/O controllers)
+    std::string host_secret{}, ctrl_secret{};  // the DH-HMAC-CHAP secrets it was made with
   };
   static Device NewDevice(KernelDevice info, bool persistent, const ConnectOptions& options);
   SimPort* FindPort(const std::string& traddr, const std::string& trsvcid);  // REQUIRES: mu_
@@ -161,8 +175,23 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   std::map<std::string, std::vector<NamespaceInfo>> namespaces_;  // by subsystem NQN
   std::map<std::string, int> subsys_instances_;  // by subsystem NQN: the "nvme<S>" of heads
   bool scan_held_ = false;
+  KernelFeatures features_{{"instance",         "cntlid",
+                            "transport",        "traddr",
+                            "trsvcid",          "nqn",
+                            "queue_size",       "nr_io_queues",
+                            "reconnect_delay",  "ctrl_loss_tmo",
+                            "keep_alive_tmo",   "hostnqn",
+                            "host_traddr",      "host_iface",
+                            "hostid",           "duplicate_connect",
+                            "disable_sqflow",   "hdr_digest",
+                            "data_digest",      "nr_write_queues",
+                            "nr_poll_queues",   "tos",
+                            "fast_io_fail_tmo", "discovery",
+                            "dhchap_secret",    "dhchap_ctrl_secret"},
+                           true};
   int rescan_calls_ = 0;
   std::vector<ConnectRequest> connects_;
+  std::vector<Reauthentication> reauthentications_;
   std::vector<std::string> registrations_;
   Handler handler_;
   int next_instance_ = 0;

@@ -79,19 +79,15 @@ VariantMap VolumeDict(const VolumeView& v) {
 }
 
 VariantMap ConnectorInfoDict(const ConnectorFacts& f) {
-  auto has = [&f](const char* option) {
-    return std::find(f.kernel_options.begin(), f.kernel_options.end(), option) !=
-           f.kernel_options.end();
-  };
   VariantMap d;
   d["nqn"] = sdbus::Variant(f.host.hostnqn);
   d["nvme_hostid"] = sdbus::Variant(f.host.hostid);
   d["uuid"] = sdbus::Variant(f.system_uuid);
   d["system uuid"] = sdbus::Variant(f.system_uuid);
   d["nvme_native_multipath"] = sdbus::Variant(f.native_multipath.value_or(false));
-  d["connect-options"] = sdbus::Variant(f.kernel_options);
-  d["dhchap"] = sdbus::Variant(has("dhchap_secret"));
-  d["tls"] = sdbus::Variant(has("tls"));
+  d["connect-options"] = sdbus::Variant(f.kernel.options);
+  d["dhchap"] = sdbus::Variant(f.kernel.dhchap());
+  d["tls"] = sdbus::Variant(f.kernel.tls());
   return d;
 }
 

@@ -21,7 +21,7 @@ struct ConnectorFacts {
   HostInfo host;
   std::string system_uuid;
   std::optional<bool> native_multipath;
-  std::vector<std::string> kernel_options;
+  KernelFeatures kernel;
 };
 VariantMap ConnectorInfoDict(const ConnectorFacts& facts);
 

@@ -275,7 +275,10 @@ TEST_F(StacdDbusTest, ProcessInfoAndOwnedControllersFile) {
   EXPECT_EQ(Keys(info), (std::vector<std::string>{"tron", "log-level", "hostnqn", "hostid",
                                                   "hostkey", "symname", "last known config file",
                                                   "config soak timer", "kernel support.TP8013",
-                                                  "kernel support.host_iface", "limits"}));
+                                                  "kernel support.host_iface",
+                                                  "kernel support.DH-HMAC-CHAP",
+                                                  "kernel support.TLS", "kernel support.options",
+                                                  "limits"}));
   EXPECT_EQ(info["hostnqn"], kTestHostNqn);
   EXPECT_EQ(info["last known config file"], StacdRuntime() + "/owned-controllers.json");
   EXPECT_THAT(info["config soak timer"].get<std::string>(), HasSubstr("s ["));

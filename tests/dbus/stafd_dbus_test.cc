@@ -54,7 +54,10 @@ const std::vector<std::string>& ProcessInfoKeys() {
                                                 "last known config file",
                                                 "config soak timer",
                                                 "kernel support.TP8013",
-                                                "kernel support.host_iface"};
+                                                "kernel support.host_iface",
+                                                "kernel support.DH-HMAC-CHAP",
+                                                "kernel support.TLS",
+                                                "kernel support.options"};
   return keys;
 }
 

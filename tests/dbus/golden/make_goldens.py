@@ -29,6 +29,13 @@ def dlpe(subnqn, traddr, trsvcid):
             'cntlid': '65535', 'asqsz': '32', 'eflags': '0'}
 
 
+# The option table of the simulated kernel (common/testing/simulated_kernel.h).
+SIM_KERNEL_OPTIONS = ['instance', 'cntlid', 'transport', 'traddr', 'trsvcid', 'nqn', 'queue_size',
+                      'nr_io_queues', 'reconnect_delay', 'ctrl_loss_tmo', 'keep_alive_tmo',
+                      'hostnqn', 'host_traddr', 'host_iface', 'hostid', 'duplicate_connect',
+                      'disable_sqflow', 'hdr_digest', 'data_digest', 'nr_write_queues',
+                      'nr_poll_queues', 'tos', 'fast_io_fail_tmo', 'discovery', 'dhchap_secret',
+                      'dhchap_ctrl_secret']
 SUBSYS1 = ('nqn.2014-08.io.example:subsys1', '192.0.2.20', '4420')
 SUBSYS2 = ('nqn.2014-08.io.example:subsys2', '192.0.2.21', '4421')
 LOG_PAGES = [dlpe(*SUBSYS1), dlpe(*SUBSYS2)]
@@ -50,7 +57,10 @@ def process_info(config_file):
     return {'tron': False, 'log-level': 'INFO', 'hostnqn': HOSTNQN, 'hostid': HOSTID,
             'hostkey': None, 'symname': None, 'last known config file': config_file,
             'config soak timer': '1.5s [off]', 'kernel support.TP8013': 'True',
-            'kernel support.host_iface': 'True'}
+            'kernel support.host_iface': 'True',
+            # not in nvme-stas 2.x (#17): the simulated kernel has DH-HMAC-CHAP and no TLS
+            'kernel support.DH-HMAC-CHAP': 'True', 'kernel support.TLS': 'False',
+            'kernel support.options': SIM_KERNEL_OPTIONS}
 
 
 # stafd: one configured DC, 192.0.2.10:8009, serving LOG_PAGES.

@@ -229,3 +229,26 @@ reload_system_bus() {
   dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.ReloadConfig >/dev/null || fail "dbus ReloadConfig failed"
 }
+
+# nvmet_auth_host HOSTNQN HASH DHGROUP KEY [CTRL_KEY]: the target's entry for HOSTNQN with its
+# DH-HMAC-CHAP keys (KEY: the host's; CTRL_KEY: the target's own, for bidirectional
+# authentication), HASH ("hmac(sha256)"...) and DHGROUP ("null", "ffdhe2048"...). Written again,
+# it changes the keys (kernels with NVME_TARGET_AUTH only).
+nvmet_auth_host() {
+  _h=$NVMET/hosts/$1
+  [ -d "$_h" ] || mkdir "$_h" || fail "cannot create nvmet host $1"
+  echo "$2" >"$_h/dhchap_hash" && echo "$3" >"$_h/dhchap_dhgroup" &&
+    echo "$4" >"$_h/dhchap_key" || fail "cannot set the DH-HMAC-CHAP key of nvmet host $1"
+  if [ -n "${5:-}" ]; then
+    echo "$5" >"$_h/dhchap_ctrl_key" || fail "cannot set the controller key of nvmet host $1"
+  fi
+}
+
+# nvmet_only_host NQN HOSTNQN: only HOSTNQN may connect to subsystem NQN (and, when its host
+# entry has a key, only after authenticating).
+nvmet_only_host() {
+  # nvmet takes no host entry while the subsystem is open to any.
+  echo 0 >"$NVMET/subsystems/$1/attr_allow_any_host" || fail "cannot close $1 to other hosts"
+  ln -s "$NVMET/hosts/$2" "$NVMET/subsystems/$1/allowed_hosts/$2" ||
+    fail "cannot allow host $2 on $1"
+}

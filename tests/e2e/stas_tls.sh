@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# e2e: NVMe/TCP TLS (TP8011) is asked for and never done without, on a kernel that has it (#17).
+# nvmet serves SUB2 in clear on 127.0.0.1:8009 and SUB1, SUB3 on 127.0.0.1:8010, a port that
+# requires TLS 1.3 (addr_tsas tls1.3, addr_treq required). A fake DC on 8011 (clear) lists SUB1
+# at 8010 with TREQ "secure channel required", SUB2 at 8009 with no requirement, and a referral
+# to a DC at 8010 with TREQ required; stacd.conf configures SUB3 at 8010 with tls=true. The PSK
+# of SUB3 is put in the kernel's .nvme keyring (keyctl, identity "NVMe0R01 <hostnqn> <nqn>");
+# SUB1 has none. Debian 12 has no TLS handshake agent (tlshd), so no TLS connection can
+# complete: what is proved is everything up to the kernel's handshake request. Proves that:
+#  - SUB2 is connected, in clear;
+#  - every connect string for SUB1, SUB3 and the referred DC carries "tls" (stacd and stafd log
+#    each one with tron), and no controller of theirs exists: nothing went in clear;
+#  - SUB1 (no PSK): the kernel refuses at once ("no valid PSK found"); stacd says so once,
+#    naming the keyring;
+#  - SUB3 (PSK in the keyring): the kernel found the key and asked for the handshake ("failed to
+#    start TLS: -3", no agent); stacd says once that no handshake agent runs.
+# e2e-kernels: 6.12
+set -eu
+. "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
+. "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
+. "$STAS_SOURCE_DIR/tests/e2e/vm/fakedc-lib.sh"
+trap '[ $? -eq 0 ] || { stas_show_logs; fakedc_show_logs; }' EXIT
+
+load_nvme_modules 3
+assert_contains ",$(cat /dev/nvme-fabrics)," ",tls," "the kernel's option table"
+nvmet_setup_port 1 127.0.0.1 8009
+nvmet_setup_port 2 127.0.0.1 8010
+echo tls1.3 >"$NVMET/ports/2/addr_tsas" && echo required >"$NVMET/ports/2/addr_treq" ||
+  fail "cannot make nvmet port 2 require TLS"
+nvmet_add_subsystem "${SUB}1" 0
+nvmet_add_subsystem "${SUB}2" 1
+nvmet_add_subsystem "${SUB}3" 2
+nvmet_link 2 "${SUB}1"
+nvmet_link 1 "${SUB}2"
+nvmet_link 2 "${SUB}3"
+stas_host_setup
+
+log "SUB3's PSK in the .nvme keyring"
+psk=$(keyctl add psk "NVMe0R01 $HOSTNQN ${SUB}3" "$(head -c 32 /dev/urandom)" %:.nvme) ||
+  fail "keyctl add psk failed"
+keyctl show %:.nvme
+
+cat >"$E2E/fakedc.json" <<JSON
+{"identify": {"model": "FakeDC", "serial": "FDC-TLS", "firmware": "1.0"},
+ "entries": [{"subtype": "current", "subnqn": "$WKDN", "trsvcid": "8011"},
+             {"subnqn": "${SUB}1", "trsvcid": "8010", "treq": 1},
+             {"subnqn": "${SUB}2", "trsvcid": "8009"},
+             {"subtype": "referral", "subnqn": "$WKDN", "trsvcid": "8010", "treq": 1}]}
+JSON
+fakedc_start "$E2E/fakedc.json" 8011
+cat >"$E2E/stafd.conf" <<CONF
+[Global]
+tron = true
+[Controllers]
+controller = transport=tcp;traddr=127.0.0.1;trsvcid=8011
+CONF
+cat >"$E2E/stacd.conf" <<CONF
+[Global]
+tron = true
+[Controllers]
+controller = transport=tcp;traddr=127.0.0.1;trsvcid=8010;nqn=${SUB}3;tls=true
+CONF
+
+start_stafd
+start_stacd
+wait_for "[ -n \"\$(kernel_ctrls ${SUB}2)\" ]" 60
+NOPSK="TLS failed: the kernel's .nvme keyring has no PSK for this host and subsystem"
+NOAGENT="TLS failed: the kernel found no handshake agent (tlshd) to run the TLS handshake"
+SUB1_NOPSK="${SUB}1) | nvme? - $NOPSK"
+SUB3_NOAGENT="${SUB}3) | nvme? - $NOAGENT"
+wait_for "grep -qF \"\$SUB1_NOPSK\" $E2E/stacd.log" 30
+wait_for "grep -qF \"\$SUB3_NOAGENT\" $E2E/stacd.log" 30
+log "the referred DC at 8010"
+wait_for "grep -F 'connect ctrl, ' $E2E/stafd.log | grep -qF ',trsvcid=8010,'" 30
+sleep 5  # the quick retries (3 s) come and fail the same way
+dmesg | grep -E "nvme|TLS|PSK" | tail -n 30
+
+# connect_lines DAEMON NQN PORT: the connect strings DAEMON logged for NQN at PORT.
+connect_lines() {
+  grep -F "connect ctrl, 'nqn=$2,transport=tcp,traddr=127.0.0.1,trsvcid=$3," "$E2E/$1.log" || true
+}
+for what in "stacd ${SUB}1" "stacd ${SUB}3" "stafd $WKDN"; do
+  # shellcheck disable=SC2086
+  set -- $what
+  lines=$(connect_lines "$1" "$2" 8010)
+  [ -n "$lines" ] || fail "$1 never tried $2 at 8010"
+  printf '%s\n' "$lines"
+  clear=$(printf '%s\n' "$lines" | grep -v ',tls' || true)
+  [ -z "$clear" ] || fail "$1 tried $2 at 8010 without TLS: $clear"
+done
+assert_eq 1 "$(nlines "$E2E/stacd.log" "$NOPSK")" "errors about SUB1's missing PSK"
+assert_eq 1 "$(nlines "$E2E/stacd.log" "$NOAGENT")" "errors about the missing handshake agent"
+assert_eq "" "$(kernel_ctrls "${SUB}1")$(kernel_ctrls "${SUB}3")" "controllers of SUB1, SUB3"
+[ "$(dmesg_count "no valid PSK found")" -ge 1 ] || fail "the kernel did not look for SUB1's PSK"
+[ "$(dmesg_count "failed to start TLS: -3")" -ge 1 ] || fail "the kernel did not ask for a handshake"
+assert_eq 1 "$(ioc_connected)" "I/O controllers stacd has connected (SUB2)"
+assert_eq "" "$(connect_lines stacd "${SUB}2" 8009 | grep -F ',tls' || true)" "SUB2 with TLS"
+keyctl unlink "$psk" %:.nvme >/dev/null || fail "cannot remove the PSK"
+
+stop_pid "$STACD_PID"
+stop_pid "$STAFD_PID"
+fakedc_stop
+log "PASS"
