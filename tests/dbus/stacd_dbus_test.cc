@@ -272,13 +272,11 @@ TEST_F(StacdDbusTest, ControllerInfoAndBadArguments) {
 
 TEST_F(StacdDbusTest, ProcessInfoAndOwnedControllersFile) {
   json info = json::parse(stac().process_info());
-  EXPECT_EQ(Keys(info), (std::vector<std::string>{"tron", "log-level", "hostnqn", "hostid",
-                                                  "hostkey", "symname", "last known config file",
-                                                  "config soak timer", "kernel support.TP8013",
-                                                  "kernel support.host_iface",
-                                                  "kernel support.DH-HMAC-CHAP",
-                                                  "kernel support.TLS", "kernel support.options",
-                                                  "limits"}));
+  EXPECT_EQ(Keys(info), (std::vector<std::string>{
+                            "tron", "log-level", "hostnqn", "hostid", "hostkey", "symname",
+                            "last known config file", "config soak timer", "kernel support.TP8013",
+                            "kernel support.host_iface", "kernel support.DH-HMAC-CHAP",
+                            "kernel support.TLS", "kernel support.options", "limits"}));
   EXPECT_EQ(info["hostnqn"], kTestHostNqn);
   EXPECT_EQ(info["last known config file"], StacdRuntime() + "/owned-controllers.json");
   EXPECT_THAT(info["config soak timer"].get<std::string>(), HasSubstr("s ["));
