@@ -565,6 +565,18 @@ class LibnvmeNamespaceTest : public ::testing::Test {
       GTEST_SKIP() << "no private mount namespace here: " << probe.text;
   }
 
+  // An I/O controller of 127.0.0.1:4420, without secrets.
+  static ConnectRequest Io3() {
+    ConnectRequest req;
+    req.tid = Tid::Make({.transport = "tcp",
+                         .traddr = "127.0.0.1",
+                         .trsvcid = "4420",
+                         .subsysnqn = "nqn.1988-11.com.example:io3"},
+                        TidDefaults{false, kHostNqn});
+    req.host = Host();
+    return req;
+  }
+
   static HostInfo Host() {
     HostInfo host;
     host.hostnqn = kHostNqn;
@@ -666,13 +678,7 @@ TEST_F(LibnvmeNamespaceTest, NoSecretIsSentToAKernelWithoutDhHmacChap) {
       "nr_io_queues=%d,reconnect_delay=%d,ctrl_loss_tmo=%d,keep_alive_tmo=%d,hostnqn=%s,"
       "host_traddr=%s,host_iface=%s,hostid=%s,duplicate_connect,disable_sqflow,hdr_digest,"
       "data_digest,nr_write_queues=%d,nr_poll_queues=%d,tos=%d,fast_io_fail_tmo=%d,discovery\n";
-  ConnectRequest req;
-  req.tid = Tid::Make({.transport = "tcp",
-                       .traddr = "127.0.0.1",
-                       .trsvcid = "4420",
-                       .subsysnqn = "nqn.1988-11.com.example:io3"},
-                      TidDefaults{false, kHostNqn});
-  req.host = Host();
+  ConnectRequest req = Io3();
   for (int which = 0; which < 3; ++which) {
     ConnectRequest r = req;
     (which == 0   ? r.dhchap_secret
@@ -699,13 +705,7 @@ TEST_F(LibnvmeNamespaceTest, ASecretNeedsTheAuthenticationCodeNotOnlyTheOption) 
   const std::string table =
       "instance=-1,cntlid=-1,transport=%s,traddr=%s,trsvcid=%s,nqn=%s,hostnqn=%s,hostid=%s,"
       "discovery,dhchap_secret=%s,dhchap_ctrl_secret=%s\n";
-  ConnectRequest req;
-  req.tid = Tid::Make({.transport = "tcp",
-                       .traddr = "127.0.0.1",
-                       .trsvcid = "4420",
-                       .subsysnqn = "nqn.1988-11.com.example:io3"},
-                      TidDefaults{false, kHostNqn});
-  req.host = Host();
+  ConnectRequest req = Io3();
   req.dhchap_secret = "DHHC-1:00:ia6zGodOr2SGAaxX/1nZD5ytvqD6UR5ltdQFgEb0vIn0pkoP:";
   testing::ScopedTempDir tmp{"stas-libnvme-auth"};
   std::filesystem::path modules = std::filesystem::path(tmp.path()) / "module";
