@@ -34,6 +34,12 @@ std::string_view KernelFeatureOf(std::string_view option) {
   return {};
 }
 
+bool UsesKernelFeatures(std::string_view connect_string) {
+  // The features of every option, as MissingKernelFeature() would find them, of a kernel that
+  // has nothing.
+  return MissingKernelFeature(KernelFeatures{{"nqn"}, false}, connect_string).has_value();
+}
+
 std::optional<std::string> MissingKernelFeature(const KernelFeatures& features,
                                                 std::string_view connect_string) {
   if (!features.known())

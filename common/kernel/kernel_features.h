@@ -37,6 +37,10 @@ struct KernelFeatures {
 // options this check leaves to the kernel (the rest of the table).
 std::string_view KernelFeatureOf(std::string_view option);
 
+// Whether `connect_string` has an option of KernelFeatureOf(): only then need the kernel's
+// features be read for it.
+bool UsesKernelFeatures(std::string_view connect_string);
+
 // What `connect_string` (connect_string.h) asks of the kernel that `features` says it lacks,
 // as one sentence naming the options and the kernel features ("the kernel has no DH-HMAC-CHAP
 // authentication (needed for dhchap_secret)"); nullopt when the kernel has it all, or when

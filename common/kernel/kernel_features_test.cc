@@ -68,6 +68,9 @@ TEST(KernelFeaturesTest, OtherOptionsAndUnknownTablesAreLeftToTheKernel) {
   // No table read: nothing is refused, the kernel decides.
   EXPECT_FALSE(MissingKernelFeature(KernelFeatures{}, "nqn=n,dhchap_secret=k,tls"));
   EXPECT_EQ(KernelFeatureOf("tls_key"), "NVMe/TCP TLS");
+  EXPECT_FALSE(UsesKernelFeatures("nqn=n,transport=tcp,traddr=1.2.3.4,hostnqn=h,hdr_digest"));
+  EXPECT_TRUE(UsesKernelFeatures("nqn=n,transport=tcp,dhchap_ctrl_secret=k"));
+  EXPECT_TRUE(UsesKernelFeatures("nqn=n,transport=tcp,tls"));
   EXPECT_EQ(KernelFeatureOf("host_iface"), "");
 }
 

@@ -260,9 +260,10 @@ Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
   // A kernel refuses an option it does not know and quotes it, secret included, in its own
   // log; a kernel without the code behind an option it lists (Debian's 6.1 and dhchap_secret)
   // connects without authenticating. So a string that needs what the kernel lacks is not sent.
-  // The services check first (Controller::TryConnect()); this is the last line.
+  // The services check first (Controller::TryConnect()); this is the last line. The features
+  // are read only for a string that needs one (most connects need none).
   Result<std::string> text = BuildConnectString(req);
-  if (text) {
+  if (text && UsesKernelFeatures(*text)) {
     if (std::optional<std::string> why = MissingKernelFeature(Features(), *text))
       return Fail(EOPNOTSUPP, *why);
   }
