@@ -38,6 +38,21 @@ int Base64Value(char c) {
   return at == std::string_view::npos ? -1 : static_cast<int>(at);
 }
 
+// The table of the reflected polynomial 0xEDB88320, one entry per byte value.
+constexpr std::array<uint32_t, 256> MakeCrcTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < table.size(); ++i) {
+    uint32_t c = i;
+    for (int bit = 0; bit < 8; ++bit)
+      c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
+
+}  // namespace
+
 std::string Base64Encode(std::span<const uint8_t> data) {
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
@@ -55,9 +70,6 @@ std::string Base64Encode(std::span<const uint8_t> data) {
   return out;
 }
 
-// Strict: groups of 4 digits, '=' only to pad the last group, and the bits the padding leaves
-// over all zero, so that only the text Base64Encode() makes decodes (a changed character never
-// decodes to the same key).
 std::optional<DhchapBytes> Base64Decode(std::string_view text) {
   if (text.empty() || text.size() % 4 != 0)
     return std::nullopt;
@@ -84,21 +96,6 @@ std::optional<DhchapBytes> Base64Decode(std::string_view text) {
   }
   return out;
 }
-
-// The table of the reflected polynomial 0xEDB88320, one entry per byte value.
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < table.size(); ++i) {
-    uint32_t c = i;
-    for (int bit = 0; bit < 8; ++bit)
-      c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
-
-}  // namespace
 
 size_t DhchapHashLength(int hmac) {
   switch (hmac) {

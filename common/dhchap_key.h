@@ -53,6 +53,15 @@ Result<DhchapBytes> ParseDhchapHexSecret(std::string_view hex, size_t key_length
 // key; the kernel applies it again when it uses one.
 std::string DhchapTransformData(std::string_view nqn);
 
+// Base64 (RFC 4648, standard alphabet, '=' padding), as the DHHC-1 and NVMeTLSkey-1 (tls_psk.h)
+// representations carry their keys.
+std::string Base64Encode(std::span<const uint8_t> data);
+
+// The bytes of `text` if it is canonical base64: groups of 4 digits, '=' only to pad the last
+// group, and the bits the padding leaves over all zero, so that only the text Base64Encode()
+// makes decodes (a changed character never decodes to the same key).
+std::optional<DhchapBytes> Base64Decode(std::string_view text);
+
 // CRC-32 as zlib's crc32() computes it (reflected, polynomial 0x04C11DB7, inverted in and
 // out): the kernel's ~crc32(~0, ...).
 uint32_t Crc32(std::span<const uint8_t> data);

@@ -8,7 +8,7 @@ BUILD_PKGS="g++ cmake ninja-build pkg-config
   libnvme-dev libjson-c-dev libssl-dev
   libsdbus-c++-dev libsdbus-c++-bin
   libavahi-client-dev libavahi-glib-dev
-  libsystemd-dev libudev-dev libglib2.0-dev libinih-dev
+  libsystemd-dev libudev-dev libglib2.0-dev libinih-dev libkeyutils-dev
   nlohmann-json3-dev libcli11-dev scdoc dpkg-dev"
 # clang-format and clang-tidy (14 on Debian 12) for the lint tier, lintian for the package;
 # clang and its libFuzzer/sanitizer runtimes (libclang-rt-14-dev) for the fuzz tier.

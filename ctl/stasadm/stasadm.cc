@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // stasadm: writes the host's NVMe identity into sys.conf (docs/compatibility.md, "stasadm"):
 // hostnqn, hostid, set-symname, clear-symname, which print nothing on success; and
-// gen-dhchap-key, which prints a new DH-HMAC-CHAP key as `nvme gen-dhchap-key` does. Errors go
-// to stderr with exit status 1 (2 for a usage error).
+// gen-dhchap-key, which prints a new DH-HMAC-CHAP key as `nvme gen-dhchap-key` does; and
+// tls-key-insert, tls-key-list, tls-key-remove, the TLS PSKs of the kernel's .nvme keyring
+// (stasadm_tls.h). Errors go to stderr with exit status 1 (2 for a usage error).
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <exception>
@@ -22,6 +23,7 @@
 #include "ctl/ctl_app.h"
 #include "ctl/stasadm/stasadm_host_uuid.h"
 #include "ctl/stasadm/stasadm_save.h"
+#include "ctl/stasadm/stasadm_tls.h"
 #include "ctl/stasadm/stasadm_uuid.h"
 #include "ctl/stasadm/stasadm_values.h"
 
@@ -225,6 +227,8 @@ int Main(int argc, char** argv) {
                        "configuration file")
           ->type_name("NQN");
 
+  TlsKeyCommands tls_key(app);
+
   if (int rc = ParseCommandLine(app, argc, argv, version); rc >= 0)
     return rc;
   if (hostnqn->parsed())
@@ -237,6 +241,8 @@ int Main(int argc, char** argv) {
     return SaveOption(conf_file, "symname", std::nullopt, std::nullopt);
   if (gen_dhchap_key->parsed())
     return GenDhchapKey(conf_file, dhchap);
+  if (tls_key.Parsed())
+    return tls_key.Run([&conf_file] { return ConfiguredHostNqn(conf_file); });
   // What nvme-stas does without a subcommand: help on stdout, exit status 1.
   std::cout << app.help();
   return 1;

@@ -2,10 +2,11 @@
 // stacctl and stafctl as a user runs them (docs/compatibility.md, "Command-line tools"): the
 // command line with no
 // daemon, and stacctl against a fake stacd on a private dbus-daemon (no root needed). Also
-// `stasadm gen-dhchap-key` against what nvme-cli prints (the rest of stasadm is in
-// stasadm_cli_test.cc).
+// `stasadm gen-dhchap-key` against what nvme-cli prints, and the command line of `stasadm
+// tls-key-*` without a .nvme keyring (the rest of stasadm is in stasadm_cli_test.cc).
 #include <array>
 #include <cctype>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,7 +24,9 @@
 #include "build_config.h"
 #include "common/defs.h"
 #include "common/dhchap_key.h"
+#include "common/str_util.h"
 #include "common/testing/file_helpers.h"
+#include "common/tls_psk.h"
 #include "dbus/stac_adaptor.h"
 #include "tests/cli/run_program.h"
 
@@ -600,6 +603,264 @@ TEST_F(StasadmGenDhchapKeyTest, SameKeysAsTheInstalledNvmeCli) {
   for (const std::string& args :
        {"-s " + kCounting48 + " -m 2 -n " + kHost7, "-s " + kCounting64 + " -m 3 -n " + kHost7}) {
     EXPECT_EQ(GenKey(args).out, RunProgram("nvme gen-dhchap-key " + args).out) << args;
+  }
+}
+
+// --- stasadm tls-key-* ----------------------------------------------------------------------
+// Only what needs no keyring: these tests never add a key to a keyring of the machine. A valid
+// key is only ever sent to the keyring kNoKeyring, which cannot exist (names starting with '.'
+// are the kernel's), or to .nvme when the kernel has none.
+
+// libnvme's test key (common/tls_psk_test.cc).
+constexpr const char* kTlsKey = "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:";
+constexpr const char* kTlsKeyBase64 = "VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ";
+constexpr const char* kNoKeyring = ".stas-test-no-such-keyring";
+constexpr const char* kSubsys3 = "nqn.2014-08.org.example:subsys-3";
+
+// True when /proc/keys shows a keyring named .nvme (as it does to root on a kernel with
+// nvme_tcp and TLS).
+bool KernelHasNvmeKeyring() {
+  std::ifstream keys("/proc/keys");
+  std::string line;
+  while (std::getline(keys, line)) {
+    if (line.find(" keyring ") != std::string::npos && line.find(" .nvme:") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+// What stasadm says when the kernel has no .nvme keyring (or this user cannot see it).
+std::string NoNvmeKeyring() {
+  if (::geteuid() == 0)
+    return "stasadm: the kernel has no .nvme keyring: load nvme_tcp (kernel 6.7 or later with "
+           "NVMe/TCP TLS)\n";
+  return "stasadm: the kernel has no .nvme keyring that this user can see: run as root, and load "
+         "nvme_tcp (kernel 6.7 or later with NVMe/TCP TLS)\n";
+}
+
+class StasadmTlsKeyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteFileText(conf_, std::string("[Host]\nnqn = ") + kHost7 + "\n");
+  }
+  // `stasadm -c <conf_> args`.
+  ProgramOutput Stasadm(const std::string& args) const {
+    return RunProgram(std::string(STASADM_BIN) + " -c " + ShellQuote(conf_) + " " + args);
+  }
+  // tls-key-insert of `key` for kSubsys3 into kNoKeyring, with `more` arguments.
+  ProgramOutput Insert(const std::string& key, const std::string& more = "") const {
+    return Stasadm("tls-key-insert --key " + ShellQuote(key) + " --subsysnqn " + kSubsys3 +
+                   " --keyring " + kNoKeyring + " " + more);
+  }
+  static std::string NoKeyring() {
+    return std::string("stasadm: the kernel has no keyring \"") + kNoKeyring + "\"" +
+           (::geteuid() == 0 ? "" : " that this user can see (run as root?)") + "\n";
+  }
+
+  testing::ScopedTempDir tmp_{"stasadm-tls-test"};
+  std::string conf_ = tmp_.path() + "/sys.conf";
+};
+
+TEST_F(StasadmTlsKeyTest, UsageErrorsExitTwo) {
+  for (const char* args :
+       {"tls-key-insert", "tls-key-insert --subsysnqn nqn.a", "tls-key-insert --key x",
+        "tls-key-insert --key x --subsysnqn nqn.a y", "tls-key-list extra", "tls-key-list --bogus",
+        "tls-key-remove", "tls-key-remove --keyring .nvme",
+        "tls-key-remove --serial 1 --identity x"}) {
+    ProgramOutput r = Stasadm(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_NE(r.err, "") << args;
+  }
+}
+
+TEST_F(StasadmTlsKeyTest, BadValuesAreOneLineErrorsThatNeverShowTheKey) {
+  const std::string key = kTlsKey;
+  const std::string b64 = kTlsKeyBase64;
+  struct Case {
+    std::string args;
+    std::string err;
+  };
+  const std::string tail = std::string(" --subsysnqn ") + kSubsys3;
+  const Case cases[] = {
+      {"tls-key-insert --key " + ShellQuote("DHHC-1:01:" + b64 + ":") + tail,
+       "--key is not a TLS PSK in the interchange format NVMeTLSkey-1:hh:<base64>:"},
+      {"tls-key-insert --key " + ShellQuote("NVMeTLSkey-1:03:" + b64 + ":") + tail,
+       "--key names hash 03, not 00 (none), 01 (SHA-256) or 02 (SHA-384)"},
+      {"tls-key-insert --key " + ShellQuote("NVMeTLSkey-1:01:" + b64.substr(0, 47) + "A:") + tail,
+       "--key has a CRC-32 that does not match its key (a mistyped key?)"},
+      {"tls-key-insert --key " + ShellQuote("NVMeTLSkey-1:01:" + b64.substr(1) + ":") + tail,
+       "--key is not valid base64 between \"NVMeTLSkey-1:01:\" and the final ':'"},
+      {"tls-key-insert --key " + ShellQuote(key) + " --subsysnqn subsys-3",
+       "--subsysnqn \"subsys-3\": does not start with \"nqn.\""},
+      {"tls-key-insert --key " + ShellQuote(key) + tail + " --hostnqn 'nqn.x y'",
+       "--hostnqn \"nqn.x y\": contains a blank"},
+      {"tls-key-remove --serial 12x",
+       "--serial \"12x\" is not a key serial (decimal, or hex "
+       "after 0x)"},
+      {"tls-key-remove --serial 0", "--serial \"0\" is not a key serial (1 to 2147483647)"},
+  };
+  for (const Case& c : cases) {
+    ProgramOutput r = Stasadm(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+    EXPECT_THAT(r.err, StartsWith("stasadm: " + c.err)) << c.args;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << c.args << ": " << r.err;
+    EXPECT_THAT(r.err, Not(HasSubstr(b64.substr(4, 20)))) << c.args;
+  }
+
+  // Without --hostnqn, the configuration's host NQN; none is an error.
+  testing::WriteFileText(conf_, "[Host]\nnqn = file://" + tmp_.path() + "/no-hostnqn\n");
+  ProgramOutput r = Stasadm("tls-key-insert --key " + ShellQuote(key) + tail);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("stasadm: the key is derived for a host NQN (give it with "
+                                "--hostnqn): Error reading mandatory Host NQN"));
+  EXPECT_THAT(r.err, Not(HasSubstr(b64.substr(4, 20))));
+}
+
+TEST_F(StasadmTlsKeyTest, KeyFromStandardInput) {
+  // The key is read and checked (the subsystem NQN is not), and never echoed.
+  ProgramOutput r =
+      RunProgram("printf '%s\\n' " + ShellQuote(kTlsKey) + " | " + STASADM_BIN + " -c " +
+                 ShellQuote(conf_) + " tls-key-insert --key - --subsysnqn bad");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "stasadm: --subsysnqn \"bad\": does not start with \"nqn.\"\n");
+  r = RunProgram(std::string(STASADM_BIN) + " -c " + ShellQuote(conf_) +
+                 " tls-key-insert --key - --subsysnqn nqn.a </dev/null");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "stasadm: --key -: standard input is empty\n");
+  r = RunProgram("printf 'NVMeTLSkey-1:01:abc:\\n' | " + std::string(STASADM_BIN) + " -c " +
+                 ShellQuote(conf_) + " tls-key-insert --key - --subsysnqn nqn.a");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("stasadm: --key is not valid base64"));
+  r = RunProgram("printf '%s\\n' " + ShellQuote(kTlsKey) + " | " + STASADM_BIN + " -c " +
+                 ShellQuote(conf_) + " tls-key-insert --key - --subsysnqn " + kSubsys3 +
+                 " --keyring " + kNoKeyring);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, NoKeyring());
+}
+
+TEST_F(StasadmTlsKeyTest, NoSuchKeyringIsOneLineError) {
+  for (const std::string& args :
+       {"tls-key-insert --key " + ShellQuote(kTlsKey) + " --subsysnqn " + kSubsys3 + " --keyring " +
+            kNoKeyring,
+        "tls-key-insert --key " + ShellQuote(kTlsKey) + " --subsysnqn " + kSubsys3 + " --hostnqn " +
+            kZeroNqn + " --compat --keyring " + kNoKeyring,
+        std::string("tls-key-list --keyring ") + kNoKeyring,
+        std::string("tls-key-remove --serial 0x10 --keyring ") + kNoKeyring,
+        std::string("tls-key-remove --keyring ") + kNoKeyring + " --identity " +
+            ShellQuote(std::string("NVMe0R01 ") + kHost7 + " " + kSubsys3)}) {
+    ProgramOutput r = Stasadm(args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_EQ(r.err, NoKeyring()) << args;
+  }
+}
+
+TEST_F(StasadmTlsKeyTest, NoNvmeKeyringIsOneLineError) {
+  if (KernelHasNvmeKeyring())
+    GTEST_SKIP() << "this kernel has a .nvme keyring: nothing is inserted into it";
+  for (const std::string& args :
+       {std::string("tls-key-list"),
+        "tls-key-insert --key " + ShellQuote(kTlsKey) + " --subsysnqn " + kSubsys3,
+        std::string("tls-key-remove --identity 'NVMe0R01 nqn.h nqn.s'"),
+        std::string("tls-key-remove --serial 649274894 --keyring .nvme")}) {
+    ProgramOutput r = Stasadm(args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_EQ(r.err, NoNvmeKeyring()) << args;
+  }
+}
+
+// The real keyring calls, on a keyring of a private session keyring (keyctl session), which
+// disappears with the process: listing skips keys of other types, removing refuses them, and
+// inserting works where the kernel has the psk key type (nvme_tcp loaded), and otherwise says so.
+TEST_F(StasadmTlsKeyTest, OnAPrivateKeyring) {
+  if (RunProgram("command -v keyctl").exit_code != 0)
+    GTEST_SKIP() << "keyctl is not installed";
+  const std::string identity = std::string("NVMe0R01 ") + kHost7 + " " + kSubsys3;
+  const std::string script = tmp_.path() + "/keyring.sh";
+  testing::WriteFileText(script, R"SH(set -u
+sa() { "$STASADM" -c "$CONF" "$@" 2>&1; }
+ring=$(keyctl newring stas-test @s) || exit 99
+user=$(keyctl add user "NVMe0R01 nqn.a nqn.b" x "$ring") || exit 99
+echo "user $user"
+out=$(sa tls-key-list --keyring stas-test); echo "list $? [$out]"
+out=$(sa tls-key-remove --serial "$user" --keyring stas-test); echo "remove-user $? [$out]"
+out=$(sa tls-key-remove --identity "NVMe0R01 nqn.a nqn.b" --keyring stas-test)
+echo "remove-identity $? [$out]"
+key=$(sa tls-key-insert --key "$KEY" --subsysnqn "$SUBSYS" --keyring stas-test); rc=$?
+echo "insert $rc [$key]"
+if [ "$rc" -eq 0 ]; then
+  echo "payload $(keyctl pipe "$key" | od -An -tx1 | tr -d ' \n')"
+  out=$(sa tls-key-list --keyring stas-test); echo "list2 $? [$out]"
+  out=$(sa tls-key-remove --serial "$key" --keyring stas-test); echo "remove $? [$out]"
+  out=$(sa tls-key-list --keyring stas-test); echo "list3 $? [$out]"
+fi
+keyctl rdescribe "$user" >/dev/null && echo "user-kept"
+)SH");
+  ProgramOutput r =
+      RunProgram("env STASADM=" + ShellQuote(STASADM_BIN) + " CONF=" + ShellQuote(conf_) +
+                 " KEY=" + ShellQuote(kTlsKey) + " SUBSYS=" + kSubsys3 + " keyctl session - sh " +
+                 ShellQuote(script));
+  if (r.exit_code == 99)
+    GTEST_SKIP() << "cannot make a keyring: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::map<std::string, std::string> lines;
+  for (const std::string& line : Split(r.out, '\n')) {
+    size_t space = line.find(' ');
+    lines[line.substr(0, space)] = space == std::string::npos ? "" : line.substr(space + 1);
+  }
+  const std::string user = lines["user"];
+  ASSERT_FALSE(user.empty()) << r.out;
+  EXPECT_EQ(lines["list"], "0 []");
+  EXPECT_EQ(lines["remove-user"],
+            "1 [stasadm: the keyring \"stas-test\" has no psk key " + user + "]");
+  EXPECT_EQ(lines["remove-identity"],
+            "1 [stasadm: the keyring \"stas-test\" has no psk key with identity \"NVMe0R01 "
+            "nqn.a nqn.b\"]");
+  EXPECT_EQ(lines.count("user-kept"), 1u) << r.out;
+  const std::string& insert = lines["insert"];
+  if (insert.rfind("0 [", 0) != 0) {
+    EXPECT_EQ(insert,
+              "1 [stasadm: cannot add the key to the keyring \"stas-test\": the kernel has no key "
+              "type \"psk\": load nvme_tcp (kernel 6.7 or later with NVMe/TCP TLS)]");
+    return;
+  }
+  const std::string serial = insert.substr(3, insert.size() - 4);
+  Result<ConfiguredPsk> psk = DecodeTlsPsk(kTlsKey);
+  ASSERT_TRUE(psk);
+  Result<TlsPsk> tls = DeriveTlsPsk(*psk, kHost7, kSubsys3);
+  ASSERT_TRUE(tls);
+  EXPECT_EQ(lines["payload"], HexDigits(tls->key));
+  EXPECT_EQ(lines["list2"], "0 [" + serial + " " + identity + "]");
+  EXPECT_EQ(lines["remove"], "0 []");
+  EXPECT_EQ(lines["list3"], "0 []");
+}
+
+// nvme-cli 2.3 can only make and check interchange-format keys (derivation came later):
+// a key it makes is one stasadm takes, one it refuses stasadm refuses too.
+TEST_F(StasadmTlsKeyTest, TakesTheKeysOfTheInstalledNvmeCli) {
+  if (RunProgram("command -v nvme").exit_code != 0)
+    GTEST_SKIP() << "nvme-cli is not installed";
+  for (int hmac : {1, 2}) {
+    ProgramOutput nvme = RunProgram("nvme gen-tls-key --hmac=" + std::to_string(hmac));
+    ASSERT_EQ(nvme.exit_code, 0) << nvme.err;
+    ASSERT_THAT(nvme.out, StartsWith("NVMeTLSkey-1:0" + std::to_string(hmac) + ":"));
+    std::string key = nvme.out.substr(0, nvme.out.find('\n'));
+    ProgramOutput check = RunProgram("nvme check-tls-key --key=" + ShellQuote(key));
+    EXPECT_THAT(check.out + check.err, HasSubstr("Key is valid")) << key;
+    EXPECT_EQ(Insert(key).err, NoKeyring()) << "the key was not taken";
+
+    // One base64 character changed: the CRC no longer matches, for both.
+    std::string bad = key;
+    size_t at = 20;  // in the key's first bytes
+    bad[at] = bad[at] == 'A' ? 'B' : 'A';
+    check = RunProgram("nvme check-tls-key --key=" + ShellQuote(bad));
+    EXPECT_NE(check.exit_code, 0);
+    ProgramOutput ours = Insert(bad);
+    EXPECT_EQ(ours.exit_code, 1);
+    EXPECT_THAT(ours.err, HasSubstr("--key ")) << bad;
   }
 }
 

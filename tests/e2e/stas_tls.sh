@@ -5,7 +5,8 @@
 # requires TLS 1.3 (addr_tsas tls1.3, addr_treq required). A fake DC on 8011 (clear) lists SUB1
 # at 8010 with TREQ "secure channel required", SUB2 at 8009 with no requirement, and a referral
 # to a DC at 8010 with TREQ required; stacd.conf configures SUB3 at 8010 with tls=true. The PSK
-# of SUB3 is put in the kernel's .nvme keyring (keyctl, identity "NVMe0R01 <hostnqn> <nqn>");
+# of SUB3 is put in the kernel's .nvme keyring by `stasadm tls-key-insert`, derived from a fixed
+# configured PSK (identity "NVMe0R01 <hostnqn> <nqn>"), and removed by `stasadm tls-key-remove`;
 # SUB1 has none. Debian 12 has no TLS handshake agent (tlshd), so no TLS connection can
 # complete: what is proved is everything up to the kernel's handshake request. Proves that:
 #  - SUB2 is connected, in clear;
@@ -14,7 +15,9 @@
 #  - SUB1 (no PSK): the kernel refuses at once ("no valid PSK found"); stacd says so once,
 #    naming the keyring;
 #  - SUB3 (PSK in the keyring): the kernel found the key and asked for the handshake ("failed to
-#    start TLS: -3", no agent); stacd says once that no handshake agent runs.
+#    start TLS: -3", no agent); stacd says once that no handshake agent runs;
+#  - stasadm tls-key-insert adds a psk key with that identity (keyctl show, stasadm
+#    tls-key-list), and tls-key-remove takes it out again.
 # e2e-kernels: 6.12
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
@@ -36,10 +39,19 @@ nvmet_link 1 "${SUB}2"
 nvmet_link 2 "${SUB}3"
 stas_host_setup
 
-log "SUB3's PSK in the .nvme keyring"
-psk=$(keyctl add psk "NVMe0R01 $HOSTNQN ${SUB}3" "$(head -c 32 /dev/urandom)" %:.nvme) ||
-  fail "keyctl add psk failed"
+log "SUB3's PSK in the .nvme keyring, by stasadm tls-key-insert"
+# libnvme's test key (SHA-256): only the identity matters here, no handshake can complete.
+TLS_KEY="NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:"
+IDENTITY="NVMe0R01 $HOSTNQN ${SUB}3"
+psk=$("$B/ctl/stasadm" tls-key-insert --key "$TLS_KEY" --subsysnqn "${SUB}3" --hostnqn "$HOSTNQN") ||
+  fail "stasadm tls-key-insert failed: $psk"
+printf '%s\n' "$psk" | grep -qxE '[0-9]+' || fail "tls-key-insert printed '$psk', not a serial"
 keyctl show %:.nvme
+keyctl show %:.nvme | grep -F "psk: $IDENTITY" | grep -qE "^ *$psk " ||
+  fail "keyctl show %:.nvme has no psk key $psk '$IDENTITY'"
+listed=$("$B/ctl/stasadm" tls-key-list) || fail "stasadm tls-key-list failed: $listed"
+printf '%s\n' "$listed"
+assert_eq "$psk $IDENTITY" "$listed" "stasadm tls-key-list"
 
 cat >"$E2E/fakedc.json" <<JSON
 {"identify": {"model": "FakeDC", "serial": "FDC-TLS", "firmware": "1.0"},
@@ -96,7 +108,9 @@ assert_eq "" "$(kernel_ctrls "${SUB}1")$(kernel_ctrls "${SUB}3")" "controllers o
 [ "$(dmesg_count "failed to start TLS: -3")" -ge 1 ] || fail "the kernel did not ask for a handshake"
 assert_eq 1 "$(ioc_connected)" "I/O controllers stacd has connected (SUB2)"
 assert_eq "" "$(connect_lines stacd "${SUB}2" 8009 | grep -F ',tls' || true)" "SUB2 with TLS"
-keyctl unlink "$psk" %:.nvme >/dev/null || fail "cannot remove the PSK"
+"$B/ctl/stasadm" tls-key-remove --identity "$IDENTITY" || fail "stasadm tls-key-remove failed"
+assert_eq "" "$("$B/ctl/stasadm" tls-key-list)" "psk keys left by stasadm tls-key-remove"
+keyctl show %:.nvme | grep -qF "psk: $IDENTITY" && fail "keyctl show %:.nvme still has '$IDENTITY'"
 
 stop_pid "$STACD_PID"
 stop_pid "$STAFD_PID"

@@ -20,7 +20,9 @@ expect "tron troff status ls dlp adlp" stafctl ""
 expect "tron troff status ls connector-info attach detach volumes watch" stacctl ""
 expect "--portal" stacctl attach --por
 expect "ls" stafctl l
-expect "hostnqn hostid set-symname clear-symname gen-dhchap-key" stasadm ""
+expect "hostnqn hostid set-symname clear-symname gen-dhchap-key tls-key-insert tls-key-list tls-key-remove" stasadm ""
+expect "tls-key-insert tls-key-list tls-key-remove" stasadm tls
+expect "--subsysnqn" stasadm tls-key-insert --sub
 expect "0 1 2 3" stasadm gen-dhchap-key --hmac ""
 expect "--transport --traddr" stafctl dlp --tra
 expect "tcp rdma fc loop" stafctl dlp -t ""
