@@ -110,6 +110,14 @@ std::optional<std::string> CheckInterfaceName(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<std::string> CheckKeyringName(std::string_view s) {
+  if (auto why = CheckSafeToken(s))
+    return why;
+  if (s.size() > 255)
+    return "is longer than 255 bytes";
+  return std::nullopt;
+}
+
 std::optional<std::string> CheckHostname(std::string_view s) {
   if (s.empty())
     return "empty value";

@@ -27,6 +27,10 @@ std::optional<std::string> CheckDhchapSecret(std::string_view s);
 // A Linux interface name: 1..15 bytes, no '/', ':', blanks or control characters.
 std::optional<std::string> CheckInterfaceName(std::string_view s);
 
+// The name of a kernel keyring (`keyring=`): 1..255 printable ASCII bytes without blanks or
+// ',' (the daemons look it up by name and send its serial).
+std::optional<std::string> CheckKeyringName(std::string_view s);
+
 // A DNS host name: labels of letters, digits and '-', separated by '.', at most 253 bytes.
 std::optional<std::string> CheckHostname(std::string_view s);
 

@@ -6,8 +6,9 @@
 namespace stas {
 namespace {
 
+// tls_key, the kernel's option, names a key by its serial: no secret.
 constexpr std::array<std::string_view, 5> kSecretKeys = {
-    "dhchap-secret", "dhchap-ctrl-secret", "dhchap_secret", "dhchap_ctrl_secret", "tls_key"};
+    "dhchap-secret", "dhchap-ctrl-secret", "tls-key", "dhchap_secret", "dhchap_ctrl_secret"};
 // The NVMe representations of a DH-HMAC-CHAP secret and of a TLS PSK interchange key.
 constexpr std::array<std::string_view, 2> kSecretForms = {"DHHC-1:", "NVMeTLSkey-1:"};
 

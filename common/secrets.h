@@ -10,8 +10,8 @@ namespace stas {
 inline constexpr const char* kRedacted = "<redacted>";
 
 // True for the keys whose values are secrets, in controller= entries ("dhchap-secret",
-// "dhchap-ctrl-secret") and in the kernel's connect options ("dhchap_secret",
-// "dhchap_ctrl_secret", "tls_key").
+// "dhchap-ctrl-secret", "tls-key") and in the kernel's connect options ("dhchap_secret",
+// "dhchap_ctrl_secret"; its "tls_key" is a key's serial).
 bool IsSecretKey(std::string_view key);
 
 // `text` with every secret replaced by "<redacted>": the value after "<secret key>=", and any

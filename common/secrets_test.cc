@@ -18,7 +18,7 @@ TEST(SecretsTest, ValuesOfSecretKeysAreRedacted) {
   EXPECT_EQ(RedactSecrets(std::string("connect ctrl, 'nqn=nqn.a,transport=tcp,dhchap_secret=") +
                           kSecret + ",dhchap_ctrl_secret=" + kSecret + ",tls_key=0x1234'\n"),
             "connect ctrl, 'nqn=nqn.a,transport=tcp,dhchap_secret=<redacted>,"
-            "dhchap_ctrl_secret=<redacted>,tls_key=<redacted>'\n");
+            "dhchap_ctrl_secret=<redacted>,tls_key=0x1234'\n");
 }
 
 TEST(SecretsTest, ASecretsFormIsRedactedWhereverItStands) {
@@ -39,7 +39,8 @@ TEST(SecretsTest, TextWithoutSecretsIsUnchanged) {
 TEST(SecretsTest, SecretKeys) {
   EXPECT_TRUE(IsSecretKey("dhchap-secret"));
   EXPECT_TRUE(IsSecretKey("dhchap-ctrl-secret"));
-  EXPECT_TRUE(IsSecretKey("tls_key"));
+  EXPECT_TRUE(IsSecretKey("tls-key"));
+  EXPECT_FALSE(IsSecretKey("tls_key"));  // a key's serial
   EXPECT_FALSE(IsSecretKey("host-nqn"));
   EXPECT_FALSE(IsSecretKey("dhchap"));
 }

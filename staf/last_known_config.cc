@@ -20,7 +20,7 @@ nlohmann::json EntryToJson(const LogEntry& e) {
   return {{"trtype", e.trtype},   {"adrfam", e.adrfam}, {"subtype", e.subtype},
           {"treq", e.treq},       {"portid", e.portid}, {"cntlid", e.cntlid},
           {"asqsz", e.asqsz},     {"eflags", e.eflags}, {"traddr", e.traddr},
-          {"trsvcid", e.trsvcid}, {"subnqn", e.subnqn}};
+          {"trsvcid", e.trsvcid}, {"subnqn", e.subnqn}, {"sectype", e.sectype}};
 }
 
 // Sets *out to j[key] if it is an integer that fits T. nlohmann's get<uint8_t>() converts 1e300
@@ -44,6 +44,9 @@ std::optional<RawLogEntry> EntryFromJson(const nlohmann::json& j) {
       !GetUInt(j, "asqsz", &e.asqsz) || !GetUInt(j, "eflags", &e.eflags)) {
     return std::nullopt;
   }
+  // Not in the files of versions before TSAS was read: none.
+  if (j.contains("sectype") && !GetUInt(j, "sectype", &e.tsas0))
+    return std::nullopt;
   e.traddr = j.at("traddr").get<std::string>();
   e.trsvcid = j.at("trsvcid").get<std::string>();
   e.subnqn = j.at("subnqn").get<std::string>();

@@ -31,6 +31,26 @@ TEST(LastKnownConfigTest, RoundTrip) {
   EXPECT_TRUE((*back)[0].log[0].Ncc());
 }
 
+TEST(LastKnownConfigTest, TheTsasSectypeIsKeptAndOptional) {
+  SavedDc dc = Sample();
+  RawLogEntry raw = testing::SimEntry("nqn.io:1", "192.0.2.20", "4420", 2, 4);
+  raw.tsas0 = 2;
+  dc.log = ValidateLogEntries({raw}).entries;
+  std::string text = SerializeLkc({dc});
+  Result<std::vector<SavedDc>> back = ParseLkc(text);
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ((*back)[0].log.size(), 1u);
+  EXPECT_EQ((*back)[0].log[0].sectype, 2);
+  // A file written before the sectype was kept: none.
+  const std::string key = ",\"sectype\":2";
+  ASSERT_NE(text.find(key), std::string::npos) << text;
+  text.erase(text.find(key), key.size());
+  back = ParseLkc(text);
+  ASSERT_TRUE(back) << back.error().message << text;
+  ASSERT_EQ((*back)[0].log.size(), 1u);
+  EXPECT_EQ((*back)[0].log[0].sectype, 0);
+}
+
 TEST(LastKnownConfigTest, CorruptOrForeignDocumentsAreRejected) {
   for (const char* text : {"", "garbage", "[]", "{\"format\":\"other\",\"version\":1,\"dcs\":[]}",
                            "{\"format\":\"stafd-last-known-config\",\"version\":2,\"dcs\":[]}",

@@ -15,6 +15,7 @@
 #include "common/nvme_names.h"
 #include "common/secrets.h"
 #include "common/str_util.h"
+#include "common/tls_psk.h"
 
 namespace stas {
 namespace {
@@ -134,6 +135,44 @@ std::vector<Token> Tokenize(std::string_view text, int line, const std::string& 
   return tokens;
 }
 
+// The TLS keys of a controller entry: a configured PSK that is one (never quoted), a keyring
+// name the kernel can hold, and TLS on, which either needs: an entry that asks for a key and
+// tls=false at once is ignored, since which one was meant cannot be told.
+bool CheckTlsKeys(ControllerEntry* c, int line, const std::string& what, ConfigReporter* rep) {
+  if (!c->tls_key && !c->keyring)
+    return true;
+  if (c->transport != "tcp") {
+    rep->Warn(line, what + ": tls-key and keyring apply to NVMe/TCP only; ignored");
+    c->tls_key.reset();
+    c->keyring.reset();
+    std::erase_if(c->extras,
+                  [](const auto& kv) { return kv.first == "tls-key" || kv.first == "keyring"; });
+    return true;
+  }
+  if (c->tls_key) {
+    Result<ConfiguredPsk> psk = DecodeTlsPsk(*c->tls_key);
+    if (!psk) {
+      rep->Error(line, what + ": tls-key " + psk.error().message + "; entry ignored");
+      return false;
+    }
+    WipePsk(psk->key);
+  }
+  if (c->keyring) {
+    if (auto why = CheckKeyringName(*c->keyring)) {
+      rep->Error(line,
+                 what + ": keyring " + QuoteValue(*c->keyring) + " " + *why + "; entry ignored");
+      return false;
+    }
+  }
+  if (c->overrides.tls == false) {
+    rep->Error(line, what + ": " + (c->tls_key ? "tls-key" : "keyring") +
+                         " needs TLS, and tls is false; entry ignored");
+    return false;
+  }
+  c->overrides.tls = true;
+  return true;
+}
+
 // Checks the identity fields of a controller entry; returns false if the entry is unusable.
 bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& what,
                    ConfigReporter* rep) {
@@ -197,7 +236,7 @@ bool CheckIdentity(Daemon d, ControllerEntry* c, int line, const std::string& wh
       }
     }
   }
-  return true;
+  return CheckTlsKeys(c, line, what, rep);
 }
 
 void ParseControllerEntries(Daemon d, const IniDocument& doc, ServiceConfig* cfg,
@@ -344,6 +383,9 @@ std::optional<ControllerEntry> ParseControllerEntry(Daemon d, std::string_view t
         c.connect_volumes_only = t.value == kDcConnectVolumes;
         c.extras.emplace_back(t.key, t.value);
       }
+    } else if (t.key == "tls-key" || t.key == "keyring") {
+      (t.key == "tls-key" ? c.tls_key : c.keyring) = t.value;
+      c.extras.emplace_back(t.key, t.value);
     } else if (t.key == "tls") {
       bool on = false;
       if (!ParseBool(t.value, &on)) {

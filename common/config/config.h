@@ -128,6 +128,11 @@ struct ControllerEntry {
   std::optional<std::string> host_nqn;
   std::optional<std::string> dhchap_secret;       // host key for this controller
   std::optional<std::string> dhchap_ctrl_secret;  // controller key (bidirectional auth)
+  // NVMe/TCP TLS (either sets overrides.tls): the keyring the kernel takes the PSK from, by
+  // name (`keyring=`), and a configured PSK in the interchange format, "NVMeTLSkey-1:..."
+  // (`tls-key=`, checked), whose TLS PSK goes there before each connect.
+  std::optional<std::string> keyring;
+  std::optional<std::string> tls_key;
   ConnectOptions overrides;
   // stafd only, `connect=volumes`: stacd connects from this DC's log page only the subsystems
   // its attached volumes need, not every one it lists (`connect=all`, the default).

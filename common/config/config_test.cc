@@ -6,6 +6,7 @@
 
 #include "common/config/config_json.h"
 #include "common/config/config_options.h"
+#include "common/testing/fake_keyrings.h"
 
 namespace stas {
 namespace {
@@ -751,6 +752,50 @@ TEST(ConfigTest, ControllerEntriesMayAskForTls) {
   EXPECT_FALSE(e->overrides.tls.has_value());
   EXPECT_THAT(AllText(diag), HasSubstr("t.conf:3: "));
   EXPECT_THAT(AllText(diag), HasSubstr("tls \"maybe\" is invalid"));
+}
+
+TEST(ConfigTest, ATlsKeyOrKeyringTurnsTlsOnAndABadOneDropsTheEntry) {
+  const std::string key = kTestTlsKey;
+  const std::string base = "transport=tcp;traddr=192.0.2.1;nqn=nqn.io:1;";
+  Diagnostics diag;
+  std::optional<ControllerEntry> e = ParseControllerEntry(
+      Daemon::kStacd, base + "tls-key=" + key + ";keyring=tenant-keys", "t.conf", 2, &diag);
+  ASSERT_TRUE(e.has_value()) << AllText(diag);
+  EXPECT_EQ(e->tls_key, key);
+  EXPECT_EQ(e->keyring, "tenant-keys");
+  EXPECT_EQ(e->overrides.tls, std::optional<bool>(true));
+  EXPECT_TRUE(diag.empty()) << AllText(diag);
+  EXPECT_THAT(e->extras, ::testing::Contains(std::make_pair(std::string("tls-key"), key)));
+
+  // A key with a wrong CRC (its last base64 character changed): not a key; never quoted.
+  std::string bad = key;
+  bad[bad.size() - 2] = 'a';
+  e = ParseControllerEntry(Daemon::kStacd, base + "tls-key=" + bad, "t.conf", 3, &diag);
+  EXPECT_FALSE(e.has_value());
+  EXPECT_THAT(AllText(diag), HasSubstr("t.conf:3: "));
+  EXPECT_THAT(AllText(diag), HasSubstr("tls-key"));
+  EXPECT_THAT(AllText(diag), HasSubstr("entry ignored"));
+  EXPECT_THAT(AllText(diag), Not(HasSubstr("VRLbtnN9")));
+
+  e = ParseControllerEntry(Daemon::kStacd, base + "keyring=a,b", "t.conf", 4, &diag);
+  EXPECT_FALSE(e.has_value());
+  EXPECT_THAT(AllText(diag), HasSubstr("keyring \"a,b\" contains ','"));
+
+  // Not NVMe/TCP: no TLS to take keys for.
+  e = ParseControllerEntry(Daemon::kStacd,
+                           "transport=rdma;traddr=192.0.2.1;nqn=nqn.io:1;keyring=k;tls-key=" + key,
+                           "t.conf", 6, &diag);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_FALSE(e->keyring || e->tls_key);
+  EXPECT_FALSE(e->overrides.tls.has_value());
+  EXPECT_TRUE(e->extras.empty());
+  EXPECT_THAT(AllText(diag), HasSubstr("t.conf:6: "));
+  EXPECT_THAT(AllText(diag), HasSubstr("apply to NVMe/TCP only; ignored"));
+
+  // tls=false beside a key: which was meant cannot be told.
+  e = ParseControllerEntry(Daemon::kStacd, base + "tls=false;keyring=k", "t.conf", 5, &diag);
+  EXPECT_FALSE(e.has_value());
+  EXPECT_THAT(AllText(diag), HasSubstr("keyring needs TLS, and tls is false"));
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ ConnectRequest RequestFactory::Make(TidFields fields, const ControllerEntry* ent
   if (entry) {
     r.dhchap_secret = entry->dhchap_secret;
     r.dhchap_ctrl_secret = entry->dhchap_ctrl_secret;
+    r.keyring = entry->keyring;
+    r.tls_key = entry->tls_key;
   }
   r.host = host;
   if (r.tid.host_nqn() != host.hostnqn) {

@@ -2,6 +2,9 @@
 #include "common/controller/controller.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/config/config_json.h"
@@ -14,19 +17,26 @@
 namespace stas {
 namespace {
 
-// What a connect's errno says about its keys (the kernel's answers when DH-HMAC-CHAP fails, or
-// when it finds no TLS PSK), as the sentence to log; null when it is not about keys.
-const char* KeyFailure(int code, bool tls) {
-  switch (code) {
+// What a connect's error says about its keys (the kernel's answers when DH-HMAC-CHAP fails, or
+// when it finds no TLS PSK; a configured keyring or PSK that could not be made ready), as the
+// sentence to log; nullopt when it is not about keys.
+std::optional<std::string> KeyFailure(const Error& e, bool tls) {
+  switch (e.code) {
     case EKEYREJECTED:
       return "Authentication failed: the controller rejected the DH-HMAC-CHAP secret, or its "
              "answer did not match the controller secret (dhchap-ctrl-secret)";
     case ENOKEY:
-      return tls ? "TLS failed: the kernel's .nvme keyring has no PSK for this host and subsystem"
-                 : "Authentication failed: the controller requires DH-HMAC-CHAP authentication, "
-                   "and no secret is configured for this connection";
+      if (tls) {
+        // Which keyring, and what is missing in it.
+        std::string_view why = e.message;
+        if (why.starts_with("connect: "))
+          why.remove_prefix(9);
+        return "TLS failed: " + std::string(why);
+      }
+      return "Authentication failed: the controller requires DH-HMAC-CHAP authentication, and "
+             "no secret is configured for this connection";
     default:
-      return nullptr;
+      return std::nullopt;
   }
 }
 
@@ -104,19 +114,19 @@ void Controller::OnConnectDone(ConnectOutcome o) {
       return;
     const int code = o.device.error().code;
     const bool tls = request_.options.tls.value_or(false);
-    const char* key_failure = KeyFailure(code, tls);
+    const std::optional<std::string> key_failure = KeyFailure(o.device.error(), tls);
     // The target tears the connection down as it refuses a key, and the kernel sometimes sees
     // the teardown before the refusal: after a refused key, the same keys failing with EIO or
     // ECONNRESET are the same refusal (seen with nvmet on 6.12).
     const bool refused =
-        key_failure != nullptr || (auth_failures_ > 0 && (code == EIO || code == ECONNRESET));
+        key_failure.has_value() || (auth_failures_ > 0 && (code == EIO || code == ECONNRESET));
     auth_failures_ = refused ? auth_failures_ + 1 : 0;
     // nvme-stas: a quick second try 3 s after the first failure, then every 60 s; the error
     // is logged once, at the second failure, so that a merely slow controller does not alarm.
     // A refused key is no slowness: said at once, and once; so is a TLS handshake that no
     // agent runs (the kernel asks user space, tlshd, for it), which is still retried.
     if (auth_failures_ == 1) {
-      LOG_ERROR("%s%s", Prefix().c_str(), key_failure);
+      LOG_ERROR("%s%s", Prefix().c_str(), key_failure.value_or(o.device.error().message).c_str());
     } else if (tls && code == ESRCH && connect_attempts_ == 1) {
       LOG_ERROR(
           "%sTLS failed: the kernel found no handshake agent (tlshd) to run the TLS "
@@ -287,11 +297,24 @@ bool Controller::RetryOnReload() {
 }
 
 void Controller::UpdateSecrets(const ConnectRequest& fresh) {
-  const bool retry = std::exchange(retry_in_pass_, false);
+  bool retry = std::exchange(retry_in_pass_, false);
+  if (fresh.tls_key != request_.tls_key || fresh.keyring != request_.keyring) {
+    request_.tls_key = fresh.tls_key;
+    request_.keyring = fresh.keyring;
+    request_.options.tls = fresh.options.tls;  // either key turns it on
+    SetExtra("keyring", fresh.keyring);
+    SetExtra("tls-key", fresh.tls_key);
+    // A TLS session keeps the key it was made with; the kernel's own reconnects too (it holds
+    // the key tls_key= named). Ours take the new one.
+    LOG_INFO("%sNew TLS keys in the configuration%s", Prefix().c_str(),
+             connected() ? ": used from the next connect" : "");
+    retry = true;
+  }
   if (fresh.dhchap_secret == request_.dhchap_secret &&
       fresh.dhchap_ctrl_secret == request_.dhchap_ctrl_secret &&
       fresh.host.hostkey == request_.host.hostkey) {
-    // The same keys: the target may have been put right; one more try.
+    // The same DH-HMAC-CHAP keys: the target may have been put right, or the TLS keys changed;
+    // one more try.
     if (retry && !disposing_ && !connected() && !busy()) {
       connect_timer_.Stop();
       reset_connect_attempts();

@@ -98,6 +98,8 @@ class Controller {
   // when the kernel cannot take them in place of the old ones (a secret added or removed),
   // disconnected and connected again with them. An unconnected one is tried again at once.
   // Also where a reload's retry of a controller whose keys were refused happens (below).
+  // New TLS keys (tls-key=, keyring=) are used from the next connect: an unconnected
+  // controller is tried again at once, a connected one keeps its TLS session.
   void UpdateSecrets(const ConnectRequest& fresh);
   // For a reload, before its pass: whether the controller may be retried now. Not when its last
   // connects were refused for their keys: the pass brings the reloaded keys (UpdateSecrets()),

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include "common/loop/blocking_runner.h"
+#include "common/secrets.h"
 #include "common/testing/fake_event_loop.h"
+#include "common/testing/fake_keyrings.h"
 #include "common/testing/simulated_kernel.h"
 
 namespace stas {
@@ -218,6 +220,94 @@ TEST_F(ControllerTest, RefusedKeysAreTriedThreeTimesThenAgainOnlyAfterAReload) {
   c.UpdateSecrets(req);
   loop_.RunUntilIdle();
   EXPECT_EQ(kernel_.connect_calls(), Controller::kAuthenticationAttempts + 1);
+}
+
+// Debian 12's 6.12: NVMe/TCP TLS.
+KernelFeatures KernelWithTls() {
+  KernelFeatures f;
+  f.options = {"transport", "traddr", "trsvcid", "nqn", "hostnqn", "tls", "keyring", "tls_key"};
+  return f;
+}
+
+TEST_F(ControllerTest, AConfiguredTlsKeyIsPutInTheKeyringAndNamedByItsSerial) {
+  kernel_.SetFeatures(KernelWithTls());
+  ctx_.features = KernelWithTls();
+  ConnectRequest req = Request();
+  req.options.tls = true;
+  req.tls_key = kTestTlsKey;
+  TestController c{ctx_, req, {{"tls-key", kTestTlsKey}}};
+  c.Start();
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(c.connected());
+  std::vector<TlsKeyEntry> keys = kernel_.psk_keys(".nvme");
+  ASSERT_EQ(keys.size(), 1U);
+  EXPECT_EQ(keys[0].identity, "NVMe0R01 nqn.host nqn.io:1");
+  ASSERT_EQ(kernel_.connect_strings().size(), 1U);
+  const std::string sent = kernel_.connect_strings()[0];
+  EXPECT_NE(sent.find(",tls,tls_key=" + std::to_string(keys[0].serial)), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("keyring="), std::string::npos) << sent;  // .nvme: the kernel's default
+  EXPECT_EQ(sent.find("NVMeTLSkey"), std::string::npos) << sent;
+  for (const auto& [key, value] : c.IdDict())
+    EXPECT_EQ(value.find("NVMeTLSkey"), std::string::npos) << key;
+}
+
+TEST_F(ControllerTest, AConfiguredKeyringIsLookedUpByNameBeforeEachConnect) {
+  kernel_.SetFeatures(KernelWithTls());
+  ctx_.features = KernelWithTls();
+  ConnectRequest req = Request();
+  req.options.tls = true;
+  req.keyring = "tenant-keys";
+  req.tls_key = kTestTlsKey;
+  TestController c{ctx_, req, {}};
+  c.Start();
+  loop_.RunUntilIdle();
+  // No such keyring yet: a key problem, said once and bounded like a refused key.
+  EXPECT_FALSE(c.connected());
+  EXPECT_EQ(kernel_.connect_strings().size(), 0U);
+  loop_.AdvanceBy(Controller::kFastConnectRetry);
+  loop_.AdvanceBy(Controller::kConnectRetry);
+  EXPECT_FALSE(c.connect_timer().running());
+  EXPECT_TRUE(kernel_.psk_keys(".nvme").empty());
+  // The admin makes it, and reloads: connected, with the keyring and the key in it.
+  KeySerial ring = kernel_.AddKeyring("tenant-keys");
+  EXPECT_FALSE(c.RetryOnReload());
+  c.UpdateSecrets(req);
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(c.connected());
+  std::vector<TlsKeyEntry> keys = kernel_.psk_keys("tenant-keys");
+  ASSERT_EQ(keys.size(), 1U);
+  ASSERT_EQ(kernel_.connect_strings().size(), 1U);
+  EXPECT_NE(kernel_.connect_strings()[0].find(",tls,keyring=" + std::to_string(ring) +
+                                              ",tls_key=" + std::to_string(keys[0].serial)),
+            std::string::npos)
+      << kernel_.connect_strings()[0];
+}
+
+TEST_F(ControllerTest, NewTlsKeysAreUsedFromTheNextConnect) {
+  kernel_.SetFeatures(KernelWithTls());
+  ctx_.features = KernelWithTls();
+  ctrl_.Start();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(ctrl_.device(), "nvme0");
+  ConnectRequest req = Request();
+  req.options.tls = true;
+  req.tls_key = kTestTlsKey;
+  ctrl_.UpdateSecrets(req);
+  loop_.RunUntilIdle();
+  // The session stays as it was made: no reconnect, no re-authentication, no key yet.
+  EXPECT_EQ(ctrl_.device(), "nvme0");
+  EXPECT_EQ(kernel_.disconnect_calls(), 0);
+  EXPECT_TRUE(kernel_.reauthentications().empty());
+  EXPECT_TRUE(kernel_.psk_keys(".nvme").empty());
+  EXPECT_EQ(InfoValue(ctrl_, "tls-key"), kRedacted);
+  // The kernel loses it: our connect takes the new key, with TLS.
+  kernel_.RemoveDevice("nvme0");
+  loop_.RunUntilIdle();
+  loop_.AdvanceBy(Controller::kFastConnectRetry);
+  ASSERT_EQ(ctrl_.device(), "nvme1");
+  ASSERT_EQ(kernel_.psk_keys(".nvme").size(), 1U);
+  EXPECT_NE(kernel_.connect_strings().back().find(",tls,tls_key="), std::string::npos)
+      << kernel_.connect_strings().back();
 }
 
 // nvmet tears the connection down as it refuses a key; the kernel then sometimes answers EIO.

@@ -70,9 +70,13 @@ class OptionWriter {
 
 }  // namespace
 
-Result<std::string> BuildConnectString(const ConnectRequest& req) {
+const std::string& HostNqnOf(const ConnectRequest& req) {
+  return req.tid.host_nqn().empty() ? req.host.hostnqn : req.tid.host_nqn();
+}
+
+Result<std::string> BuildConnectString(const ConnectRequest& req, const TlsKeySerials& serials) {
   const Tid& tid = req.tid;
-  const std::string& hostnqn = tid.host_nqn().empty() ? req.host.hostnqn : tid.host_nqn();
+  const std::string& hostnqn = HostNqnOf(req);
   if (hostnqn.empty())
     return Fail(EINVAL, "connect: no host NQN");
   if (tid.subsysnqn().empty())
@@ -118,6 +122,10 @@ Result<std::string> BuildConnectString(const ConnectRequest& req) {
     w.Flag("hdr_digest", o.hdr_digest);
     w.Flag("data_digest", o.data_digest);
     w.Flag("tls", o.tls);
+    if (o.tls.value_or(false)) {
+      w.Int("keyring", serials.keyring, 1);
+      w.Int("tls_key", serials.tls_key, 1);
+    }
   }
   return std::move(w).Done();
 }

@@ -10,6 +10,8 @@
 // before: what nvme-stas users see in the kernel does not change.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,10 +20,25 @@
 
 namespace stas {
 
-// The connect string of `req`. EINVAL if a value would change the string's meaning (a ',' or a
-// control character) or the request has no host NQN. The string holds the request's
-// DH-HMAC-CHAP secrets: pass it through RedactSecrets() before it goes near a log.
-Result<std::string> BuildConnectString(const ConnectRequest& req);
+// A kernel key's serial number (key_serial_t).
+using KeySerial = int32_t;
+
+// The key serials a connect string names, found just before the connect (PrepareTlsKeys() in
+// tls_keyring.h); unset: not sent.
+struct TlsKeySerials {
+  std::optional<KeySerial> keyring;  // keyring=: where the kernel looks the PSK up
+  std::optional<KeySerial> tls_key;  // tls_key=: the PSK itself
+};
+
+// The connect string of `req`, with the key serials `serials`. EINVAL if a value would change
+// the string's meaning (a ',' or a control character) or the request has no host NQN. The
+// string holds the request's DH-HMAC-CHAP secrets: pass it through RedactSecrets() before it
+// goes near a log.
+Result<std::string> BuildConnectString(const ConnectRequest& req,
+                                       const TlsKeySerials& serials = {});
+
+// The host NQN a connect of `req` sends: the TID's, else the host's.
+const std::string& HostNqnOf(const ConnectRequest& req);
 
 // The DH-HMAC-CHAP host secret a connect of `req` sends (dhchap_secret), "" for none: for an I/O
 // controller the host's key (sys.conf) when there is one, else the controller's own (as

@@ -213,5 +213,23 @@ TEST(ConnectStringTest, TlsIsAnNvmeTcpFlag) {
   EXPECT_EQ(Built(req).find("tls"), std::string::npos) << Built(req);
 }
 
+// keyring= and tls_key= name keys by serial, found just before the connect; only with tls.
+TEST(ConnectStringTest, TheKeySerialsComeAfterTls) {
+  ConnectRequest req = Io("nqn.io:1");
+  req.options.tls = true;
+  Result<std::string> s = BuildConnectString(req, TlsKeySerials{.keyring = 12, .tls_key = 34});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s, "nqn=nqn.io:1,transport=tcp,traddr=192.0.2.10,trsvcid=4420" + kIdentity +
+                    ",ctrl_loss_tmo=600,tls,keyring=12,tls_key=34");
+  s = BuildConnectString(req, TlsKeySerials{.keyring = std::nullopt, .tls_key = 34});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->substr(s->find(",tls")), ",tls,tls_key=34");
+  req.options.tls = false;
+  s = BuildConnectString(req, TlsKeySerials{.keyring = 12, .tls_key = 34});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->find("tls"), std::string::npos) << *s;
+  EXPECT_EQ(s->find("keyring"), std::string::npos) << *s;
+}
+
 }  // namespace
 }  // namespace stas

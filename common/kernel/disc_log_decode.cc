@@ -24,6 +24,7 @@ RawLogEntry ToRawEntry(const nvmf_disc_log_entry& e) {
   r.cntlid = le16toh(e.cntlid);
   r.asqsz = le16toh(e.asqsz);
   r.eflags = le16toh(e.eflags);
+  r.tsas0 = e.tsas.tcp.sectype;
   r.trsvcid = FixedString(e.trsvcid, sizeof(e.trsvcid));
   r.subnqn = FixedString(e.subnqn, sizeof(e.subnqn));
   r.traddr = FixedString(e.traddr, sizeof(e.traddr));

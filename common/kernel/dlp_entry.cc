@@ -69,11 +69,25 @@ std::string SubtypeName(uint8_t v) {
 }  // namespace
 
 void LogEntry::ApplyRequirements(ConnectOptions* options) const {
-  if (SecureChannelRequired() && trtype == kTrtypeTcp)
+  if (trtype == kTrtypeTcp && (SecureChannelRequired() || sectype != kSectypeNone))
     options->tls = true;
 }
 
 namespace {
+
+// libnvme's names (nvmf_sectype_str()), the number for any other value.
+std::string SectypeName(uint8_t v) {
+  switch (v) {
+    case 0:
+      return "none";
+    case 1:
+      return "tls";
+    case 2:
+      return "tls13";
+    default:
+      return std::to_string(v);
+  }
+}
 
 std::string TreqName(uint8_t v) {
   switch (v) {
@@ -190,7 +204,7 @@ std::optional<std::string> CheckEntry(const RawLogEntry& raw, const LogEntry& e)
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> LogEntry::AsDict() const {
-  return {
+  std::vector<std::pair<std::string, std::string>> d = {
       {"trtype", TrtypeName(trtype)},
       {"adrfam", AdrfamName(adrfam)},
       {"traddr", traddr},
@@ -203,6 +217,9 @@ std::vector<std::pair<std::string, std::string>> LogEntry::AsDict() const {
       {"asqsz", std::to_string(asqsz)},
       {"eflags", std::to_string(eflags)},
   };
+  if (sectype != kSectypeNone)
+    d.emplace_back("sectype", SectypeName(sectype));
+  return d;
 }
 
 ValidatedLog ValidateLogEntries(const std::vector<RawLogEntry>& raw) {
@@ -218,6 +235,7 @@ ValidatedLog ValidateLogEntries(const std::vector<RawLogEntry>& raw) {
     e.cntlid = r.cntlid;
     e.asqsz = r.asqsz;
     e.eflags = r.eflags;
+    e.sectype = r.trtype == kTrtypeTcp ? r.tsas0 : kSectypeNone;
     e.transport = TrtypeName(r.trtype);
     // libnvme strips the space padding of traddr/trsvcid; nvme-stas then strip()s every value.
     e.traddr = std::string(Trim(r.traddr));
@@ -305,6 +323,12 @@ std::optional<RawLogEntry> RawEntryFromDict(const std::map<std::string, std::str
   e.cntlid = static_cast<uint16_t>(*cntlid);
   e.asqsz = static_cast<uint16_t>(*asqsz);
   e.eflags = static_cast<uint16_t>(*eflags);
+  if (const std::string* sectype = get("sectype")) {
+    auto value = NamedOrNumber(*sectype, {{"none", 0}, {"tls", 1}, {"tls13", 2}});
+    if (!in(value, 255))
+      return std::nullopt;
+    e.tsas0 = static_cast<uint8_t>(*value);
+  }
   e.traddr = *get("traddr");
   e.trsvcid = *get("trsvcid");
   e.subnqn = *get("subnqn");

@@ -43,6 +43,8 @@ inline constexpr uint8_t kSubtypeCurrentDc = 3;  // NVME_NQN_CURR: the DC servin
 inline constexpr uint8_t kTreqDisableSqflow = 1 << 2;
 inline constexpr uint8_t kTreqSecureChannelMask = 0x3;
 inline constexpr uint8_t kTreqSecureChannelRequired = 1;
+// TSAS SECTYPE of an NVMe/TCP entry (TP8011): the port's security; TLS 1.2 or 1.3 is TLS.
+inline constexpr uint8_t kSectypeNone = 0;
 inline constexpr uint16_t kEflagsEpcsd =
     1 << 1;  // Explicit Persistent Connection Support for Discovery (TP8014)
 inline constexpr uint16_t kEflagsNcc = 1 << 2;  // Not Connected to CDC (TP8010)
@@ -62,6 +64,7 @@ struct LogEntry {
   uint16_t cntlid = 0;
   uint16_t asqsz = 0;
   uint16_t eflags = 0;
+  uint8_t sectype = 0;    // TSAS SECTYPE for tcp entries; 0 for every other transport
   std::string transport;  // trtype as the D-Bus dict shows it: "tcp", "rdma", "fc", "loop", "7"...
   std::string traddr;
   std::string trsvcid;
@@ -76,14 +79,18 @@ struct LogEntry {
   bool SecureChannelRequired() const {
     return (treq & kTreqSecureChannelMask) == kTreqSecureChannelRequired;
   }
-  // The connect options the entry itself asks for: TLS when SecureChannelRequired() on tcp.
+  // The connect options the entry itself asks for: TLS on tcp when SecureChannelRequired(), or
+  // when its TSAS says the port's security is TLS (as libnvme decides since 1.11: the port
+  // speaks TLS, so a clear connect could only fail, or not be what the target meant).
   void ApplyRequirements(ConnectOptions* options) const;
 
   // The DLPE dict of get_log_pages / get_all_log_pages, as nvme-stas builds it from the libnvme
   // 1.3 Python binding: keys trtype, adrfam, traddr, trsvcid, subnqn, subtype, treq, portid,
-  // cntlid, asqsz, eflags in that order. Enum fields use the binding's names and fall back to
-  // the decimal number for values its switch does not list (adrfam 254 gives "254"; a treq
-  // with several bits set, such as 6, gives "6").
+  // cntlid, asqsz, eflags in that order, and then, only for a tcp entry whose TSAS names a
+  // security type, sectype ("tls", "tls13" as libnvme names them; the binding had no TSAS:
+  // stacd needs it, and an entry without it is as nvme-stas showed it). Enum fields use the
+  // binding's names and fall back to the decimal number for values its switch does not list (adrfam
+  // 254 gives "254"; a treq with several bits set, such as 6, gives "6").
   std::vector<std::pair<std::string, std::string>> AsDict() const;
 
   friend bool operator==(const LogEntry&, const LogEntry&) = default;

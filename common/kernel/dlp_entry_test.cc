@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/kernel/dlp_entry.h"
 
+#include <cstdio>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -10,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "common/ip_address.h"
+#include "common/kernel/disc_log_decode.h"
 #include "common/nvme_names.h"
 #include "common/str_util.h"
 
@@ -553,6 +556,57 @@ TEST(DlpEntryTest, AnEntryThatRequiresASecureChannelAsksForTls) {
   ConnectOptions options;
   log.entries[0].ApplyRequirements(&options);
   EXPECT_FALSE(options.tls.has_value());  // TLS is NVMe/TCP's secure channel only
+}
+
+// TSAS SECTYPE (TP8011): a tcp port whose security is TLS gets TLS even when TREQ does not
+// say "required"; the D-Bus dict names it, and stacd reads it back from there.
+TEST(DlpEntryTest, ATcpEntryWhoseTsasSaysTlsAsksForTlsAndShowsIt) {
+  nvmf_disc_log_entry wire{};
+  wire.trtype = kTrtypeTcp;
+  wire.adrfam = kAdrfamIpv4;
+  wire.subtype = kSubtypeNvme;
+  wire.treq = 2;              // not required
+  wire.tsas.tcp.sectype = 2;  // TLS 1.3
+  std::snprintf(wire.traddr, sizeof(wire.traddr), "192.0.2.1");
+  std::snprintf(wire.trsvcid, sizeof(wire.trsvcid), "4420");
+  std::snprintf(wire.subnqn, sizeof(wire.subnqn), "nqn.io:1");
+  RawLogEntry raw = ToRawEntry(wire);
+  EXPECT_EQ(raw.tsas0, 2);
+  ValidatedLog log = ValidateLogEntries({raw});
+  ASSERT_EQ(1u, log.entries.size());
+  const LogEntry& e = log.entries[0];
+  EXPECT_EQ(e.sectype, 2);
+  ConnectOptions options;
+  e.ApplyRequirements(&options);
+  EXPECT_EQ(options.tls, std::optional<bool>(true));
+  auto dict = e.AsDict();
+  ASSERT_EQ(dict.size(), 12u);
+  EXPECT_EQ(dict.back(), std::make_pair(std::string("sectype"), std::string("tls13")));
+  std::map<std::string, std::string> m(dict.begin(), dict.end());
+  std::optional<RawLogEntry> back = RawEntryFromDict(m);
+  ASSERT_TRUE(back);
+  ValidatedLog again = ValidateLogEntries({*back});
+  ASSERT_EQ(1u, again.entries.size());
+  EXPECT_EQ(again.entries[0], e);
+  m["sectype"] = "tls9000";
+  EXPECT_FALSE(RawEntryFromDict(m));
+
+  // SECTYPE none: the dict is nvme-stas's, eleven keys, and TLS is not asked for.
+  raw.tsas0 = 0;
+  log = ValidateLogEntries({raw});
+  ASSERT_EQ(1u, log.entries.size());
+  EXPECT_EQ(log.entries[0].AsDict().size(), 11u);
+  ConnectOptions clear;
+  log.entries[0].ApplyRequirements(&clear);
+  EXPECT_FALSE(clear.tls.has_value());
+
+  // Another transport lays TSAS out otherwise (RDMA: its QP type first): not a SECTYPE.
+  raw.trtype = kTrtypeRdma;
+  raw.tsas0 = 1;
+  log = ValidateLogEntries({raw});
+  ASSERT_EQ(1u, log.entries.size());
+  EXPECT_EQ(log.entries[0].sectype, 0);
+  EXPECT_EQ(log.entries[0].AsDict().size(), 11u);
 }
 
 }  // namespace

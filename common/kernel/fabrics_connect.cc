@@ -8,18 +8,27 @@
 #include <unistd.h>
 
 #include "common/kernel/connect_string.h"
+#include "common/kernel/tls_keyring.h"
 #include "common/log.h"
 #include "common/secrets.h"
 
 namespace stas {
 namespace {
 
-// The kernel refused a connect string: its write failed with `code`.
-Unexpected WriteFail(int code) {
+// The kernel refused the connect string of `req`: its write failed with `code`.
+Unexpected WriteFail(int code, const ConnectRequest& req) {
   std::string why;
   switch (code) {
     case EALREADY:
       why = "the kernel already has a controller with these addresses and host";
+      break;
+    case ENOKEY:
+      // With tls: nvme_tls_psk_default() found no PSK with this host's and subsystem's
+      // identity (or the key tls_key= named is gone). Without: the target wants DH-HMAC-CHAP.
+      why = req.options.tls.value_or(false)
+                ? "the kernel found no TLS PSK for this host and subsystem in " +
+                      KeyringName(req.keyring.value_or(kDefaultTlsKeyring))
+                : std::string("the controller requires DH-HMAC-CHAP authentication");
       break;
     case EINVAL:
       why = "the kernel refused an option or its value (its log says which)";
@@ -32,8 +41,9 @@ Unexpected WriteFail(int code) {
 
 }  // namespace
 
-Result<std::string> FabricsConnect(const std::string& fabrics_dev, const ConnectRequest& req) {
-  Result<std::string> options = BuildConnectString(req);
+Result<std::string> FabricsConnect(const std::string& fabrics_dev, const ConnectRequest& req,
+                                   const TlsKeySerials& serials) {
+  Result<std::string> options = BuildConnectString(req, serials);
   if (!options)
     return Fail(options.error());
   // The line libnvme printed at debug level (tron), secrets redacted.
@@ -53,7 +63,7 @@ Result<std::string> FabricsConnect(const std::string& fabrics_dev, const Connect
   if (written < 0 || static_cast<size_t>(written) != options->size()) {
     int code = written < 0 ? errno : EIO;
     close(fd);
-    return WriteFail(code);
+    return WriteFail(code, req);
   }
   char answer[256];
   ssize_t got = 0;

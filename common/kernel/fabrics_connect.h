@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "common/kernel/connect_string.h"
 #include "common/kernel/nvme_kernel.h"
 #include "common/result.h"
 
@@ -15,6 +16,8 @@ namespace stas {
 // controller with these addresses and host; EINVAL: it refused an option; ECONNREFUSED...),
 // ENODEV without `fabrics_dev` (the nvme-fabrics module is not loaded), EINVAL for a request
 // that cannot be written (BuildConnectString), EPROTO for an answer without an instance.
-Result<std::string> FabricsConnect(const std::string& fabrics_dev, const ConnectRequest& req);
+// `serials`: the keyring and PSK the string names (BuildConnectString()).
+Result<std::string> FabricsConnect(const std::string& fabrics_dev, const ConnectRequest& req,
+                                   const TlsKeySerials& serials = {});
 
 }  // namespace stas

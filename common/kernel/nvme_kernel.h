@@ -40,6 +40,12 @@ struct ConnectRequest {
   ConnectOptions options;  // effective tunables ([Global] merged with the entry's overrides)
   std::optional<std::string> dhchap_secret;       // per-controller host key
   std::optional<std::string> dhchap_ctrl_secret;  // per-controller controller key
+  // NVMe/TCP TLS, per controller (either comes with options.tls): the keyring the kernel takes
+  // the PSK from, by name (`keyring=`; default: its .nvme), and a configured PSK
+  // ("NVMeTLSkey-1:...", a secret) whose TLS PSK is put there before each connect
+  // (`tls-key=`; common/kernel/tls_keyring.h).
+  std::optional<std::string> keyring;
+  std::optional<std::string> tls_key;
   HostInfo host;
 };
 
@@ -55,6 +61,9 @@ struct RawLogEntry {
   uint16_t cntlid = 0;
   uint16_t asqsz = 0;
   uint16_t eflags = 0;
+  // The first byte of TSAS: for NVMe/TCP its SECTYPE (0 none, 1 TLS 1.2, 2 TLS 1.3); other
+  // transports lay TSAS out otherwise.
+  uint8_t tsas0 = 0;
   std::string trsvcid;
   std::string subnqn;
   std::string traddr;

@@ -267,7 +267,12 @@ Result<std::string> NvmeKernelLibnvme::Connect(const ConnectRequest& req) {
     if (std::optional<std::string> why = MissingKernelFeature(Features(), *text))
       return Fail(EOPNOTSUPP, *why);
   }
-  return FabricsConnect(fabrics_dev_, req);
+  // A configured keyring is looked up, and a configured PSK put there, before each connect: a
+  // keyring's serial changes with every boot, and the key may have been removed since.
+  Result<TlsKeySerials> serials = PrepareTlsKeys(*keyrings_, req, geteuid() == 0);
+  if (!serials)
+    return Fail(serials.error());
+  return FabricsConnect(fabrics_dev_, req, *serials);
 }
 
 // What nvme_disconnect_ctrl() does (1.3: nvme_set_attr(sysfs_dir, "delete_controller", "1")),

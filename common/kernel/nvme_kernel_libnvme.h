@@ -6,7 +6,8 @@
 // Every method may block (connect, admin commands, sysfs): worker thread only.
 //
 // What each method touches:
-//   Connect                 /dev/nvme-fabrics (hard-coded in libnvme, whatever `fabrics_dev` is)
+//   Connect                 `fabrics_dev`; for a controller with tls-key= or keyring=, the
+//                           kernel's keyrings first (libkeyutils, tls_keyring.h)
 //   Disconnect              `sysfs_root`/<dev>/delete_controller, written directly
 //   GetDiscoveryLog,        /sys/class/nvme* (nvme_scan_ctrl) and /dev/<dev> ioctls; libnvme
 //   GetDiscoveryLogSupport, opens the fd lazily and nvme_free_tree() closes it (checked in the
@@ -23,11 +24,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/kernel/nvme_kernel.h"
+#include "common/kernel/tls_keyring.h"
 
 namespace stas {
 
@@ -91,6 +94,7 @@ class NvmeKernelLibnvme : public NvmeKernel {
 
   std::string sysfs_root_;
   std::string fabrics_dev_;
+  std::unique_ptr<Keyrings> keyrings_ = MakeKernelKeyrings();  // stateless: thread-safe
   std::string seqnum_file_;
   std::string module_dir_;
 };

@@ -332,9 +332,30 @@ void SimulatedKernel::Emit(KernelEvent ev) {
   loop_.Post([h, ev]() { h(ev); });
 }
 
+KeySerial SimulatedKernel::AddKeyring(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keyrings_.AddKeyring(name);
+}
+
 std::vector<ConnectRequest> SimulatedKernel::connect_requests() const {
   std::lock_guard<std::mutex> lock(mu_);
   return connects_;
+}
+std::vector<std::string> SimulatedKernel::connect_strings() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return connect_strings_;
+}
+std::vector<TlsKeyEntry> SimulatedKernel::psk_keys(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto ring = keyrings_.rings_.find(name);
+  std::vector<TlsKeyEntry> keys;
+  if (ring == keyrings_.rings_.end())
+    return keys;
+  for (const auto& [serial, key] : keyrings_.keys_) {
+    if (key.ring == ring->second && key.type == kPskKeyType)
+      keys.push_back({serial, key.description});
+  }
+  return keys;
 }
 int SimulatedKernel::connect_calls() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -398,6 +419,12 @@ Result<std::string> SimulatedKernel::Connect(const ConnectRequest& req) {
     if (std::optional<std::string> why = MissingKernelFeature(features_, *text))
       return Fail(EOPNOTSUPP, *why);
   }
+  // As NvmeKernelLibnvme::Connect(): the configured keyring and PSK made ready first.
+  Result<TlsKeySerials> serials = PrepareTlsKeys(keyrings_, req, true);
+  if (!serials)
+    return Fail(serials.error());
+  if (Result<std::string> text = BuildConnectString(req, *serials))
+    connect_strings_.push_back(std::move(*text));
   const Tid& tid = req.tid;
   SimPort* port = FindPort(tid.traddr(), tid.trsvcid());
   if (port == nullptr || !port->up || port->transport != tid.transport()) {

@@ -30,8 +30,10 @@
 #include <vector>
 
 #include "common/kernel/nvme_kernel.h"
+#include "common/kernel/tls_keyring.h"
 #include "common/loop/event_loop.h"
 #include "common/loop/lifetime.h"
+#include "common/testing/fake_keyrings.h"
 
 namespace stas::testing {
 
@@ -56,7 +58,9 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   static constexpr int kDefaultCtrlLossTmo = 600;
   static constexpr int kDefaultReconnectDelay = 10;
 
-  explicit SimulatedKernel(EventLoop& loop) : loop_(loop) {}
+  explicit SimulatedKernel(EventLoop& loop) : loop_(loop) {
+    keyrings_.AddKeyring(kDefaultTlsKeyring);
+  }
 
   // --- Test set-up and control. Thread-safe. ---
   void AddPort(SimPort port);
@@ -95,8 +99,16 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
   // what it lacks fails with EOPNOTSUPP, as the real one's does.
   void SetFeatures(KernelFeatures features);
 
+  // Adds a keyring the kernel knows by `name` (".nvme" is there from the start).
+  KeySerial AddKeyring(const std::string& name);
+
   // --- Inspection. Thread-safe. ---
   std::vector<ConnectRequest> connect_requests() const;
+  // The connect string of every connect that got as far as the kernel's write, secrets and
+  // all, with the key serials its keyring and PSK got (tls_keyring.h: PrepareTlsKeys()).
+  std::vector<std::string> connect_strings() const;
+  // The psk keys of the keyring `name`: serial and identity.
+  std::vector<TlsKeyEntry> psk_keys(const std::string& name) const;
   int connect_calls() const;
   int max_parallel_connects() const;
   int disconnect_calls() const;
@@ -191,6 +203,8 @@ class SimulatedKernel : public NvmeKernel, public KernelEvents {
                            true};
   int rescan_calls_ = 0;
   std::vector<ConnectRequest> connects_;
+  std::vector<std::string> connect_strings_;
+  FakeKeyrings keyrings_;
   std::vector<Reauthentication> reauthentications_;
   std::vector<std::string> registrations_;
   Handler handler_;

@@ -2,13 +2,9 @@
 #include "ctl/stasadm/stasadm_tls.h"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <iostream>
-#include <keyutils.h>
 #include <string>
-#include <system_error>
 #include <unistd.h>
 #include <utility>
 
@@ -18,88 +14,6 @@
 
 namespace stas::ctl {
 namespace {
-
-constexpr const char* kNvmeTcpHint = "load nvme_tcp (kernel 6.7 or later with NVMe/TCP TLS)";
-
-std::string ErrnoText(int err) {
-  return std::generic_category().message(err);
-}
-
-// "the keyring \".nvme\"", for messages.
-std::string KeyringName(const std::string& keyring) {
-  return "the keyring \"" + Printable(keyring) + "\"";
-}
-
-// Why the keyring named `keyring` could not be found: ENOKEY means it does not exist or that
-// this user cannot see it (the kernel's .nvme is visible to root only).
-Error FindProblem(const Error& e, const std::string& keyring, bool root) {
-  if (e.code == ENOKEY) {
-    if (keyring == kDefaultTlsKeyring) {
-      if (root)
-        return {ENOKEY, std::string("the kernel has no .nvme keyring: ") + kNvmeTcpHint};
-      return {ENOKEY, std::string("the kernel has no .nvme keyring that this user can see: run "
-                                  "as root, and ") +
-                          kNvmeTcpHint};
-    }
-    return {ENOKEY, "the kernel has no keyring \"" + Printable(keyring) + "\"" +
-                        (root ? "" : " that this user can see (run as root?)")};
-  }
-  if (e.code == EACCES || e.code == EPERM) {
-    return {e.code, "cannot look up " + KeyringName(keyring) + ": permission denied" +
-                        (root ? "" : " (run as root)")};
-  }
-  return {e.code, "cannot look up " + KeyringName(keyring) + ": " + ErrnoText(e.code)};
-}
-
-// Why `what` (e.g. "cannot add the key to the keyring \".nvme\"") failed with errno `err`.
-Error KeyringCallProblem(int err, const std::string& what, bool root) {
-  switch (err) {
-    case EACCES:
-    case EPERM:
-      return {err, what + ": permission denied" + (root ? "" : " (run as root)")};
-    case ENODEV:
-      return {err, what + ": the kernel has no key type \"psk\": " + kNvmeTcpHint};
-    case EDQUOT:
-      return {err, what + ": this user's key quota is used up"};
-    default:
-      return {err, what + ": " + ErrnoText(err)};
-  }
-}
-
-// The type and the description of a keyctl_describe() text "type;uid;gid;perm;description".
-// The description is everything after the fourth ';' (a description may contain ';').
-std::optional<std::pair<std::string, std::string>> SplitDescription(std::string_view text) {
-  size_t at = 0;
-  size_t type_end = std::string_view::npos;
-  for (int field = 0; field < 4; ++field) {
-    size_t semi = text.find(';', at);
-    if (semi == std::string_view::npos)
-      return std::nullopt;
-    if (field == 0)
-      type_end = semi;
-    at = semi + 1;
-  }
-  return std::make_pair(std::string(text.substr(0, type_end)), std::string(text.substr(at)));
-}
-
-// The psk keys of the keyring `ring`.
-Result<std::vector<TlsKeyEntry>> PskKeys(Keyrings& keyrings, KeySerial ring,
-                                         const std::string& keyring, bool root) {
-  Result<std::vector<KeySerial>> members = keyrings.Members(ring);
-  if (!members)
-    return Fail(
-        KeyringCallProblem(members.error().code, "cannot read " + KeyringName(keyring), root));
-  std::vector<TlsKeyEntry> keys;
-  for (KeySerial serial : *members) {
-    Result<std::string> text = keyrings.Describe(serial);
-    if (!text)
-      continue;  // gone since, revoked, or not viewable: not one we could list
-    std::optional<std::pair<std::string, std::string>> fields = SplitDescription(*text);
-    if (fields && fields->first == kPskKeyType)
-      keys.push_back({serial, fields->second});
-  }
-  return keys;
-}
 
 // The key text of --key: itself, or for "-" the first line of standard input.
 Result<std::string> KeyArgument(const std::string& value) {
@@ -116,64 +30,7 @@ int PrintError(const std::string& message) {
   return 1;
 }
 
-// The libkeyutils calls.
-class KernelKeyrings : public Keyrings {
- public:
-  Result<KeySerial> Find(const std::string& name) override {
-    errno = 0;
-    key_serial_t id = find_key_by_type_and_desc("keyring", name.c_str(), 0);
-    if (id < 0)
-      return Fail(errno != 0 ? errno : ENOKEY, "find_key_by_type_and_desc");
-    return id;
-  }
-
-  Result<KeySerial> Add(const std::string& type, const std::string& description,
-                        std::span<const uint8_t> payload, KeySerial keyring) override {
-    key_serial_t id =
-        add_key(type.c_str(), description.c_str(), payload.data(), payload.size(), keyring);
-    if (id < 0)
-      return Fail(errno, "add_key");
-    return id;
-  }
-
-  Result<std::vector<KeySerial>> Members(KeySerial keyring) override {
-    void* buffer = nullptr;
-    int size = keyctl_read_alloc(keyring, &buffer);
-    if (size < 0)
-      return Fail(errno, "keyctl_read_alloc");
-    std::vector<KeySerial> serials(static_cast<size_t>(size) / sizeof(key_serial_t));
-    const auto* bytes = static_cast<const uint8_t*>(buffer);
-    for (size_t i = 0; i < serials.size(); ++i) {
-      key_serial_t serial = 0;
-      std::copy_n(bytes + i * sizeof(serial), sizeof(serial), reinterpret_cast<uint8_t*>(&serial));
-      serials[i] = serial;
-    }
-    std::free(buffer);  // NOLINT(cppcoreguidelines-no-malloc): libkeyutils allocated it
-    return serials;
-  }
-
-  Result<std::string> Describe(KeySerial key) override {
-    char* buffer = nullptr;
-    int size = keyctl_describe_alloc(key, &buffer);
-    if (size < 0)
-      return Fail(errno, "keyctl_describe_alloc");
-    std::string text(buffer);
-    std::free(buffer);  // NOLINT(cppcoreguidelines-no-malloc): libkeyutils allocated it
-    return text;
-  }
-
-  Status Unlink(KeySerial key, KeySerial keyring) override {
-    if (keyctl_unlink(key, keyring) < 0)
-      return Fail(errno, "keyctl_unlink");
-    return {};
-  }
-};
-
 }  // namespace
-
-std::unique_ptr<Keyrings> MakeKernelKeyrings() {
-  return std::make_unique<KernelKeyrings>();
-}
 
 Result<TlsKeyEntry> InsertTlsKey(const TlsKeyEnv& env, const TlsKeyInsertRequest& request) {
   Result<ConfiguredPsk> psk = DecodeTlsPsk(request.key);
@@ -202,41 +59,32 @@ Result<TlsKeyEntry> InsertTlsKey(const TlsKeyEnv& env, const TlsKeyInsertRequest
     }
     hostnqn = *configured;
   }
-  HkdfLabelForm form = request.compat ? HkdfLabelForm::kLibnvmeCompat : HkdfLabelForm::kRfc8446;
-  Result<TlsPsk> tls = DeriveTlsPsk(*psk, hostnqn, request.subsysnqn, 0, form);
-  WipePsk(psk->key);
-  if (!tls)
-    return Fail(tls.error());
-
-  Result<KeySerial> ring = env.keyrings->Find(request.keyring);
+  Result<KeySerial> ring = FindKeyring(*env.keyrings, request.keyring, env.root);
   if (!ring) {
-    WipePsk(tls->key);
-    return Fail(FindProblem(ring.error(), request.keyring, env.root));
+    WipePsk(psk->key);
+    return Fail(ring.error());
   }
-  Result<KeySerial> serial = env.keyrings->Add(kPskKeyType, tls->identity, tls->key, *ring);
-  WipePsk(tls->key);
-  if (!serial) {
-    return Fail(KeyringCallProblem(
-        serial.error().code, "cannot add the key to " + KeyringName(request.keyring), env.root));
-  }
-  return TlsKeyEntry{*serial, tls->identity};
+  HkdfLabelForm form = request.compat ? HkdfLabelForm::kLibnvmeCompat : HkdfLabelForm::kRfc8446;
+  return AddTlsPsk(*env.keyrings, *ring, request.keyring, env.root, *psk, hostnqn,
+                   request.subsysnqn, form);
 }
 
 Result<std::vector<TlsKeyEntry>> ListTlsKeys(const TlsKeyEnv& env, const std::string& keyring) {
-  Result<KeySerial> ring = env.keyrings->Find(keyring);
+  Result<KeySerial> ring = FindKeyring(*env.keyrings, keyring, env.root);
   if (!ring)
-    return Fail(FindProblem(ring.error(), keyring, env.root));
-  return PskKeys(*env.keyrings, *ring, keyring, env.root);
+    return Fail(ring.error());
+  return PskKeysOf(*env.keyrings, *ring, keyring, env.root);
 }
 
 Result<std::vector<TlsKeyEntry>> RemoveTlsKeys(const TlsKeyEnv& env,
                                                const TlsKeyRemoveRequest& request) {
   if (request.serial.has_value() == request.identity.has_value())
     return Fail(EINVAL, "give either --serial or --identity");
-  Result<KeySerial> ring = env.keyrings->Find(request.keyring);
+  Result<KeySerial> ring = FindKeyring(*env.keyrings, request.keyring, env.root);
   if (!ring)
-    return Fail(FindProblem(ring.error(), request.keyring, env.root));
-  Result<std::vector<TlsKeyEntry>> keys = PskKeys(*env.keyrings, *ring, request.keyring, env.root);
+    return Fail(ring.error());
+  Result<std::vector<TlsKeyEntry>> keys =
+      PskKeysOf(*env.keyrings, *ring, request.keyring, env.root);
   if (!keys)
     return Fail(keys.error());
   std::vector<TlsKeyEntry> chosen;

@@ -9,21 +9,17 @@
 //  - tls-key-list prints "<serial> <identity>" for each psk key of the keyring, never a key;
 //  - tls-key-remove unlinks a psk key from the keyring, by serial or by identity.
 //
-// The keyring is looked up by name as libnvme does (find_key_by_type_and_desc: the process's
-// keyrings, then /proc/keys): the kernel's .nvme keyring is linked to no process keyring, and
-// /proc/keys shows it to root only. Its owner (root) may add, list and unlink without possessing
-// it, so unlike libnvme nothing is linked into the session keyring. Messages never quote a key.
+// The keyring calls are common/kernel/tls_keyring.h's, as the daemons make them for a controller
+// configured with tls-key=. Messages never quote a key.
 #pragma once
 
-#include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/kernel/tls_keyring.h"
 #include "common/result.h"
 
 namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's name
@@ -32,31 +28,6 @@ class Option;
 }  // namespace CLI
 
 namespace stas::ctl {
-
-inline constexpr const char* kDefaultTlsKeyring = ".nvme";
-inline constexpr const char* kPskKeyType = "psk";
-
-using KeySerial = int32_t;
-
-// The kernel keyring calls of tls-key-*; a failure's code is the errno (its message is not
-// shown). MakeKernelKeyrings() makes the real one (libkeyutils); the tests use a fake.
-class Keyrings {
- public:
-  virtual ~Keyrings() = default;
-  // The keyring named `name` that this process can see (find_key_by_type_and_desc).
-  virtual Result<KeySerial> Find(const std::string& name) = 0;
-  // add_key(type, description, payload, keyring): a key of the same type and description
-  // already in the keyring is displaced.
-  virtual Result<KeySerial> Add(const std::string& type, const std::string& description,
-                                std::span<const uint8_t> payload, KeySerial keyring) = 0;
-  // The serials the keyring links to (keyctl_read_alloc).
-  virtual Result<std::vector<KeySerial>> Members(KeySerial keyring) = 0;
-  // "type;uid;gid;perm;description" (keyctl_describe_alloc).
-  virtual Result<std::string> Describe(KeySerial key) = 0;
-  virtual Status Unlink(KeySerial key, KeySerial keyring) = 0;
-};
-
-std::unique_ptr<Keyrings> MakeKernelKeyrings();
 
 // What the tls-key-* commands need from their surroundings.
 struct TlsKeyEnv {
@@ -73,11 +44,6 @@ struct TlsKeyInsertRequest {
   std::optional<std::string> hostnqn;  // default: env.configured_hostnqn()
   std::string keyring = kDefaultTlsKeyring;
   bool compat = false;  // libnvme 1.7 to 1.15's HKDF-Expand-Label (HkdfLabelForm)
-};
-
-struct TlsKeyEntry {
-  KeySerial serial = 0;
-  std::string identity;
 };
 
 // Derives the TLS PSK of `request` and adds it to the keyring: the new key and its identity.

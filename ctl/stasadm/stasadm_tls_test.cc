@@ -2,13 +2,13 @@
 #include "ctl/stasadm/stasadm_tls.h"
 
 #include <cerrno>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/fake_keyrings.h"
 #include "common/tls_psk.h"
 
 namespace stas::ctl {
@@ -18,82 +18,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// libnvme's test key (common/tls_psk_test.cc), SHA-256.
-constexpr const char* kKey = "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:";
 constexpr const char* kHost =
     "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001";
 constexpr const char* kSubsys = "nqn.2014-08.org.example:subsys-3";
-
-// The kernel's keyrings as far as tls-key-* sees them: named keyrings and their keys.
-class FakeKeyrings : public Keyrings {
- public:
-  struct Key {
-    std::string type;
-    std::string description;
-    PskBytes payload;
-    KeySerial ring = 0;
-  };
-
-  KeySerial AddKeyring(const std::string& name) {
-    KeySerial serial = next_++;
-    rings_[name] = serial;
-    return serial;
-  }
-
-  Result<KeySerial> Find(const std::string& name) override {
-    if (find_error_ != 0)
-      return Fail(find_error_, "find");
-    auto it = rings_.find(name);
-    if (it == rings_.end())
-      return Fail(ENOKEY, "find");
-    return it->second;
-  }
-  Result<KeySerial> Add(const std::string& type, const std::string& description,
-                        std::span<const uint8_t> payload, KeySerial keyring) override {
-    if (add_error_ != 0)
-      return Fail(add_error_, "add_key");
-    // add_key(2): a key of the same type and description is displaced.
-    for (auto it = keys_.begin(); it != keys_.end(); ++it) {
-      if (it->second.ring == keyring && it->second.type == type &&
-          it->second.description == description) {
-        keys_.erase(it);
-        break;
-      }
-    }
-    KeySerial serial = next_++;
-    keys_[serial] = {type, description, PskBytes(payload.begin(), payload.end()), keyring};
-    return serial;
-  }
-  Result<std::vector<KeySerial>> Members(KeySerial keyring) override {
-    std::vector<KeySerial> out;
-    for (const auto& [serial, key] : keys_) {
-      if (key.ring == keyring)
-        out.push_back(serial);
-    }
-    return out;
-  }
-  Result<std::string> Describe(KeySerial serial) override {
-    auto it = keys_.find(serial);
-    if (it == keys_.end() || it->second.type == "hidden")
-      return Fail(EACCES, "describe");
-    return it->second.type + ";0;0;3f010000;" + it->second.description;
-  }
-  Status Unlink(KeySerial serial, KeySerial keyring) override {
-    auto it = keys_.find(serial);
-    if (it == keys_.end() || it->second.ring != keyring)
-      return Fail(ENOENT, "unlink");
-    keys_.erase(it);
-    return {};
-  }
-
-  std::map<KeySerial, Key> keys_;
-  std::map<std::string, KeySerial> rings_;
-  int find_error_ = 0;
-  int add_error_ = 0;
-
- private:
-  KeySerial next_ = 100;
-};
 
 class StasadmTlsTest : public ::testing::Test {
  protected:
@@ -105,7 +32,7 @@ class StasadmTlsTest : public ::testing::Test {
   }
   TlsKeyInsertRequest Insert() const {
     TlsKeyInsertRequest r;
-    r.key = kKey;
+    r.key = kTestTlsKey;
     r.subsysnqn = kSubsys;
     r.hostnqn = kHost;
     return r;
@@ -126,7 +53,7 @@ TEST_F(StasadmTlsTest, InsertAddsTheDerivedKeyUnderItsIdentity) {
   EXPECT_EQ(key.description, entry->identity);
   EXPECT_EQ(key.ring, ring);
 
-  Result<ConfiguredPsk> psk = DecodeTlsPsk(kKey);
+  Result<ConfiguredPsk> psk = DecodeTlsPsk(kTestTlsKey);
   ASSERT_TRUE(psk);
   Result<TlsPsk> tls = DeriveTlsPsk(*psk, kHost, kSubsys);
   ASSERT_TRUE(tls);
@@ -148,7 +75,7 @@ TEST_F(StasadmTlsTest, InsertCompatAndTheConfiguredHostNqn) {
   Result<TlsKeyEntry> entry = InsertTlsKey(Env(), request);
   ASSERT_TRUE(entry) << entry.error().message;
   EXPECT_EQ(configured_calls_, 1);
-  Result<ConfiguredPsk> psk = DecodeTlsPsk(kKey);
+  Result<ConfiguredPsk> psk = DecodeTlsPsk(kTestTlsKey);
   ASSERT_TRUE(psk);
   Result<TlsPsk> compat = DeriveTlsPsk(*psk, kHost, kSubsys, 0, HkdfLabelForm::kLibnvmeCompat);
   ASSERT_TRUE(compat);

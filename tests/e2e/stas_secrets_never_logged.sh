@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# e2e: no DH-HMAC-CHAP secret is ever written to a log, in any mode (#13, finding 4). nvmet on
+# e2e: no DH-HMAC-CHAP secret or TLS key is ever written to a log, in any mode (#13, #17). nvmet on
 # 127.0.0.1:8009 serves SUB1 and SUB2; stafd and stacd run with tron = true (debug output on:
-# each connect string written to /dev/nvme-fabrics is logged, as libnvme logged it). Six
+# each connect string written to /dev/nvme-fabrics is logged, as libnvme logged it). Seven
 # secrets, each with a unique base64 body:
 #   A, B  stacd.conf:4, SUB1's entry: dhchap-secret=A;dhchap-ctrl-secret=B (a valid entry);
 #   C     stacd.conf:5, SUB2's entry with a mistyped key, dhchap-secert=C (unknown key warning
@@ -10,7 +10,8 @@
 #   D     stacd.conf:6, an invalid entry (traddr "bad address") with dhchap-secret=D (rejected
 #         with an error quoting the entry);
 #   F     stafd.conf:4, the DC's entry with a mistyped key, dhchap-secert=F;
-#   E     /etc/nvme/hostkey, the host key (phase 2 only: both daemons restarted with it).
+#   E     /etc/nvme/hostkey, the host key (phase 2 only: both daemons restarted with it);
+#   G     stacd.conf:7, SUB7's entry: tls-key=G, a configured TLS PSK (which turns tls on).
 # Debian's 6.1 kernel (CONFIG_NVME_AUTH unset) lists dhchap_secret and dhchap_ctrl_secret in
 # /dev/nvme-fabrics, and would take them and connect without authenticating; it has no nvme_auth
 # module, which is how the daemons tell (common/kernel/kernel_features.h). Proves that, on it:
@@ -20,14 +21,14 @@
 #    error line, no connect string for SUB1 was written (stacd logs each one, with tron), no
 #    kernel controller of SUB1 exists; stacctl ls -d shows the reason ("unsupported by the
 #    kernel") and process_info says that the kernel has no DH-HMAC-CHAP; SUB7, configured with
-#    tls=true, gets the same treatment (the kernel has no NVMe/TCP TLS);
+#    a TLS key, gets the same treatment (the kernel has no NVMe/TCP TLS);
 #  - phase 2: with host key E, restarted daemons refuse SUB2 too, the same way (the host key
 #    goes with every I/O connection), and stafd still connects its DC (no key goes to a DC);
 #  (the 6.12 kernel, which authenticates, is tested by stas_dhchap_auth.sh)
 #  - the configuration messages quote the entries with "<redacted>" in place of C, D and F
 #    (stacd.conf:5, stacd.conf:6, stafd.conf:4); stacctl --json ls -d and stacd --dump-config
-#    show SUB1's secrets as "<redacted>";
-#  - no secret (the first 16 characters of the bodies of A..F) appears anywhere: both daemons'
+#    show SUB1's secrets and SUB7's TLS key as "<redacted>";
+#  - no secret (the first 16 characters of the bodies of A..G) appears anywhere: both daemons'
 #    logs (stdout and stderr, both phases), stafctl/stacctl ls -d and status (plain and --json),
 #    stafctl adlp -d (plain and --json), stafd/stacd --dump-config (stdout and stderr), every file
 #    under /run/stafd and /run/stacd and every *.json under /run, the kernel's sysfs attributes of
@@ -44,6 +45,8 @@ SECRET_C=rrKNR1IztZrwW0xOOD1VZXyDskUkJH8DevPRmvbXbEEZsh+1
 SECRET_D=yb5uyX48TIklDJw54if43YNQX8nHCD22pda+109xAr1SCc+D
 SECRET_E=16bLRXnJ+GH7deUyedNXvd2M+rJGrzzfBzNMWP5fw5JInLne
 SECRET_F=Qm9keUZvclN0YWZkT25seUZGRkZGRkZGRkZGRkZGRkZGRkZG
+# a TLS key is checked when the file is read (length, CRC): 32 bytes and their CRC-32
+SECRET_G=U3Rhc1Rsc0tleU5ldmVyTG9nZ2VkLUctMzJieXRlcyFnSOCd
 OUT=$E2E/out
 NOAUTH="Not connecting: the kernel has no DH-HMAC-CHAP authentication"
 
@@ -66,7 +69,7 @@ tron = true
 controller = transport=tcp;traddr=127.0.0.1;trsvcid=8009;nqn=${SUB}1;dhchap-secret=DHHC-1:00:$SECRET_A:;dhchap-ctrl-secret=DHHC-1:01:$SECRET_B:
 controller = transport=tcp;traddr=127.0.0.1;trsvcid=8009;nqn=${SUB}2;dhchap-secert=DHHC-1:00:$SECRET_C:
 controller = transport=tcp;traddr=bad address;trsvcid=8009;nqn=${SUB}9;dhchap-secret=DHHC-1:00:$SECRET_D:
-controller = transport=tcp;traddr=127.0.0.1;trsvcid=8009;nqn=${SUB}7;tls=true
+controller = transport=tcp;traddr=127.0.0.1;trsvcid=8009;nqn=${SUB}7;tls-key=NVMeTLSkey-1:01:$SECRET_G:
 CONF
 
 # conf_line FILE LINE: the messages the daemon logged about FILE:LINE.
@@ -111,7 +114,7 @@ sleep 10
 assert_eq 1 "$(nlines "$E2E/stacd.log" "$NOAUTH")" "errors about the kernel's missing authentication"
 assert_eq "" "$(connect_lines "${SUB}1")" "connect strings written for ${SUB}1"
 assert_eq 0 "$(kernel_ctrl_count "${SUB}1")" "kernel controllers of ${SUB}1"
-# TLS (tls=true): the same, for a kernel without NVMe/TCP TLS
+# TLS (a TLS key turns it on): the same, for a kernel without NVMe/TCP TLS
 assert_eq 1 "$(nlines "$E2E/stacd.log" "${SUB}7) | nvme? - Not connecting: the kernel has no NVMe/TCP TLS (needed for tls); not retried")" \
   "errors about the kernel's missing TLS"
 assert_eq "" "$(connect_lines "${SUB}7")" "connect strings written for ${SUB}7"
@@ -143,6 +146,10 @@ assert_eq "<redacted> <redacted>" \
   "$(jq -r --arg n "${SUB}1" '.[] | select(.subsysnqn == $n) | "\(."dhchap-secret") \(."dhchap-ctrl-secret")"' \
     "$OUT/phase1-stacctl-json-ls-d.out")" "SUB1's secrets in stacctl --json ls -d"
 assert_contains "$(cat "$OUT/phase1-stacd-dump-config.out")" '"dhchap-secret": "<redacted>"' "stacd --dump-config"
+assert_eq "<redacted>" \
+  "$(jq -r --arg n "${SUB}7" '.[] | select(.subsysnqn == $n) | ."tls-key"' "$OUT/phase1-stacctl-json-ls-d.out")" \
+  "SUB7's TLS key in stacctl --json ls -d"
+assert_contains "$(cat "$OUT/phase1-stacd-dump-config.out")" '"tls-key": "<redacted>"' "stacd --dump-config"
 
 log "phase 2: host key E in /etc/nvme/hostkey, both daemons restarted"
 stop_pid "$STACD_PID"
@@ -182,7 +189,7 @@ log "state files: $(sort -u "$OUT/run-json-files" | tr '\n' ' ')"
 set -- "$E2E/stafd.log" "$E2E/stacd.log" "$OUT"/*
 while read -r f; do set -- "$@" "$f"; done <"$OUT/run-json-files"
 for f in "$@"; do [ -r "$f" ] || fail "cannot read $f"; done
-for s in A B C D E F; do
+for s in A B C D E F G; do
   eval "body=\$SECRET_$s"
   pat=$(echo "$body" | cut -c1-16)
   # the search does find each secret where it is (so that a miss means something)
