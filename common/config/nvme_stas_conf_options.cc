@@ -10,6 +10,7 @@
 #include "common/nvme_names.h"
 #include "common/secrets.h"
 #include "common/timespan.h"
+#include "common/tls_psk.h"
 
 namespace stas::stas_conf {
 namespace {
@@ -34,10 +35,10 @@ constexpr KeySpec kKeys[] = {
     {"persistent", "persistent", Kind::kPersistent},
     {"kxchap-secret", "dhchap-secret", Kind::kSecret},
     {"kxchap-ctrl-secret", "dhchap-ctrl-secret", Kind::kSecret},
-    {"tls", "", Kind::kUnsupported},
-    {"tls-key", "", Kind::kUnsupported},
+    {"tls", "tls", Kind::kTls},
+    {"tls-key", "tls-key", Kind::kTls},
+    {"keyring", "keyring", Kind::kTls},
     {"tls-key-identity", "", Kind::kUnsupported},
-    {"keyring", "", Kind::kUnsupported},
     {"concat", "", Kind::kUnsupported},
     {"fast-io-fail-tmo", "", Kind::kNotHandled},
     {"tos", "", Kind::kNotHandled},
@@ -120,8 +121,8 @@ std::string SpellingHint(std::string_view key) {
 
 bool IsSecurityKey(std::string_view key) {
   const KeySpec* k = FindKey(key);
-  return IsSecretKey(key) ||
-         (k != nullptr && (k->kind == Kind::kSecret || k->kind == Kind::kUnsupported));
+  return IsSecretKey(key) || (k != nullptr && (k->kind == Kind::kSecret || k->kind == Kind::kTls ||
+                                               k->kind == Kind::kUnsupported));
 }
 
 void Put(Level* level, std::string key, std::string value) {
@@ -174,6 +175,30 @@ void AddOption(const KeySpec& k, std::string_view value, int line, const Place& 
           return rep->Error(line, name + " " + *why);  // never the value
       }
       return Put(level, std::string(k.ours), std::string(value));
+    case Kind::kTls:
+      if (p.where != Where::kEndpoint) {
+        return rep->Warn(line, name + " is supported in [" + std::string(kDcSection) + "] and [" +
+                                   std::string(kSubsystemSection) + "] only; ignored");
+      }
+      if (reset)
+        return Put(level, std::string(k.ours), "");
+      if (k.key == "tls") {
+        bool on = false;
+        if (!ParseSystemdBool(value, &on)) {
+          return rep->Warn(line, name + ": invalid value " + QuoteValue(value) +
+                                     " (expected a boolean); ignored");
+        }
+        return Put(level, std::string(k.ours), on ? "true" : "false");
+      }
+      if (k.key == "tls-key") {
+        Result<ConfiguredPsk> psk = DecodeTlsPsk(value);
+        if (!psk)
+          return rep->Error(line, name + " " + psk.error().message);  // never the value
+        WipePsk(psk->key);
+      } else if (auto why = CheckKeyringName(value)) {
+        return rep->Error(line, name + " " + QuoteValue(value) + " " + *why);
+      }
+      return Put(level, std::string(k.ours), std::string(value));
     case Kind::kUnsupported:
       return rep->Warn(line, name + " is not supported yet; ignored");
     case Kind::kNotHandled:
@@ -206,6 +231,10 @@ void Apply(const Setting& s, ControllerEntry* c) {
     c->persistent = *ParseDcPersistence(s.value);
   } else if (s.key == "dhchap-secret" || s.key == "dhchap-ctrl-secret") {
     (s.key == "dhchap-secret" ? c->dhchap_secret : c->dhchap_ctrl_secret) = s.value;
+  } else if (s.key == "tls") {
+    c->overrides.tls = s.value == "true";
+  } else if (s.key == "tls-key" || s.key == "keyring") {
+    (s.key == "tls-key" ? c->tls_key : c->keyring) = s.value;
   } else if (ParseConnectOption(s.key, s.value, &c->overrides)) {
     return;  // cannot happen: AddOption() kept only values ParseTunable() accepted
   }

@@ -31,6 +31,7 @@ enum class Kind {
   kNqn,          // the endpoint section's nqn
   kPersistent,   // discovery controllers only
   kSecret,       // [Host] or an endpoint section, never a controller= line
+  kTls,          // tls, tls-key, keyring: an endpoint section, never a controller= line
   kUnsupported,  // security keys not implemented yet: same places as kSecret
   kNotHandled,   // nvme connect options we do not pass
   kIdentity,     // [Host] only

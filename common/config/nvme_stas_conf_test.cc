@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "common/defs.h"
+#include "common/testing/fake_keyrings.h"
 #include "common/testing/file_helpers.h"
 
 namespace stas {
@@ -514,16 +515,37 @@ TEST(NvmeStasConfTest, ASecretIsNeverQuotedWherePlaced) {
   EXPECT_TRUE(Has(r.diagnostics, Severity::kError, "nvme-stas.conf:2:", "kxchap-ctrl-secret"));
   EXPECT_TRUE(Has(r.diagnostics, Severity::kWarning, "nvme-stas.conf:4:", "belongs in [Host]"));
   EXPECT_TRUE(Has(r.diagnostics, Severity::kError, "nvme-stas.conf:7:", "kxchap-secret"));
-  EXPECT_TRUE(Has(r.diagnostics, Severity::kWarning, "nvme-stas.conf:8:", "not supported yet"));
+  EXPECT_TRUE(Has(r.diagnostics, Severity::kError, "nvme-stas.conf:8:", "tls-key"));
   for (const Diagnostic& d : r.diagnostics)
     EXPECT_EQ(d.message.find("hunter2"), std::string::npos) << d.message;
+}
+
+// TLS keys on an endpoint section are the controller= keys of the same names (docs/
+// compatibility.md, "TLS"); tls-key and keyring turn tls on.
+TEST(NvmeStasConfTest, TlsKeysOfAnEndpointSectionGoToItsControllers) {
+  LoadedNvmeStasConf r =
+      ParseMain(std::string("[Subsystem]\nnqn = nqn.2014-08.org.example:s\n") +
+                "tls-key = " + kTestTlsKey + "\nkeyring = tenant-keys\n" + kGoodLine +
+                "[Subsystem]\nnqn = nqn.2014-08.org.example:t\ntls = yes\n" + kGoodLine +
+                "[I/O Controller Defaults]\ntls = yes\n");
+  ASSERT_TRUE(r.conf) << Dump(r.diagnostics);
+  ASSERT_EQ(r.conf->subsystems.size(), 2u);
+  const ControllerEntry& keyed = r.conf->subsystems[0].entry;
+  EXPECT_EQ(keyed.tls_key, kTestTlsKey);
+  EXPECT_EQ(keyed.keyring, "tenant-keys");
+  EXPECT_EQ(keyed.overrides.tls, std::optional<bool>(true));
+  const ControllerEntry& plain = r.conf->subsystems[1].entry;
+  EXPECT_EQ(plain.overrides.tls, std::optional<bool>(true));
+  EXPECT_FALSE(plain.tls_key || plain.keyring);
+  EXPECT_TRUE(Has(r.diagnostics, Severity::kWarning, "nvme-stas.conf:", "tls is supported in"))
+      << Dump(r.diagnostics);
 }
 
 TEST(NvmeStasConfTest, WarningsDoNotRejectTheConfiguration) {
   LoadedNvmeStasConf r = ParseMain(
       "[Host]\n"                                             // 1
       "hostnqn = nqn.2014-08.org.example:h\n"                // 2: no hostid
-      "tls = yes\n"                                          // 3: not supported yet
+      "tls = yes\n"                                          // 3: not supported yet (here)
       "[I/O Controller Defaults]\n"                          // 4
       "queue-size = 32\n"                                    // 5
       "[I/O Controller Defaults]\n"                          // 6: repeated

@@ -23,7 +23,9 @@
 #  - SUB4 at 8010, configured with tls-key= (the same configured PSK) and keyring=stas-e2e (a
 #    keyring the test makes): stacd derives its TLS PSK, puts it in that keyring under SUB4's
 #    identity, and connects with tls,keyring=<its serial>,tls_key=<the key's serial>; the
-#    kernel takes both and asks for the handshake; the configured key is in no log.
+#    kernel takes both and asks for the handshake; the configured key is in no log;
+#  - SUB5 at 8010, configured only in an nvme-stas 3.x file (/etc/nvme/nvme-stas.conf, its
+#    [Subsystem] section with tls = yes), is asked for with TLS too (and, without a PSK, refused).
 # e2e-kernels: 6.12
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
@@ -31,7 +33,7 @@ set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/fakedc-lib.sh"
 trap '[ $? -eq 0 ] || { stas_show_logs; fakedc_show_logs; }' EXIT
 
-load_nvme_modules 4
+load_nvme_modules 5
 assert_contains ",$(cat /dev/nvme-fabrics)," ",tls," "the kernel's option table"
 nvmet_setup_port 1 127.0.0.1 8009
 nvmet_setup_port 2 127.0.0.1 8010
@@ -41,10 +43,12 @@ nvmet_add_subsystem "${SUB}1" 0
 nvmet_add_subsystem "${SUB}2" 1
 nvmet_add_subsystem "${SUB}3" 2
 nvmet_add_subsystem "${SUB}4" 3
+nvmet_add_subsystem "${SUB}5" 4
 nvmet_link 2 "${SUB}1"
 nvmet_link 1 "${SUB}2"
 nvmet_link 2 "${SUB}3"
 nvmet_link 2 "${SUB}4"
+nvmet_link 2 "${SUB}5"
 stas_host_setup
 
 log "SUB3's PSK in the .nvme keyring, by stasadm tls-key-insert"
@@ -83,6 +87,13 @@ tron = true
 controller = transport=tcp;traddr=127.0.0.1;trsvcid=8010;nqn=${SUB}3;tls=true
 controller = transport=tcp;traddr=127.0.0.1;trsvcid=8010;nqn=${SUB}4;tls-key=$TLS_KEY;keyring=stas-e2e
 CONF
+mkdir -p /etc/nvme
+cat >/etc/nvme/nvme-stas.conf <<CONF
+[Subsystem]
+nqn = ${SUB}5
+tls = yes
+controller = transport=tcp;traddr=127.0.0.1;trsvcid=8010
+CONF
 
 start_stafd
 start_stacd
@@ -90,9 +101,11 @@ wait_for "[ -n \"\$(kernel_ctrls ${SUB}2)\" ]" 60
 NOPSK="TLS failed: the kernel found no TLS PSK for this host and subsystem in the keyring \".nvme\""
 NOAGENT="TLS failed: the kernel found no handshake agent (tlshd) to run the TLS handshake"
 SUB1_NOPSK="${SUB}1) | nvme? - $NOPSK"
+SUB5_NOPSK="${SUB}5) | nvme? - $NOPSK"
 SUB3_NOAGENT="${SUB}3) | nvme? - $NOAGENT"
 SUB4_NOAGENT="${SUB}4) | nvme? - $NOAGENT"
 wait_for "grep -qF '$SUB1_NOPSK' $E2E/stacd.log" 30
+wait_for "grep -qF '$SUB5_NOPSK' $E2E/stacd.log" 30
 wait_for "grep -qF '$SUB3_NOAGENT' $E2E/stacd.log" 30
 wait_for "grep -qF '$SUB4_NOAGENT' $E2E/stacd.log" 30
 out=$(stafctl dlp -a 127.0.0.1 -s 8011) || fail "stafctl dlp failed"
@@ -109,7 +122,7 @@ dmesg | grep -E "nvme|TLS|PSK" | tail -n 30
 connect_lines() {
   grep -F "connect ctrl, 'nqn=$2,transport=tcp,traddr=127.0.0.1,trsvcid=$3," "$E2E/$1.log" || true
 }
-for what in "stacd ${SUB}1" "stacd ${SUB}3" "stafd $WKDN"; do
+for what in "stacd ${SUB}1" "stacd ${SUB}3" "stacd ${SUB}5" "stafd $WKDN"; do
   # shellcheck disable=SC2086
   set -- $what
   lines=$(connect_lines "$1" "$2" 8010)
@@ -118,11 +131,12 @@ for what in "stacd ${SUB}1" "stacd ${SUB}3" "stafd $WKDN"; do
   clear=$(printf '%s\n' "$lines" | grep -v ',tls' || true)
   [ -z "$clear" ] || fail "$1 tried $2 at 8010 without TLS: $clear"
 done
-assert_eq 1 "$(nlines "$E2E/stacd.log" "$NOPSK")" "errors about SUB1's missing PSK"
+assert_eq 1 "$(nlines "$E2E/stacd.log" "$SUB1_NOPSK")" "errors about SUB1's missing PSK"
+assert_eq 1 "$(nlines "$E2E/stacd.log" "$SUB5_NOPSK")" "errors about SUB5's missing PSK"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "$SUB3_NOAGENT")" "SUB3: errors about the handshake agent"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "$SUB4_NOAGENT")" "SUB4: errors about the handshake agent"
-assert_eq "" "$(kernel_ctrls "${SUB}1")$(kernel_ctrls "${SUB}3")$(kernel_ctrls "${SUB}4")" \
-  "controllers of SUB1, SUB3, SUB4"
+assert_eq "" "$(kernel_ctrls "${SUB}1")$(kernel_ctrls "${SUB}3")$(kernel_ctrls "${SUB}4")$(kernel_ctrls "${SUB}5")" \
+  "controllers of SUB1, SUB3, SUB4, SUB5"
 log "SUB4: its PSK in stas-e2e, named by serial in the connect string"
 keyctl show "$RING"
 SUB4_KEY=$(keyctl show "$RING" | sed -n "s/^ *\([0-9][0-9]*\) .*psk: NVMe0R01 $HOSTNQN ${SUB}4\$/\1/p")
