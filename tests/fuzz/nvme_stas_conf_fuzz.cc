@@ -34,12 +34,13 @@ size_t CountMarker(std::string_view s) {
   return n;
 }
 
-// The keys whose values are secrets or key material, in any spelling the reader knows.
+// The keys whose values are secrets or key material, in any spelling the reader knows. Not
+// "keyring": it names a kernel keyring (anyone can read the names in /proc/keys), and an error
+// about a bad one quotes it so that the admin sees what was read.
 bool IsSecurityKey(std::string_view key) {
   for (std::string_view k :
-       {"kxchap-secret", "kxchap-ctrl-secret", "tls", "tls-key", "tls-key-identity", "keyring",
-        "concat", "dhchap-secret", "dhchap-ctrl-secret", "dhchap_secret", "dhchap_ctrl_secret",
-        "tls_key"}) {
+       {"kxchap-secret", "kxchap-ctrl-secret", "tls", "tls-key", "tls-key-identity", "concat",
+        "dhchap-secret", "dhchap-ctrl-secret", "dhchap_secret", "dhchap_ctrl_secret", "tls_key"}) {
     if (k == key)
       return true;
   }
@@ -117,10 +118,10 @@ void CheckPath(stas::Daemon d, const stas::StasConfController& c,
   Require(!c.entry.subsysnqn.empty(), "a path without an NQN");
   for (const auto& [key, value] : c.entry.extras) {
     bool known = false;
-    for (std::string_view k :
-         {"kato", "ctrl-loss-tmo", "reconnect-delay", "nr-io-queues", "nr-write-queues",
-          "nr-poll-queues", "queue-size", "hdr-digest", "data-digest", "disable-sqflow",
-          "persistent", "dhchap-secret", "dhchap-ctrl-secret", "host-nqn"}) {
+    for (std::string_view k : {"kato", "ctrl-loss-tmo", "reconnect-delay", "nr-io-queues",
+                               "nr-write-queues", "nr-poll-queues", "queue-size", "hdr-digest",
+                               "data-digest", "disable-sqflow", "persistent", "dhchap-secret",
+                               "dhchap-ctrl-secret", "host-nqn", "tls", "tls-key", "keyring"}) {
       known = known || k == key;
     }
     Require(known, "an unknown key in extras", key);
