@@ -20,6 +20,12 @@ bool Ioc::ShouldRetryConnect() const {
   return !(ncc() && limit > 0 && connect_attempts() >= limit);
 }
 
+bool Ioc::LeftToItsMaker() const {
+  // OnConnected() is not called for a connect that ends during the disposal: made_by_stacd_
+  // says only what was known before it (owned before a restart).
+  return release_only_if_made_ && adopted() && !made_by_stacd_;
+}
+
 void Ioc::OnConnected(bool adopted) {
   if (!adopted)
     made_by_stacd_ = true;

@@ -40,6 +40,10 @@ class Ioc : public Controller {
   // adopted from someone else (`nvme connect`) is never disconnected on a volume's behalf.
   bool made_by_stacd() const { return made_by_stacd_; }
   void MarkOwnedBeforeRestart() { made_by_stacd_ = true; }
+  // A volume's release while its connect is still in flight: whether the connect makes the
+  // controller or adopts it is not known yet. Once it ends, the disposal disconnects only
+  // what stacd made (or owned before a restart).
+  void ReleaseOnlyIfMade() { release_only_if_made_ = true; }
   // Made for volumes (a volume's portal, or a connect=volumes DC's entry of a subsystem a
   // volume needs): a pass that no longer wants it releases it as a detach does (in-use and
   // ownership checks), and stacctl ls shows "connect": "volumes".
@@ -52,10 +56,12 @@ class Ioc : public Controller {
  private:
   bool ShouldRetryConnect() const override;
   void OnConnected(bool adopted) override;
+  bool LeftToItsMaker() const override;
 
   IocContext& ictx_;
   std::optional<LogEntry> dlpe_;
   bool made_by_stacd_ = false;
+  bool release_only_if_made_ = false;
   bool for_volumes_ = false;
 };
 

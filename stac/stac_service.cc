@@ -583,11 +583,11 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
                tid.ToString().c_str());
       continue;
     }
-    if (!ioc->made_by_stacd() || KeepOnRemoval(tid)) {
+    if ((ioc->connected() && !ioc->made_by_stacd()) || KeepOnRemoval(tid)) {
       // Someone else's connection, adopted for the volume, or disconnect-scope says keep:
       // left connected, and no longer stacd's.
       LOG_INFO("%s no volume needs it; left connected (%s)", tid.ToString().c_str(),
-               ioc->made_by_stacd() ? "disconnect-scope" : "stacd did not make it");
+               KeepOnRemoval(tid) ? "disconnect-scope" : "stacd did not make it");
       iocs_.Remove(ioc, /*keep_connection=*/true);
       continue;
     }
@@ -638,6 +638,13 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
               last_wanted_.count(ioc->tid()) != 0) {
             continue;
           }
+          if (ioc->connected() && !ioc->made_by_stacd()) {
+            // Its connect, in flight a moment ago, adopted someone else's controller.
+            LOG_INFO("%s no volume needs it; left connected (stacd did not make it)",
+                     ioc->tid().ToString().c_str());
+            iocs_.Remove(ioc, /*keep_connection=*/true);
+            continue;
+          }
           if (!in_use[i].empty()) {
             // Left connected for good: a later pass must not disconnect it either.
             LOG_INFO("%s no volume needs it; left connected: its namespace %s is in use",
@@ -645,7 +652,14 @@ void StacService::ReleaseForVolumes(std::vector<Tid> tids, std::vector<std::stri
             iocs_.Remove(ioc, /*keep_connection=*/true);
             continue;
           }
-          LOG_INFO("%s no volume needs it; disconnecting", ioc->tid().ToString().c_str());
+          // Not connected: a connect may still be in flight (another subsystem looked in for
+          // the same namespace answered first). What it makes goes; what it adopts stays its
+          // maker's.
+          if (!ioc->connected())
+            ioc->ReleaseOnlyIfMade();
+          LOG_INFO("%s no volume needs it; %s", ioc->tid().ToString().c_str(),
+                   ioc->connected() ? "disconnecting"
+                                    : "stopped (a connect in flight is undone if stacd made it)");
           ++*left;
           iocs_.Remove(ioc, /*keep_connection=*/false, one_done);
         }

@@ -153,6 +153,7 @@ void Controller::OnConnectDone(ConnectOutcome o) {
     return;
   }
   device_ = *o.device;
+  adopted_ = o.adopted;
   auth_failures_ = 0;
   kdev_ = std::move(o.info);
   owner_ = std::move(o.owner);
@@ -210,6 +211,7 @@ void Controller::OnKernelEvent(const KernelEvent& ev) {
   }
   LOG_INFO("%sDevice removed by the kernel; reconnecting", Prefix().c_str());
   device_.clear();
+  adopted_ = false;
   kdev_.reset();
   owner_.clear();
   connect_attempts_ = 0;
@@ -225,7 +227,7 @@ void Controller::Dispose(bool keep_connection, std::function<void(bool)> done) {
   connect_timer_.Stop();
   StopTimers();
   auto finish = [this, keep_connection, done = std::move(done)]() {
-    if (keep_connection || device_.empty())
+    if (keep_connection || device_.empty() || LeftToItsMaker())
       return done(true);
     // Left to the owner the registry names: disposed of all the same.
     DisconnectHeld([done](Disconnected d) { done(d != Disconnected::kFailed); });
@@ -282,6 +284,7 @@ void Controller::DisconnectHeld(std::function<void(Disconnected)> done) {
         } else {
           LOG_INFO("%sDisconnected", Prefix().c_str());
           device_.clear();
+          adopted_ = false;
           kdev_.reset();
           owner_.clear();
         }

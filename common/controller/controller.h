@@ -77,7 +77,8 @@ class Controller {
   // A kernel event about device(): removal is handled here, the rest by subclasses.
   void OnKernelEvent(const KernelEvent& ev);
   // Stops all activity; once no operation is in flight, disconnects unless `keep_connection`
-  // (or if not connected), then calls `done(success)`. The controller is inert afterwards.
+  // (or if not connected, or LeftToItsMaker()), then calls `done(success)`. The controller is
+  // inert afterwards.
   void Dispose(bool keep_connection, std::function<void(bool)> done);
 
   const Tid& tid() const { return request_.tid; }
@@ -147,6 +148,12 @@ class Controller {
   virtual bool ShouldRetryConnect() const { return true; }
   // Called when no operation is in flight any more (and not disposing): pending work.
   virtual void OnIdle() {}
+  // Asked by a disposal that would disconnect, once the operation in flight has ended: true
+  // leaves the connection as it is (stacd never disconnects, for a volume, the connection of
+  // someone else that a connect still in flight at the disposal adopted).
+  virtual bool LeftToItsMaker() const { return false; }
+  // Whether the connection held was adopted (it existed in the kernel before our connect).
+  bool adopted() const { return adopted_; }
   // Disconnects the connection held, as Dispose() does (never another owner's), but the
   // controller lives on, unconnected, until TryConnect() (stafd parks a DC this way). The
   // kernel events of this disconnect are not taken for the kernel removing the device. Only
@@ -202,6 +209,7 @@ class Controller {
   int connect_attempts_ = 0;
   int auth_failures_ = 0;  // connects refused for their keys in a row (kAuthenticationAttempts)
   int ops_in_flight_ = 0;
+  bool adopted_ = false;  // adopted()
   bool disposing_ = false;
   bool releasing_ = false;          // Release() in flight: the removal is ours
   bool connect_when_idle_ = false;  // a connect was due while an operation was in flight

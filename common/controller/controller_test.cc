@@ -12,36 +12,13 @@
 #include "common/secrets.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/fake_keyrings.h"
+#include "common/testing/held_runner.h"
 #include "common/testing/simulated_kernel.h"
 
 namespace stas {
 namespace {
 
-// Runs jobs at once, or keeps them until RunHeld() while `hold` is set: an operation can then
-// stay in flight while the clock moves.
-class HeldRunner final : public BlockingRunner {
- public:
-  using BlockingRunner::BlockingRunner;
-  void Shutdown() override {}
-  void RunHeld() {
-    std::vector<std::function<void()>> jobs;
-    jobs.swap(held_);
-    for (auto& job : jobs)
-      job();
-  }
-  bool hold = false;
-
- protected:
-  void Submit(std::function<void()> job) override {
-    if (hold)
-      held_.push_back(std::move(job));
-    else
-      job();
-  }
-
- private:
-  std::vector<std::function<void()>> held_;
-};
+using testing::HeldRunner;
 
 // A controller with one more operation: a stand-in for a Dc's log page fetch.
 class TestController : public Controller {

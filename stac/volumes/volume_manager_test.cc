@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <functional>
+#include <optional>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include "common/loop/blocking_runner.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/file_helpers.h"
+#include "common/testing/held_runner.h"
 #include "common/testing/simulated_kernel.h"
 #include "stac/fake_stafd.h"
 #include "stac/stac_service.h"
@@ -140,6 +143,41 @@ class VolumeManagerTest : public ::testing::Test {
                      .volumes_only = true,
                      .entries = ValidateLogEntries(raw).entries};
   }
+  // Attaches vol-a by its UUID alone through a connect=volumes DC listing nqn.io:1, :2 and :3,
+  // with nqn.io:3's connect held in the kernel until the volume has been found in nqn.io:1
+  // and nqn.io:2 released; `before_it_ends` runs, then that connect ends.
+  void FindWithTheThirdConnectInFlight(const std::function<void()>& before_it_ends) {
+    stafd_.answer = std::vector<DcLogPage>{VolumesDcPage()};
+    Start();
+    runner_.hold = true;
+    std::optional<Result<VolumeView>> got;
+    service_->volumes().Attach("vol-a", ViaDc("", kUuid3), Options(),
+                               [&got](Result<VolumeView> r) { got = r; });
+    loop_.AdvanceBy(milliseconds(100));
+    // The work held runs one job at a time, each result handled before the next job, until
+    // the first two of the three connects (in the order of the page) have been made: nqn.io:1,
+    // which has the namespace, and nqn.io:2.
+    const int connects = kernel_.connect_calls();
+    for (int jobs = 0; kernel_.connect_calls() < connects + 2; ++jobs) {
+      ASSERT_LT(jobs, 50) << "the connects never came";
+      ASSERT_TRUE(runner_.RunNext()) << "nothing held";
+      loop_.AdvanceBy(milliseconds(1));
+    }
+    ASSERT_EQ(kernel_.connect_requests().back().tid.subsysnqn(), "nqn.io:2");
+    // Submitted with the other two, nqn.io:3's connect is the oldest job held; what came after
+    // it (the namespaces of nqn.io:1 and :2) runs now.
+    std::function<void()> third_connect = runner_.TakeNext();
+    ASSERT_TRUE(third_connect) << "nqn.io:3's connect was not held";
+    runner_.hold = false;
+    runner_.RunHeld();
+    loop_.AdvanceBy(seconds(5));
+    ASSERT_TRUE(got.has_value()) << "no answer";
+    ASSERT_TRUE(*got) << got->error().message;
+    ASSERT_EQ(kernel_.disconnect_calls(), 1) << "nqn.io:2 was not released";
+    before_it_ends();
+    third_connect();
+    loop_.AdvanceBy(seconds(5));
+  }
   std::vector<std::string> Connected() {
     std::vector<std::string> out;
     for (const Ioc* ioc : service_->iocs())
@@ -148,7 +186,7 @@ class VolumeManagerTest : public ::testing::Test {
   }
 
   FakeEventLoop loop_;
-  InlineRunner runner_{loop_};
+  testing::HeldRunner runner_{loop_};  // runs jobs at once unless a test holds them
   testing::SimulatedKernel kernel_{loop_};
   FakeStafd stafd_;  // serves nothing unless a test says: only volumes connect
   HostInfo host_;
@@ -650,6 +688,31 @@ TEST_F(VolumeManagerTest, LookingForANamespaceNeverDisconnectsSomeoneElsesConnec
   for (const KernelDevice& k : kernel_.ListDevices())
     still_there = still_there || k.name == dev;
   EXPECT_TRUE(still_there) << dev << " was disconnected";
+}
+
+// Looking for a namespace in every subsystem, one connect may still be in flight when another
+// subsystem has answered and the pass releases the rest. The release used to see it
+// unconnected, so "not made by stacd", and left whatever it made connected and no longer
+// stacd's: now what it makes is disconnected once it ends, what it adopts is left to its maker.
+TEST_F(VolumeManagerTest, AConnectStillInFlightAtTheReleaseIsUndoneOnceItEnds) {
+  ASSERT_NO_FATAL_FAILURE(FindWithTheThirdConnectInFlight([] {}));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:1"});
+  EXPECT_FALSE(kernel_.FindDevice("nqn.io:3", "192.0.2.20").has_value())
+      << "the controller stacd made was left connected";
+  EXPECT_EQ(kernel_.disconnect_calls(), 2);  // nqn.io:2, then nqn.io:3
+}
+
+TEST_F(VolumeManagerTest, AConnectStillInFlightAtTheReleaseLeavesWhatItAdopts) {
+  std::string dev;
+  ASSERT_NO_FATAL_FAILURE(FindWithTheThirdConnectInFlight([this, &dev] {
+    dev = kernel_.AddExistingDevice(
+        testing::ExistingIoDevice("nqn.io:3", "192.0.2.20", "4420", "nqn.host"));
+  }));
+  EXPECT_EQ(Connected(), std::vector<std::string>{"nqn.io:1"});
+  std::optional<KernelDevice> io3 = kernel_.FindDevice("nqn.io:3", "192.0.2.20");
+  ASSERT_TRUE(io3.has_value()) << "someone else's controller was disconnected";
+  EXPECT_EQ(io3->name, dev);
+  EXPECT_EQ(kernel_.disconnect_calls(), 1);  // nqn.io:2 only
 }
 
 // A detach while stafd does not answer is not undone by the pass that replays its last answer.
