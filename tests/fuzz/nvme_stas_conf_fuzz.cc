@@ -35,11 +35,11 @@ size_t CountMarker(std::string_view s) {
 }
 
 // The keys whose values are secrets or key material, in any spelling the reader knows. Not
-// "keyring": it names a kernel keyring (anyone can read the names in /proc/keys), and an error
-// about a bad one quotes it so that the admin sees what was read.
+// "keyring" (it names a kernel keyring: anyone can read the names in /proc/keys) nor "tls" (a
+// boolean): an error about a bad value of either quotes it, so that the admin sees what was read.
 bool IsSecurityKey(std::string_view key) {
   for (std::string_view k :
-       {"kxchap-secret", "kxchap-ctrl-secret", "tls", "tls-key", "tls-key-identity", "concat",
+       {"kxchap-secret", "kxchap-ctrl-secret", "tls-key", "tls-key-identity", "concat",
         "dhchap-secret", "dhchap-ctrl-secret", "dhchap_secret", "dhchap_ctrl_secret", "tls_key"}) {
     if (k == key)
       return true;
