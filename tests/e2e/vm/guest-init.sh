@@ -33,11 +33,27 @@ run_scenario() {
   fi
   rc=$?
   if [ "$rc" -ne 0 ]; then
+    [ "$rc" -eq 124 ] && echo "stas-e2e: scenario timed out after ${STAS_E2E_GUEST_TIMEOUT}s"
     echo "--- dmesg (last 20 lines) ---"
     dmesg 2>/dev/null | tail -n 20
-    echo "--- guest processes (no kernel threads) ---"
-    ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,etime,args 2>/dev/null | tail -n 20
-    [ "$rc" -eq 124 ] && echo "stas-e2e: scenario timed out after ${STAS_E2E_GUEST_TIMEOUT}s"
+    # Bounded: ps reads each process's memory map lock, which a hung kernel call may hold.
+    echo "--- guest processes (no kernel threads): where each one sleeps ---"
+    timeout -k 2 10 ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,etime,wchan:28,args 2>/dev/null |
+      tail -n 25
+    if [ "$rc" -eq 124 ]; then
+      # A scenario that timed out waits for something: the kernel stacks of the processes in
+      # uninterruptible sleep show what.
+      for st in /proc/[0-9]*/stat; do
+        case "$(cut -d')' -f2 "$st" 2>/dev/null)" in
+          " D "*)
+            p=${st#/proc/}
+            p=${p%/stat}
+            echo "--- kernel stack of $p ($(cat "/proc/$p/comm" 2>/dev/null)), in D state ---"
+            timeout 5 cat "/proc/$p/stack" 2>/dev/null
+            ;;
+        esac
+      done
+    fi
   fi
   finish "$rc"
 }
