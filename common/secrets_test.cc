@@ -6,27 +6,28 @@
 namespace stas {
 namespace {
 
-constexpr const char* kSecret = "DHHC-1:00:ia6zGodOr2SGAaxX/1nZD5ytvqD6UR5ltdQFgEb0vIn0pkoP:";
+constexpr const char* kSecretText = "DHHC-1:00:ia6zGodOr2SGAaxX/1nZD5ytvqD6UR5ltdQFgEb0vIn0pkoP:";
 
 TEST(SecretsTest, ValuesOfSecretKeysAreRedacted) {
   // A controller= entry, as a warning would quote it.
-  EXPECT_EQ(RedactSecrets(std::string("transport=tcp;dhchap-secret=") + kSecret +
+  EXPECT_EQ(RedactSecrets(std::string("transport=tcp;dhchap-secret=") + kSecretText +
                           ";dhchap-ctrl-secret = my-typo-secret;traddr=1.2.3.4"),
             "transport=tcp;dhchap-secret=<redacted>;dhchap-ctrl-secret = <redacted>;"
             "traddr=1.2.3.4");
   // libnvme's debug line with the connect string.
-  EXPECT_EQ(RedactSecrets(std::string("connect ctrl, 'nqn=nqn.a,transport=tcp,dhchap_secret=") +
-                          kSecret + ",dhchap_ctrl_secret=" + kSecret + ",tls_key=0x1234'\n"),
-            "connect ctrl, 'nqn=nqn.a,transport=tcp,dhchap_secret=<redacted>,"
-            "dhchap_ctrl_secret=<redacted>,tls_key=0x1234'\n");
+  EXPECT_EQ(
+      RedactSecrets(std::string("connect ctrl, 'nqn=nqn.a,transport=tcp,dhchap_secret=") +
+                    kSecretText + ",dhchap_ctrl_secret=" + kSecretText + ",tls_key=0x1234'\n"),
+      "connect ctrl, 'nqn=nqn.a,transport=tcp,dhchap_secret=<redacted>,"
+      "dhchap_ctrl_secret=<redacted>,tls_key=0x1234'\n");
 }
 
 TEST(SecretsTest, ASecretsFormIsRedactedWhereverItStands) {
-  EXPECT_EQ(RedactSecrets(std::string("dhchap-secert:") + kSecret + ";x"),
+  EXPECT_EQ(RedactSecrets(std::string("dhchap-secert:") + kSecretText + ";x"),
             "dhchap-secert:<redacted>;x");
   EXPECT_EQ(RedactSecrets("psk NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:"),
             "psk <redacted>");
-  EXPECT_EQ(RedactSecrets(std::string("\"") + kSecret + "\""), "\"<redacted>\"");
+  EXPECT_EQ(RedactSecrets(std::string("\"") + kSecretText + "\""), "\"<redacted>\"");
 }
 
 TEST(SecretsTest, TextWithoutSecretsIsUnchanged) {

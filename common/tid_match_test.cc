@@ -8,7 +8,7 @@
 namespace stas {
 namespace {
 
-constexpr const char* kHostNqn = "nqn.2014-08.org.nvmexpress:uuid:host-a";
+constexpr const char* kMatchHostNqn = "nqn.2014-08.org.nvmexpress:uuid:host-a";
 constexpr const char* kUniqueDcNqn = "nqn.1988-11.com.example:dc:unique-1";
 
 IpAddress Ip(std::string_view text) {
@@ -36,12 +36,12 @@ class TidMatchTest : public ::testing::Test {
                   .traddr = "192.168.1.10",
                   .trsvcid = "8009",
                   .subsysnqn = kWellKnownDiscoveryNqn,
-                  .host_nqn = kHostNqn};
+                  .host_nqn = kMatchHostNqn};
   KernelCtrl dev_{.transport = "tcp",
                   .traddr = "192.168.1.10",
                   .trsvcid = "8009",
                   .subsysnqn = kWellKnownDiscoveryNqn,
-                  .host_nqn = kHostNqn};
+                  .host_nqn = kMatchHostNqn};
 };
 
 ::testing::AssertionResult Matches(const MatchResult& r) {
@@ -82,7 +82,7 @@ TEST_F(TidMatchTest, RejectsOtherHostNqn) {
   dev_.host_nqn = "nqn.2014-08.org.nvmexpress:uuid:host-b";
   EXPECT_TRUE(Rejects(Check()));
   cand_.host_nqn = "";  // an explicit empty host NQN is compared as is
-  dev_.host_nqn = kHostNqn;
+  dev_.host_nqn = kMatchHostNqn;
   EXPECT_TRUE(Rejects(Check()));
 }
 

@@ -12,10 +12,10 @@
 namespace stas {
 namespace {
 
-constexpr const char* kHostNqn = "nqn.2014-08.org.nvmexpress:uuid:host";
+constexpr const char* kTidHostNqn = "nqn.2014-08.org.nvmexpress:uuid:host";
 
 TidDefaults Defaults() {
-  return {.ignore_iface = false, .host_nqn = kHostNqn};
+  return {.ignore_iface = false, .host_nqn = kTidHostNqn};
 }
 
 TEST(TidTest, KeepsGivenFields) {
@@ -66,7 +66,7 @@ TEST(TidTest, IgnoreIfaceClearsHostIface) {
 
 TEST(TidTest, HostNqnFallsBackOnlyWhenAbsent) {
   TidFields fields{.transport = "tcp", .traddr = "10.0.0.1"};
-  EXPECT_EQ(Tid::Make(fields, Defaults()).host_nqn(), kHostNqn);
+  EXPECT_EQ(Tid::Make(fields, Defaults()).host_nqn(), kTidHostNqn);
   fields.host_nqn = "";
   EXPECT_EQ(Tid::Make(fields, Defaults()).host_nqn(), "");
 }
@@ -167,7 +167,7 @@ TEST(TidTest, CoreFieldsInDbusOrder) {
                                       {"subsysnqn", "nqn.io"},
                                       {"host-iface", "eth1"},
                                       {"host-traddr", "10.0.0.5"},
-                                      {"host-nqn", kHostNqn}}));
+                                      {"host-nqn", kTidHostNqn}}));
 }
 
 TEST(TidTest, FieldLooksUpDashedKeys) {
@@ -183,7 +183,7 @@ TEST(TidTest, FieldLooksUpDashedKeys) {
   EXPECT_EQ(tid.Field("subsysnqn"), "nqn.io");
   EXPECT_EQ(tid.Field("host-traddr"), "10.0.0.5");
   EXPECT_EQ(tid.Field("host-iface"), "eth1");
-  EXPECT_EQ(tid.Field("host-nqn"), kHostNqn);
+  EXPECT_EQ(tid.Field("host-nqn"), kTidHostNqn);
   EXPECT_EQ(tid.Field("host_iface"), std::nullopt);  // underscore spelling is not a key
   EXPECT_EQ(tid.Field("nqn"), std::nullopt);
   EXPECT_EQ(tid.Field(""), std::nullopt);

@@ -13,7 +13,8 @@
 namespace stas {
 namespace {
 
-constexpr const char* kHostNqn = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-5555";
+constexpr const char* kAdoptHostNqn =
+    "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-5555";
 
 // An existing kernel controller in each of the kernel's states, and whether a candidate for
 // the same controller adopts it or connects a new one.
@@ -36,8 +37,8 @@ class ConnectOrAdoptTest : public ::testing::TestWithParam<bool> {
                          .traddr = "192.0.2.10",
                          .trsvcid = Discovery() ? "8009" : "4420",
                          .subsysnqn = Subsystem(),
-                         .host_nqn = kHostNqn},
-                        TidDefaults{false, kHostNqn});
+                         .host_nqn = kAdoptHostNqn},
+                        TidDefaults{false, kAdoptHostNqn});
     req.discovery = Discovery();
     return req;
   }
@@ -48,7 +49,7 @@ class ConnectOrAdoptTest : public ::testing::TestWithParam<bool> {
     d.traddr = "192.0.2.10";
     d.trsvcid = Discovery() ? "8009" : "4420";
     d.subsysnqn = Subsystem();
-    d.hostnqn = kHostNqn;
+    d.hostnqn = kAdoptHostNqn;
     d.cntrltype = Discovery() ? "discovery" : "io";
     d.state = state;
     std::string name = kernel_.AddExistingDevice(d);
@@ -171,8 +172,8 @@ class ConnectOrAdoptIndexTest : public ::testing::Test {
                          .traddr = "192.0.2.10",
                          .trsvcid = "4420",
                          .subsysnqn = Nqn(i),
-                         .host_nqn = kHostNqn},
-                        TidDefaults{false, kHostNqn});
+                         .host_nqn = kAdoptHostNqn},
+                        TidDefaults{false, kAdoptHostNqn});
     return req;
   }
 
@@ -191,7 +192,7 @@ TEST_F(ConnectOrAdoptIndexTest, AControllerMadeSinceTheIndexWasReadIsAdoptedOnEa
   d.traddr = "192.0.2.10";
   d.trsvcid = "4420";
   d.subsysnqn = Nqn(0);
-  d.hostnqn = kHostNqn;
+  d.hostnqn = kAdoptHostNqn;
   d.cntrltype = "io";
   d.state = "live";
   std::string existing = kernel_.AddExistingDevice(d);

@@ -20,7 +20,7 @@ namespace {
 
 using Ip16 = std::array<uint8_t, 16>;
 
-constexpr const char* kHostNqn =
+constexpr const char* kNbftHostNqn =
     "nqn.2014-08.org.nvmexpress:uuid:a1b759e3-035d-4777-b3cc-1754b8b819b9";
 constexpr const char* kSubNqn = "nqn.2014-08.org.example:boot.subsys02";
 
@@ -114,7 +114,7 @@ void Seal(std::vector<uint8_t>* t) {
 // HFI, SSNS and discovery lists, then the heap. The defaults are the values of a real table
 // (a QEMU guest booted by EDK2's NVMe/TCP driver).
 struct TableModel {
-  std::string host_nqn = kHostNqn;
+  std::string host_nqn = kNbftHostNqn;
   uint8_t host_flags = 0x07;  // valid, host ID and host NQN configured
   Ip16 hostid = {0xe3, 0x59, 0xb7, 0xa1, 0x5d, 0x03, 0x77, 0x47,
                  0xb3, 0xcc, 0x17, 0x54, 0xb8, 0xb8, 0x19, 0xb9};
@@ -298,7 +298,7 @@ TEST(NbftTest, AGoodTableParsesToItsValues) {
   EXPECT_EQ(n.minor_revision, 0);
 
   ASSERT_TRUE(n.host);
-  EXPECT_EQ(n.host->nqn, kHostNqn);
+  EXPECT_EQ(n.host->nqn, kNbftHostNqn);
   EXPECT_TRUE(n.host->nqn_configured);
   EXPECT_EQ(n.host->hostid, "e359b7a1-5d03-7747-b3cc-1754b8b819b9");  // in table order
   EXPECT_EQ(n.host->hostid_bytes[0], 0xe3);
@@ -774,7 +774,7 @@ TEST(NbftTest, JsonHasStableKeys) {
   ASSERT_TRUE(r);
   nlohmann::json j = NbftToJson(*r);
   EXPECT_EQ(j["oem-id"], "BOCHS");
-  EXPECT_EQ(j["host"]["host-nqn"], kHostNqn);
+  EXPECT_EQ(j["host"]["host-nqn"], kNbftHostNqn);
   EXPECT_EQ(j["host"]["host-id"], "e359b7a1-5d03-7747-b3cc-1754b8b819b9");
   EXPECT_EQ(j["hfi"][0]["ipaddr"], "192.168.49.50");
   EXPECT_EQ(j["hfi"][0]["mac"], "52:54:00:b8:19:b9");

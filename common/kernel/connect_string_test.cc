@@ -11,17 +11,17 @@
 namespace stas {
 namespace {
 
-constexpr const char* kHostNqn =
+constexpr const char* kConnectHostNqn =
     "nqn.2014-08.org.nvmexpress:uuid:7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
-constexpr const char* kHostId = "7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+constexpr const char* kConnectHostId = "7e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 
 ConnectRequest Io(const std::string& nqn) {
   ConnectRequest req;
   req.tid =
       Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .trsvcid = "4420", .subsysnqn = nqn},
-                TidDefaults{false, kHostNqn});
-  req.host.hostnqn = kHostNqn;
-  req.host.hostid = kHostId;
+                TidDefaults{false, kConnectHostNqn});
+  req.host.hostnqn = kConnectHostNqn;
+  req.host.hostid = kConnectHostId;
   return req;
 }
 
@@ -31,7 +31,8 @@ std::string Built(const ConnectRequest& req) {
   return s ? *s : "";
 }
 
-const std::string kIdentity = std::string(",hostnqn=") + kHostNqn + ",hostid=" + kHostId;
+const std::string kIdentity =
+    std::string(",hostnqn=") + kConnectHostNqn + ",hostid=" + kConnectHostId;
 
 // The strings below are the ones libnvme 1.3's nvmf_add_ctrl() wrote for the same requests.
 TEST(ConnectStringTest, AnIoControllerWithEveryOptionInTheKernelsOrder) {
@@ -42,7 +43,7 @@ TEST(ConnectStringTest, AnIoControllerWithEveryOptionInTheKernelsOrder) {
                        .subsysnqn = "nqn.io:1",
                        .host_traddr = "192.0.2.1",
                        .host_iface = "eth0"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kConnectHostNqn});
   req.options.hdr_digest = true;
   req.options.data_digest = true;
   req.options.disable_sqflow = true;
@@ -85,7 +86,7 @@ TEST(ConnectStringTest, TheHostNqnOfTheTidWinsOverTheHosts) {
                        .trsvcid = "4420",
                        .subsysnqn = "nqn.io:1",
                        .host_nqn = "nqn.2014-08.com.example:other-host"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kConnectHostNqn});
   EXPECT_NE(Built(req).find(",hostnqn=nqn.2014-08.com.example:other-host,"), std::string::npos);
 }
 
@@ -93,7 +94,7 @@ TEST(ConnectStringTest, DiscoveryControllersGetTheirOwnSecretsOnlyAndNoQueueOpti
   ConnectRequest req = Io(kWellKnownDiscoveryNqn);
   req.tid =
       Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = kWellKnownDiscoveryNqn},
-                TidDefaults{false, kHostNqn});
+                TidDefaults{false, kConnectHostNqn});
   req.discovery = true;
   req.options.kato = 30;
   req.options.nr_io_queues = 4;
@@ -114,7 +115,7 @@ TEST(ConnectStringTest, DiscoveryControllersGetTheirOwnSecretsOnlyAndNoQueueOpti
   req.dhchap_ctrl_secret.reset();
   // A unique discovery NQN (TP8013) says that it is a DC.
   req.tid = Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = "nqn.dc:unique"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kConnectHostNqn});
   EXPECT_EQ(Built(req), "nqn=nqn.dc:unique,transport=tcp,traddr=192.0.2.10,trsvcid=8009" +
                             kIdentity + ",discovery,keep_alive_tmo=30,ctrl_loss_tmo=600");
   EXPECT_EQ(HostSecretOf(req), "");
@@ -125,7 +126,7 @@ TEST(ConnectStringTest, DiscoveryControllersGetTheirOwnSecretsOnlyAndNoQueueOpti
 TEST(ConnectStringTest, EveryDiscoveryConnectionHasAnExplicitKeepAlive) {
   ConnectRequest req = Io(kWellKnownDiscoveryNqn);
   req.tid = Tid::Make({.transport = "tcp", .traddr = "192.0.2.10", .subsysnqn = "nqn.dc:unique"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kConnectHostNqn});
   req.discovery = true;
   for (std::optional<int> kato : {std::optional<int>(), std::optional<int>(0)}) {
     req.options.kato = kato;
@@ -149,7 +150,8 @@ TEST(ConnectStringTest, TheHostKeyWinsOverTheControllersOwn) {
 
 TEST(ConnectStringTest, DigestsAreTcpOnlyAndLoopHasNoCtrlLossTmo) {
   ConnectRequest req = Io("nqn.io:1");
-  req.tid = Tid::Make({.transport = "loop", .subsysnqn = "nqn.io:1"}, TidDefaults{false, kHostNqn});
+  req.tid = Tid::Make({.transport = "loop", .subsysnqn = "nqn.io:1"},
+                      TidDefaults{false, kConnectHostNqn});
   req.options.hdr_digest = true;
   req.options.ctrl_loss_tmo = 5;
   EXPECT_EQ(Built(req), "nqn=nqn.io:1,transport=loop" + kIdentity);
@@ -209,7 +211,7 @@ TEST(ConnectStringTest, TlsIsAnNvmeTcpFlag) {
   EXPECT_EQ(Built(req).find("tls"), std::string::npos);
   req.options.tls = true;
   req.tid = Tid::Make({.transport = "rdma", .traddr = "192.0.2.10", .subsysnqn = "nqn.io:1"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kConnectHostNqn});
   EXPECT_EQ(Built(req).find("tls"), std::string::npos) << Built(req);
 }
 

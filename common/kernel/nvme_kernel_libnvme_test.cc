@@ -37,9 +37,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kHostNqn =
+constexpr const char* kLibnvmeHostNqn =
     "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
-constexpr const char* kHostId = "11111111-2222-3333-4444-555555555555";
+constexpr const char* kLibnvmeHostId = "11111111-2222-3333-4444-555555555555";
 
 void WriteFile(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -82,8 +82,8 @@ class LibnvmeSysfsTest : public ::testing::Test {
         {{"transport", "tcp"},
          {"address", "traddr=192.0.2.10,trsvcid=8009,host_iface=eth0,src_addr=192.0.2.1"},
          {"subsysnqn", kWellKnownDiscoveryNqn},
-         {"hostnqn", kHostNqn},
-         {"hostid", kHostId},
+         {"hostnqn", kLibnvmeHostNqn},
+         {"hostid", kLibnvmeHostId},
          {"cntrltype", "discovery"},
          {"dctype", "ddc"},
          {"model", "Linux                                   "},
@@ -96,8 +96,8 @@ class LibnvmeSysfsTest : public ::testing::Test {
          {"address",
           "traddr=2001:db8::10,trsvcid=4420,host_traddr=2001:db8::1,src_addr=2001:db8::1"},
          {"subsysnqn", "nqn.1988-11.com.example:io1"},
-         {"hostnqn", kHostNqn},
-         {"hostid", kHostId},
+         {"hostnqn", kLibnvmeHostNqn},
+         {"hostid", kLibnvmeHostId},
          {"cntrltype", "io"},
          {"dctype", "none"},
          {"model", "Linux"},
@@ -110,7 +110,7 @@ class LibnvmeSysfsTest : public ::testing::Test {
                    {{"transport", "rdma"},
                     {"address", "traddr=192.0.2.20,trsvcid=4420,host_traddr=none,host_iface=NONE"},
                     {"subsysnqn", "nqn.1988-11.com.example:old"},
-                    {"hostnqn", kHostNqn},
+                    {"hostnqn", kLibnvmeHostNqn},
                     {"hostid", "(efault)"},
                     {"model", "none"},
                     {"state", "live"}});
@@ -153,8 +153,8 @@ TEST_F(LibnvmeSysfsTest, GetDeviceReadsDiscoveryController) {
   EXPECT_EQ(dev->host_iface, "eth0");
   EXPECT_EQ(dev->src_addr, "192.0.2.1");
   EXPECT_EQ(dev->subsysnqn, kWellKnownDiscoveryNqn);
-  EXPECT_EQ(dev->hostnqn, kHostNqn);
-  EXPECT_EQ(dev->hostid, kHostId);
+  EXPECT_EQ(dev->hostnqn, kLibnvmeHostNqn);
+  EXPECT_EQ(dev->hostid, kLibnvmeHostId);
   EXPECT_EQ(dev->cntrltype, "discovery");
   EXPECT_EQ(dev->dctype, "ddc");
   EXPECT_EQ(dev->model, "Linux");  // trailing blanks trimmed
@@ -369,7 +369,7 @@ TEST_F(LibnvmeSysfsTest, GetDeviceFeedsTheMatcher) {
                    "traddr=192.168.1.10,trsvcid=8009,host_traddr=none,"
                    "host_iface=none,src_addr=10.0.0.5"},
                   {"subsysnqn", unique_dc_nqn.c_str()},
-                  {"hostnqn", kHostNqn}});
+                  {"hostnqn", kLibnvmeHostNqn}});
   std::optional<KernelDevice> d = Kernel().GetDevice("nvme6");
   ASSERT_TRUE(d.has_value());
   KernelCtrl dev{.transport = d->transport,
@@ -385,7 +385,7 @@ TEST_F(LibnvmeSysfsTest, GetDeviceFeedsTheMatcher) {
                         .traddr = "192.168.1.10",
                         .subsysnqn = kWellKnownDiscoveryNqn,
                         .host_iface = "eth1"},
-                       {.ignore_iface = false, .host_nqn = kHostNqn});
+                       {.ignore_iface = false, .host_nqn = kLibnvmeHostNqn});
   EXPECT_TRUE(MatchExistingCtrl(cand, dev, ifaddrs).matches);
 }
 
@@ -572,15 +572,15 @@ class LibnvmeNamespaceTest : public ::testing::Test {
                          .traddr = "127.0.0.1",
                          .trsvcid = "4420",
                          .subsysnqn = "nqn.1988-11.com.example:io3"},
-                        TidDefaults{false, kHostNqn});
+                        TidDefaults{false, kLibnvmeHostNqn});
     req.host = Host();
     return req;
   }
 
   static HostInfo Host() {
     HostInfo host;
-    host.hostnqn = kHostNqn;
-    host.hostid = kHostId;
+    host.hostnqn = kLibnvmeHostNqn;
+    host.hostid = kLibnvmeHostId;
     host.symname = "test-host";
     return host;
   }
@@ -613,7 +613,7 @@ TEST_F(LibnvmeNamespaceTest, ConnectDiscoveryControllerWithKatoAndHostIface) {
                        .traddr = "127.0.0.1",
                        .subsysnqn = kWellKnownDiscoveryNqn,
                        .host_iface = "lo"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kLibnvmeHostNqn});
   req.discovery = true;
   req.options.kato = 30;
   req.options.nr_io_queues = 4;  // never sent to a DC
@@ -622,9 +622,10 @@ TEST_F(LibnvmeNamespaceTest, ConnectDiscoveryControllerWithKatoAndHostIface) {
   Captured c;
   if (!CaptureConnect(req, &c))
     return;
-  EXPECT_EQ(c.written, Prefix(kWellKnownDiscoveryNqn,
-                              std::string("host_iface=lo,trsvcid=8009,hostnqn=") + kHostNqn +
-                                  ",hostid=" + kHostId + ",keep_alive_tmo=30,ctrl_loss_tmo=600"));
+  EXPECT_EQ(c.written,
+            Prefix(kWellKnownDiscoveryNqn, std::string("host_iface=lo,trsvcid=8009,hostnqn=") +
+                                               kLibnvmeHostNqn + ",hostid=" + kLibnvmeHostId +
+                                               ",keep_alive_tmo=30,ctrl_loss_tmo=600"));
   // The regular file has no "instance=" to read back: a clean Error.
   EXPECT_EQ(c.code, EPROTO);
   EXPECT_EQ(c.message, "connect: no instance in the answer of /dev/nvme-fabrics");
@@ -636,7 +637,7 @@ TEST_F(LibnvmeNamespaceTest, ConnectUniqueDiscoveryNqnAddsDiscoveryOption) {
                        .traddr = "127.0.0.1",
                        .subsysnqn = "nqn.1988-11.com.example:unique-dc",
                        .host_traddr = "127.0.0.1"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kLibnvmeHostNqn});
   req.discovery = true;
   req.options.kato = 30;
   req.options.ctrl_loss_tmo = -1;
@@ -644,10 +645,10 @@ TEST_F(LibnvmeNamespaceTest, ConnectUniqueDiscoveryNqnAddsDiscoveryOption) {
   Captured c;
   if (!CaptureConnect(req, &c))
     return;
-  EXPECT_EQ(c.written,
-            Prefix("nqn.1988-11.com.example:unique-dc",
-                   std::string("host_traddr=127.0.0.1,trsvcid=8009,hostnqn=") + kHostNqn +
-                       ",hostid=" + kHostId + ",discovery,keep_alive_tmo=30,ctrl_loss_tmo=-1"));
+  EXPECT_EQ(c.written, Prefix("nqn.1988-11.com.example:unique-dc",
+                              std::string("host_traddr=127.0.0.1,trsvcid=8009,hostnqn=") +
+                                  kLibnvmeHostNqn + ",hostid=" + kLibnvmeHostId +
+                                  ",discovery,keep_alive_tmo=30,ctrl_loss_tmo=-1"));
   EXPECT_EQ(c.code, EPROTO);
 }
 
@@ -657,17 +658,17 @@ TEST_F(LibnvmeNamespaceTest, ConnectIoControllerHostKeyWinsOverControllerKey) {
                        .traddr = "127.0.0.1",
                        .trsvcid = "4420",
                        .subsysnqn = "nqn.1988-11.com.example:io2"},
-                      TidDefaults{false, kHostNqn});
+                      TidDefaults{false, kLibnvmeHostNqn});
   req.dhchap_secret = "DHHC-1:00:ctrl-host-secret:";
   req.host = Host();
   req.host.hostkey = "DHHC-1:00:sys-conf-key:";
   Captured c;
   if (!CaptureConnect(req, &c))
     return;
-  EXPECT_EQ(c.written,
-            Prefix("nqn.1988-11.com.example:io2",
-                   std::string("trsvcid=4420,hostnqn=") + kHostNqn + ",hostid=" + kHostId +
-                       ",dhchap_secret=DHHC-1:00:sys-conf-key:,ctrl_loss_tmo=600"));
+  EXPECT_EQ(c.written, Prefix("nqn.1988-11.com.example:io2",
+                              std::string("trsvcid=4420,hostnqn=") + kLibnvmeHostNqn +
+                                  ",hostid=" + kLibnvmeHostId +
+                                  ",dhchap_secret=DHHC-1:00:sys-conf-key:,ctrl_loss_tmo=600"));
 }
 
 // A kernel whose option table has no dhchap_secret refuses the option as unknown and writes it,
@@ -728,9 +729,9 @@ TEST_F(LibnvmeNamespaceTest, ConnectWithoutFabricsDeviceIsENODEV) {
     ConnectRequest req;
     req.tid =
         Tid::Make({.transport = "tcp", .traddr = "127.0.0.1", .subsysnqn = kWellKnownDiscoveryNqn},
-                  TidDefaults{false, kHostNqn});
+                  TidDefaults{false, kLibnvmeHostNqn});
     req.discovery = true;
-    req.host.hostnqn = kHostNqn;
+    req.host.hostnqn = kLibnvmeHostNqn;
     NvmeKernelLibnvme kernel;
     auto r = kernel.Connect(req);
     if (r)
@@ -749,8 +750,8 @@ std::string MakeFakeKernelController(const char* dctype) {
                  {{"transport", "tcp"},
                   {"address", "traddr=127.0.0.1,trsvcid=8009,src_addr=127.0.0.1"},
                   {"subsysnqn", kWellKnownDiscoveryNqn},
-                  {"hostnqn", kHostNqn},
-                  {"hostid", kHostId},
+                  {"hostnqn", kLibnvmeHostNqn},
+                  {"hostid", kLibnvmeHostId},
                   {"cntrltype", "discovery"},
                   {"dctype", dctype},
                   {"state", "live"},

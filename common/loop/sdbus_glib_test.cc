@@ -33,7 +33,7 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr const char* kInterface = "org.nvmexpress.stas.Test";
-constexpr const char* kPath = "/org/nvmexpress/stas/test";
+constexpr const char* kObjectPath = "/org/nvmexpress/stas/test";
 
 // Starts `dbus-daemon --session --fork` and reads its address and PID (two lines on stdout).
 // Returns the posix_spawnp error (ENOENT: not installed), or 0.
@@ -117,7 +117,7 @@ TEST_F(SdbusGlibTest, AsyncCallBetweenTwoConnectionsOnOneContext) {
 
   const auto loop_thread = std::this_thread::get_id();
   bool handler_on_loop_thread = false;
-  auto object = sdbus::createObject(*server, kPath);
+  auto object = sdbus::createObject(*server, kObjectPath);
   object->registerSignal("Added").onInterface(kInterface).withParameters<int32_t>("sum");
   object->registerMethod("Add")
       .onInterface(kInterface)
@@ -130,7 +130,7 @@ TEST_F(SdbusGlibTest, AsyncCallBetweenTwoConnectionsOnOneContext) {
       });
   object->finishRegistration();
 
-  auto proxy = sdbus::createProxy(*client, server->getUniqueName(), kPath);
+  auto proxy = sdbus::createProxy(*client, server->getUniqueName(), kObjectPath);
   // The reply and the signal may be dispatched in either order; quit once both are in.
   int32_t signalled = 0;
   int32_t reply = 0;
@@ -193,11 +193,11 @@ TEST_F(SdbusGlibTest, ManyQueuedCallsLetOtherSourcesRunBetweenBatches) {
   auto server = sdbus::createSessionBusConnectionWithAddress(address_);
   auto client = sdbus::createSessionBusConnectionWithAddress(address_);
   int handled = 0;
-  auto object = sdbus::createObject(*server, kPath);
+  auto object = sdbus::createObject(*server, kObjectPath);
   object->registerMethod("Work").onInterface(kInterface).implementedAs([&] { ++handled; });
   object->finishRegistration();
 
-  auto proxy = sdbus::createProxy(*client, server->getUniqueName(), kPath);
+  auto proxy = sdbus::createProxy(*client, server->getUniqueName(), kObjectPath);
   for (int i = 0; i < kCalls; ++i) {
     proxy->callMethodAsync("Work").onInterface(kInterface).uponReplyInvoke([](const sdbus::Error*) {
     });

@@ -18,23 +18,23 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr const char* kHost =
+constexpr const char* kStasadmHost =
     "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001";
-constexpr const char* kSubsys = "nqn.2014-08.org.example:subsys-3";
+constexpr const char* kStasadmSubsys = "nqn.2014-08.org.example:subsys-3";
 
 class StasadmTlsTest : public ::testing::Test {
  protected:
   TlsKeyEnv Env(bool root = true) {
     return {&keyrings_, root, [this]() -> Result<std::string> {
               ++configured_calls_;
-              return std::string(kHost);
+              return std::string(kStasadmHost);
             }};
   }
   TlsKeyInsertRequest Insert() const {
     TlsKeyInsertRequest r;
     r.key = kTestTlsKey;
-    r.subsysnqn = kSubsys;
-    r.hostnqn = kHost;
+    r.subsysnqn = kStasadmSubsys;
+    r.hostnqn = kStasadmHost;
     return r;
   }
 
@@ -46,7 +46,7 @@ TEST_F(StasadmTlsTest, InsertAddsTheDerivedKeyUnderItsIdentity) {
   KeySerial ring = keyrings_.AddKeyring(".nvme");
   Result<TlsKeyEntry> entry = InsertTlsKey(Env(), Insert());
   ASSERT_TRUE(entry) << entry.error().message;
-  EXPECT_EQ(entry->identity, std::string("NVMe0R01 ") + kHost + " " + kSubsys);
+  EXPECT_EQ(entry->identity, std::string("NVMe0R01 ") + kStasadmHost + " " + kStasadmSubsys);
   ASSERT_EQ(keyrings_.keys_.count(entry->serial), 1u);
   const FakeKeyrings::Key& key = keyrings_.keys_[entry->serial];
   EXPECT_EQ(key.type, "psk");
@@ -55,7 +55,7 @@ TEST_F(StasadmTlsTest, InsertAddsTheDerivedKeyUnderItsIdentity) {
 
   Result<ConfiguredPsk> psk = DecodeTlsPsk(kTestTlsKey);
   ASSERT_TRUE(psk);
-  Result<TlsPsk> tls = DeriveTlsPsk(*psk, kHost, kSubsys);
+  Result<TlsPsk> tls = DeriveTlsPsk(*psk, kStasadmHost, kStasadmSubsys);
   ASSERT_TRUE(tls);
   EXPECT_EQ(key.payload, tls->key);
   EXPECT_EQ(configured_calls_, 0);
@@ -77,7 +77,8 @@ TEST_F(StasadmTlsTest, InsertCompatAndTheConfiguredHostNqn) {
   EXPECT_EQ(configured_calls_, 1);
   Result<ConfiguredPsk> psk = DecodeTlsPsk(kTestTlsKey);
   ASSERT_TRUE(psk);
-  Result<TlsPsk> compat = DeriveTlsPsk(*psk, kHost, kSubsys, 0, HkdfLabelForm::kLibnvmeCompat);
+  Result<TlsPsk> compat =
+      DeriveTlsPsk(*psk, kStasadmHost, kStasadmSubsys, 0, HkdfLabelForm::kLibnvmeCompat);
   ASSERT_TRUE(compat);
   EXPECT_EQ(keyrings_.keys_[entry->serial].payload, compat->key);
 }

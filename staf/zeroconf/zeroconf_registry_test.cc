@@ -17,11 +17,11 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr int kEth0 = 2;
+constexpr int kRegistryEth0 = 2;
 constexpr int kEth1 = 3;
 
-ServiceKey Key(const std::string& name, int iface = kEth0, const std::string& type = kNvmeDiscTcp,
-               int protocol = kProtoInet) {
+ServiceKey Key(const std::string& name, int iface = kRegistryEth0,
+               const std::string& type = kNvmeDiscTcp, int protocol = kProtoInet) {
   return ServiceKey{iface, protocol, name, type, "local"};
 }
 
@@ -30,7 +30,7 @@ ResolvedService Resolved(const ServiceKey& key, const std::string& address,
                          const std::string& ifname = "") {
   ResolvedService s;
   s.key = key;
-  s.ifname = ifname.empty() ? (key.interface == kEth0 ? "eth0" : "eth1") : ifname;
+  s.ifname = ifname.empty() ? (key.interface == kRegistryEth0 ? "eth0" : "eth1") : ifname;
   s.host = "dc.local";
   s.aprotocol = key.protocol;
   s.address = address;
@@ -40,7 +40,7 @@ ResolvedService Resolved(const ServiceKey& key, const std::string& address,
 }
 
 std::string Ifname(int iface) {
-  return iface == kEth0 ? "eth0" : "eth1";
+  return iface == kRegistryEth0 ? "eth0" : "eth1";
 }
 
 class ZeroconfRegistryTest : public ::testing::Test {
@@ -135,14 +135,14 @@ TEST_F(ZeroconfRegistryTest, UnreachableTcpServiceIsRetriedWithBackoff) {
 }
 
 TEST_F(ZeroconfRegistryTest, RdmaServiceIsReachableAtOnceWithoutHostIface) {
-  Announce(Key("DC R", kEth0, kNvmeDiscUdp), "192.168.1.21", {"p=roce"}, 4420);
+  Announce(Key("DC R", kRegistryEth0, kNvmeDiscUdp), "192.168.1.21", {"p=roce"}, 4420);
   EXPECT_TRUE(prober_.attempts().empty());
   EXPECT_EQ(changes_, 1);
   EXPECT_EQ(CandidateAddrs(), std::vector<std::string>{"rdma:192.168.1.21:4420:"});
 }
 
 TEST_F(ZeroconfRegistryTest, UniqueDiscoveryNqnIsHonouredOnlyWithKernelSupport) {
-  Announce(Key("DC R", kEth0, kNvmeDiscUdp), "192.168.1.21",
+  Announce(Key("DC R", kRegistryEth0, kNvmeDiscUdp), "192.168.1.21",
            {"p=rdma", "nqn=nqn.1988-11.com.example:unique-dc"}, 4420);
   ASSERT_EQ(registry_.Candidates().size(), 1u);
   EXPECT_EQ(registry_.Candidates()[0].subsysnqn, "nqn.1988-11.com.example:unique-dc");
@@ -150,8 +150,8 @@ TEST_F(ZeroconfRegistryTest, UniqueDiscoveryNqnIsHonouredOnlyWithKernelSupport) 
   FakeServiceBrowser browser;
   ZeroconfRegistry old_kernel(loop_, browser, prober_, false, [] {});
   old_kernel.Configure(true);
-  browser.New(Key("DC R", kEth0, kNvmeDiscUdp), "eth0");
-  browser.Resolve(Resolved(Key("DC R", kEth0, kNvmeDiscUdp), "192.168.1.21",
+  browser.New(Key("DC R", kRegistryEth0, kNvmeDiscUdp), "eth0");
+  browser.Resolve(Resolved(Key("DC R", kRegistryEth0, kNvmeDiscUdp), "192.168.1.21",
                            {"p=rdma", "nqn=nqn.1988-11.com.example:unique-dc"}, 4420));
   ASSERT_EQ(old_kernel.Candidates().size(), 1u);
   EXPECT_EQ(old_kernel.Candidates()[0].subsysnqn, kWellKnownDiscoveryNqn);
@@ -268,7 +268,7 @@ TEST_F(ZeroconfRegistryTest, DaemonLossForgetsEverything) {
 }
 
 TEST_F(ZeroconfRegistryTest, DisablingZeroconfDropsServicesAndNotifies) {
-  Announce(Key("DC R", kEth0, kNvmeDiscUdp), "192.168.1.21", {"p=roce"}, 4420);
+  Announce(Key("DC R", kRegistryEth0, kNvmeDiscUdp), "192.168.1.21", {"p=roce"}, 4420);
   ASSERT_EQ(changes_, 1);
   registry_.Configure(false);
   EXPECT_TRUE(registry_.services().empty());
@@ -285,7 +285,7 @@ TEST_F(ZeroconfRegistryTest, KickStartIsForwarded) {
 
 TEST_F(ZeroconfRegistryTest, SameIpOnTwoInterfacesIsReportedAsAnError) {
   CaptureLog();
-  Announce(Key("DC A", kEth0), "192.168.1.20", {"p=tcp"});
+  Announce(Key("DC A", kRegistryEth0), "192.168.1.20", {"p=tcp"});
   EXPECT_TRUE(registry_.DuplicateIps().empty());
   Announce(Key("DC A", kEth1), "192.168.1.20", {"p=tcp"});
   using Dups = std::vector<std::pair<std::string, std::vector<std::string>>>;
@@ -302,22 +302,22 @@ TEST_F(ZeroconfRegistryTest, SameIpOnTwoInterfacesIsReportedAsAnError) {
 
 TEST_F(ZeroconfRegistryTest, SameIpOnOneInterfaceIsNotADuplicate) {
   CaptureLog();
-  Announce(Key("DC A", kEth0, kNvmeDiscTcp), "192.168.1.20", {"p=tcp"});
-  Announce(Key("DC A", kEth0, kNvmeDiscUdp), "192.168.1.20", {"p=roce"}, 4420);
+  Announce(Key("DC A", kRegistryEth0, kNvmeDiscTcp), "192.168.1.20", {"p=tcp"});
+  Announce(Key("DC A", kRegistryEth0, kNvmeDiscUdp), "192.168.1.20", {"p=roce"}, 4420);
   EXPECT_TRUE(registry_.DuplicateIps().empty());
   EXPECT_FALSE(Logged(LogLevel::kError, "multiple interfaces"));
 }
 
 TEST_F(ZeroconfRegistryTest, MappedAndPlainIpv4AreTheSameIp) {
-  Announce(Key("DC A", kEth0), "192.168.1.20", {"p=tcp"});
+  Announce(Key("DC A", kRegistryEth0), "192.168.1.20", {"p=tcp"});
   Announce(Key("DC A", kEth1, kNvmeDiscTcp, kProtoInet6), "::ffff:192.168.1.20", {"p=tcp"});
   ASSERT_EQ(registry_.DuplicateIps().size(), 1u);
   EXPECT_EQ(registry_.DuplicateIps()[0].first, "192.168.1.20");
 }
 
 TEST_F(ZeroconfRegistryTest, OneDcAnnouncedTwiceIsOneCandidate) {
-  Announce(Key("DC A", kEth0, kNvmeDiscTcp, kProtoInet), "192.168.1.20", {"p=tcp"});
-  Announce(Key("DC A", kEth0, kNvmeDiscUdp, kProtoInet), "192.168.1.20", {"p=tcp"});
+  Announce(Key("DC A", kRegistryEth0, kNvmeDiscTcp, kProtoInet), "192.168.1.20", {"p=tcp"});
+  Announce(Key("DC A", kRegistryEth0, kNvmeDiscUdp, kProtoInet), "192.168.1.20", {"p=tcp"});
   ASSERT_TRUE(prober_.Succeed());
   ASSERT_TRUE(prober_.Succeed());
   EXPECT_EQ(registry_.services().size(), 2u);
@@ -369,7 +369,8 @@ TEST_F(ZeroconfRegistryTest, AvahiInfoJsonMatchesStas) {
   ASSERT_TRUE(prober_.Succeed());
   Announce(Key("NVMe DC A RDMA", kEth1, kNvmeDiscUdp), "192.168.1.21",
            {"p=roce", "nqn=nqn.1988-11.com.example:unique-dc"}, 4420);
-  browser_.New(Key("NVMe DC B", kEth0, kNvmeDiscTcp, kProtoInet6), "eth0");  // not resolved yet
+  browser_.New(Key("NVMe DC B", kRegistryEth0, kNvmeDiscTcp, kProtoInet6),
+               "eth0");  // not resolved yet
   EXPECT_EQ(registry_.AvahiInfo().dump(),
             R"js({"avahi wake up timer":"60.0s [off]",)js"
             R"js("service types":["_nvme-disc._tcp","_nvme-disc._udp"],)js"
