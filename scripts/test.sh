@@ -45,8 +45,8 @@ tree_settings() {
 }
 
 # The sanitizer trees (each with only the targets its tests need) are built in the background,
-# at the lowest priority, while the normal tests run: the end-to-end tier runs one QEMU guest at
-# a time and leaves the second core mostly idle for a quarter of an hour. Each tree's build
+# at the lowest priority, while the normal tests run: they take whatever CPU the tests leave (the
+# end-to-end scenarios that run alone leave most of one core). Each tree's build
 # output goes to <tree>/build.log and its exit status to <tree>/build.status.
 for s in $sanitizers; do
   tree_settings "$s"

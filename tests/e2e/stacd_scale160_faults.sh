@@ -16,6 +16,7 @@
 # time from the last fault to full recovery, the daemons' peak RSS and CPU seconds (all
 # instances).
 # e2e-timeout: 900
+# e2e-serial
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"

@@ -24,6 +24,7 @@
 #  5. the minimal loop again. Identical loops differ by up to 15% from one round to the next in
 #     this guest, so stacd's connects (rounds 1 and 4) are compared with the mean of both loops.
 # e2e-timeout: 900
+# e2e-serial
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"

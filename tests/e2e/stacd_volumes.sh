@@ -32,6 +32,7 @@
 #  next connect; once it cannot be read, it stops nothing;
 #  figures: AttachVolume to device, next to `nvme connect` + waiting for the device (what
 #  os-brick does) in the same guest.
+# e2e-serial
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"

@@ -6,6 +6,7 @@
 # must return the block device whose UUID it asked for, none may time out, and 64 detaches
 # at once must leave no I/O controller. Prints the time until the last device is returned.
 # e2e-timeout: 480
+# e2e-serial
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"

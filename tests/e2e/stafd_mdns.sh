@@ -12,6 +12,7 @@
 # connected DC (even past zeroconf-connections-persistence); SIGHUP with zeroconf=disabled
 # stops browsing.
 # e2e-timeout: 420
+# e2e-serial
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"

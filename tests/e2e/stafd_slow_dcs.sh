@@ -14,6 +14,7 @@
 #    were ever outstanding at once (from their record files: the lane really bounds the reads).
 # What only the unit tests show (BoundedRunnerPoolTest): that without the lane, slow reads
 # numerous enough to fill the pool (128 workers here) would make connects wait.
+# e2e-serial
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"

@@ -25,6 +25,7 @@
 #    "<redacted>".
 # e2e-kernels: 6.12
 # e2e-timeout: 420
+# e2e-serial
 set -eu
 . "$STAS_SOURCE_DIR/tests/e2e/vm/guest-lib.sh"
 . "$STAS_SOURCE_DIR/tests/e2e/vm/stas-lib.sh"
