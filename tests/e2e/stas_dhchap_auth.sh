@@ -120,8 +120,12 @@ sub2_line=$(grep -F "connect ctrl, 'nqn=${SUB}2," "$E2E/stacd.log" | head -n 1)
 assert_contains "$sub2_line" ",dhchap_secret=<redacted>,dhchap_ctrl_secret=<redacted>," "SUB2's connect line"
 
 log "SUB3 has a wrong key: refused, said once"
+# 6.12 sometimes loses a refusal: the target tears the connection down as it refuses, and when
+# the host sees the teardown first its connect waits for the admin command timeout (60 s) and
+# fails with an error that names no key. Either connect of the three may be the one: the waits
+# below allow for one such minute. (Seen about once in three runs, with parallel connects.)
 AUTHFAIL="${SUB}3) | nvme? - Authentication failed: the controller rejected the DH-HMAC-CHAP secret"
-wait_for "[ \"\$(nlines $E2E/stacd.log '$AUTHFAIL')\" -ge 1 ]" 30
+wait_for "[ \"\$(nlines $E2E/stacd.log '$AUTHFAIL')\" -ge 1 ]" 100
 assert_eq 0 "$(kernel_ctrl_count "${SUB}3")" "kernel controllers of SUB3"
 
 log "the fake DC: stafd authenticated to it both ways and read its log page"
@@ -138,9 +142,17 @@ stafd_line=$(grep -F "trsvcid=8010," "$E2E/stafd.log" | grep -F "connect ctrl, "
 assert_contains "$stafd_line" ",dhchap_secret=<redacted>,dhchap_ctrl_secret=<redacted>," "the fake DC's connect line"
 
 log "SUB3: three refusals (0 s, 3 s, 63 s), then no more retries"
-wait_for "grep -qF '${SUB}3) | nvme? - Keys refused 3 times in a row: not retried' $E2E/stacd.log" 100
+wait_for "grep -qF '${SUB}3) | nvme? - Keys refused 3 times in a row: not retried' $E2E/stacd.log" 160
+refusals=$(auth_refusals "${SUB}3")
 sleep 5
-assert_eq 3 "$(auth_refusals "${SUB}3")" "connects of SUB3 the target saw"
+assert_eq "$refusals" "$(auth_refusals "${SUB}3")" "connects of SUB3 the target saw after the third refusal"
+# Four when the first connect's refusal was lost (above): stacd took it for a failed connect.
+case "$refusals" in
+  3) ;;
+  4) grep -F "${SUB}3) | " "$E2E/stacd.log" | grep -qF "connect attempt 1 failed" ||
+       fail "SUB3: 4 refusals at the target, and stacd's first connect did not fail otherwise" ;;
+  *) fail "SUB3: $refusals connects refused by the target, expected 3" ;;
+esac
 assert_eq 1 "$(nlines "$E2E/stacd.log" "$AUTHFAIL")" "'Authentication failed' errors for SUB3"
 log "retries stopped $(( $(cut -d. -f1 /proc/uptime) - T0 ))s after stacd started"
 
@@ -150,14 +162,21 @@ stacd_conf "$K2" "$K2" "$CK2" "$K2"
 kill -HUP "$STACD_PID"
 wait_for "[ \"\$(dmesg_dev $D1 're-authenticating controller')\" -ge 1 ] && [ \"\$(dmesg_dev $D2 're-authenticating controller')\" -ge 1 ]" 30
 wait_for "[ -n \"\$(sub_dev 3)\" ]" 30
-wait_for "[ \"\$(ioc_connected)\" = 4 ]" 30
+# 60 s: SUB2 may take a reconnect (below).
+wait_for "[ \"\$(ioc_connected)\" = 4 ]" 60
 sleep 3  # the re-authentications finish in the background
 dmesg | grep -E "nvme($D1|$D2|$D4|$(sub_dev 3)):" || true
 assert_each_subsystem_once 1 4
 assert_eq "$D1 $D2 $D4" "$(sub_dev 1) $(sub_dev 2) $(sub_dev 4)" "devices after the rotation"
 assert_eq 0 "$(dmesg_dev "$D4" "re-authenticating")" "SUB4 re-authenticated"
-assert_eq 0 "$(dmesg | grep -E "nvme($D1|$D2):" | grep -cF "authentication failed" || true)" \
-  "failed re-authentications of SUB1, SUB2"
+assert_eq 0 "$(dmesg | grep -E "nvme$D1:" | grep -cF "authentication failed" || true)" \
+  "failed re-authentications of SUB1"
+# SUB2 has two keys, each written to its own sysfs attribute, and each write starts a
+# re-authentication: when the kernel runs the first one before the second write (a loaded
+# guest), it proves the new host key but checks the controller with the old controller key,
+# fails once, and recovers by reconnecting with both new keys (the same device).
+sub2_failed=$(dmesg | grep -E "nvme$D2:" | grep -cF "controller authentication failed" || true)
+[ "$sub2_failed" -le 1 ] || fail "SUB2: $sub2_failed failed re-authentications of the controller"
 assert_eq 1 "$(dmesg_dev "$(sub_dev 3)" "qid 0: authenticated with hash")" "SUB3 authenticated"
 assert_eq 1 "$(nlines "$E2E/stacd.log" "${SUB}1) | $D1 - Re-authenticating with the new secrets")" \
   "stacd's word on SUB1"
