@@ -33,14 +33,19 @@ run_scenario() {
   fi
   rc=$?
   if [ "$rc" -ne 0 ]; then
-    [ "$rc" -eq 124 ] && echo "stas-e2e: scenario timed out after ${STAS_E2E_GUEST_TIMEOUT}s"
+    timed_out=false
+    # 124: timed out and ended by SIGTERM; 137: it needed the SIGKILL that followed.
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+      timed_out=true
+      echo "stas-e2e: scenario timed out after ${STAS_E2E_GUEST_TIMEOUT}s"
+    fi
     echo "--- dmesg (last 20 lines) ---"
     dmesg 2>/dev/null | tail -n 20
     # Bounded: ps reads each process's memory map lock, which a hung kernel call may hold.
     echo "--- guest processes (no kernel threads): where each one sleeps ---"
     timeout -k 2 10 ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,etime,wchan:28,args 2>/dev/null |
       tail -n 25
-    if [ "$rc" -eq 124 ]; then
+    if [ "$timed_out" = true ]; then
       # A scenario that timed out waits for something: the kernel stacks of the processes in
       # uninterruptible sleep show what.
       for st in /proc/[0-9]*/stat; do
