@@ -14,6 +14,7 @@
 #include "common/defs.h"
 #include "common/log.h"
 #include "common/testing/fake_event_loop.h"
+#include "common/testing/held_runner.h"
 #include "common/testing/simulated_kernel.h"
 
 namespace stas::staf {
@@ -128,30 +129,11 @@ TEST_F(DcTest, ReadsGoThroughTheReadLaneAndConnectsDoNot) {
   EXPECT_EQ(reads.jobs_run(), 4u);
 }
 
-// Keeps every job until RunAll(): a read that waits for a place in its lane.
-class WaitingLane final : public BlockingRunner {
- public:
-  using BlockingRunner::BlockingRunner;
-  void Shutdown() override { held_.clear(); }
-  void RunAll() {
-    std::vector<std::function<void()>> jobs;
-    jobs.swap(held_);
-    for (auto& job : jobs)
-      job();
-  }
-  std::size_t held() const { return held_.size(); }
-
- protected:
-  void Submit(std::function<void()> job) override { held_.push_back(std::move(job)); }
-
- private:
-  std::vector<std::function<void()>> held_;
-};
-
 // Disposal waits for the operation in flight; a read still waiting behind slow DCs must not make
 // it wait for a slow read of its own, nor reach the kernel for a DC that is going away.
 TEST_F(DcTest, AReadThatWaitsWhenDisposalBeginsNeverReachesTheKernel) {
-  WaitingLane reads{loop_};
+  // Keeps every job until RunHeld(): a read that waits for a place in its lane.
+  testing::HeldRunner reads{loop_, /*hold_jobs=*/true};
   ctx_.controller.reads = &reads;
   auto dc = MakeDc();
   dc->Start();
@@ -163,7 +145,7 @@ TEST_F(DcTest, AReadThatWaitsWhenDisposalBeginsNeverReachesTheKernel) {
   dc->Dispose(false, [&](bool ok) { disposed = ok; });
   loop_.RunUntilIdle();
   EXPECT_FALSE(disposed);  // the read is in flight
-  reads.RunAll();
+  reads.RunHeld();
   loop_.RunUntilIdle();
   EXPECT_TRUE(disposed);
   EXPECT_TRUE(kernel_.registrations().empty());

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -18,35 +17,12 @@
 #include "common/result.h"
 #include "common/testing/fake_event_loop.h"
 #include "common/testing/glib_loop_fixture.h"
+#include "common/testing/held_runner.h"
 
 namespace stas {
 namespace {
 
 using std::chrono::milliseconds;
-
-// An inner runner that keeps every job until RunOldest(): a job stays "on a worker" for as
-// long as the test wants. Loop thread only.
-class ManualRunner final : public BlockingRunner {
- public:
-  using BlockingRunner::BlockingRunner;
-  void Shutdown() override { held_.clear(); }
-  // Runs the oldest held job; false if there is none.
-  bool RunOldest() {
-    if (held_.empty())
-      return false;
-    std::function<void()> job = std::move(held_.front());
-    held_.pop_front();
-    job();
-    return true;
-  }
-  std::size_t held() const { return held_.size(); }
-
- protected:
-  void Submit(std::function<void()> job) override { held_.push_back(std::move(job)); }
-
- private:
-  std::deque<std::function<void()>> held_;
-};
 
 class BoundedRunnerTest : public ::testing::Test {
  protected:
@@ -62,7 +38,9 @@ class BoundedRunnerTest : public ::testing::Test {
   }
 
   FakeEventLoop loop_;
-  ManualRunner pool_{loop_};
+  // The inner pool keeps every job until RunNext(): a job stays "on a worker" for as long as the
+  // test wants.
+  testing::HeldRunner pool_{loop_, /*hold_jobs=*/true};
   BoundedRunner lane_{loop_, pool_, 2, "test reads"};
   Lifetime owner_;
   std::vector<int> ran_;
@@ -77,7 +55,7 @@ TEST_F(BoundedRunnerTest, RunsAtMostTheLimitAndTheRestInOrder) {
   EXPECT_EQ(lane_.queued(), 3U);
 
   // Each finished job lets the next waiting one onto the pool, oldest first.
-  while (pool_.RunOldest()) {
+  while (pool_.RunNext()) {
     loop_.RunUntilIdle();
     EXPECT_LE(lane_.in_flight(), 2U);
   }
@@ -98,7 +76,7 @@ TEST_F(BoundedRunnerTest, WaitingJobsOfAnEndedOwnerAreDroppedUnrun) {
   gone.reset();  // e.g. a DC removed while its read waited
   EXPECT_EQ(lane_.queued(), 1U);
 
-  while (pool_.RunOldest())
+  while (pool_.RunNext())
     loop_.RunUntilIdle();
   EXPECT_EQ(ran_, (std::vector<int>{1, 2, 4}));
   EXPECT_EQ(done_, (std::vector<int>{1, 2, 4}));
@@ -115,7 +93,7 @@ TEST_F(BoundedRunnerTest, ARaisedLimitStartsWaitingJobsAtOnce) {
   // A lowered limit never interrupts a job; it only holds the next ones back.
   lane_.set_limit(0);  // raised to 1
   EXPECT_EQ(lane_.limit(), 1U);
-  ASSERT_TRUE(pool_.RunOldest());
+  ASSERT_TRUE(pool_.RunNext());
   loop_.RunUntilIdle();
   EXPECT_EQ(pool_.held(), 2U);  // still more than 1 in flight: the 4th waits
   EXPECT_EQ(lane_.queued(), 1U);
@@ -127,7 +105,7 @@ TEST_F(BoundedRunnerTest, ShutdownDropsWaitingJobsAndLaterOnes) {
   lane_.Shutdown();
   Read(owner_, 4);
   EXPECT_EQ(lane_.queued(), 0U);
-  while (pool_.RunOldest())
+  while (pool_.RunNext())
     loop_.RunUntilIdle();
   EXPECT_EQ(ran_, (std::vector<int>{1, 2}));
 }

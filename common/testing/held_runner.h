@@ -2,9 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <utility>
-#include <vector>
 
 #include "common/loop/blocking_runner.h"
 
@@ -12,14 +12,16 @@ namespace stas::testing {
 
 // Runs jobs at once, as InlineRunner does, or keeps those submitted while `hold` is set until
 // the test runs them: an operation (a connect, a log page read) can then stay in flight while
-// the clock moves and the rest of the daemon goes on. Held jobs run in submission order.
+// the clock moves and the rest of the daemon goes on, or a job stays "on a worker" for as long
+// as the test wants. Held jobs run in submission order; Shutdown() drops them. Loop thread only.
 class HeldRunner final : public BlockingRunner {
  public:
-  using BlockingRunner::BlockingRunner;
-  void Shutdown() override {}
+  explicit HeldRunner(EventLoop& loop, bool hold_jobs = false)
+      : BlockingRunner(loop), hold(hold_jobs) {}
+  void Shutdown() override { held_.clear(); }
   // Runs every held job.
   void RunHeld() {
-    std::vector<std::function<void()>> jobs;
+    std::deque<std::function<void()>> jobs;
     jobs.swap(held_);
     for (auto& job : jobs)
       job();
@@ -36,11 +38,11 @@ class HeldRunner final : public BlockingRunner {
     if (held_.empty())
       return {};
     std::function<void()> job = std::move(held_.front());
-    held_.erase(held_.begin());
+    held_.pop_front();
     return job;
   }
   std::size_t held() const { return held_.size(); }
-  bool hold = false;
+  bool hold;
 
  protected:
   void Submit(std::function<void()> job) override {
@@ -51,7 +53,7 @@ class HeldRunner final : public BlockingRunner {
   }
 
  private:
-  std::vector<std::function<void()>> held_;
+  std::deque<std::function<void()>> held_;
 };
 
 }  // namespace stas::testing
